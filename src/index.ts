@@ -1,0 +1,4 @@
+/** iomux: readiness-based I/O multiplexing for Node.js, after Python's select, selectors and socket. */
+export * from './errors.js';
+export * from './select/index.js';
+export * as os from './os.js';

@@ -1,0 +1,96 @@
+/** `iomux/os`: the fd functions of Python's `os` module that event-driven programs need. */
+import { OSError, raiseErrno } from './errors.js';
+import { describe } from './fileobj.js';
+import * as sys from './sys/index.js';
+
+function fdArg(fd: unknown, name = 'fd'): number {
+  if (typeof fd !== 'number' || !Number.isInteger(fd)) throw new TypeError(`${name} must be an integer (got ${describe(fd)})`);
+  if (fd > sys.INT_MAX || fd < -sys.INT_MAX - 1) throw new RangeError(`${name} ${fd} does not fit a C int`);
+  return fd;
+}
+
+function check(r: number): number {
+  if (r < 0) raiseErrno(r);
+  return r;
+}
+
+const pipeFds = new Int32Array(2);
+
+/** A new pipe, both ends close-on-exec (non-inheritable) and blocking: `[readEnd, writeEnd]`. */
+export function pipe(): [number, number] {
+  check(sys.pipe2(pipeFds, sys.O_CLOEXEC));
+  return [pipeFds[0]!, pipeFds[1]!];
+}
+
+/** Closes `fd`; OSError(EBADF) if it is not open. */
+export function close(fd: number): void {
+  check(sys.close(fdArg(fd)));
+}
+
+/**
+ * Reads at most `n` bytes; an empty Buffer means end of file. A non-blocking fd with nothing to read raises
+ * BlockingIOError.
+ */
+export function read(fd: number, n: number): Buffer {
+  fdArg(fd);
+  if (typeof n !== 'number' || !Number.isInteger(n)) throw new TypeError(`n must be an integer (got ${describe(n)})`);
+  if (n < 0) throw new OSError(sys.ERRNO.EINVAL!);
+  const buf = Buffer.allocUnsafe(n);
+  for (;;) {
+    const got = sys.read(fd, buf, 0, n);
+    if (got >= 0) return got === n ? buf : Buffer.from(buf.subarray(0, got));
+    if (-got !== sys.ERRNO.EINTR) raiseErrno(got);
+  }
+}
+
+/** Writes `data` (bytes, or a string as UTF-8) and returns how many bytes the kernel took. */
+export function write(fd: number, data: Uint8Array | string): number {
+  fdArg(fd);
+  const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+  if (!(bytes instanceof Uint8Array)) throw new TypeError(`data must be a Buffer, Uint8Array or string (got ${describe(data)})`);
+  for (;;) {
+    const n = sys.write(fd, bytes, 0, bytes.length);
+    if (n >= 0) return n;
+    if (-n !== sys.ERRNO.EINTR) raiseErrno(n);
+  }
+}
+
+/** A duplicate of `fd` at the lowest free number, non-inheritable, as Python's os.dup(). */
+export function dup(fd: number): number {
+  return check(sys.dupCloexec(fdArg(fd)));
+}
+
+/** Makes `fd2` a duplicate of `fd` (closing what `fd2` was) and returns `fd2`; inheritable by default. */
+export function dup2(fd: number, fd2: number, inheritable = true): number {
+  fdArg(fd);
+  fdArg(fd2, 'fd2');
+  if (fd === fd2) {
+    // dup3 refuses equal fds; dup2 would only check that fd is open.
+    check(sys.getFdFlags(fd));
+    return fd2;
+  }
+  return check(sys.dup3(fd, fd2, inheritable ? 0 : sys.O_CLOEXEC));
+}
+
+/** False when O_NONBLOCK is set on the fd. */
+export function getBlocking(fd: number): boolean {
+  return (check(sys.getStatusFlags(fdArg(fd))) & sys.O_NONBLOCK) === 0;
+}
+
+/** Clears (`true`) or sets (`false`) O_NONBLOCK. */
+export function setBlocking(fd: number, blocking: boolean): void {
+  const flags = check(sys.getStatusFlags(fdArg(fd)));
+  const next = blocking ? flags & ~sys.O_NONBLOCK : flags | sys.O_NONBLOCK;
+  if (next !== flags) check(sys.setStatusFlags(fd, next));
+}
+
+/** True when the fd survives exec (FD_CLOEXEC clear). */
+export function getInheritable(fd: number): boolean {
+  return (check(sys.getFdFlags(fdArg(fd))) & sys.FD_CLOEXEC) === 0;
+}
+
+export function setInheritable(fd: number, inheritable: boolean): void {
+  const flags = check(sys.getFdFlags(fdArg(fd)));
+  const next = inheritable ? flags & ~sys.FD_CLOEXEC : flags | sys.FD_CLOEXEC;
+  if (next !== flags) check(sys.setFdFlags(fd, next));
+}

@@ -1,0 +1,173 @@
+/** epoll(7) with CPython's select.epoll semantics. */
+import { OSError, ValueError } from '../errors.js';
+import { asFileDescriptor, describe, type FileLike } from '../fileobj.js';
+import * as sys from '../sys/index.js';
+import { epollTimeoutMs, monotonicMs } from '../timeout.js';
+import { uintMask } from './mask.js';
+
+const DEFAULT_MASK = sys.EPOLLIN | sys.EPOLLPRI | sys.EPOLLOUT;
+/** CPython's default for maxevents = -1. */
+const DEFAULT_MAXEVENTS = sys.FD_SETSIZE - 1;
+
+function intArg(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new TypeError(`${name} must be an integer (got ${describe(value)})`);
+  }
+  if (value > sys.INT_MAX || value < -sys.INT_MAX - 1) throw new RangeError(`${name} ${value} does not fit a C int`);
+  return value;
+}
+
+/**
+ * An epoll instance: the kernel keeps the interest list, so a wait costs what the ready fds cost, not what
+ * the watched ones do. Created close-on-exec. Level-triggered unless EPOLLET is in a mask.
+ */
+export class Epoll implements Disposable {
+  #fd: number;
+  #events: Buffer;
+  #capacity: number;
+  #count = 0;
+
+  /**
+   * `sizehint` is accepted for compatibility (-1 or positive); `flags` may only be 0 or EPOLL_CLOEXEC:
+   * the fd is close-on-exec either way.
+   */
+  constructor(sizehint: number = -1, flags: number = 0) {
+    intArg(sizehint, 'sizehint');
+    intArg(flags, 'flags');
+    if (sizehint === 0 || sizehint < -1) throw new ValueError('negative sizehint');
+    if (flags !== 0 && flags !== sys.EPOLL_CLOEXEC) throw new OSError(null, 'invalid flags');
+    const fd = sys.epollCreate1(sys.EPOLL_CLOEXEC);
+    if (fd < 0) throw OSError.fromErrno(-fd);
+    this.#fd = fd;
+    this.#capacity = 64;
+    this.#events = sys.allocEpollEvents(this.#capacity);
+  }
+
+  /** Wraps an existing epoll fd without duplicating or checking it (`fromFd(-1)` makes a new one). */
+  static fromFd(fd: number): Epoll {
+    intArg(fd, 'fd');
+    const ep = new Epoll();
+    if (fd >= 0) {
+      sys.close(ep.#fd);
+      ep.#fd = fd;
+    }
+    return ep;
+  }
+
+  /** True once `close()` was called. */
+  get closed(): boolean {
+    return this.#fd < 0;
+  }
+
+  /** The epoll fd. */
+  fileno(): number {
+    return this.#checkOpen();
+  }
+
+  /** Closes the epoll fd; calling it again does nothing. */
+  close(): void {
+    const fd = this.#fd;
+    if (fd < 0) return;
+    this.#fd = -1;
+    sys.close(fd);
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /**
+   * Adds `fd` with `eventmask` (EPOLLIN | EPOLLPRI | EPOLLOUT by default). FileExistsError if it is already
+   * there, PermissionError for a regular file, OSError(EBADF) for a closed fd.
+   */
+  register(fd: FileLike, eventmask: number = DEFAULT_MASK): void {
+    const n = asFileDescriptor(fd);
+    const mask = uintMask(eventmask);
+    this.#ctl(sys.EPOLL_CTL_ADD, n, mask);
+  }
+
+  /** Changes the mask of a registered fd (and re-arms EPOLLONESHOT/EPOLLET); FileNotFoundError if absent. */
+  modify(fd: FileLike, eventmask: number): void {
+    const n = asFileDescriptor(fd);
+    const mask = uintMask(eventmask);
+    this.#ctl(sys.EPOLL_CTL_MOD, n, mask);
+  }
+
+  /** Removes `fd`; FileNotFoundError if absent, OSError(EBADF) if the fd number was closed since. */
+  unregister(fd: FileLike): void {
+    const n = asFileDescriptor(fd);
+    this.#ctl(sys.EPOLL_CTL_DEL, n, 0);
+  }
+
+  /**
+   * Waits up to `timeout` seconds (`null`/`undefined` or negative: forever; rounded up to whole
+   * milliseconds) for at most `maxevents` events (-1: 1023), returning `[fd, events]` pairs in the kernel's
+   * order. Fds left out by `maxevents` come first next time.
+   */
+  poll(timeout?: number | null, maxevents: number = -1): Array<[number, number]> {
+    const n = this.wait(timeout, maxevents);
+    const out = new Array<[number, number]>(n);
+    for (let i = 0; i < n; i++) out[i] = [this.readyFd(i), this.readyEvents(i)];
+    return out;
+  }
+
+  /**
+   * The allocation-free form of `poll()` for hot loops: waits like `poll()` and returns the number of
+   * events, which `readyFd(i)` and `readyEvents(i)` then read from the internal buffer until the next wait.
+   */
+  wait(timeout?: number | null, maxevents: number = -1): number {
+    const epfd = this.#checkOpen();
+    let ms = epollTimeoutMs(timeout);
+    intArg(maxevents, 'maxevents');
+    if (maxevents === -1) maxevents = DEFAULT_MAXEVENTS;
+    else if (maxevents < 1) throw new ValueError(`maxevents must be greater than 0, got ${maxevents}`);
+    if (maxevents > this.#capacity) {
+      this.#capacity = maxevents;
+      this.#events = sys.allocEpollEvents(maxevents);
+    }
+    const deadline = ms > 0 ? monotonicMs() + ms : 0;
+    for (;;) {
+      const n = sys.epollWait(epfd, this.#events, maxevents, ms);
+      if (n >= 0) return (this.#count = n);
+      this.#count = 0;
+      if (-n !== sys.ERRNO.EINTR) throw OSError.fromErrno(-n);
+      if (ms > 0) {
+        const left = deadline - monotonicMs();
+        if (left < 0) return 0;
+        ms = Math.ceil(left);
+      }
+    }
+  }
+
+  /** The fd of event `i` of the last `wait()`. */
+  readyFd(i: number): number {
+    this.#checkIndex(i);
+    return sys.epollEventDataLow(this.#events, i);
+  }
+
+  /** The events of event `i` of the last `wait()` (unsigned 32-bit). */
+  readyEvents(i: number): number {
+    this.#checkIndex(i);
+    return sys.epollEventMask(this.#events, i);
+  }
+
+  #checkIndex(i: number): void {
+    if (!(i >= 0 && i < this.#count)) throw new RangeError(`event index ${i} is out of range (last wait returned ${this.#count})`);
+  }
+
+  #checkOpen(): number {
+    if (this.#fd < 0) throw new ValueError('I/O operation on closed epoll object');
+    return this.#fd;
+  }
+
+  #ctl(op: number, fd: number, mask: number): void {
+    const epfd = this.#checkOpen();
+    const r = sys.epollCtl(epfd, op, fd, mask, fd, 0);
+    if (r < 0) throw OSError.fromErrno(-r);
+  }
+}
+
+/** A new epoll object (Python's `select.epoll()`). */
+export function epoll(sizehint: number = -1, flags: number = 0): Epoll {
+  return new Epoll(sizehint, flags);
+}

@@ -1,0 +1,5 @@
+/** The native boundary: plain functions over libc, returning a result ≥ 0 or -errno. */
+export * from './constants.js';
+export { errnoName, strerror, ERRNO } from './lib.js';
+export * from './io.js';
+export * from './multiplex.js';

@@ -1,0 +1,101 @@
+/**
+ * File-descriptor syscalls. Every function returns its C result when it is non-negative and `-errno` when
+ * the call failed, with errno read before anything else can overwrite it.
+ */
+import { errno, libc } from './lib.js';
+import { F_GETFD, F_GETFL, F_SETFD, F_SETFL, F_DUPFD_CLOEXEC, RLIMIT_NOFILE } from './constants.js';
+
+type Bytes = Uint8Array;
+
+const readNative = libc.func('long read(int, void *, unsigned long)') as (fd: number, b: Bytes, n: number) => number;
+const writeNative = libc.func('long write(int, const void *, unsigned long)') as (fd: number, b: Bytes, n: number) => number;
+const closeNative = libc.func('int close(int)') as (fd: number) => number;
+const pipe2Native = libc.func('int pipe2(_Out_ int *fds, int flags)') as (fds: Int32Array, flags: number) => number;
+const dupNative = libc.func('int dup(int)') as (fd: number) => number;
+const dup3Native = libc.func('int dup3(int, int, int)') as (fd: number, fd2: number, flags: number) => number;
+const dup2Native = libc.func('int dup2(int, int)') as (fd: number, fd2: number) => number;
+const fcntlNative = libc.func('int fcntl(int, int, ...)') as (fd: number, cmd: number, ...rest: unknown[]) => number;
+const eventfdNative = libc.func('int eventfd(unsigned int, int)') as (initval: number, flags: number) => number;
+const getrlimitNative = libc.func('int getrlimit(int, _Out_ uint64_t *rlim)') as (res: number, out: BigUint64Array) => number;
+const setrlimitNative = libc.func('int setrlimit(int, const uint64_t *rlim)') as (res: number, lim: BigUint64Array) => number;
+
+/** read(2) into `buf[offset, offset + length)`. */
+export function read(fd: number, buf: Bytes, offset: number, length: number): number {
+  const target = offset === 0 ? buf : buf.subarray(offset);
+  const n = readNative(fd, target, length);
+  return n < 0 ? -errno() : n;
+}
+
+/** write(2) from `buf[offset, offset + length)`. */
+export function write(fd: number, buf: Bytes, offset: number, length: number): number {
+  const source = offset === 0 ? buf : buf.subarray(offset);
+  const n = writeNative(fd, source, length);
+  return n < 0 ? -errno() : n;
+}
+
+export function close(fd: number): number {
+  return closeNative(fd) < 0 ? -errno() : 0;
+}
+
+/** pipe2(2): fills `out` with [read end, write end]. */
+export function pipe2(out: Int32Array, flags: number): number {
+  return pipe2Native(out, flags) < 0 ? -errno() : 0;
+}
+
+export function dup(fd: number): number {
+  const r = dupNative(fd);
+  return r < 0 ? -errno() : r;
+}
+
+/** A duplicate at the lowest free number, close-on-exec, as Python's os.dup() makes it. */
+export function dupCloexec(fd: number): number {
+  const r = fcntlNative(fd, F_DUPFD_CLOEXEC, 'int', 0);
+  return r < 0 ? -errno() : r;
+}
+
+export function dup2(fd: number, fd2: number): number {
+  const r = dup2Native(fd, fd2);
+  return r < 0 ? -errno() : r;
+}
+
+export function dup3(fd: number, fd2: number, flags: number): number {
+  const r = dup3Native(fd, fd2, flags);
+  return r < 0 ? -errno() : r;
+}
+
+export function getFdFlags(fd: number): number {
+  const r = fcntlNative(fd, F_GETFD);
+  return r < 0 ? -errno() : r;
+}
+
+export function setFdFlags(fd: number, flags: number): number {
+  return fcntlNative(fd, F_SETFD, 'int', flags) < 0 ? -errno() : 0;
+}
+
+export function getStatusFlags(fd: number): number {
+  const r = fcntlNative(fd, F_GETFL);
+  return r < 0 ? -errno() : r;
+}
+
+export function setStatusFlags(fd: number, flags: number): number {
+  return fcntlNative(fd, F_SETFL, 'int', flags) < 0 ? -errno() : 0;
+}
+
+export function eventfd(initval: number, flags: number): number {
+  const r = eventfdNative(initval, flags);
+  return r < 0 ? -errno() : r;
+}
+
+const rlimit = new BigUint64Array(2);
+
+/** [soft, hard] limit on open file descriptors (RLIM_INFINITY shows as a large bigint). */
+export function getNofileLimit(): [bigint, bigint] | number {
+  if (getrlimitNative(RLIMIT_NOFILE, rlimit) < 0) return -errno();
+  return [rlimit[0]!, rlimit[1]!];
+}
+
+export function setNofileLimit(soft: bigint, hard: bigint): number {
+  rlimit[0] = soft;
+  rlimit[1] = hard;
+  return setrlimitNative(RLIMIT_NOFILE, rlimit) < 0 ? -errno() : 0;
+}

@@ -1,0 +1,183 @@
+/**
+ * select(2), poll(2) and epoll(7): the native calls and the struct layouts they read and write. Callers
+ * own the buffers (so a wait loop can reuse them); this module only knows where each field lives.
+ */
+import { errno, koffi, libc } from './lib.js';
+import { FD_SETSIZE } from './constants.js';
+
+type Bytes = Uint8Array;
+
+// --- select(2): fd_set is a bitmap of FD_SETSIZE bits in longs; timeval is { time_t sec; suseconds_t usec }.
+
+/** Bytes in one fd_set (128 on Linux). */
+export const FD_SET_BYTES = FD_SETSIZE / 8;
+/** Bytes in a struct timeval (two longs). */
+export const TIMEVAL_BYTES = 2 * koffi.sizeof('long');
+
+const selectNative = libc.func('int select(int, void *, void *, void *, void *)') as (
+  nfds: number, r: Bytes | null, w: Bytes | null, x: Bytes | null, tv: Bytes | null,
+) => number;
+
+/**
+ * select(2) over three fd_set buffers of FD_SET_BYTES each (null for an empty set) and a timeval buffer
+ * (null blocks). Returns the number of ready fds, or -errno.
+ */
+export function select(nfds: number, r: Bytes | null, w: Bytes | null, x: Bytes | null, tv: Bytes | null): number {
+  const n = selectNative(nfds, r, w, x, tv);
+  return n < 0 ? -errno() : n;
+}
+
+// The bitmap is an array of native longs; on little-endian machines bit `fd` is bit (fd & 7) of byte (fd >> 3).
+// On big-endian ones the byte order within each long is reversed.
+const LONG_BYTES = koffi.sizeof('long');
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function fdSetByte(fd: number): number {
+  if (LITTLE_ENDIAN) return fd >> 3;
+  const word = Math.floor(fd / (LONG_BYTES * 8));
+  const inWord = (fd % (LONG_BYTES * 8)) >> 3;
+  return word * LONG_BYTES + (LONG_BYTES - 1 - inWord);
+}
+
+export function fdSetAdd(set: Bytes, fd: number): void {
+  set[fdSetByte(fd)]! |= 1 << (fd & 7);
+}
+
+export function fdSetHas(set: Bytes, fd: number): boolean {
+  return (set[fdSetByte(fd)]! & (1 << (fd & 7))) !== 0;
+}
+
+/** Writes a timeval of `usec` microseconds into `tv`. */
+export function writeTimeval(tv: Bytes, usec: number): void {
+  const view = new DataView(tv.buffer, tv.byteOffset, tv.byteLength);
+  const sec = Math.floor(usec / 1e6);
+  const rest = usec - sec * 1e6;
+  if (LONG_BYTES === 8) {
+    view.setBigInt64(0, BigInt(sec), LITTLE_ENDIAN);
+    view.setBigInt64(8, BigInt(rest), LITTLE_ENDIAN);
+  } else {
+    view.setInt32(0, sec, LITTLE_ENDIAN);
+    view.setInt32(4, rest, LITTLE_ENDIAN);
+  }
+}
+
+// --- poll(2): struct pollfd { int fd; short events; short revents; } is 8 bytes everywhere.
+
+export const POLLFD_BYTES = 8;
+export const POLLFD_FD = 0;
+export const POLLFD_EVENTS = 4;
+export const POLLFD_REVENTS = 6;
+
+const pollNative = libc.func('int poll(void *, unsigned long, int)') as (fds: Bytes | null, n: number, ms: number) => number;
+
+/** poll(2) over `n` pollfd records in `fds`. Returns the number of records with revents set, or -errno. */
+export function poll(fds: Bytes | null, n: number, timeoutMs: number): number {
+  const r = pollNative(fds, n, timeoutMs);
+  return r < 0 ? -errno() : r;
+}
+
+// --- epoll(7): struct epoll_event { uint32_t events; epoll_data_t data; } is packed on x86_64 only.
+
+const EPOLL_PACKED = process.arch === 'x64';
+export const EPOLL_EVENT_BYTES = EPOLL_PACKED ? 12 : 16;
+export const EPOLL_EVENT_EVENTS = 0;
+export const EPOLL_EVENT_DATA = EPOLL_PACKED ? 4 : 8;
+
+{
+  // Cross-check the hand-written offsets against koffi's own view of the C ABI.
+  const layout = EPOLL_PACKED
+    ? koffi.pack({ events: 'uint32_t', data: 'uint64_t' })
+    : koffi.struct({ events: 'uint32_t', data: 'uint64_t' });
+  if (koffi.sizeof(layout) !== EPOLL_EVENT_BYTES || koffi.offsetof(layout, 'data') !== EPOLL_EVENT_DATA) {
+    throw new Error(`iomux: unexpected struct epoll_event layout on ${process.arch}`);
+  }
+}
+
+const epollCreate1Native = libc.func('int epoll_create1(int)') as (flags: number) => number;
+const epollCtlNative = libc.func('int epoll_ctl(int, int, int, void *)') as (ep: number, op: number, fd: number, ev: Bytes) => number;
+const epollWaitNative = libc.func('int epoll_wait(int, void *, int, int)') as (ep: number, evs: Bytes, max: number, ms: number) => number;
+
+export function epollCreate1(flags: number): number {
+  const r = epollCreate1Native(flags);
+  return r < 0 ? -errno() : r;
+}
+
+const ctlEvent = Buffer.alloc(EPOLL_EVENT_BYTES);
+const LE = LITTLE_ENDIAN;
+
+function putU32(buf: Buffer, value: number, at: number): void {
+  if (LE) buf.writeUInt32LE(value >>> 0, at);
+  else buf.writeUInt32BE(value >>> 0, at);
+}
+
+function getU32(buf: Buffer, at: number): number {
+  return LE ? buf.readUInt32LE(at) : buf.readUInt32BE(at);
+}
+
+/**
+ * epoll_ctl(2). The event's 64-bit data is written as two 32-bit halves: `dataLow` (iomux stores the fd)
+ * and `dataHigh` (a registration generation, so stale events for a reused fd number can be told apart).
+ */
+export function epollCtl(epfd: number, op: number, fd: number, events: number, dataLow: number, dataHigh: number): number {
+  putU32(ctlEvent, events, EPOLL_EVENT_EVENTS);
+  putU32(ctlEvent, dataLow, EPOLL_EVENT_DATA + (LE ? 0 : 4));
+  putU32(ctlEvent, dataHigh, EPOLL_EVENT_DATA + (LE ? 4 : 0));
+  return epollCtlNative(epfd, op, fd, ctlEvent) < 0 ? -errno() : 0;
+}
+
+/** epoll_wait(2) into `events`, room for `maxevents` records. Returns the count, or -errno. */
+export function epollWait(epfd: number, events: Bytes, maxevents: number, timeoutMs: number): number {
+  const r = epollWaitNative(epfd, events, maxevents, timeoutMs);
+  return r < 0 ? -errno() : r;
+}
+
+/** Allocates an event buffer with room for `maxevents` records. */
+export function allocEpollEvents(maxevents: number): Buffer {
+  return Buffer.alloc(maxevents * EPOLL_EVENT_BYTES);
+}
+
+/** The `events` mask of record `i` of an epoll_wait buffer (unsigned 32-bit). */
+export function epollEventMask(events: Buffer, i: number): number {
+  return getU32(events, i * EPOLL_EVENT_BYTES + EPOLL_EVENT_EVENTS);
+}
+
+/** The low half of record `i`'s data (the fd, as iomux registers it). */
+export function epollEventDataLow(events: Buffer, i: number): number {
+  return getU32(events, i * EPOLL_EVENT_BYTES + EPOLL_EVENT_DATA + (LE ? 0 : 4)) | 0;
+}
+
+/** The high half of record `i`'s data (the registration generation). */
+export function epollEventDataHigh(events: Buffer, i: number): number {
+  return getU32(events, i * EPOLL_EVENT_BYTES + EPOLL_EVENT_DATA + (LE ? 4 : 0));
+}
+
+/** Allocates room for `n` pollfd records. */
+export function allocPollfds(n: number): Buffer {
+  return Buffer.alloc(n * POLLFD_BYTES);
+}
+
+/** Fills pollfd record `i` and clears its revents. */
+export function setPollfd(fds: Buffer, i: number, fd: number, events: number): void {
+  const at = i * POLLFD_BYTES;
+  if (LE) {
+    fds.writeInt32LE(fd, at + POLLFD_FD);
+    fds.writeUInt16LE(events & 0xffff, at + POLLFD_EVENTS);
+    fds.writeUInt16LE(0, at + POLLFD_REVENTS);
+  } else {
+    fds.writeInt32BE(fd, at + POLLFD_FD);
+    fds.writeUInt16BE(events & 0xffff, at + POLLFD_EVENTS);
+    fds.writeUInt16BE(0, at + POLLFD_REVENTS);
+  }
+}
+
+/** The revents of pollfd record `i`. */
+export function pollfdRevents(fds: Buffer, i: number): number {
+  const at = i * POLLFD_BYTES + POLLFD_REVENTS;
+  return LE ? fds.readUInt16LE(at) : fds.readUInt16BE(at);
+}
+
+/** The fd of pollfd record `i`. */
+export function pollfdFd(fds: Buffer, i: number): number {
+  const at = i * POLLFD_BYTES + POLLFD_FD;
+  return LE ? fds.readInt32LE(at) : fds.readInt32BE(at);
+}

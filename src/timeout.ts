@@ -1,0 +1,75 @@
+/**
+ * Timeout conversions, each following the CPython function it mirrors (rounding away from zero or up, so a
+ * wait never returns earlier than asked).
+ */
+import { OverflowError, ValueError } from './errors.js';
+import { INT_MAX } from './sys/index.js';
+
+/** Seconds beyond which a timeout no longer fits a time_t-based C timeval/timespec (CPython's limit). */
+const TIME_T_LIMIT_S = 9.2e9; // a bit under 2**63 ns, where CPython's PyTime_t overflows
+
+function checkNumber(timeout: unknown, what: string): number {
+  if (typeof timeout !== 'number') throw new TypeError(`${what} must be a number or null (got ${typeof timeout})`);
+  if (Number.isNaN(timeout)) throw new ValueError('Invalid value NaN (not a number)');
+  if (!Number.isFinite(timeout) || Math.abs(timeout) > TIME_T_LIMIT_S) {
+    throw new OverflowError('timestamp out of range for platform time_t');
+  }
+  return timeout;
+}
+
+/**
+ * select()'s timeout: seconds → whole microseconds rounded away from zero; null/undefined → null (block).
+ * Negative values raise ValueError("timeout must be non-negative"); -0 polls.
+ */
+export function selectTimeoutUs(timeout: unknown): number | null {
+  if (timeout === null || timeout === undefined) return null;
+  const s = checkNumber(timeout, 'timeout');
+  const us = divAway(awayFromZero(s * 1e9), 1e3);
+  if (us < 0) throw new ValueError('timeout must be non-negative');
+  return us === 0 ? 0 : us;
+}
+
+/**
+ * poll()'s timeout: milliseconds rounded away from zero; null/undefined or any negative value → -1 (block).
+ */
+export function pollTimeoutMs(timeout: unknown): number {
+  if (timeout === null || timeout === undefined) return -1;
+  if (typeof timeout !== 'number') throw new TypeError(`timeout must be an integer or null (got ${typeof timeout})`);
+  if (Number.isNaN(timeout)) throw new ValueError('Invalid value NaN (not a number)');
+  if (timeout < 0) {
+    if (timeout < -INT_MAX - 1) throw new OverflowError('timeout is too large');
+    return -1;
+  }
+  if (!Number.isFinite(timeout)) throw new OverflowError('timeout is too large');
+  const ms = divAway(awayFromZero(timeout * 1e6), 1e6);
+  if (ms > INT_MAX) throw new OverflowError('timeout is too large');
+  return ms;
+}
+
+/**
+ * epoll.poll()'s timeout: seconds → milliseconds rounded up (toward +∞); null/undefined or a result below 0
+ * → -1 (block). A tiny negative value such as -1e-9 rounds to 0 and polls, as in CPython.
+ */
+export function epollTimeoutMs(timeout: unknown): number {
+  if (timeout === null || timeout === undefined) return -1;
+  if (typeof timeout !== 'number') throw new TypeError(`timeout must be an integer or null (got ${typeof timeout})`);
+  const s = checkNumber(timeout, 'timeout');
+  const ms = Math.ceil(awayFromZero(s * 1e9) / 1e6) + 0; // + 0 turns -0 into 0
+  if (ms > INT_MAX) throw new OverflowError('timeout is too large');
+  return ms < 0 ? -1 : ms;
+}
+
+/** CPython's _PyTime_ROUND_UP for a double: round half and everything else away from zero. */
+function awayFromZero(x: number): number {
+  return x >= 0 ? Math.ceil(x) : -Math.ceil(-x);
+}
+
+/** An integer count of small units divided into big ones, rounded away from zero. */
+function divAway(n: number, unit: number): number {
+  return n >= 0 ? Math.ceil(n / unit) : -Math.ceil(-n / unit);
+}
+
+/** Monotonic milliseconds, for deadlines that survive EINTR retries. */
+export function monotonicMs(): number {
+  return performance.now();
+}
