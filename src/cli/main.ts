@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+/**
+ * The `iomux` command: the seed programs (echo server and clients), the demo and the benchmarks. Each
+ * command lives in src/cli/commands/<name>.ts and exports `main(argv): Promise<number>` (the exit code);
+ * they are imported only when run, so `iomux --help` stays fast.
+ */
+import { readFileSync } from 'node:fs';
+
+type Command = { main(argv: string[]): Promise<number> };
+
+const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  'echo-server': { summary: 'the multiplexed echo server (select, poll, epoll or selectors)', load: () => import('./commands/echo-server.js') },
+  'echo-client': { summary: 'the multi-socket client: sends each part on every socket, checks the echo', load: () => import('./commands/echo-client.js') },
+  'slow-client': { summary: 'one socket, a pause between parts, reads the echo in 16-byte pieces', load: () => import('./commands/slow-client.js') },
+  demo: { summary: 'starts a server, runs both clients against it, prints the transcripts', load: () => import('./commands/demo.js') },
+  'echo-bench': { summary: 'load generator on iomux epoll: pipelined connections, verified echoes', load: () => import('./commands/echo-bench.js') },
+  bench: { summary: 'benchmarks: `bench scaling` (select/poll/epoll wait cost) and `bench all`', load: () => import('./commands/bench.js') },
+};
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((c) => c.length));
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `usage: iomux <command> [options]   (iomux <command> --help for its options)\n\ncommands:\n${lines.join('\n')}\n`;
+}
+
+async function run(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`iomux: unknown command '${name}'\n\n${usage()}`);
+    return 2;
+  }
+  return (await command.load()).main(rest);
+}
+
+run(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`iomux: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);
