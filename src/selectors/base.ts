@@ -1,0 +1,187 @@
+/**
+ * The abstract selector: the fd → key table and every rule CPython's `BaseSelector` and `_BaseSelectorImpl`
+ * apply to it. Subclasses only say how interest reaches the kernel and how to wait.
+ */
+import { KeyError, RuntimeError } from '../errors.js';
+import { describe, type FileLike } from '../fileobj.js';
+import { lookupFd } from './fd.js';
+import { checkEvents, SelectorKey } from './key.js';
+import { SelectorMapping } from './mapping.js';
+
+/** What `select()` returns: each ready key with the events (EVENT_READ/EVENT_WRITE) that are ready. */
+export type SelectResult<T = unknown> = Array<[SelectorKey<T>, number]>;
+
+function notRegistered(fileobj: unknown): KeyError {
+  return new KeyError(fileobj, `${describe(fileobj)} is not registered`);
+}
+
+/**
+ * A set of registered file objects, each with the events to wait for and the caller's `data`, waited on
+ * together with `select()`. Level-triggered: a ready fd is reported by every `select()` until it is no
+ * longer ready.
+ *
+ * Rules, as in CPython 3.13: `events` are checked before the object is looked up; an fd is registered
+ * once, whichever object names it; an object whose `fileno()` became invalid (a closed socket's -1) is
+ * still found by identity, so it can be unregistered. Deviations, chosen deliberately: `modify` checks
+ * `events` (CPython's poll-like selectors store any value unchecked), `modify` always keeps the
+ * registered `fileobj` (CPython's SelectSelector replaces it with the object passed to `modify`), and
+ * `register`/`select` on a closed selector raise instead of silently working on an orphaned table.
+ *
+ * The table is authoritative: `select()` reports only fds registered when it builds its result, with the
+ * key registered at that moment. A result already returned is a snapshot, though — while dispatching it, a
+ * handler may unregister (or unregister and re-register) another fd of the same batch. Check
+ * `isCurrentKey(selector, key)` before dispatching each entry when handlers can do that.
+ */
+export abstract class BaseSelector<T = unknown> implements Disposable {
+  /** fd → key, in registration order: the one source of truth. Cleared (not replaced) by close(). */
+  readonly #keys = new Map<number, SelectorKey<T>>();
+  /** The view `getMap()` hands out; null once closed. */
+  #map: SelectorMapping<T> | null = new SelectorMapping(this.#keys);
+
+  /**
+   * Registers `fileobj` (an fd or an object with `fileno()`) for `events` (EVENT_READ, EVENT_WRITE or
+   * both) with optional `data`, and returns the new key. ValueError("Invalid events: …") for bad events,
+   * ValueError("Invalid file descriptor: …")/("Invalid file object: …") for a bad object,
+   * KeyError("… (FD n) is already registered") when the fd already is. If the kernel refuses the fd (a
+   * regular file under epoll: PermissionError) nothing stays registered.
+   */
+  register(fileobj: FileLike, events: number, data?: T): SelectorKey<T> {
+    checkEvents(events);
+    const fd = lookupFd(this.#keys, fileobj);
+    if (this.#keys.has(fd)) {
+      throw new KeyError(fileobj, `${describe(fileobj)} (FD ${fd}) is already registered`);
+    }
+    if (this.#map === null) throw this.closedError();
+    const key = new SelectorKey(fileobj, fd, events, data as T);
+    this.#keys.set(fd, key);
+    try {
+      this.addInterest(key);
+    } catch (err) {
+      this.#keys.delete(fd);
+      throw err;
+    }
+    return key;
+  }
+
+  /**
+   * Unregisters `fileobj` (an fd or the registered object, even if closed since) and returns its key;
+   * KeyError("… is not registered") if it is not. Call it before closing the fd. An fd closed first (or
+   * closed and its number reused) is still removed: the kernel's EBADF/ENOENT is ignored.
+   */
+  unregister(fileobj: FileLike): SelectorKey<T> {
+    const key = this.#keys.get(lookupFd(this.#keys, fileobj));
+    if (key === undefined) throw notRegistered(fileobj);
+    this.#keys.delete(key.fd);
+    this.removeInterest(key);
+    return key;
+  }
+
+  /**
+   * Changes the events and/or data of a registered object and returns the (new) key, which keeps the
+   * registered `fileobj`. Changing only `data` makes no syscall; changing nothing returns the same key.
+   * ValueError for invalid events (nothing changes then), KeyError if not registered. If the kernel
+   * refuses the change, the registration is dropped and the error raised (CPython bpo-30014).
+   */
+  modify(fileobj: FileLike, events: number, data?: T): SelectorKey<T> {
+    checkEvents(events);
+    const key = this.#keys.get(lookupFd(this.#keys, fileobj));
+    if (key === undefined) throw notRegistered(fileobj);
+    const sameData = Object.is(data, key.data);
+    if (events === key.events && sameData) return key;
+    if (events !== key.events) {
+      try {
+        this.changeInterest(key, events);
+      } catch (err) {
+        this.#keys.delete(key.fd);
+        this.#forgetQuietly(key);
+        throw err;
+      }
+    }
+    const next = new SelectorKey(key.fileobj, key.fd, events, data as T);
+    this.#keys.set(key.fd, next);
+    return next;
+  }
+
+  /**
+   * Waits until some registered file objects are ready or `timeout` seconds pass: `null`/`undefined`
+   * blocks, `≤ 0` polls, `> 0` waits at least that long. Returns `[key, events]` per ready object, events
+   * masked to what the key waits for. Blocks the calling thread, as in Python.
+   */
+  abstract select(timeout?: number | null): SelectResult<T>;
+
+  /** Forgets every registration and releases the kernel object; calling it again does nothing. */
+  close(): void {
+    this.#keys.clear();
+    this.#map = null;
+  }
+
+  /**
+   * The key of `fileobj`; KeyError("… is not registered") if absent, RuntimeError("Selector is closed")
+   * after close().
+   */
+  getKey(fileobj: FileLike): SelectorKey<T> {
+    const map = this.#map;
+    if (map === null) throw new RuntimeError('Selector is closed');
+    return map.getOrThrow(fileobj);
+  }
+
+  /** The live read-only mapping fd → key, or null once closed (a mapping taken before stays, empty). */
+  getMap(): SelectorMapping<T> | null {
+    return this.#map;
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** Tells the kernel side about a new key (called with the key already in the table). */
+  protected abstract addInterest(key: SelectorKey<T>): void;
+  /** Removes a key (already out of the table) from the kernel side. */
+  protected abstract removeInterest(key: SelectorKey<T>): void;
+  /** Changes the events a registered key waits for on the kernel side. */
+  protected abstract changeInterest(key: SelectorKey<T>, events: number): void;
+
+  /** The key registered for `fd` right now, if any: what results are built from. */
+  protected keyForFd(fd: number): SelectorKey<T> | undefined {
+    return this.#keys.get(fd);
+  }
+
+  /** The number of registered fds. */
+  protected get keyCount(): number {
+    return this.#keys.size;
+  }
+
+  protected get isClosed(): boolean {
+    return this.#map === null;
+  }
+
+  /** Throws `closedError()` once the selector is closed. */
+  protected assertOpen(): void {
+    if (this.#map === null) throw this.closedError();
+  }
+
+  /** What register/select raise on a closed selector. */
+  protected closedError(): Error {
+    return new RuntimeError('Selector is closed');
+  }
+
+  /** After a failed change the kernel may still watch the fd; stop that so it cannot keep waking us. */
+  #forgetQuietly(key: SelectorKey<T>): void {
+    try {
+      this.removeInterest(key);
+    } catch {
+      // The error that made us drop the key is the one the caller needs to see.
+    }
+  }
+}
+
+/**
+ * True while `key` is the current registration of its fd in `selector`: the check a dispatch loop makes
+ * before handling each `[key, events]` entry of a result when handlers may unregister or re-register
+ * other fds. A key replaced by `modify` counts as not current; being level-triggered, the fd is reported
+ * again by the next `select()`.
+ */
+export function isCurrentKey<T>(selector: BaseSelector<T>, key: SelectorKey<T>): boolean {
+  const map = selector.getMap();
+  return map !== null && map.get(key.fd) === key;
+}

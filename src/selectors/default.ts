@@ -1,0 +1,33 @@
+/** DefaultSelector: the most efficient selector this system supports, chosen once by probing. */
+import { OSError } from '../errors.js';
+import { Epoll, Poll } from '../select/index.js';
+import type { BaseSelector } from './base.js';
+import { EpollSelector } from './epoll-selector.js';
+import { PollSelector } from './poll-selector.js';
+import { SelectSelector } from './select-selector.js';
+
+export interface DefaultSelectorClass {
+  new <T = unknown>(): BaseSelector<T>;
+  readonly prototype: BaseSelector<unknown>;
+}
+
+/** CPython's `_can_use`: the primitive exists if creating (and, for poll, calling) it raises no OSError. */
+function works(probe: () => void): boolean {
+  try {
+    probe();
+    return true;
+  } catch (err) {
+    if (err instanceof OSError) return false;
+    throw err;
+  }
+}
+
+function chooseDefault(): DefaultSelectorClass {
+  if (works(() => new Epoll().close())) return EpollSelector;
+  if (works(() => new Poll().poll(0))) return PollSelector;
+  return SelectSelector;
+}
+
+/** The best selector here: EpollSelector on Linux, else PollSelector, else SelectSelector. */
+export const DefaultSelector: DefaultSelectorClass = chooseDefault();
+export type DefaultSelector<T = unknown> = BaseSelector<T>;

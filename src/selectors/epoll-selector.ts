@@ -1,0 +1,57 @@
+/** The selector over epoll(7): the default on Linux. */
+import { InterruptedError, ValueError } from '../errors.js';
+import { Epoll, EPOLLIN, EPOLLOUT } from '../select/index.js';
+import type { SelectResult } from './base.js';
+import { PollLikeSelector, type PollLikeOptions } from './poll-like.js';
+import { secondsForWholeMs, timeoutMs } from './timeout.js';
+
+/**
+ * Waits with `epoll_wait()`: the kernel keeps the interest list, so a wait costs what the ready fds cost.
+ * The kernel refuses regular files (PermissionError) and closed fds (OSError EBADF) at `register`, which
+ * then leaves nothing registered. `close()` closes the epoll fd; afterwards `register()`, `select()` and
+ * `fileno()` raise ValueError("I/O operation on closed epoll object").
+ */
+export class EpollSelector<T = unknown> extends PollLikeSelector<T, Epoll> {
+  constructor(options: PollLikeOptions<Epoll> = {}) {
+    super(options.pollerClass ?? Epoll, EPOLLIN, EPOLLOUT);
+  }
+
+  /** The epoll fd (readable when `select(0)` would report something). */
+  fileno(): number {
+    return this.poller.fileno();
+  }
+
+  /**
+   * One `epoll_wait` for up to one event per registered fd, read from the poller's buffer: apart from the
+   * result array and its `[key, events]` entries nothing is allocated.
+   */
+  select(timeout?: number | null): SelectResult<T> {
+    const ms = timeoutMs(timeout);
+    const epoll = this.poller;
+    let count: number;
+    try {
+      // epoll_wait refuses maxevents 0, so an empty selector still asks for one (CPython issue #23009).
+      count = epoll.wait(ms === null ? null : secondsForWholeMs(ms), Math.max(this.keyCount, 1));
+    } catch (err) {
+      if (err instanceof InterruptedError) return [];
+      throw err;
+    }
+    const ready: SelectResult<T> = [];
+    for (let i = 0; i < count; i++) {
+      const key = this.keyForFd(epoll.readyFd(i));
+      if (key === undefined) continue;
+      const events = this.selectorEvents(epoll.readyEvents(i)) & key.events;
+      if (events !== 0) ready.push([key, events]);
+    }
+    return ready;
+  }
+
+  override close(): void {
+    this.poller.close();
+    super.close();
+  }
+
+  protected override closedError(): Error {
+    return new ValueError('I/O operation on closed epoll object');
+  }
+}

@@ -1,0 +1,45 @@
+/** The registration record of `iomux/selectors` and the event bits it carries. */
+import { ValueError } from '../errors.js';
+import { describe, type FileLike } from '../fileobj.js';
+
+/** Wait until the file object is readable. */
+export const EVENT_READ = 1;
+/** Wait until the file object is writable. */
+export const EVENT_WRITE = 2;
+
+const ALL_EVENTS = EVENT_READ | EVENT_WRITE;
+
+/**
+ * One registration: the object as the caller passed it, its fd, the events waited for and the caller's
+ * data. Frozen, like Python's namedtuple; a change (`modify`) makes a new key.
+ */
+export class SelectorKey<T = unknown> {
+  /** File object registered (as passed to `register`; `modify` keeps it). */
+  readonly fileobj: FileLike;
+  /** Underlying file descriptor. */
+  readonly fd: number;
+  /** Events that must be waited for on this file object (EVENT_READ | EVENT_WRITE). */
+  readonly events: number;
+  /** Optional opaque data associated to this file object (`undefined` when none was given). */
+  readonly data: T;
+
+  constructor(fileobj: FileLike, fd: number, events: number, data: T) {
+    this.fileobj = fileobj;
+    this.fd = fd;
+    this.events = events;
+    this.data = data;
+    Object.freeze(this);
+  }
+}
+
+/**
+ * Python's check in `register`: events must be a non-empty subset of EVENT_READ | EVENT_WRITE.
+ * ValueError("Invalid events: N") otherwise; TypeError for a non-integer (Python's `&` would raise it).
+ */
+export function checkEvents(events: unknown): number {
+  if (events === EVENT_READ || events === EVENT_WRITE || events === ALL_EVENTS) return events;
+  if (typeof events !== 'number' || !Number.isInteger(events)) {
+    throw new TypeError(`events must be an integer (got ${describe(events)})`);
+  }
+  throw new ValueError(`Invalid events: ${events}`);
+}

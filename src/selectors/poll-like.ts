@@ -1,0 +1,73 @@
+/** What PollSelector and EpollSelector share (CPython's `_PollLikeSelector`). */
+import { OSError } from '../errors.js';
+import { BaseSelector } from './base.js';
+import { EVENT_READ, EVENT_WRITE, type SelectorKey } from './key.js';
+
+/** The part of `Poll` and `Epoll` a poll-like selector drives. */
+export interface Poller {
+  register(fd: number, eventmask: number): void;
+  modify(fd: number, eventmask: number): void;
+  unregister(fd: number): void;
+}
+
+export interface PollLikeOptions<P> {
+  /**
+   * The poller class to instantiate (default: `Poll` or `Epoll`). A subclass can observe or fail calls,
+   * as CPython's tests do by replacing `_selector_cls`.
+   */
+  pollerClass?: new () => P;
+}
+
+/**
+ * A selector over a poller that keeps the interest list (poll's array, epoll's kernel set): interest
+ * changes go to the poller, and readiness bits are translated back to EVENT_READ/EVENT_WRITE.
+ */
+export abstract class PollLikeSelector<T, P extends Poller> extends BaseSelector<T> {
+  /** The underlying poll or epoll object. */
+  protected readonly poller: P;
+  readonly #inBit: number;
+  readonly #outBit: number;
+
+  constructor(pollerClass: new () => P, inBit: number, outBit: number) {
+    super();
+    this.poller = new pollerClass();
+    this.#inBit = inBit;
+    this.#outBit = outBit;
+  }
+
+  protected override addInterest(key: SelectorKey<T>): void {
+    this.poller.register(key.fd, this.#pollerMask(key.events));
+  }
+
+  protected override removeInterest(key: SelectorKey<T>): void {
+    try {
+      this.poller.unregister(key.fd);
+    } catch (err) {
+      // EBADF: closed without unregistering first; ENOENT: closed and the number reused. Either way the
+      // kernel already forgot the old file.
+      if (!(err instanceof OSError)) throw err;
+    }
+  }
+
+  protected override changeInterest(key: SelectorKey<T>, events: number): void {
+    this.poller.modify(key.fd, this.#pollerMask(events));
+  }
+
+  /**
+   * Poller readiness → EVENT_READ/EVENT_WRITE. Anything besides IN/OUT (ERR, HUP, NVAL, PRI, RDHUP) counts
+   * as both, so a failed or hung-up fd wakes whichever direction its owner waits for.
+   */
+  protected selectorEvents(ready: number): number {
+    let events = 0;
+    if (ready & ~this.#inBit) events |= EVENT_WRITE;
+    if (ready & ~this.#outBit) events |= EVENT_READ;
+    return events;
+  }
+
+  #pollerMask(events: number): number {
+    let mask = 0;
+    if (events & EVENT_READ) mask |= this.#inBit;
+    if (events & EVENT_WRITE) mask |= this.#outBit;
+    return mask;
+  }
+}

@@ -1,0 +1,28 @@
+/** The `select(timeout)` argument of the selectors, in the units each primitive wants. */
+import { describe } from '../fileobj.js';
+
+/** null for "block", else the number (TypeError for anything that is not a number). */
+export function timeoutSeconds(timeout: unknown): number | null {
+  if (timeout === null || timeout === undefined) return null;
+  if (typeof timeout !== 'number') throw new TypeError(`timeout must be a number or null (got ${describe(timeout)})`);
+  return timeout;
+}
+
+/**
+ * The poll-like selectors' rule: null blocks, `≤ 0` polls, anything else is rounded up to whole
+ * milliseconds so the wait is never shorter than asked (NaN and ±Infinity are left for the primitive to
+ * reject).
+ */
+export function timeoutMs(timeout: unknown): number | null {
+  const s = timeoutSeconds(timeout);
+  if (s === null) return null;
+  return s <= 0 ? 0 : Math.ceil(s * 1e3);
+}
+
+/**
+ * Seconds that `Epoll.wait` turns back into exactly `ms` milliseconds. It rounds seconds up to ms; aiming
+ * a hair below the integer keeps float error (e.g. 0.007 * 1e9 = 7000000.000000001) from adding one.
+ */
+export function secondsForWholeMs(ms: number): number {
+  return ms === 0 ? 0 : (ms - 1e-4) / 1e3;
+}
