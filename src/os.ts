@@ -1,11 +1,11 @@
 /** `iomux/os`: the fd functions of Python's `os` module that event-driven programs need. */
-import { OSError, raiseErrno } from './errors.js';
+import { OSError, OverflowError, raiseErrno } from './errors.js';
 import { describe } from './fileobj.js';
 import * as sys from './sys/index.js';
 
 function fdArg(fd: unknown, name = 'fd'): number {
   if (typeof fd !== 'number' || !Number.isInteger(fd)) throw new TypeError(`${name} must be an integer (got ${describe(fd)})`);
-  if (fd > sys.INT_MAX || fd < -sys.INT_MAX - 1) throw new RangeError(`${name} ${fd} does not fit a C int`);
+  if (fd > sys.INT_MAX || fd < -sys.INT_MAX - 1) throw new OverflowError(`${name} ${fd} does not fit a C int`);
   return fd;
 }
 

@@ -55,7 +55,7 @@ export function epollTimeoutMs(timeout: unknown): number {
   if (typeof timeout !== 'number') throw new TypeError(`timeout must be an integer or null (got ${typeof timeout})`);
   const s = checkNumber(timeout, 'timeout');
   const ms = Math.ceil(awayFromZero(s * 1e9) / 1e6) + 0; // + 0 turns -0 into 0
-  if (ms > INT_MAX) throw new OverflowError('timeout is too large');
+  if (ms > INT_MAX || ms < -INT_MAX - 1) throw new OverflowError('timeout is too large');
   return ms < 0 ? -1 : ms;
 }
 

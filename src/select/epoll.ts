@@ -1,5 +1,5 @@
 /** epoll(7) with CPython's select.epoll semantics. */
-import { OSError, ValueError } from '../errors.js';
+import { OSError, OverflowError, ValueError } from '../errors.js';
 import { asFileDescriptor, describe, type FileLike } from '../fileobj.js';
 import * as sys from '../sys/index.js';
 import { epollTimeoutMs, monotonicMs } from '../timeout.js';
@@ -13,7 +13,7 @@ function intArg(value: unknown, name: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value)) {
     throw new TypeError(`${name} must be an integer (got ${describe(value)})`);
   }
-  if (value > sys.INT_MAX || value < -sys.INT_MAX - 1) throw new RangeError(`${name} ${value} does not fit a C int`);
+  if (value > sys.INT_MAX || value < -sys.INT_MAX - 1) throw new OverflowError(`${name} ${value} does not fit a C int`);
   return value;
 }
 
@@ -43,11 +43,14 @@ export class Epoll implements Disposable {
     this.#events = sys.allocEpollEvents(this.#capacity);
   }
 
-  /** Wraps an existing epoll fd without duplicating or checking it (`fromFd(-1)` makes a new one). */
+  /**
+   * Wraps an existing epoll fd without duplicating or checking it. As in CPython, `fromFd(-1)` makes a new
+   * one and any other negative number gives an object that is already closed.
+   */
   static fromFd(fd: number): Epoll {
     intArg(fd, 'fd');
     const ep = new Epoll();
-    if (fd >= 0) {
+    if (fd !== -1) {
       sys.close(ep.#fd);
       ep.#fd = fd;
     }

@@ -18,6 +18,7 @@ const fcntlNative = libc.func('int fcntl(int, int, ...)') as (fd: number, cmd: n
 const eventfdNative = libc.func('int eventfd(unsigned int, int)') as (initval: number, flags: number) => number;
 const getrlimitNative = libc.func('int getrlimit(int, _Out_ uint64_t *rlim)') as (res: number, out: BigUint64Array) => number;
 const setrlimitNative = libc.func('int setrlimit(int, const uint64_t *rlim)') as (res: number, lim: BigUint64Array) => number;
+const getpidNative = libc.func('int getpid(void)') as () => number;
 
 /** read(2) into `buf[offset, offset + length)`. */
 export function read(fd: number, buf: Bytes, offset: number, length: number): number {
@@ -98,4 +99,9 @@ export function setNofileLimit(soft: bigint, hard: bigint): number {
   rlimit[0] = soft;
   rlimit[1] = hard;
   return setrlimitNative(RLIMIT_NOFILE, rlimit) < 0 ? -errno() : 0;
+}
+
+/** getpid(2): cannot fail. The cheapest real syscall, used to measure the cost of a native call. */
+export function getpid(): number {
+  return getpidNative();
 }

@@ -47,17 +47,32 @@ export function fdSetHas(set: Bytes, fd: number): boolean {
   return (set[fdSetByte(fd)]! & (1 << (fd & 7))) !== 0;
 }
 
-/** Writes a timeval of `usec` microseconds into `tv`. */
+/** Writes a timeval of `usec` (a non-negative integer) microseconds into `tv`. */
 export function writeTimeval(tv: Bytes, usec: number): void {
-  const view = new DataView(tv.buffer, tv.byteOffset, tv.byteLength);
   const sec = Math.floor(usec / 1e6);
-  const rest = usec - sec * 1e6;
-  if (LONG_BYTES === 8) {
-    view.setBigInt64(0, BigInt(sec), LITTLE_ENDIAN);
-    view.setBigInt64(8, BigInt(rest), LITTLE_ENDIAN);
+  putLong(tv, 0, sec);
+  putLong(tv, LONG_BYTES, usec - sec * 1e6);
+}
+
+// As two 32-bit halves, byte by byte in native order: select() runs this on every wait, and a DataView or
+// BigInt would allocate each time.
+function putLong(buf: Bytes, at: number, value: number): void {
+  const low = value % 0x100000000;
+  putU32Native(buf, LONG_BYTES === 4 || LITTLE_ENDIAN ? at : at + 4, low);
+  if (LONG_BYTES === 8) putU32Native(buf, LITTLE_ENDIAN ? at + 4 : at, (value - low) / 0x100000000);
+}
+
+function putU32Native(buf: Bytes, at: number, value: number): void {
+  if (LITTLE_ENDIAN) {
+    buf[at] = value;
+    buf[at + 1] = value >>> 8;
+    buf[at + 2] = value >>> 16;
+    buf[at + 3] = value >>> 24;
   } else {
-    view.setInt32(0, sec, LITTLE_ENDIAN);
-    view.setInt32(4, rest, LITTLE_ENDIAN);
+    buf[at] = value >>> 24;
+    buf[at + 1] = value >>> 16;
+    buf[at + 2] = value >>> 8;
+    buf[at + 3] = value;
   }
 }
 
