@@ -3,3 +3,5 @@ export * from './constants.js';
 export { errnoName, strerror, ERRNO } from './lib.js';
 export * from './io.js';
 export * from './multiplex.js';
+export * from './socket.js';
+export * from './netdb.js';

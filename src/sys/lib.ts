@@ -36,8 +36,8 @@ export function strerror(e: number): string {
 
 const errnoNames = new Map<number, string>();
 for (const [name, value] of Object.entries(koffi.os.errno)) {
-  // EWOULDBLOCK aliases EAGAIN and EDEADLOCK aliases EDEADLK: keep the canonical (first seen) names.
-  if (!errnoNames.has(value) || name === 'EAGAIN' || name === 'EDEADLK') errnoNames.set(value, name);
+  // EWOULDBLOCK aliases EAGAIN, EDEADLOCK aliases EDEADLK and ENOTSUP aliases EOPNOTSUPP: keep the canonical (first seen) names.
+  if (!errnoNames.has(value) || name === 'EAGAIN' || name === 'EDEADLK' || name === 'EOPNOTSUPP') errnoNames.set(value, name);
 }
 
 /** The symbolic name of an errno value ('EBADF'), or undefined for an unknown value. */

@@ -1,0 +1,49 @@
+/** Argument checks shared by the socket functions: what Python's argument parsing rejects, with messages that say what was wrong. */
+import { OverflowError } from '../errors.js';
+import { describe } from '../fileobj.js';
+
+const INT_MIN = -0x80000000;
+const INT_MAX = 0x7fffffff;
+
+/** A C int argument: TypeError for a non-integer, OverflowError outside C int. Booleans count as 0/1, as in Python. */
+export function intArg(value: unknown, name: string): number {
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new TypeError(`${name} must be an integer (got ${describe(value)})`);
+  }
+  if (value < INT_MIN || value > INT_MAX) throw new OverflowError(`${name} ${value} does not fit a C int`);
+  return value;
+}
+
+/**
+ * Bytes to send: a Uint8Array (Buffer) as is, any other ArrayBufferView or an ArrayBuffer as a view of its
+ * bytes, and a string as its UTF-8 encoding (a convenience Python does not offer).
+ */
+export function bytesArg(data: unknown, name = 'data'): Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  if (typeof data === 'string') return Buffer.from(data, 'utf8');
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  throw new TypeError(`${name} must be a Buffer, Uint8Array, ArrayBufferView or string (got ${describe(data)})`);
+}
+
+/** A buffer to receive into: a Uint8Array (Buffer) as is, any other ArrayBufferView as a view of its bytes. */
+export function writableBytesArg(buffer: unknown, name = 'buffer'): Uint8Array {
+  if (buffer instanceof Uint8Array) return buffer;
+  if (ArrayBuffer.isView(buffer)) return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  if (buffer instanceof ArrayBuffer) return new Uint8Array(buffer);
+  throw new TypeError(`${name} must be a Buffer, Uint8Array or other ArrayBufferView (got ${describe(buffer)})`);
+}
+
+/**
+ * A `[offset, offset + length)` range inside a buffer of `size` bytes. It is what the kernel will write to
+ * or read from, so it is always checked: a range past the end would corrupt memory.
+ */
+export function checkRange(size: number, offset: number, length: number): void {
+  if (!Number.isInteger(offset) || offset < 0 || offset > size) {
+    throw new RangeError(`offset must be an integer from 0 to ${size} (got ${describe(offset)})`);
+  }
+  if (!Number.isInteger(length) || length < 0 || length > size - offset) {
+    throw new RangeError(`length must be an integer from 0 to ${size - offset} (got ${describe(length)})`);
+  }
+}

@@ -1,0 +1,547 @@
+/**
+ * `Socket`: Python's socket object over a raw fd. Blocking mode blocks the calling thread in the kernel, as
+ * in Python; timeout mode keeps the fd O_NONBLOCK and waits with poll(2) against a monotonic deadline;
+ * non-blocking mode raises BlockingIOError where the kernel says EAGAIN.
+ */
+import { OSError, TimeoutError, ValueError, raiseErrno } from '../errors.js';
+import { describe } from '../fileobj.js';
+import { ERRNO, O_NONBLOCK, POLLERR, POLLIN, POLLOUT, close as closeFd, getStatusFlags, setStatusFlags } from '../sys/index.js';
+import * as sys from '../sys/socket.js';
+import { monotonicMs } from '../timeout.js';
+import { decodeAddress, encodeAddress, sockaddr, sockaddrLength, type AddressLike, type SocketAddress } from './address.js';
+import { bytesArg, checkRange, intArg, writableBytesArg } from './args.js';
+import { getdefaulttimeout, parseSocketTimeout } from './timeout.js';
+import { waitForFd } from './wait.js';
+
+const EINTR = ERRNO.EINTR!;
+const EAGAIN = ERRNO.EAGAIN!;
+const EINPROGRESS = ERRNO.EINPROGRESS!;
+const EISCONN = ERRNO.EISCONN!;
+const ECONNRESET = ERRNO.ECONNRESET!;
+
+/** Bytes a socket accepts to send: a Buffer/Uint8Array, any ArrayBufferView, an ArrayBuffer, or a string (sent as UTF-8). */
+export type SocketData = Uint8Array | ArrayBufferView | ArrayBuffer | string;
+
+/** CPython's default listen() backlog: min(SOMAXCONN, 128). */
+const DEFAULT_BACKLOG = Math.min(sys.SOMAXCONN, 128);
+/** CPython's limit on getsockopt's buflen. */
+const MAX_OPTION_BYTES = 1024;
+/** recv(n) for n up to this size reads into one shared buffer and copies out exactly what arrived. */
+const RECV_SCRATCH_BYTES = 64 * 1024;
+
+const recvScratch = Buffer.allocUnsafe(RECV_SCRATCH_BYTES);
+const intCell = new Int32Array(1);
+const NOT_SET = -1;
+
+/**
+ * A socket, after Python's `socket.socket`. `new Socket(family = AF_INET, type = SOCK_STREAM, proto = 0)`
+ * creates one (close-on-exec, like every socket iomux makes); `new Socket(family?, type?, proto?, fileno)`
+ * wraps an existing socket fd, reading whatever of family/type/proto is left undefined from the kernel.
+ *
+ * Blocking modes, as in Python: `settimeout(null)` (the default, unless `setdefaulttimeout` changed it)
+ * blocks the calling thread; `settimeout(0)` / `setblocking(false)` raises BlockingIOError instead of
+ * waiting; `settimeout(t)` waits up to t seconds and then raises TimeoutError("timed out").
+ *
+ * After `close()` or `detach()`, `fileno()` is -1 and every operation raises OSError EBADF; `close()` may be
+ * called any number of times.
+ */
+export class Socket implements Disposable {
+  #fd: number;
+  readonly #family: number;
+  readonly #type: number;
+  readonly #proto: number;
+  /** Seconds; null blocks, 0 is non-blocking. */
+  #timeout: number | null;
+  /** The same in milliseconds, -1 when blocking: what the I/O paths test. */
+  #timeoutMs: number;
+
+  constructor(family?: number, type?: number, proto?: number, fileno?: number | null) {
+    let fam = family === undefined || family === -1 ? undefined : intArg(family, 'family');
+    let typ = type === undefined || type === -1 ? undefined : intArg(type, 'type');
+    let pro = proto === undefined || proto === -1 ? undefined : intArg(proto, 'proto');
+    let fd: number;
+    if (fileno === undefined || fileno === null) {
+      fam ??= sys.AF_INET;
+      typ ??= sys.SOCK_STREAM;
+      pro ??= 0;
+      fd = sys.socket(fam, typ | sys.SOCK_CLOEXEC, pro);
+      if (fd < 0) raiseErrno(fd);
+    } else {
+      fd = intArg(fileno, 'fileno');
+      if (fd < 0) throw new ValueError(`negative file descriptor (${fd})`);
+      fam ??= detectFamily(fd);
+      typ ??= socketOption(fd, sys.SO_TYPE);
+      pro ??= socketOption(fd, sys.SO_PROTOCOL);
+    }
+    this.#fd = fd;
+    this.#family = fam;
+    this.#type = typ & ~(sys.SOCK_NONBLOCK | sys.SOCK_CLOEXEC);
+    this.#proto = pro;
+    // As CPython's init_sockobject: SOCK_NONBLOCK means timeout 0; otherwise the default timeout, and the
+    // fd is made non-blocking only when that default is not null (a wrapped fd's mode is left alone).
+    this.#timeout = (typ & sys.SOCK_NONBLOCK) !== 0 ? 0 : getdefaulttimeout();
+    this.#timeoutMs = this.#timeout === null ? -1 : this.#timeout * 1000;
+    if (this.#timeout !== null && (typ & sys.SOCK_NONBLOCK) === 0) {
+      try {
+        setNonblocking(fd, true);
+      } catch (err) {
+        if (fileno === undefined || fileno === null) closeFd(fd);
+        throw err;
+      }
+    }
+  }
+
+  /** The address family (AF_INET, AF_INET6, AF_UNIX, …). */
+  get family(): number {
+    return this.#family;
+  }
+
+  /** The socket type (SOCK_STREAM, SOCK_DGRAM, …), without the SOCK_NONBLOCK/SOCK_CLOEXEC flags. */
+  get type(): number {
+    return this.#type;
+  }
+
+  get proto(): number {
+    return this.#proto;
+  }
+
+  /** The fd, or -1 once the socket is closed or detached. */
+  fileno(): number {
+    return this.#fd;
+  }
+
+  /** True once `close()` or `detach()` was called. */
+  get closed(): boolean {
+    return this.#fd === -1;
+  }
+
+  // --- Blocking mode.
+
+  /** `setblocking(false)` is `settimeout(0)`; `setblocking(true)` is `settimeout(null)`. */
+  setblocking(flag: boolean): void {
+    this.settimeout(flag ? null : 0);
+  }
+
+  /** False only in non-blocking mode (timeout 0); a socket with a positive timeout counts as blocking, as in Python. */
+  getblocking(): boolean {
+    return this.#timeout !== 0;
+  }
+
+  /** null: block; 0: non-blocking; t > 0: wait up to t seconds, then raise TimeoutError("timed out"). */
+  settimeout(timeout: number | null): void {
+    const t = parseSocketTimeout(timeout);
+    this.#timeout = t;
+    this.#timeoutMs = t === null ? -1 : t * 1000;
+    setNonblocking(this.#fd, t !== null);
+  }
+
+  /** The timeout in seconds, 0 for non-blocking, null for blocking. */
+  gettimeout(): number | null {
+    return this.#timeout;
+  }
+
+  // --- Addresses and connections.
+
+  /** Binds to `address` (see AddressLike). */
+  bind(address: AddressLike): void {
+    const len = encodeAddress(this.#family, address, 'bind');
+    const r = sys.bind(this.#fd, sockaddr, len);
+    if (r < 0) raiseErrno(r);
+  }
+
+  /** Listens with `backlog` pending connections (default min(SOMAXCONN, 128); negative counts as 0). */
+  listen(backlog?: number): void {
+    let n = backlog === undefined ? DEFAULT_BACKLOG : intArg(backlog, 'backlog');
+    if (n < 0) n = 0;
+    const r = sys.listen(this.#fd, n);
+    if (r < 0) raiseErrno(r);
+  }
+
+  /**
+   * Accepts a connection: `[socket, peer address]`. The new socket is close-on-exec and, whatever the
+   * listener's mode, blocking (or in the default timeout mode), as Python makes it.
+   */
+  accept(): [Socket, SocketAddress] {
+    let deadline = NOT_SET;
+    for (;;) {
+      sockaddrLength[0] = sys.SOCKADDR_STORAGE_BYTES;
+      const fd = sys.accept4(this.#fd, sockaddr, sockaddrLength, sys.SOCK_CLOEXEC);
+      if (fd >= 0) {
+        try {
+          const address = decodeAddress(sockaddr, Math.min(sockaddrLength[0]!, sys.SOCKADDR_STORAGE_BYTES)) ?? '';
+          return [new Socket(this.#family, this.#type, this.#proto, fd), address];
+        } catch (err) {
+          closeFd(fd);
+          throw err;
+        }
+      }
+      if (fd !== -EINTR) deadline = this.#afterFailure(fd, POLLIN, deadline);
+    }
+  }
+
+  /**
+   * Connects to `address`. In non-blocking mode an unfinished connect raises BlockingIOError (EINPROGRESS):
+   * wait for writability, then read `getsockopt(SOL_SOCKET, SO_ERROR)`. A refused connection raises
+   * ConnectionRefusedError; timeout mode raises TimeoutError when the deadline passes.
+   */
+  connect(address: AddressLike): void {
+    const len = encodeAddress(this.#family, address, 'connect');
+    this.#connect(len, true);
+  }
+
+  /**
+   * Like `connect`, but returns 0 or the errno instead of raising OSError for a failed connection (EAGAIN
+   * when a timeout expires). Bad addresses still raise.
+   */
+  connectEx(address: AddressLike): number {
+    const len = encodeAddress(this.#family, address, 'connectEx');
+    return this.#connect(len, false);
+  }
+
+  // CPython's internal_connect: a blocking connect interrupted by a signal, and a timeout-mode connect in
+  // progress, are finished by waiting for writability and reading SO_ERROR.
+  #connect(len: number, raise: boolean): number {
+    const r = sys.connect(this.#fd, sockaddr, len);
+    if (r === 0) return 0;
+    const wait = r === -EINTR ? this.#timeoutMs !== 0 : this.#timeoutMs > 0 && r === -EINPROGRESS;
+    if (!wait) return fail(-r, raise);
+    const deadline = this.#timeoutMs > 0 ? monotonicMs() + this.#timeoutMs : Infinity;
+    for (;;) {
+      if (!waitForFd(this.#fd, POLLOUT | POLLERR, deadline)) {
+        if (raise) throw new TimeoutError();
+        return EAGAIN;
+      }
+      const g = sys.getsockoptInt(this.#fd, sys.SOL_SOCKET, sys.SO_ERROR, intCell);
+      const err = g < 0 ? -g : intCell[0]!;
+      if (err === 0 || err === EISCONN) return 0;
+      if (err !== EINTR && err !== EAGAIN) return fail(err, raise);
+    }
+  }
+
+  /** Shuts down reading (SHUT_RD), writing (SHUT_WR) or both (SHUT_RDWR). */
+  shutdown(how: number): void {
+    const r = sys.shutdown(this.#fd, intArg(how, 'how'));
+    if (r < 0) raiseErrno(r);
+  }
+
+  /** The socket's own address ('' for an unnamed AF_UNIX socket). */
+  getsockname(): SocketAddress {
+    sockaddrLength[0] = sys.SOCKADDR_STORAGE_BYTES;
+    const r = sys.getsockname(this.#fd, sockaddr, sockaddrLength);
+    if (r < 0) raiseErrno(r);
+    return decodeAddress(sockaddr, Math.min(sockaddrLength[0]!, sys.SOCKADDR_STORAGE_BYTES)) ?? '';
+  }
+
+  /** The peer's address; OSError ENOTCONN when not connected (also after a reset). */
+  getpeername(): SocketAddress {
+    sockaddrLength[0] = sys.SOCKADDR_STORAGE_BYTES;
+    const r = sys.getpeername(this.#fd, sockaddr, sockaddrLength);
+    if (r < 0) raiseErrno(r);
+    return decodeAddress(sockaddr, Math.min(sockaddrLength[0]!, sys.SOCKADDR_STORAGE_BYTES)) ?? '';
+  }
+
+  // --- Receiving.
+
+  /**
+   * Up to `bufsize` bytes. An empty Buffer means the peer closed (and stays so on later calls). The
+   * first read after a reset raises ConnectionResetError.
+   */
+  recv(bufsize: number, flags: number = 0): Buffer {
+    if (typeof bufsize !== 'number' || !Number.isInteger(bufsize)) {
+      throw new TypeError(`bufsize must be an integer (got ${describe(bufsize)})`);
+    }
+    if (bufsize < 0) throw new ValueError('negative buffersize in recv');
+    if (flags !== 0) flags = intArg(flags, 'flags');
+    if (bufsize <= RECV_SCRATCH_BYTES) {
+      let n = this.#recv(recvScratch, 0, bufsize, flags);
+      if (n > bufsize) n = bufsize; // MSG_TRUNC reports the datagram's full size
+      const out = Buffer.allocUnsafe(n);
+      recvScratch.copy(out, 0, 0, n);
+      return out;
+    }
+    const buf = Buffer.allocUnsafe(bufsize);
+    const n = Math.min(this.#recv(buf, 0, bufsize, flags), bufsize);
+    return n === bufsize ? buf : Buffer.from(buf.subarray(0, n));
+  }
+
+  /**
+   * Reads into `buffer` (up to `nbytes`, or its whole length when `nbytes` is 0) without allocating, and
+   * returns the count; 0 means end of stream.
+   */
+  recvInto(buffer: Uint8Array | ArrayBufferView, nbytes: number = 0, flags: number = 0): number {
+    const view = writableBytesArg(buffer);
+    const n = intArg(nbytes, 'nbytes');
+    if (n < 0) throw new ValueError('negative buffersize in recvInto');
+    if (n > view.length) throw new ValueError(`buffer too small for requested bytes (${view.length} < ${n})`);
+    if (flags !== 0) flags = intArg(flags, 'flags');
+    return this.#recv(view, 0, n === 0 ? view.length : n, flags);
+  }
+
+  /**
+   * iomux extension for hot loops: reads into `buffer[offset, offset + length)` and returns the count (0 at
+   * end of stream), or -1 when nothing is ready. It never blocks, whatever the socket's mode (it passes
+   * MSG_DONTWAIT), allocates nothing, and throws only for real errors (ConnectionResetError, EBADF, …).
+   */
+  tryRecvInto(buffer: Uint8Array, offset: number = 0, length: number = buffer.length - offset): number {
+    if (!(buffer instanceof Uint8Array)) throw new TypeError(`buffer must be a Buffer or Uint8Array (got ${describe(buffer)})`);
+    checkRange(buffer.length, offset, length);
+    for (;;) {
+      const r = sys.recv(this.#fd, buffer, offset, length, sys.MSG_DONTWAIT);
+      if (r >= 0) return r;
+      if (r === -EAGAIN) return -1;
+      if (r !== -EINTR) raiseErrno(r);
+    }
+  }
+
+  /** Up to `bufsize` bytes and the sender's address (null when the socket type gives none, as on TCP). */
+  recvfrom(bufsize: number, flags: number = 0): [Buffer, SocketAddress | null] {
+    if (typeof bufsize !== 'number' || !Number.isInteger(bufsize)) {
+      throw new TypeError(`bufsize must be an integer (got ${describe(bufsize)})`);
+    }
+    if (bufsize < 0) throw new ValueError('negative buffersize in recvfrom');
+    if (flags !== 0) flags = intArg(flags, 'flags');
+    const buf = bufsize <= RECV_SCRATCH_BYTES ? recvScratch : Buffer.allocUnsafe(bufsize);
+    const n = Math.min(this.#recvfrom(buf, bufsize, flags), bufsize);
+    const address = decodeAddress(sockaddr, Math.min(sockaddrLength[0]!, sys.SOCKADDR_STORAGE_BYTES));
+    if (buf !== recvScratch) return [n === bufsize ? buf : Buffer.from(buf.subarray(0, n)), address];
+    const out = Buffer.allocUnsafe(n);
+    recvScratch.copy(out, 0, 0, n);
+    return [out, address];
+  }
+
+  /** `recvInto` that also returns the sender's address: `[count, address]`. */
+  recvfromInto(buffer: Uint8Array | ArrayBufferView, nbytes: number = 0, flags: number = 0): [number, SocketAddress | null] {
+    const view = writableBytesArg(buffer);
+    const n = intArg(nbytes, 'nbytes');
+    if (n < 0) throw new ValueError('negative buffersize in recvfromInto');
+    if (n > view.length) throw new ValueError(`nbytes is greater than the length of the buffer (${n} > ${view.length})`);
+    if (flags !== 0) flags = intArg(flags, 'flags');
+    const got = this.#recvfrom(view, n === 0 ? view.length : n, flags);
+    return [got, decodeAddress(sockaddr, Math.min(sockaddrLength[0]!, sys.SOCKADDR_STORAGE_BYTES))];
+  }
+
+  #recv(buf: Uint8Array, offset: number, length: number, flags: number): number {
+    let deadline = NOT_SET;
+    for (;;) {
+      const r = sys.recv(this.#fd, buf, offset, length, flags);
+      if (r >= 0) return r;
+      if (r !== -EINTR) deadline = this.#afterFailure(r, POLLIN, deadline);
+    }
+  }
+
+  #recvfrom(buf: Uint8Array, length: number, flags: number): number {
+    let deadline = NOT_SET;
+    for (;;) {
+      sockaddrLength[0] = sys.SOCKADDR_STORAGE_BYTES;
+      const r = sys.recvfrom(this.#fd, buf, 0, length, flags, sockaddr, sockaddrLength);
+      if (r >= 0) return r;
+      if (r !== -EINTR) deadline = this.#afterFailure(r, POLLIN, deadline);
+    }
+  }
+
+  // --- Sending. Every send passes MSG_NOSIGNAL: a closed peer is a BrokenPipeError, never a SIGPIPE.
+
+  /** Sends what the kernel takes now (possibly less than all of `data`) and returns the count. */
+  send(data: SocketData, flags: number = 0): number {
+    const bytes = data instanceof Uint8Array ? data : bytesArg(data);
+    if (flags !== 0) flags = intArg(flags, 'flags');
+    return this.#send(bytes, 0, bytes.length, flags | sys.MSG_NOSIGNAL, NOT_SET);
+  }
+
+  /**
+   * Sends all of `data`. Blocking: until done. Timeout mode: the timeout covers the whole call. Non-blocking:
+   * raises BlockingIOError as soon as the send buffer is full, without saying how much was sent (as Python).
+   */
+  sendall(data: SocketData, flags: number = 0): void {
+    const bytes = data instanceof Uint8Array ? data : bytesArg(data);
+    if (flags !== 0) flags = intArg(flags, 'flags');
+    flags |= sys.MSG_NOSIGNAL;
+    const deadline = this.#timeoutMs > 0 ? monotonicMs() + this.#timeoutMs : NOT_SET;
+    let offset = 0;
+    while (offset < bytes.length) offset += this.#send(bytes, offset, bytes.length - offset, flags, deadline);
+  }
+
+  /**
+   * iomux extension for hot loops: sends from `data[offset, offset + length)` and returns the count, or -1
+   * when the send buffer is full. It never blocks, whatever the socket's mode (MSG_DONTWAIT), allocates
+   * nothing, and throws only for real errors (BrokenPipeError, ConnectionResetError, EBADF, …).
+   */
+  trySend(data: Uint8Array, offset: number = 0, length: number = data.length - offset): number {
+    if (!(data instanceof Uint8Array)) throw new TypeError(`data must be a Buffer or Uint8Array (got ${describe(data)})`);
+    checkRange(data.length, offset, length);
+    for (;;) {
+      const r = sys.send(this.#fd, data, offset, length, sys.MSG_DONTWAIT | sys.MSG_NOSIGNAL);
+      if (r >= 0) return r;
+      if (r === -EAGAIN) return -1;
+      if (r !== -EINTR) raiseErrno(r);
+    }
+  }
+
+  /** Sends a datagram to `address`: `sendto(data, address)` or `sendto(data, flags, address)`. */
+  sendto(data: SocketData, address: AddressLike): number;
+  sendto(data: SocketData, flags: number, address: AddressLike): number;
+  sendto(data: SocketData, flagsOrAddress: number | AddressLike, address?: AddressLike): number {
+    const bytes = data instanceof Uint8Array ? data : bytesArg(data);
+    let flags = 0;
+    let target: unknown = flagsOrAddress;
+    if (arguments.length >= 3) {
+      flags = intArg(flagsOrAddress, 'flags');
+      target = address;
+    }
+    const len = encodeAddress(this.#family, target, 'sendto');
+    let deadline = NOT_SET;
+    for (;;) {
+      const r = sys.sendto(this.#fd, bytes, 0, bytes.length, flags | sys.MSG_NOSIGNAL, sockaddr, len);
+      if (r >= 0) return r;
+      if (r !== -EINTR) deadline = this.#afterFailure(r, POLLOUT, deadline);
+    }
+  }
+
+  #send(bytes: Uint8Array, offset: number, length: number, flags: number, deadline: number): number {
+    for (;;) {
+      const r = sys.send(this.#fd, bytes, offset, length, flags);
+      if (r >= 0) return r;
+      if (r !== -EINTR) deadline = this.#afterFailure(r, POLLOUT, deadline);
+    }
+  }
+
+  /**
+   * What follows a failed call: in timeout mode an EAGAIN waits for `events` until the deadline (set on
+   * first use) and returns it so the call is retried; anything else raises: the errno's OSError, or
+   * TimeoutError("timed out") when the deadline passed.
+   */
+  #afterFailure(negErrno: number, events: number, deadline: number): number {
+    if (negErrno !== -EAGAIN || this.#timeoutMs <= 0) raiseErrno(negErrno);
+    if (deadline === NOT_SET) deadline = monotonicMs() + this.#timeoutMs;
+    if (!waitForFd(this.#fd, events, deadline)) throw new TimeoutError();
+    return deadline;
+  }
+
+  // --- Options.
+
+  /**
+   * setsockopt(2). `value` is an integer (or boolean) for int options, or bytes for structured ones (e.g.
+   * SO_LINGER's struct linger); `setsockopt(level, name, null, optlen)` passes a NULL value of that length.
+   */
+  setsockopt(level: number, optname: number, value: number | boolean | Uint8Array | ArrayBufferView | null, optlen?: number): void {
+    const lvl = intArg(level, 'level');
+    const name = intArg(optname, 'optname');
+    let r: number;
+    if (value === null) {
+      if (optlen === undefined) throw new TypeError('setsockopt(level, optname, null, optlen) needs optlen');
+      const len = intArg(optlen, 'optlen');
+      if (len < 0) throw new ValueError(`optlen must be non-negative (got ${len})`);
+      r = sys.setsockoptBytes(this.#fd, lvl, name, null, len);
+    } else if (typeof value === 'number' || typeof value === 'boolean') {
+      if (optlen !== undefined) throw new TypeError('optlen is only allowed with a null value');
+      r = sys.setsockoptInt(this.#fd, lvl, name, intArg(value, 'value'));
+    } else if (ArrayBuffer.isView(value)) {
+      if (optlen !== undefined) throw new TypeError('optlen is only allowed with a null value');
+      const bytes = writableBytesArg(value, 'value');
+      r = sys.setsockoptBytes(this.#fd, lvl, name, bytes, bytes.length);
+    } else {
+      throw new TypeError(`setsockopt value must be an integer, a boolean, bytes or null (got ${describe(value)})`);
+    }
+    if (r < 0) raiseErrno(r);
+  }
+
+  /** getsockopt(2): the int value, or, given `buflen` (1–1024), a Buffer with the option's bytes. */
+  getsockopt(level: number, optname: number): number;
+  getsockopt(level: number, optname: number, buflen: number): Buffer;
+  getsockopt(level: number, optname: number, buflen?: number): number | Buffer {
+    const lvl = intArg(level, 'level');
+    const name = intArg(optname, 'optname');
+    const size = buflen === undefined ? 0 : intArg(buflen, 'buflen');
+    if (size === 0) {
+      const r = sys.getsockoptInt(this.#fd, lvl, name, intCell);
+      if (r < 0) raiseErrno(r);
+      return intCell[0]!;
+    }
+    if (size < 0 || size > MAX_OPTION_BYTES) throw new OSError(null, `getsockopt buflen out of range (${size}; 1-${MAX_OPTION_BYTES})`);
+    const buf = Buffer.alloc(size);
+    const len = sys.getsockoptBytes(this.#fd, lvl, name, buf);
+    if (len < 0) raiseErrno(len);
+    return len === size ? buf : buf.subarray(0, len);
+  }
+
+  // --- Lifetime.
+
+  /** Closes the fd; later calls do nothing. ECONNRESET from close(2) is ignored, as in Python. */
+  close(): void {
+    const fd = this.#fd;
+    if (fd === -1) return;
+    this.#fd = -1;
+    const r = closeFd(fd);
+    if (r < 0 && r !== -ECONNRESET) raiseErrno(r);
+  }
+
+  /** Gives up the fd without closing it and returns it; the socket then behaves as closed. */
+  detach(): number {
+    const fd = this.#fd;
+    this.#fd = -1;
+    return fd;
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** Python's repr: `<Socket fd=5, family=2, type=1, proto=0, laddr=('127.0.0.1', 8080)>`. */
+  toString(): string {
+    let s = `<Socket ${this.#fd === -1 ? '[closed] ' : ''}fd=${this.#fd}, family=${this.#family}, type=${this.#type}, proto=${this.#proto}`;
+    if (this.#fd !== -1) {
+      // As Python's repr: an address is shown only when there is one ('' for unnamed unix sockets is not).
+      try {
+        const local = this.getsockname();
+        if (local !== '') s += `, laddr=${show(local)}`;
+      } catch {
+        // no local name for this socket
+      }
+      try {
+        const remote = this.getpeername();
+        if (remote !== '') s += `, raddr=${show(remote)}`;
+      } catch {
+        // not connected
+      }
+    }
+    return `${s}>`;
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+}
+
+function show(address: SocketAddress): string {
+  if (Array.isArray(address)) return `(${address.map((v) => (typeof v === 'string' ? `'${v}'` : String(v))).join(', ')})`;
+  if (typeof address === 'string') return `'${address}'`;
+  return `b'${address.toString('latin1')}'`;
+}
+
+function fail(errnum: number, raise: boolean): number {
+  if (raise) throw OSError.fromErrno(errnum);
+  return errnum;
+}
+
+function setNonblocking(fd: number, nonblocking: boolean): void {
+  const flags = getStatusFlags(fd);
+  if (flags < 0) raiseErrno(flags);
+  const next = nonblocking ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
+  if (next !== flags) {
+    const r = setStatusFlags(fd, next);
+    if (r < 0) raiseErrno(r);
+  }
+}
+
+function detectFamily(fd: number): number {
+  sockaddrLength[0] = sys.SOCKADDR_STORAGE_BYTES;
+  const r = sys.getsockname(fd, sockaddr, sockaddrLength);
+  if (r < 0) raiseErrno(r);
+  return sys.sockaddrFamily(sockaddr);
+}
+
+function socketOption(fd: number, name: number): number {
+  const r = sys.getsockoptInt(fd, sys.SOL_SOCKET, name, intCell);
+  if (r < 0) raiseErrno(r);
+  return intCell[0]!;
+}

@@ -1,0 +1,362 @@
+/**
+ * BSD socket syscalls and the sockaddr layouts they read and write (Linux). Every function returns its C
+ * result when it is non-negative and `-errno` when the call failed. Buffers belong to the caller, so the
+ * socket layer can keep one sockaddr scratch buffer and one socklen cell for every call it makes.
+ */
+import { errno, libc } from './lib.js';
+
+type Bytes = Uint8Array;
+
+// --- Constants (Linux's values; identical on every Linux ABI for the ones listed here).
+
+export const AF_UNSPEC = 0;
+export const AF_UNIX = 1;
+export const AF_INET = 2;
+export const AF_INET6 = 10;
+
+export const SOCK_STREAM = 1;
+export const SOCK_DGRAM = 2;
+export const SOCK_RAW = 3;
+export const SOCK_SEQPACKET = 5;
+export const SOCK_NONBLOCK = 0o4000;
+export const SOCK_CLOEXEC = 0o2000000;
+
+export const SOL_SOCKET = 1;
+export const SO_DEBUG = 1;
+export const SO_REUSEADDR = 2;
+export const SO_TYPE = 3;
+export const SO_ERROR = 4;
+export const SO_DONTROUTE = 5;
+export const SO_BROADCAST = 6;
+export const SO_SNDBUF = 7;
+export const SO_RCVBUF = 8;
+export const SO_KEEPALIVE = 9;
+export const SO_OOBINLINE = 10;
+export const SO_LINGER = 13;
+export const SO_REUSEPORT = 15;
+export const SO_PASSCRED = 16;
+export const SO_PEERCRED = 17;
+export const SO_RCVLOWAT = 18;
+export const SO_SNDLOWAT = 19;
+export const SO_RCVTIMEO = 20;
+export const SO_SNDTIMEO = 21;
+export const SO_ACCEPTCONN = 30;
+export const SO_PROTOCOL = 38;
+export const SO_DOMAIN = 39;
+
+export const IPPROTO_IP = 0;
+export const IPPROTO_TCP = 6;
+export const IPPROTO_UDP = 17;
+export const IPPROTO_IPV6 = 41;
+export const IPV6_V6ONLY = 26;
+export const TCP_NODELAY = 1;
+export const TCP_KEEPIDLE = 4;
+export const TCP_KEEPINTVL = 5;
+export const TCP_KEEPCNT = 6;
+
+export const SHUT_RD = 0;
+export const SHUT_WR = 1;
+export const SHUT_RDWR = 2;
+
+export const MSG_OOB = 0x1;
+export const MSG_PEEK = 0x2;
+export const MSG_DONTROUTE = 0x4;
+export const MSG_TRUNC = 0x20;
+export const MSG_DONTWAIT = 0x40;
+export const MSG_EOR = 0x80;
+export const MSG_WAITALL = 0x100;
+export const MSG_NOSIGNAL = 0x4000;
+export const MSG_CMSG_CLOEXEC = 0x40000000;
+
+/** glibc's <sys/socket.h> value (4096 since glibc 2.35), which is what CPython exposes as socket.SOMAXCONN. */
+export const SOMAXCONN = 4096;
+
+// --- struct sockaddr layouts.
+
+/** sizeof(struct sockaddr_storage): room for any address. */
+export const SOCKADDR_STORAGE_BYTES = 128;
+/** sizeof(struct sockaddr_in). */
+export const SOCKADDR_IN_BYTES = 16;
+/** sizeof(struct sockaddr_in6). */
+export const SOCKADDR_IN6_BYTES = 28;
+/** offsetof(struct sockaddr_un, sun_path): the family comes first. */
+export const SUN_PATH_OFFSET = 2;
+/** sizeof(((struct sockaddr_un *)0)->sun_path). */
+export const SUN_PATH_BYTES = 108;
+
+// sa_family_t is a host-order unsigned short at offset 0 in every sockaddr; ports and IPv4 addresses are in
+// network order; sin6_flowinfo is network order, sin6_scope_id host order.
+const FAMILY_AT = 0;
+const PORT_AT = 2;
+const IN_ADDR_AT = 4;
+const IN6_FLOWINFO_AT = 4;
+const IN6_ADDR_AT = 8;
+const IN6_SCOPE_AT = 24;
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function putHostU16(buf: Bytes, at: number, v: number): void {
+  buf[at + (LITTLE_ENDIAN ? 0 : 1)] = v & 0xff;
+  buf[at + (LITTLE_ENDIAN ? 1 : 0)] = (v >>> 8) & 0xff;
+}
+
+function getHostU16(buf: Bytes, at: number): number {
+  return LITTLE_ENDIAN ? buf[at]! | (buf[at + 1]! << 8) : (buf[at]! << 8) | buf[at + 1]!;
+}
+
+function putHostU32(buf: Bytes, at: number, v: number): void {
+  for (let i = 0; i < 4; i++) buf[at + (LITTLE_ENDIAN ? i : 3 - i)] = (v >>> (8 * i)) & 0xff;
+}
+
+function getHostU32(buf: Bytes, at: number): number {
+  let v = 0;
+  for (let i = 3; i >= 0; i--) v = v * 256 + buf[at + (LITTLE_ENDIAN ? i : 3 - i)]!;
+  return v;
+}
+
+function putNetU16(buf: Bytes, at: number, v: number): void {
+  buf[at] = (v >>> 8) & 0xff;
+  buf[at + 1] = v & 0xff;
+}
+
+function putNetU32(buf: Bytes, at: number, v: number): void {
+  buf[at] = (v >>> 24) & 0xff;
+  buf[at + 1] = (v >>> 16) & 0xff;
+  buf[at + 2] = (v >>> 8) & 0xff;
+  buf[at + 3] = v & 0xff;
+}
+
+function getNetU32(buf: Bytes, at: number): number {
+  return ((buf[at]! << 24) >>> 0) + (buf[at + 1]! << 16) + (buf[at + 2]! << 8) + buf[at + 3]!;
+}
+
+/** Writes a sockaddr_in (the 4 address bytes in network order) and returns its length. */
+export function writeSockaddrIn(buf: Bytes, addr4: Bytes, port: number): number {
+  buf.fill(0, 0, SOCKADDR_IN_BYTES);
+  putHostU16(buf, FAMILY_AT, AF_INET);
+  putNetU16(buf, PORT_AT, port);
+  buf.set(addr4.subarray(0, 4), IN_ADDR_AT);
+  return SOCKADDR_IN_BYTES;
+}
+
+/** Writes a sockaddr_in6 and returns its length. */
+export function writeSockaddrIn6(buf: Bytes, addr16: Bytes, port: number, flowinfo: number, scopeId: number): number {
+  buf.fill(0, 0, SOCKADDR_IN6_BYTES);
+  putHostU16(buf, FAMILY_AT, AF_INET6);
+  putNetU16(buf, PORT_AT, port);
+  putNetU32(buf, IN6_FLOWINFO_AT, flowinfo);
+  buf.set(addr16.subarray(0, 16), IN6_ADDR_AT);
+  putHostU32(buf, IN6_SCOPE_AT, scopeId);
+  return SOCKADDR_IN6_BYTES;
+}
+
+/**
+ * Writes a sockaddr_un for `path` (at most SUN_PATH_BYTES bytes; the caller checks) and returns the length
+ * to pass to the kernel: a filesystem path gets its terminating NUL counted, an abstract name (first byte 0)
+ * is exactly its bytes, as Linux and CPython count them.
+ */
+export function writeSockaddrUn(buf: Bytes, path: Bytes): number {
+  buf.fill(0, 0, SUN_PATH_OFFSET + SUN_PATH_BYTES);
+  putHostU16(buf, FAMILY_AT, AF_UNIX);
+  buf.set(path, SUN_PATH_OFFSET);
+  const abstract = path.length > 0 && path[0] === 0;
+  return SUN_PATH_OFFSET + path.length + (abstract ? 0 : 1);
+}
+
+/** The sa_family of a sockaddr. */
+export function sockaddrFamily(buf: Bytes): number {
+  return getHostU16(buf, FAMILY_AT);
+}
+
+/** The port of a sockaddr_in or sockaddr_in6 (host order). */
+export function sockaddrPort(buf: Bytes): number {
+  return (buf[PORT_AT]! << 8) | buf[PORT_AT + 1]!;
+}
+
+/** The IPv4 address of a sockaddr_in in dotted-quad text. */
+export function sockaddrInHost(buf: Bytes): string {
+  return `${buf[IN_ADDR_AT]}.${buf[IN_ADDR_AT + 1]}.${buf[IN_ADDR_AT + 2]}.${buf[IN_ADDR_AT + 3]}`;
+}
+
+/** The 4 address bytes of a sockaddr_in (a view into `buf`). */
+export function sockaddrInBytes(buf: Bytes): Bytes {
+  return buf.subarray(IN_ADDR_AT, IN_ADDR_AT + 4);
+}
+
+/** The IPv4 address of a sockaddr_in as an unsigned 32-bit number (host order). */
+export function sockaddrInAddress(buf: Bytes): number {
+  return getNetU32(buf, IN_ADDR_AT);
+}
+
+/** sin6_flowinfo (host order). */
+export function sockaddrIn6Flowinfo(buf: Bytes): number {
+  return getNetU32(buf, IN6_FLOWINFO_AT);
+}
+
+/** sin6_scope_id. */
+export function sockaddrIn6ScopeId(buf: Bytes): number {
+  return getHostU32(buf, IN6_SCOPE_AT);
+}
+
+/** The 16 address bytes of a sockaddr_in6 (a view into `buf`). */
+export function sockaddrIn6Bytes(buf: Bytes): Bytes {
+  return buf.subarray(IN6_ADDR_AT, IN6_ADDR_AT + 16);
+}
+
+/** The sun_path bytes of a sockaddr_un of `len` bytes (a view into `buf`; may include a trailing NUL). */
+export function sockaddrUnPath(buf: Bytes, len: number): Bytes {
+  const end = Math.min(Math.max(len, SUN_PATH_OFFSET), SUN_PATH_OFFSET + SUN_PATH_BYTES);
+  return buf.subarray(SUN_PATH_OFFSET, end);
+}
+
+/** Sets the sa_family field (for copying addresses resolved for another family). */
+export function setSockaddrFamily(buf: Bytes, family: number): void {
+  putHostU16(buf, FAMILY_AT, family);
+}
+
+// --- Natives. Pointers to socklen_t are passed as a one-cell Uint32Array the caller owns.
+
+const socketNative = libc.func('int socket(int, int, int)') as (d: number, t: number, p: number) => number;
+const socketpairNative = libc.func('int socketpair(int, int, int, _Out_ int *sv)') as (
+  d: number, t: number, p: number, sv: Int32Array,
+) => number;
+const bindNative = libc.func('int bind(int, const void *, uint32_t)') as (fd: number, a: Bytes, l: number) => number;
+const listenNative = libc.func('int listen(int, int)') as (fd: number, backlog: number) => number;
+const accept4Native = libc.func('int accept4(int, void *, void *, int)') as (
+  fd: number, a: Bytes | null, l: Uint32Array | null, flags: number,
+) => number;
+const connectNative = libc.func('int connect(int, const void *, uint32_t)') as (fd: number, a: Bytes, l: number) => number;
+const recvNative = libc.func('long recv(int, void *, unsigned long, int)') as (
+  fd: number, b: Bytes, n: number, flags: number,
+) => number;
+const recvfromNative = libc.func('long recvfrom(int, void *, unsigned long, int, void *, void *)') as (
+  fd: number, b: Bytes, n: number, flags: number, a: Bytes | null, l: Uint32Array | null,
+) => number;
+const sendNative = libc.func('long send(int, const void *, unsigned long, int)') as (
+  fd: number, b: Bytes, n: number, flags: number,
+) => number;
+const sendtoNative = libc.func('long sendto(int, const void *, unsigned long, int, const void *, uint32_t)') as (
+  fd: number, b: Bytes, n: number, flags: number, a: Bytes, l: number,
+) => number;
+const shutdownNative = libc.func('int shutdown(int, int)') as (fd: number, how: number) => number;
+const getsockoptNative = libc.func('int getsockopt(int, int, int, void *, void *)') as (
+  fd: number, level: number, name: number, v: Bytes | Int32Array, l: Uint32Array,
+) => number;
+const setsockoptNative = libc.func('int setsockopt(int, int, int, const void *, uint32_t)') as (
+  fd: number, level: number, name: number, v: Bytes | Int32Array | null, l: number,
+) => number;
+const getsocknameNative = libc.func('int getsockname(int, void *, void *)') as (
+  fd: number, a: Bytes, l: Uint32Array,
+) => number;
+const getpeernameNative = libc.func('int getpeername(int, void *, void *)') as (
+  fd: number, a: Bytes, l: Uint32Array,
+) => number;
+const inetPtonNative = libc.func('int inet_pton(int, const char *, void *)') as (af: number, s: string, out: Bytes) => number;
+
+export function socket(family: number, type: number, proto: number): number {
+  const r = socketNative(family, type, proto);
+  return r < 0 ? -errno() : r;
+}
+
+/** socketpair(2): fills `out` with the two connected fds. */
+export function socketpair(family: number, type: number, proto: number, out: Int32Array): number {
+  return socketpairNative(family, type, proto, out) < 0 ? -errno() : 0;
+}
+
+export function bind(fd: number, addr: Bytes, len: number): number {
+  return bindNative(fd, addr, len) < 0 ? -errno() : 0;
+}
+
+export function listen(fd: number, backlog: number): number {
+  return listenNative(fd, backlog) < 0 ? -errno() : 0;
+}
+
+/**
+ * accept4(2). `addrlen[0]` is the room in `addr` on entry and the address length on return; pass nulls
+ * for both when the peer's address is not wanted.
+ */
+export function accept4(fd: number, addr: Bytes | null, addrlen: Uint32Array | null, flags: number): number {
+  const r = accept4Native(fd, addr, addrlen, flags);
+  return r < 0 ? -errno() : r;
+}
+
+export function connect(fd: number, addr: Bytes, len: number): number {
+  return connectNative(fd, addr, len) < 0 ? -errno() : 0;
+}
+
+/** recv(2) into `buf[offset, offset + length)`. */
+export function recv(fd: number, buf: Bytes, offset: number, length: number, flags: number): number {
+  const n = recvNative(fd, offset === 0 ? buf : buf.subarray(offset), length, flags);
+  return n < 0 ? -errno() : n;
+}
+
+/** recvfrom(2) into `buf[offset, offset + length)`; the sender's address goes to `addr`/`addrlen` as in accept4. */
+export function recvfrom(
+  fd: number, buf: Bytes, offset: number, length: number, flags: number, addr: Bytes, addrlen: Uint32Array,
+): number {
+  const n = recvfromNative(fd, offset === 0 ? buf : buf.subarray(offset), length, flags, addr, addrlen);
+  return n < 0 ? -errno() : n;
+}
+
+/** send(2) from `buf[offset, offset + length)`. */
+export function send(fd: number, buf: Bytes, offset: number, length: number, flags: number): number {
+  const n = sendNative(fd, offset === 0 ? buf : buf.subarray(offset), length, flags);
+  return n < 0 ? -errno() : n;
+}
+
+/** sendto(2) from `buf[offset, offset + length)` to the `addrLen`-byte sockaddr in `addr`. */
+export function sendto(
+  fd: number, buf: Bytes, offset: number, length: number, flags: number, addr: Bytes, addrLen: number,
+): number {
+  const n = sendtoNative(fd, offset === 0 ? buf : buf.subarray(offset), length, flags, addr, addrLen);
+  return n < 0 ? -errno() : n;
+}
+
+export function shutdown(fd: number, how: number): number {
+  return shutdownNative(fd, how) < 0 ? -errno() : 0;
+}
+
+const intOption = new Int32Array(1);
+const optionLength = new Uint32Array(1);
+
+/** getsockopt(2) of a C int option into `out[0]` (which may be negative). Returns 0 or -errno. */
+export function getsockoptInt(fd: number, level: number, name: number, out: Int32Array): number {
+  out[0] = 0;
+  optionLength[0] = 4;
+  return getsockoptNative(fd, level, name, out, optionLength) < 0 ? -errno() : 0;
+}
+
+/** getsockopt(2) into `buf`; returns the option's length in bytes. */
+export function getsockoptBytes(fd: number, level: number, name: number, buf: Bytes): number {
+  optionLength[0] = buf.length;
+  return getsockoptNative(fd, level, name, buf, optionLength) < 0 ? -errno() : optionLength[0]!;
+}
+
+/** setsockopt(2) with a C int value. */
+export function setsockoptInt(fd: number, level: number, name: number, value: number): number {
+  intOption[0] = value;
+  return setsockoptNative(fd, level, name, intOption, 4) < 0 ? -errno() : 0;
+}
+
+/** setsockopt(2) with raw bytes (`null` and a length for a NULL option value, as CPython allows). */
+export function setsockoptBytes(fd: number, level: number, name: number, value: Bytes | null, length: number): number {
+  return setsockoptNative(fd, level, name, value, length) < 0 ? -errno() : 0;
+}
+
+/** getsockname(2); `addrlen[0]` in/out as in accept4. */
+export function getsockname(fd: number, addr: Bytes, addrlen: Uint32Array): number {
+  return getsocknameNative(fd, addr, addrlen) < 0 ? -errno() : 0;
+}
+
+/** getpeername(2); `addrlen[0]` in/out as in accept4. */
+export function getpeername(fd: number, addr: Bytes, addrlen: Uint32Array): number {
+  return getpeernameNative(fd, addr, addrlen) < 0 ? -errno() : 0;
+}
+
+/**
+ * inet_pton(3) for AF_INET (4 bytes into `out`) or AF_INET6 (16 bytes): 1 when `text` is a valid
+ * address, 0 when it is not.
+ */
+export function inetPton(family: number, text: string, out: Bytes): number {
+  const r = inetPtonNative(family, text, out);
+  return r < 0 ? -errno() : r;
+}
