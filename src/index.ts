@@ -1,4 +1,7 @@
 /** iomux: readiness-based I/O multiplexing for Node.js, after Python's select, selectors and socket. */
 export * from './errors.js';
 export * from './select/index.js';
+export * from './selectors/index.js';
+export * from './socket/index.js';
+export * from './loop/index.js';
 export * as os from './os.js';

@@ -4,9 +4,11 @@
  */
 import { KeyError, RuntimeError } from '../errors.js';
 import { describe, type FileLike } from '../fileobj.js';
+import { SelectorLoop, type ReadyVisitor, type SelectorHandler } from '../loop/selector-loop.js';
 import { lookupFd } from './fd.js';
 import { checkEvents, SelectorKey } from './key.js';
 import { SelectorMapping } from './mapping.js';
+import { asyncTimeoutMs } from './timeout.js';
 
 /** What `select()` returns: each ready key with the events (EVENT_READ/EVENT_WRITE) that are ready. */
 export type SelectResult<T = unknown> = Array<[SelectorKey<T>, number]>;
@@ -37,6 +39,8 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
   readonly #keys = new Map<number, SelectorKey<T>>();
   /** The view `getMap()` hands out; null once closed. */
   #map: SelectorMapping<T> | null = new SelectorMapping(this.#keys);
+  /** The event-loop integration (attach, selectAsync), created on first use. */
+  #loop: SelectorLoop<T> | null = null;
 
   /**
    * Registers `fileobj` (an fd or an object with `fileno()`) for `events` (EVENT_READ, EVENT_WRITE or
@@ -54,10 +58,14 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
     if (this.#map === null) throw this.closedError();
     const key = new SelectorKey(fileobj, fd, events, data as T);
     this.#keys.set(fd, key);
+    let added = false;
     try {
       this.addInterest(key);
+      added = true;
+      this.#loop?.registered(key);
     } catch (err) {
       this.#keys.delete(fd);
+      if (added) this.#forgetQuietly(key);
       throw err;
     }
     return key;
@@ -72,7 +80,11 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
     const key = this.#keys.get(lookupFd(this.#keys, fileobj));
     if (key === undefined) throw notRegistered(fileobj);
     this.#keys.delete(key.fd);
-    this.removeInterest(key);
+    try {
+      this.removeInterest(key);
+    } finally {
+      this.#loop?.unregistered(key);
+    }
     return key;
   }
 
@@ -94,11 +106,13 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
       } catch (err) {
         this.#keys.delete(key.fd);
         this.#forgetQuietly(key);
+        this.#loop?.unregistered(key);
         throw err;
       }
     }
     const next = new SelectorKey(key.fileobj, key.fd, events, data as T);
     this.#keys.set(key.fd, next);
+    this.#loop?.modified(key, next);
     return next;
   }
 
@@ -109,10 +123,96 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
    */
   abstract select(timeout?: number | null): SelectResult<T>;
 
-  /** Forgets every registration and releases the kernel object; calling it again does nothing. */
+  /**
+   * Forgets every registration and releases the kernel object; calling it again does nothing. An attached
+   * selector is detached first and a waiting `selectAsync()` rejected; safe from inside a handler.
+   */
   close(): void {
+    this.releaseLoop();
     this.#keys.clear();
     this.#map = null;
+  }
+
+  /**
+   * Lets Node's event loop dispatch readiness from now on, without ever blocking the thread: each ready
+   * registration goes to `handler(key, events)`, or — without a handler — to `key.data(key.fileobj, events)`
+   * (the data must then be a function, the seeds' callback style; TypeError otherwise). Level-triggered,
+   * like `select()`: a registration stays reported while it is ready. A handler may register, modify,
+   * unregister (an fd unregistered during a batch gets no stale event), detach or close.
+   *
+   * If a handler throws, the selector is detached — as an exception ends a Python select loop — and the
+   * exception is re-thrown as an ordinary uncaught exception. By default an attached selector keeps the
+   * process alive only while it has registrations (see `ref()`/`unref()`). Calling it again replaces the
+   * handler. RuntimeError while a `selectAsync()` is waiting.
+   */
+  attach(handler?: SelectorHandler<T>): this {
+    if (this.#map === null) throw this.closedError();
+    this.#integration().attach(handler);
+    return this;
+  }
+
+  /** Stops the event-loop dispatch started by `attach()`; registrations stay. Does nothing if not attached. */
+  detach(): this {
+    this.#loop?.detach();
+    return this;
+  }
+
+  /** True between `attach()` and `detach()`/`close()` (or a handler's exception). */
+  get attached(): boolean {
+    return this.#loop?.attached ?? false;
+  }
+
+  /** Lets the attached (or async-waiting) selector keep the process alive while it has registrations: the default. */
+  ref(): this {
+    if (this.#map !== null) this.#integration().ref();
+    return this;
+  }
+
+  /** Stops the attached (or async-waiting) selector from keeping the process alive; it still dispatches. */
+  unref(): this {
+    if (this.#map !== null) this.#integration().unref();
+    return this;
+  }
+
+  /** True when the selector is attached or waiting and keeps the process alive right now. */
+  hasRef(): boolean {
+    return this.#loop?.hasRef() ?? false;
+  }
+
+  /**
+   * What `select(timeout)` returns, without blocking the thread: a Promise that resolves as soon as something
+   * is ready, or — after `timeout` seconds (`≤ 0`: at once) — with whatever is ready then, usually nothing.
+   * No timeout waits for readiness only. Rejects with the error `select()` would raise, with the closed
+   * selector's error if it is closed meanwhile, and with RuntimeError while attached or while another
+   * `selectAsync()` is waiting (one waiter at a time).
+   */
+  selectAsync(timeout?: number | null): Promise<SelectResult<T>> {
+    if (this.#map === null) return Promise.reject(this.closedError());
+    let ms: number | null;
+    try {
+      ms = asyncTimeoutMs(timeout);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#integration().selectAsync(ms);
+  }
+
+  /**
+   * `selectAsync(timeout)` results, one after the other: `for await (const ready of selector.events())`.
+   * With a timeout, a wait that times out yields what `select` would (usually an empty array). The
+   * iteration ends when the selector is closed; other errors are thrown from it.
+   */
+  async *events(timeout?: number | null): AsyncGenerator<SelectResult<T>, void, undefined> {
+    while (this.#map !== null) {
+      let ready: SelectResult<T>;
+      try {
+        ready = await this.selectAsync(timeout);
+      } catch (err) {
+        if (this.#map === null) return;
+        throw err;
+      }
+      yield ready;
+    }
   }
 
   /**
@@ -132,6 +232,36 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
 
   [Symbol.dispose](): void {
     this.close();
+  }
+
+  /**
+   * The fd whose readability means `select(0)` may report something, watched by the event loop while
+   * attached or waiting asynchronously; null (the default) when the selector has none, in which case a
+   * private epoll set mirroring the registrations is watched instead.
+   */
+  protected loopFd(): number | null {
+    return null;
+  }
+
+  /**
+   * `select(0)`'s batch for the event loop: each entry visited with the key registered for its fd at that
+   * moment — an fd unregistered by an earlier visit is skipped, a modified one is masked to its new events —
+   * until `visit` returns false.
+   */
+  protected forEachReady(visit: ReadyVisitor<T>): void {
+    const ready = this.select(0);
+    for (let i = 0; i < ready.length; i++) {
+      const [key, events] = ready[i]!;
+      const current = this.#keys.get(key.fd);
+      if (current === undefined) continue;
+      const now = events & current.events;
+      if (now !== 0 && !visit(current, now)) return;
+    }
+  }
+
+  /** Detaches and releases the event-loop integration; subclasses call it before closing their kernel fd. */
+  protected releaseLoop(): void {
+    this.#loop?.close();
   }
 
   /** Tells the kernel side about a new key (called with the key already in the table). */
@@ -163,6 +293,20 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
   /** What register/select raise on a closed selector. */
   protected closedError(): Error {
     return new RuntimeError('Selector is closed');
+  }
+
+  #integration(): SelectorLoop<T> {
+    if (this.#loop === null) {
+      this.#loop = new SelectorLoop<T>({
+        kernelFd: () => this.loopFd(),
+        forEachReady: (visit) => this.forEachReady(visit),
+        selectNow: () => this.select(0),
+        keyCount: () => this.#keys.size,
+        keys: () => this.#keys.values(),
+        closedError: () => this.closedError(),
+      });
+    }
+    return this.#loop;
   }
 
   /** After a failed change the kernel may still watch the fd; stop that so it cannot keep waking us. */

@@ -1,6 +1,7 @@
 /** The selector over epoll(7): the default on Linux. */
 import { InterruptedError, ValueError } from '../errors.js';
 import { Epoll, EPOLLIN, EPOLLOUT } from '../select/index.js';
+import type { ReadyVisitor } from '../loop/selector-loop.js';
 import type { SelectResult } from './base.js';
 import { PollLikeSelector, type PollLikeOptions } from './poll-like.js';
 import { secondsForWholeMs, timeoutMs } from './timeout.js';
@@ -12,6 +13,9 @@ import { secondsForWholeMs, timeoutMs } from './timeout.js';
  * `fileno()` raise ValueError("I/O operation on closed epoll object").
  */
 export class EpollSelector<T = unknown> extends PollLikeSelector<T, Epoll> {
+  #batchFds = new Int32Array(64);
+  #batchEvents = new Int32Array(64);
+
   constructor(options: PollLikeOptions<Epoll> = {}) {
     super(options.pollerClass ?? Epoll, EPOLLIN, EPOLLOUT);
   }
@@ -47,8 +51,48 @@ export class EpollSelector<T = unknown> extends PollLikeSelector<T, Epoll> {
   }
 
   override close(): void {
+    // The event loop's poll handle on the epoll fd goes first: libuv borrows the fd until it is stopped.
+    this.releaseLoop();
     this.poller.close();
     super.close();
+  }
+
+  /** Attached or waiting asynchronously, the event loop watches the epoll fd itself: one poll handle. */
+  protected override loopFd(): number | null {
+    return this.poller.fileno();
+  }
+
+  /**
+   * The attached dispatch: one `epoll_wait(0)`, the batch copied out of the poller's buffer (a handler may
+   * call `select()`, which reuses that buffer) into arrays kept between batches, then each entry visited
+   * with the key registered for its fd at that moment. Nothing is allocated per event.
+   */
+  protected override forEachReady(visit: ReadyVisitor<T>): void {
+    const epoll = this.poller;
+    let count: number;
+    try {
+      count = epoll.wait(0, Math.max(this.keyCount, 1));
+    } catch (err) {
+      if (err instanceof InterruptedError) return;
+      throw err;
+    }
+    if (count > this.#batchFds.length) {
+      const size = Math.max(count, this.#batchFds.length * 2);
+      this.#batchFds = new Int32Array(size);
+      this.#batchEvents = new Int32Array(size);
+    }
+    const fds = this.#batchFds;
+    const events = this.#batchEvents;
+    for (let i = 0; i < count; i++) {
+      fds[i] = epoll.readyFd(i);
+      events[i] = this.selectorEvents(epoll.readyEvents(i));
+    }
+    for (let i = 0; i < count; i++) {
+      const key = this.keyForFd(fds[i]!);
+      if (key === undefined) continue;
+      const ready = events[i]! & key.events;
+      if (ready !== 0 && !visit(key, ready)) return;
+    }
   }
 
   protected override closedError(): Error {

@@ -1,4 +1,5 @@
 /** The `select(timeout)` argument of the selectors, in the units each primitive wants. */
+import { OverflowError, ValueError } from '../errors.js';
 import { describe } from '../fileobj.js';
 
 /** null for "block", else the number (TypeError for anything that is not a number). */
@@ -25,4 +26,17 @@ export function timeoutMs(timeout: unknown): number | null {
  */
 export function secondsForWholeMs(ms: number): number {
   return ms === 0 ? 0 : (ms - 1e-4) / 1e3;
+}
+
+/**
+ * `selectAsync`'s timeout: the same rule as `timeoutMs` (null waits for readiness only), but a value the
+ * event loop cannot wait for is refused up front, as the primitives would refuse it: NaN (ValueError) and
+ * ±Infinity (OverflowError).
+ */
+export function asyncTimeoutMs(timeout: unknown): number | null {
+  const s = timeoutSeconds(timeout);
+  if (s === null) return null;
+  if (Number.isNaN(s)) throw new ValueError('Invalid value NaN (not a number)');
+  if (!Number.isFinite(s)) throw new OverflowError('timeout is too large');
+  return s <= 0 ? 0 : Math.ceil(s * 1e3);
 }

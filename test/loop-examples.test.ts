@@ -1,0 +1,54 @@
+/** The runnable examples of docs/loop.md still run: each is started as its own process and its output checked. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+
+const EXAMPLES = fileURLToPath(new URL('../examples/', import.meta.url));
+
+async function run(name: string, args: string[] = []): Promise<string> {
+  const child = spawn(process.execPath, [`${EXAMPLES}${name}.js`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30000);
+  const [code] = (await once(child, 'close')) as [number | null];
+  clearTimeout(timer);
+  assert.equal(code, 0, `${name} exited with ${code}: ${err}`);
+  return out;
+}
+
+test('loop-watch-pipe: lines arrive while the timer keeps ticking, and the process ends by itself', async () => {
+  const out = await run('loop-watch-pipe', ['3']);
+  const lines = out.split('\n');
+  const reads = lines.filter((l) => l.includes('read: line'));
+  assert.equal(reads.length, 3);
+  const firstRead = lines.findIndex((l) => l.includes('read: line 1'));
+  const lastRead = lines.findIndex((l) => l.includes('read: line 3'));
+  assert.ok(lines.slice(firstRead, lastRead).some((l) => l.includes('tick')), 'no timer tick between the lines');
+  assert.match(out, /end of file after \d+ timer ticks/);
+});
+
+test('loop-unix-datagram: every datagram acknowledged, the HTTP server reports them', async () => {
+  const out = await run('loop-unix-datagram');
+  assert.match(out, /acks: ack 1, ack 2, ack 3, ack 4/);
+  assert.match(out, /"count": 4/);
+  assert.match(out, /"text": "a unix datagram"/);
+});
+
+test('loop-worker-echo: the worker echoes for every client and exits cleanly', async () => {
+  const out = await run('loop-worker-echo', ['2']);
+  assert.match(out, /client 0 got back: "hello" "from" "client 0"/);
+  assert.match(out, /client 1 got back: "hello" "from" "client 1"/);
+  assert.match(out, /worker exited with code 0/);
+});
+
+test('loop-wakeup-cost: runs every variant', async () => {
+  const out = await run('loop-wakeup-cost', ['2000']);
+  for (const variant of ['blocking EpollSelector', 'attached EpollSelector', 'watch()', 'selectAsync', 'attached PollSelector', 'attached SelectSelector']) {
+    assert.ok(out.includes(variant), `missing ${variant}`);
+  }
+  assert.match(out, /µs\/wake-up/);
+});
