@@ -1,0 +1,70 @@
+/** `iomux echo-server`: the seeds' multiplexed echo server, on the backend of your choice. */
+import { runEchoServer } from '../../server/run.js';
+import { BACKENDS, DEFAULTS, DRIVERS, SELECTOR_CLASSES, type ServerOptions } from '../../server/options.js';
+import {
+  bytesOption, choiceOption, intOption, runCommand, secondsOption, stringOption, UsageError, type CommandSpec,
+} from '../args.js';
+
+export const spec: CommandSpec = {
+  name: 'echo-server',
+  summary:
+    'The echo server of the seeds: one thread serving many TCP clients by multiplexing, every byte echoed\n' +
+    'back in order. The event log goes to stderr; SIGINT or SIGTERM closes everything and prints a summary.',
+  options: {
+    host: { type: 'string', metavar: 'HOST', help: 'address to listen on (default 127.0.0.1)' },
+    port: { type: 'string', metavar: 'PORT', help: 'TCP port, 0 lets the OS choose (default 10000)' },
+    backend: {
+      type: 'string', metavar: 'NAME',
+      help: `${BACKENDS.join('|')} (default: default; see below)`,
+    },
+    selector: {
+      type: 'string', metavar: 'NAME',
+      help: `selector class of --backend selectors: ${SELECTOR_CLASSES.join('|')} (default: default)`,
+    },
+    driver: {
+      type: 'string', metavar: 'NAME',
+      help: `${DRIVERS.join('|')}: the backend's blocking loop, or Node's event loop (default blocking)`,
+    },
+    timeout: { type: 'string', metavar: 'SEC', help: 'log "timed out, do some other work here" after SEC without events' },
+    quiet: { type: 'boolean', short: 'q', help: 'log only start-up, errors and the final summary' },
+    'max-connections': { type: 'string', metavar: 'N', help: 'serve at most N clients at once; more are accepted and closed (default: no limit)' },
+    'max-pending': { type: 'string', metavar: 'BYTES', help: 'stop reading from a client while more than BYTES of its echo are unsent (default 1M)' },
+    'idle-timeout': { type: 'string', metavar: 'SEC', help: 'close connections silent for SEC seconds (default: never)' },
+  },
+  epilog: `backends (each a loop written in its API's own idiom, sharing one connection core):
+  select     select() with inputs/outputs lists; fds at or above 1024 are refused
+  poll       poll() with an fd map and READ_ONLY/READ_WRITE masks switched by modify()
+  epoll      epoll with register()/modify() and the allocation-free wait()/readyFd()/readyEvents()
+  selectors  the selectors module with callbacks as each key's data (--selector picks the class)
+  default    the same selectors loop on DefaultSelector (epoll on Linux)
+
+drivers:
+  blocking   the backend's own loop waits (in bounded steps, so signals are noticed within 0.2 s)
+  loop       the selector is attached to Node's event loop (selectors and default backends only)`,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  return runCommand(spec, argv, async (args) => {
+    const options: ServerOptions = {
+      host: stringOption(args, 'host', DEFAULTS.host),
+      port: intOption(args, 'port', DEFAULTS.port, 0, 65535),
+      backend: choiceOption(args, 'backend', DEFAULTS.backend, BACKENDS),
+      selector: choiceOption(args, 'selector', DEFAULTS.selector, SELECTOR_CLASSES),
+      driver: choiceOption(args, 'driver', DEFAULTS.driver, DRIVERS),
+      timeout: args.values.timeout === undefined ? null : secondsOption(args, 'timeout', 0, 0, 86400, true),
+      quiet: args.values.quiet === true,
+      maxConnections: args.values['max-connections'] === undefined
+        ? DEFAULTS.maxConnections
+        : intOption(args, 'max-connections', 0, 1, 10_000_000),
+      maxPending: bytesOption(args, 'max-pending', DEFAULTS.maxPending, 1, 2 ** 40),
+      idleTimeout: args.values['idle-timeout'] === undefined ? null : secondsOption(args, 'idle-timeout', 0, 0, 86400 * 365, true),
+    };
+    if (args.values.selector !== undefined && options.backend !== 'selectors') {
+      throw new UsageError(`--selector only applies to --backend selectors (got --backend ${options.backend})`);
+    }
+    if (options.driver === 'loop' && options.backend !== 'selectors' && options.backend !== 'default') {
+      throw new UsageError(`--driver loop needs a selectors backend (--backend default or selectors; got --backend ${options.backend})`);
+    }
+    return runEchoServer(options);
+  });
+}

@@ -1,0 +1,472 @@
+/**
+ * The connection core of the echo server: every rule lives here, so each backend's loop only waits and
+ * dispatches. Accepting (with --max-connections, the backend's fd limit, and a backoff when the process is
+ * out of fds), reading into one reused buffer and echoing straight back, queueing only what the kernel did
+ * not take, backpressure (--max-pending), half-close, per-connection errors, --idle-timeout, the event log,
+ * and shutdown with its summary.
+ *
+ * A backend tells the core what happened (`acceptAll`, `onReadable`, `onWritable`, `onError`,
+ * `onException`); the core tells the backend what to watch (`watch`, `forget`, `setAccepting`).
+ */
+import { performance } from 'node:perf_hooks';
+import { BlockingIOError, ConnectionAbortedError, InterruptedError, OSError } from '../errors.js';
+import { IPPROTO_TCP, TCP_NODELAY, type Socket } from '../socket/index.js';
+import { Connection, READ, WRITE } from './connection.js';
+import { EventLog } from './event-log.js';
+import { formatAddress, PAYLOAD_PREVIEW, showPayload } from './show.js';
+import type { ServerOptions } from './options.js';
+
+/** A backend: one event loop over one multiplexing API. */
+export interface Backend {
+  /** Shown in the start-up line and in refusals. */
+  readonly name: string;
+  /** Fds at or above this cannot be watched (select's FD_SETSIZE); Infinity when there is no such limit. */
+  readonly fdLimit: number;
+  /** Watch `conn` for `events` (READ | WRITE, never 0); `conn.watched` still holds the previous bits. */
+  watch(conn: Connection, events: number): void;
+  /** Stop watching `conn`; called before its socket is closed. */
+  forget(conn: Connection): void;
+  /** Watch the listener for new connections, or stop (backoff when out of fds). */
+  setAccepting(accepting: boolean): void;
+  /** Serves until `core.running` turns false. */
+  run(): Promise<void>;
+  /** Releases the backend's own resources (an epoll fd, a selector). */
+  close(): void;
+}
+
+/** One read's worth: what a connection can send in one go, and what its queue may exceed the limit by. */
+const READ_BUFFER_BYTES = 64 * 1024;
+/**
+ * The longest a blocking wait lasts. A JS signal handler cannot run while the thread sits in select, poll
+ * or epoll_wait, so the loop comes back at least this often to let Node deliver SIGINT/SIGTERM.
+ */
+const TICK_MS = 200;
+/** While busy, the loop still yields to Node's event loop this often (signals, nothing else). */
+const YIELD_EVERY_MS = 50;
+/** After EMFILE/ENFILE on accept, the listener is left unwatched this long. */
+const ACCEPT_BACKOFF_MS = 100;
+/** Connections accepted per readiness event of the listener, so one busy listener cannot starve the rest. */
+const ACCEPT_BATCH = 256;
+
+export class EchoCore {
+  readonly options: ServerOptions;
+  readonly listener: Socket;
+  readonly log: EventLog;
+  /** Set once by `attach`, before the loop runs. */
+  backend!: Backend;
+  /** False once a signal (or `stop`) asked the server to finish. */
+  running = true;
+  /** Monotonic ms at the last wake-up; connections use it as their activity time. */
+  now = performance.now();
+
+  /** Connections accepted and served (refused ones not counted). */
+  served = 0;
+  refused = 0;
+  bytesEchoed = 0;
+  peak = 0;
+
+  readonly #verbose: boolean;
+  readonly #buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+  /** fd → connection; a packed array (grown by push) keeps the lookup fast. */
+  readonly #byFd: Array<Connection | undefined> = [];
+  readonly #open = new Set<Connection>();
+  readonly #resumeBelow: number;
+  #stopReason = '';
+  #lastYield = performance.now();
+  /** When the last event (or the last "timed out" line) happened, for --timeout. */
+  #lastEvent = performance.now();
+  #waitAnnounced = false;
+  /** Monotonic ms when accepting resumes after EMFILE; 0 while accepting. */
+  #acceptResumeAt = 0;
+  /** accept() failures (other than "nothing pending") since the last success. */
+  #acceptFailures = 0;
+  #nextIdleSweep = 0;
+
+  readonly #stopped: Promise<void>;
+  #resolveStopped!: () => void;
+
+  constructor(options: ServerOptions, listener: Socket, log: EventLog) {
+    this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
+    this.options = options;
+    this.listener = listener;
+    this.log = log;
+    this.#verbose = log.verbose;
+    // Hysteresis: reading resumes once the queue is down to half the limit, not at the first byte sent.
+    this.#resumeBelow = Math.floor(options.maxPending / 2);
+  }
+
+  attach(backend: Backend): void {
+    this.backend = backend;
+  }
+
+  /** The open connection with this fd, if any (the poll and epoll backends' fd map). */
+  connection(fd: number): Connection | undefined {
+    return this.#byFd[fd];
+  }
+
+  /** Asks the loop to finish (a signal handler calls this); a blocking loop notices within one tick. */
+  stop(reason: string): void {
+    if (!this.running) return;
+    this.running = false;
+    this.#stopReason = reason;
+    this.#resolveStopped();
+  }
+
+  /** Resolves when `stop` is called: what a driver without a wait of its own awaits. */
+  get stopped(): Promise<void> {
+    return this.#stopped;
+  }
+
+  // ---- the loop's rhythm -------------------------------------------------------------------------------
+
+  /** Before each wait: the seeds' "waiting for the next event", and the collected log lines. */
+  beforeWait(): void {
+    if (!this.#verbose) return;
+    if (!this.#waitAnnounced) {
+      this.log.event('');
+      this.log.event('waiting for the next event');
+      this.#waitAnnounced = true;
+    }
+    this.log.flush();
+  }
+
+  /** How long the next wait may block, in seconds: a tick, or less when --timeout or a backoff ends sooner. */
+  waitTimeout(): number {
+    if (!this.running) return 0;
+    let ms = TICK_MS;
+    const t = this.options.timeout;
+    if (t !== null) ms = Math.min(ms, this.#lastEvent + t * 1000 - this.now);
+    if (this.#acceptResumeAt !== 0) ms = Math.min(ms, this.#acceptResumeAt - this.now);
+    return ms > 0 ? ms / 1000 : 0;
+  }
+
+  /** After each wait, with the number of ready events: timestamps, the --timeout line, timers. */
+  afterWait(events: number): void {
+    const now = (this.now = performance.now());
+    if (events > 0) {
+      this.#lastEvent = now;
+      this.#waitAnnounced = false;
+    } else if (this.options.timeout !== null && now - this.#lastEvent >= this.options.timeout * 1000) {
+      if (this.#verbose) this.log.event('  timed out, do some other work here');
+      this.#lastEvent = now;
+      this.#waitAnnounced = false;
+    }
+    this.housekeeping(now);
+  }
+
+  /** True when the loop should let Node's event loop run (to deliver signals): when idle, or every 50 ms. */
+  yieldDue(events: number): boolean {
+    return events === 0 || !this.running || this.now - this.#lastYield >= YIELD_EVERY_MS;
+  }
+
+  /** One turn of Node's event loop: pending signal handlers run. */
+  yieldToNode(): Promise<void> {
+    this.#lastYield = performance.now();
+    return new Promise((resolve) => setImmediate(resolve));
+  }
+
+  /** Timers: resume accepting after a backoff, close idle connections. Drivers without a wait call it. */
+  housekeeping(now = performance.now()): void {
+    this.now = now;
+    if (this.#acceptResumeAt !== 0 && now >= this.#acceptResumeAt) {
+      this.#acceptResumeAt = 0;
+      this.backend.setAccepting(true);
+    }
+    const idle = this.options.idleTimeout;
+    if (idle !== null && now >= this.#nextIdleSweep) {
+      const limitMs = idle * 1000;
+      for (const conn of this.#open) {
+        if (now - conn.lastActive >= limitMs) {
+          if (this.#verbose) this.log.event(`closing ${conn.label} after ${idle} s without activity`);
+          this.close(conn);
+        }
+      }
+      this.#nextIdleSweep = now + Math.min(limitMs / 4, 1000);
+    }
+  }
+
+  // ---- events ------------------------------------------------------------------------------------------
+
+  /** The listener is readable: accept what is pending (up to a batch). */
+  acceptAll(): void {
+    for (let i = 0; i < ACCEPT_BATCH && this.running; i++) {
+      let accepted: [Socket, unknown];
+      try {
+        accepted = this.listener.accept();
+      } catch (err) {
+        if (err instanceof BlockingIOError) {
+          this.#acceptFailures = 0; // nothing pending: whatever failed before is over
+          return;
+        }
+        // The client gave up before we accepted it, or a signal interrupted accept: try the next one.
+        if (err instanceof ConnectionAbortedError || err instanceof InterruptedError) continue;
+        if (err instanceof OSError) {
+          this.#backOffAccepting(err);
+          return;
+        }
+        throw err;
+      }
+      if (this.#acceptFailures > 0) {
+        this.log.info(`accepting connections again (accept had failed ${this.#acceptFailures} times)`);
+        this.#acceptFailures = 0;
+      }
+      this.#admit(accepted[0], accepted[1]);
+    }
+  }
+
+  /** `conn` is readable (or has an error or hang-up pending): read once, echo straight back. */
+  onReadable(conn: Connection): void {
+    if (!conn.open) return;
+    if ((conn.watched & READ) === 0) {
+      // Not reading (paused or past EOF), so this is an error or hang-up: let a send decide.
+      this.onError(conn);
+      return;
+    }
+    const buffer = this.#buffer;
+    let n: number;
+    try {
+      n = conn.socket.tryRecvInto(buffer, 0, buffer.length);
+    } catch (err) {
+      this.#failed(conn, err);
+      return;
+    }
+    if (n < 0) return; // spurious readiness
+    if (n === 0) {
+      this.#endOfInput(conn);
+      return;
+    }
+    conn.bytesIn += n;
+    conn.lastActive = this.now;
+    if (this.#verbose) this.log.event(`received ${showPayload(buffer, 0, n)} from ${conn.label}`);
+
+    let sent = 0;
+    if (conn.queue.size === 0) {
+      try {
+        sent = conn.socket.trySend(buffer, 0, n);
+      } catch (err) {
+        this.#failed(conn, err);
+        return;
+      }
+      if (sent > 0) {
+        this.#echoed(conn, sent);
+        if (this.#verbose) this.log.event(`sending ${showPayload(buffer, 0, sent)} to ${conn.label}`);
+      } else {
+        sent = 0;
+      }
+    }
+    // Anything already queued goes first, so a new read queues behind it, whole.
+    if (sent < n) conn.queue.push(buffer, sent, n);
+    this.#sync(conn);
+  }
+
+  /** `conn` is writable: send what is queued. */
+  onWritable(conn: Connection): void {
+    if (!conn.open) return;
+    const queue = conn.queue;
+    if (queue.size > 0) {
+      const preview = this.#verbose ? queue.peek(PAYLOAD_PREVIEW) : undefined;
+      let sent: number;
+      try {
+        sent = queue.sendTo(conn.socket);
+      } catch (err) {
+        this.#failed(conn, err);
+        return;
+      }
+      if (sent > 0) {
+        this.#echoed(conn, sent);
+        if (preview) this.log.event(`sending ${showPayload(preview, 0, Math.min(sent, preview.length), sent)} to ${conn.label}`);
+      }
+      if (queue.size > 0) {
+        this.#sync(conn);
+        return;
+      }
+      if (this.#verbose) this.log.event(`output queue for ${conn.label} is empty`);
+    }
+    if (conn.eof) {
+      this.#closeAfterEof(conn);
+      return;
+    }
+    this.#sync(conn);
+  }
+
+  /**
+   * An error or hang-up on a connection the backend does not read from: a send reports the real error;
+   * if it does not fail, the peer is gone anyway and the connection is closed.
+   */
+  onError(conn: Connection): void {
+    if (!conn.open) return;
+    if (conn.queue.size > 0) {
+      try {
+        const sent = conn.queue.sendTo(conn.socket);
+        if (sent > 0) this.#echoed(conn, sent);
+      } catch (err) {
+        this.#failed(conn, err);
+        return;
+      }
+    }
+    if (conn.queue.size === 0) {
+      // Everything went out after all: past EOF that is the end; otherwise read again, and the read
+      // reports the error or the end of input.
+      if (conn.eof) this.#closeAfterEof(conn);
+      else this.#sync(conn);
+      return;
+    }
+    this.log.error(`closing ${conn.label}: the connection hung up with ${conn.queue.size} bytes unsent`);
+    this.close(conn);
+  }
+
+  /** select()'s exceptional condition (TCP urgent data): the seeds close the connection. */
+  onException(conn: Connection): void {
+    if (!conn.open) return;
+    this.log.error(`handling exceptional condition for ${conn.label}: closing it`);
+    this.close(conn);
+  }
+
+  /** Stops watching and closes `conn`; its unsent output is dropped. */
+  close(conn: Connection): void {
+    if (!conn.open) return;
+    conn.open = false;
+    if (conn.watched !== 0) {
+      try {
+        this.backend.forget(conn);
+      } catch (err) {
+        if (!(err instanceof OSError)) throw err;
+      }
+      conn.watched = 0;
+    }
+    conn.queue.clear();
+    this.#byFd[conn.fd] = undefined;
+    this.#open.delete(conn);
+    try {
+      conn.socket.close();
+    } catch (err) {
+      if (!(err instanceof OSError)) throw err;
+    }
+  }
+
+  /** Closes every connection and the listener, and prints the summary. */
+  shutdown(): void {
+    this.log.info(`shutting down${this.#stopReason ? ` (${this.#stopReason})` : ''}: closing ${plural(this.#open.size, 'connection')}`);
+    for (const conn of this.#open) this.close(conn);
+    try {
+      this.listener.close();
+    } catch (err) {
+      if (!(err instanceof OSError)) throw err;
+    }
+    this.log.info(
+      `served ${plural(this.served, 'connection')} (${this.refused} refused), echoed ${plural(this.bytesEchoed, 'byte')}, ` +
+        `peak ${this.peak} concurrent ${this.peak === 1 ? 'connection' : 'connections'}`,
+    );
+  }
+
+  // ---- internals ---------------------------------------------------------------------------------------
+
+  #admit(socket: Socket, address: unknown): void {
+    const fd = socket.fileno();
+    if (fd >= this.backend.fdLimit) {
+      this.#refuse(socket, address, `fd ${fd} is out of range for ${this.backend.name} (FD_SETSIZE ${this.backend.fdLimit})`);
+      return;
+    }
+    if (this.#open.size >= this.options.maxConnections) {
+      this.#refuse(socket, address, `${this.#open.size} connections are open (--max-connections ${this.options.maxConnections})`);
+      return;
+    }
+    let conn: Connection;
+    try {
+      socket.setblocking(false);
+      // Echoes are small writes answering small reads: Nagle's algorithm would only delay them.
+      socket.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
+      conn = new Connection(socket, address, this.now);
+    } catch (err) {
+      if (!(err instanceof OSError)) throw err;
+      this.log.error(`dropping connection from ${formatAddress(address)}: ${err.message}`);
+      socket.close();
+      return;
+    }
+    while (this.#byFd.length <= fd) this.#byFd.push(undefined);
+    this.#byFd[fd] = conn;
+    this.#open.add(conn);
+    this.served++;
+    if (this.#open.size > this.peak) this.peak = this.#open.size;
+    if (this.#verbose) this.log.event(`new connection from ${conn.label}`);
+    try {
+      this.#sync(conn);
+    } catch (err) {
+      if (!(err instanceof OSError)) throw err;
+      this.log.error(`closing ${conn.label}: cannot watch it: ${err.message}`);
+      this.close(conn);
+    }
+  }
+
+  #refuse(socket: Socket, address: unknown, why: string): void {
+    this.refused++;
+    this.log.error(`refusing connection from ${formatAddress(address)}: ${why}`);
+    socket.close();
+  }
+
+  /**
+   * accept() failed for a reason other than "nothing pending" (EMFILE/ENFILE when out of fds, ENOBUFS, …).
+   * The pending connection stays in the backlog, so a level-triggered listener would report it again at
+   * once: stop watching the listener for a moment instead of spinning.
+   */
+  #backOffAccepting(err: OSError): void {
+    // One line per episode, not one per retry.
+    if (this.#acceptFailures++ === 0) {
+      this.log.error(`accept failed: ${err.message}; retrying every ${ACCEPT_BACKOFF_MS} ms, other connections are still served`);
+    }
+    if (this.#acceptResumeAt === 0) this.backend.setAccepting(false);
+    this.#acceptResumeAt = performance.now() + ACCEPT_BACKOFF_MS;
+  }
+
+  #echoed(conn: Connection, n: number): void {
+    this.bytesEchoed += n;
+    conn.bytesOut += n;
+    conn.lastActive = this.now;
+  }
+
+  /** The client shut down its sending side: close now, or once everything it sent has been echoed. */
+  #endOfInput(conn: Connection): void {
+    conn.eof = true;
+    if (conn.queue.size === 0) {
+      this.#closeAfterEof(conn);
+      return;
+    }
+    if (this.#verbose) this.log.event(`${conn.label} finished sending; ${conn.queue.size} bytes still to echo`);
+    this.#sync(conn);
+  }
+
+  #closeAfterEof(conn: Connection): void {
+    if (this.#verbose) this.log.event(`closing ${conn.label} after reading no data`);
+    this.close(conn);
+  }
+
+  /** A reset, a broken pipe or another OSError on one connection closes that connection only. */
+  #failed(conn: Connection, err: unknown): void {
+    if (!(err instanceof OSError)) throw err;
+    this.log.error(`closing ${conn.label} after an error: ${err.message}`);
+    this.close(conn);
+  }
+
+  /** Brings the backend's interest in line with the connection's state. */
+  #sync(conn: Connection): void {
+    const pending = conn.queue.size;
+    if (conn.paused) {
+      if (pending <= this.#resumeBelow) {
+        conn.paused = false;
+        if (this.#verbose) this.log.event(`resuming reads from ${conn.label}: ${pending} bytes unsent`);
+      }
+    } else if (pending > this.options.maxPending) {
+      conn.paused = true;
+      if (this.#verbose) this.log.event(`pausing reads from ${conn.label}: ${pending} bytes unsent`);
+    }
+    const wanted = (conn.eof || conn.paused ? 0 : READ) | (pending > 0 ? WRITE : 0);
+    if (wanted !== conn.watched) {
+      this.backend.watch(conn, wanted);
+      conn.watched = wanted;
+    }
+  }
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}

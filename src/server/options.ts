@@ -1,0 +1,46 @@
+/** The echo server's settings, as `iomux echo-server` takes them on its command line. */
+
+/** The event loops: each written with its API's own idiom (see src/server/backends/). */
+export const BACKENDS = ['default', 'select', 'poll', 'epoll', 'selectors'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+/** The selector classes the `selectors` backend can run on. */
+export const SELECTOR_CLASSES = ['default', 'select', 'poll', 'epoll'] as const;
+export type SelectorName = (typeof SELECTOR_CLASSES)[number];
+
+/** `blocking`: the backend's own wait loop; `loop`: a selector attached to Node's event loop. */
+export const DRIVERS = ['blocking', 'loop'] as const;
+export type DriverName = (typeof DRIVERS)[number];
+
+export interface ServerOptions {
+  host: string;
+  /** 0 lets the OS choose; the "starting up on … port N" line shows the bound port. */
+  port: number;
+  backend: BackendName;
+  /** The selector class of the `selectors` backend (`default`: DefaultSelector). */
+  selector: SelectorName;
+  driver: DriverName;
+  /** Seconds without any event before "timed out, do some other work here" (the seeds' select timeout). */
+  timeout: number | null;
+  /** Log only start-up, errors and the summary. */
+  quiet: boolean;
+  /** Connections served at once; more are accepted and closed at once. */
+  maxConnections: number;
+  /** Unsent bytes per connection past which the server stops reading from it. */
+  maxPending: number;
+  /** Seconds of silence after which a connection is closed; null: never. */
+  idleTimeout: number | null;
+}
+
+export const DEFAULTS: ServerOptions = {
+  host: '127.0.0.1',
+  port: 10000,
+  backend: 'default',
+  selector: 'default',
+  driver: 'blocking',
+  timeout: null,
+  quiet: false,
+  maxConnections: Number.POSITIVE_INFINITY,
+  maxPending: 1024 * 1024,
+  idleTimeout: null,
+};

@@ -1,0 +1,497 @@
+/**
+ * Shared by the echo-server test files (this file holds no tests itself): the server runs as a child
+ * process through the CLI (`node dist/cli/main.js echo-server`), and the clients are node:net sockets in the
+ * test process, so nothing on the client side shares the server's code.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+/** The CLI entry, built by `tsc -p tsconfig.json` (this file runs from build/test/). */
+export const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Milliseconds from the kill to the exit. */
+  ms: number;
+}
+
+export class ServerProcess {
+  readonly child: ChildProcess;
+  readonly port: number;
+  readonly #read: () => string;
+  readonly #exited: Promise<[number | null, NodeJS.Signals | null]>;
+
+  private constructor(child: ChildProcess, port: number, log: () => string, exited: Promise<[number | null, NodeJS.Signals | null]>) {
+    this.child = child;
+    this.port = port;
+    this.#read = log;
+    this.#exited = exited;
+  }
+
+  /**
+   * Starts `iomux echo-server --port 0 ARGS…` and waits for its "starting up on … port N" line. With
+   * `nofile`, the server runs under `ulimit -n nofile` (soft and hard, so Node cannot raise it again).
+   */
+  static async start(args: string[], options: { nofile?: number } = {}): Promise<ServerProcess> {
+    const cli = [MAIN, 'echo-server', '--port', '0', ...args];
+    const child = options.nofile === undefined
+      ? spawn(process.execPath, cli, { stdio: ['ignore', 'ignore', 'pipe'] })
+      : spawn('/bin/sh', ['-c', `ulimit -n ${options.nofile} && exec "$0" "$@"`, process.execPath, ...cli], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (chunk: string) => (log += chunk));
+    const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const m = /starting up on \S+ port (\d+)/.exec(log);
+      if (m) return new ServerProcess(child, Number(m[1]), () => log, exited);
+      if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`echo-server ${args.join(' ')} did not start:\n${log}`);
+      }
+      await delay(20);
+    }
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Everything the server wrote to stderr so far. */
+  get log(): string {
+    return this.#read();
+  }
+
+  lines(): string[] {
+    return this.log.split('\n');
+  }
+
+  /** Waits until the log matches `re` (polling), and returns the match. */
+  async waitFor(re: RegExp, timeoutMs = 10_000): Promise<RegExpExecArray> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const m = re.exec(this.log);
+      if (m) return m;
+      if (!this.alive) throw new Error(`the server exited while waiting for ${re}:\n${tail(this.log)}`);
+      if (Date.now() > deadline) throw new Error(`no ${re} in the server log within ${timeoutMs} ms:\n${tail(this.log)}`);
+      await delay(20);
+    }
+  }
+
+  /** Resident memory (VmRSS) in KiB. */
+  rssKb(): number {
+    return procStatusKb(this.pid, 'VmRSS');
+  }
+
+  /** User + system CPU time consumed so far, in clock ticks (1/100 s on Linux). */
+  cpuTicks(): number {
+    const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  }
+
+  /** Sends `signal` and waits for the exit (SIGKILL after `timeoutMs`). */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 10_000): Promise<Exit> {
+    if (!this.alive) {
+      const [code, sig] = await this.#exited;
+      return { code, signal: sig, ms: 0 };
+    }
+    const t0 = performance.now();
+    this.child.kill(signal);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    try {
+      const [code, sig] = await this.#exited;
+      return { code, signal: sig, ms: performance.now() - t0 };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function tail(text: string, lines = 30): string {
+  return text.split('\n').slice(-lines).join('\n');
+}
+
+/** What the server's log says it read from `peer` ("received … (N bytes) from peer" lines). */
+export function bytesReceivedFrom(server: ServerProcess, peer: string): number {
+  let total = 0;
+  for (const line of server.lines()) {
+    if (!line.startsWith('received ') || !line.endsWith(` from ${peer}`)) continue;
+    const m = /…" \((\d+) bytes\) from /.exec(line);
+    total += m ? Number(m[1]) : 60; // short payloads are shown whole, without their size (at most 60 bytes)
+  }
+  return total;
+}
+
+export function procStatusKb(pid: number, field: string): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!m) throw new Error(`no ${field} in /proc/${pid}/status`);
+  return Number(m[1]);
+}
+
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A node:net connection to the server, connected. */
+export async function connect(port: number): Promise<net.Socket> {
+  const sock = net.connect({ port, host: '127.0.0.1' });
+  await once(sock, 'connect');
+  return sock;
+}
+
+/** "127.0.0.1:55821": how the server's log names this client. */
+export function label(sock: net.Socket): string {
+  return `${sock.localAddress}:${sock.localPort}`;
+}
+
+/** Collects what arrives on `sock` until `expected` bytes came (resolves with them) or the stream ends. */
+export function collect(sock: net.Socket, expected: number, timeoutMs = 30_000): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let got = 0;
+    const timer = setTimeout(() => finish(new Error(`only ${got} of ${expected} bytes came back within ${timeoutMs} ms`)), timeoutMs);
+    const onData = (d: Buffer): void => {
+      chunks.push(d);
+      got += d.length;
+      if (got >= expected) finish();
+    };
+    const onEnd = (): void => finish();
+    const onError = (err: Error): void => finish(err);
+    function finish(err?: Error): void {
+      clearTimeout(timer);
+      sock.off('data', onData);
+      sock.off('end', onEnd);
+      sock.off('error', onError);
+      if (err) reject(err);
+      else resolve(Buffer.concat(chunks));
+    }
+    sock.on('data', onData);
+    sock.on('end', onEnd);
+    sock.on('error', onError);
+  });
+}
+
+/** Sends `data` on a new connection, reads the echo, closes; resolves with what came back. */
+export async function roundTrip(port: number, data: Buffer): Promise<Buffer> {
+  const sock = await connect(port);
+  try {
+    const echo = collect(sock, data.length);
+    sock.write(data);
+    return await echo;
+  } finally {
+    sock.destroy();
+  }
+}
+
+/** Resolves when the peer has closed `sock` (its 'close' event), or rejects after `timeoutMs`. */
+export async function closedByPeer(sock: net.Socket, timeoutMs = 5000): Promise<void> {
+  if (sock.destroyed) return;
+  sock.on('error', () => {});
+  sock.resume();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      once(sock, 'close'),
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`${label(sock)} was not closed within ${timeoutMs} ms`)), timeoutMs))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Runs a CLI command as a child process and collects its output. */
+export async function runCli(args: string[], timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  try {
+    const [code] = (await once(child, 'exit')) as [number | null];
+    if (child.stdout.readable) await once(child.stdout, 'end').catch(() => {});
+    if (child.stderr.readable) await once(child.stderr, 'end').catch(() => {});
+    return { code, stdout, stderr };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** What `describeBackend` needs to know about a backend. */
+export interface BackendUnderTest {
+  /** Shown in the test names: `--backend epoll`. */
+  title: string;
+  /** The server's arguments after `--port 0`. */
+  args: string[];
+  /** Watches at most FD_SETSIZE fds (select, SelectSelector): the excess over 1023 is refused. */
+  selectLimited: boolean;
+}
+
+const MiB = 1024 * 1024;
+const VICTIM_BYTES = 8 * MiB;
+
+/**
+ * The issue's test list for one backend, sharing one (verbose) server between the cases: the seed client
+ * transcript, 50 × 1 MiB, 64 MiB to a client that does not read (RSS bounded), half-close, a reset
+ * mid-stream, more than 1100 connections, and SIGTERM with its summary; plus EMFILE on a server of its own.
+ */
+export function describeBackend(b: BackendUnderTest): void {
+  describe(`echo-server ${b.title}`, () => {
+    let server: ServerProcess;
+    /** Bytes the server echoed to these tests' clients, to check the summary against. */
+    let echoedToUs = 0;
+
+    before(async () => {
+      server = await ServerProcess.start(b.args);
+    });
+    after(async () => {
+      if (server?.alive) await server.stop('SIGKILL');
+    });
+
+    test('the seed client transcript (iomux echo-client in another process)', async () => {
+      const r = await runCli(['echo-client', '--port', String(server.port)]);
+      assert.equal(r.code, 0, r.stderr);
+      const out = r.stdout.trimEnd().split('\n');
+      assert.equal(out[0], `connecting to 127.0.0.1 port ${server.port}`);
+      const labels = [...new Set(out.slice(1).map((l) => l.split(': ')[0]!).filter((l) => /^127\.0\.0\.1:\d+$/.test(l)))];
+      assert.equal(labels.length, 2, r.stdout);
+      const [a, c] = labels as [string, string];
+      const expected = [`connecting to 127.0.0.1 port ${server.port}`];
+      for (const part of ['This is the message. ', 'It will be sent ', 'in parts.']) {
+        expected.push(`${a}: sending "${part}"`, `${c}: sending "${part}"`, `${a}: received "${part}"`, `${c}: received "${part}"`);
+      }
+      expected.push(`closing socket ${a}`, `closing socket ${c}`);
+      assert.deepEqual(out, expected);
+      echoedToUs += 2 * 'This is the message. It will be sent in parts.'.length;
+
+      await server.waitFor(new RegExp(`closing ${c} after reading no data`));
+      await server.waitFor(new RegExp(`closing ${a} after reading no data`));
+      for (const peer of labels) {
+        const mine = server.lines().filter((l) => l.includes(` ${peer}`));
+        assert.deepEqual(mine, [
+          `new connection from ${peer}`,
+          `received "This is the message. " from ${peer}`,
+          `sending "This is the message. " to ${peer}`,
+          `received "It will be sent " from ${peer}`,
+          `sending "It will be sent " to ${peer}`,
+          `received "in parts." from ${peer}`,
+          `sending "in parts." to ${peer}`,
+          `closing ${peer} after reading no data`,
+        ]);
+      }
+      assert.ok(server.lines().includes('waiting for the next event'));
+    });
+
+    test('1 MiB of random bytes is echoed exactly on each of 50 concurrent connections', async () => {
+      const results = await Promise.all(
+        Array.from({ length: 50 }, async () => {
+          const data = randomBytes(MiB);
+          return { data, echo: await roundTrip(server.port, data) };
+        }),
+      );
+      for (const { data, echo } of results) {
+        assert.equal(echo.length, data.length);
+        assert.ok(echo.equals(data), 'the echo differs from the data sent');
+      }
+      echoedToUs += 50 * MiB;
+    });
+
+    test('a client that sends 64 MiB and reads nothing: RSS stays bounded, then all 64 MiB come back intact', async (t) => {
+      const data = randomBytes(64 * MiB);
+      const sock = await connect(server.port);
+      try {
+        const before = server.rssKb();
+        sock.write(data);
+        // The server stops reading once its queue for this client passes --max-pending (1 MiB by default).
+        await server.waitFor(new RegExp(`pausing reads from ${label(sock)}`));
+        let peak = 0;
+        for (let i = 0; i < 10; i++) {
+          await delay(100);
+          peak = Math.max(peak, server.rssKb());
+        }
+        // The server has read only a small part of the 64 MiB: what fills the kernel buffers towards the
+        // client, plus its own queue of about --max-pending.
+        const read = bytesReceivedFrom(server, label(sock));
+        assert.ok(read < 24 * MiB, `the server read ${read} bytes from a client that reads nothing`);
+        const growthMiB = (peak - before) / 1024;
+        t.diagnostic(`server RSS ${(before / 1024).toFixed(1)} MiB before, peak ${(peak / 1024).toFixed(1)} MiB while stalled, having read ${(read / MiB).toFixed(1)} MiB of 64`);
+        assert.ok(growthMiB < 16, `server RSS grew by ${growthMiB.toFixed(1)} MiB while the client read nothing`);
+
+        const echo = await collect(sock, data.length, 60_000);
+        assert.equal(echo.length, data.length);
+        assert.ok(echo.equals(data), 'the echo differs from the data sent');
+        echoedToUs += data.length;
+        await server.waitFor(new RegExp(`resuming reads from ${label(sock)}`));
+      } finally {
+        sock.destroy();
+      }
+    });
+
+    test('half-close: everything sent before shutdown(SHUT_WR) is echoed, then the server closes', async () => {
+      const data = randomBytes(4 * MiB);
+      const sock = await connect(server.port);
+      const peer = label(sock);
+      try {
+        const echo = collect(sock, Number.POSITIVE_INFINITY); // until the server's FIN
+        sock.end(data);
+        const got = await echo;
+        assert.equal(got.length, data.length);
+        assert.ok(got.equals(data), 'the echo differs from the data sent');
+        echoedToUs += data.length;
+        await server.waitFor(new RegExp(`closing ${peer} after reading no data`));
+      } finally {
+        sock.destroy();
+      }
+    });
+
+    test('a reset mid-stream closes that connection only, with one log line', async () => {
+      const victim = await connect(server.port);
+      const victimLabel = label(victim);
+      victim.on('error', () => {});
+      const others = Array.from({ length: 4 }, async () => {
+        const data = randomBytes(2 * MiB);
+        const sock = await connect(server.port);
+        try {
+          const echo = collect(sock, data.length);
+          // Sent in slices, so the reset lands while these are still streaming.
+          for (let off = 0; off < data.length; off += 256 * 1024) {
+            sock.write(data.subarray(off, off + 256 * 1024));
+            await delay(20);
+          }
+          return { data, echo: await echo };
+        } finally {
+          sock.destroy();
+        }
+      });
+      victim.write(randomBytes(VICTIM_BYTES)); // never read: the server's queue for it fills
+      await server.waitFor(new RegExp(`pausing reads from ${victimLabel}`));
+      victim.resetAndDestroy();
+      for (const { data, echo } of await Promise.all(others)) {
+        assert.ok(echo.equals(data), 'a connection next to the reset one lost or changed bytes');
+        echoedToUs += data.length;
+      }
+      await server.waitFor(new RegExp(`closing ${victimLabel}`));
+      await delay(100);
+      const closes = server.lines().filter((l) => l.startsWith(`closing ${victimLabel}`));
+      assert.equal(closes.length, 1, closes.join('\n'));
+      assert.match(closes[0]!, /Connection reset by peer|Broken pipe|hung up/);
+      assert.ok(server.alive);
+      const probe = Buffer.from('still serving');
+      assert.deepEqual(await roundTrip(server.port, probe), probe);
+      echoedToUs += probe.length;
+    });
+
+    test(`more than 1100 connections at once${b.selectLimited ? ': the excess over fd 1023 is refused cleanly' : ''}`, async () => {
+      const N = 1150;
+      const socks: net.Socket[] = [];
+      try {
+        for (let i = 0; i < N; i += 50) {
+          socks.push(...(await Promise.all(Array.from({ length: Math.min(50, N - i) }, () => connect(server.port)))));
+        }
+        const outcomes = await Promise.all(
+          socks.map(async (sock, i) => {
+            sock.on('error', () => {});
+            const probe = Buffer.from(`#${String(i).padStart(6, '0')}`);
+            const echo = collect(sock, probe.length, 20_000).catch(() => Buffer.alloc(0));
+            sock.write(probe);
+            const got = await echo;
+            if (got.equals(probe)) return 'echoed';
+            assert.equal(got.length, 0, `connection ${i} got ${JSON.stringify(got.toString())}`);
+            return 'refused';
+          }),
+        );
+        const echoed = outcomes.filter((o) => o === 'echoed').length;
+        const refused = N - echoed;
+        if (b.selectLimited) {
+          assert.ok(echoed >= 950 && echoed < 1024, `${echoed} connections echoed`);
+          const refusals = server.lines().filter((l) => /^refusing connection from 127\.0\.0\.1:\d+: fd \d+ is out of range/.test(l));
+          assert.equal(refusals.length, refused);
+        } else {
+          assert.equal(echoed, N);
+        }
+        echoedToUs += 7 * echoed;
+      } finally {
+        for (const s of socks) s.destroy();
+      }
+      assert.ok(server.alive);
+      // Once they are gone, new connections are served again (select: low fds are free again).
+      await delay(300);
+      const probe = Buffer.from('after the crowd');
+      assert.deepEqual(await roundTrip(server.port, probe), probe);
+      echoedToUs += probe.length;
+    });
+
+    test('out of file descriptors (EMFILE): logged once, no busy loop, recovers when fds free up', async (t) => {
+      // About 22 fds are Node's own: this leaves room for about 30 connections.
+      const small = await ServerProcess.start([...b.args, '--quiet'], { nofile: 56 });
+      const socks: net.Socket[] = [];
+      try {
+        const outcomes: Array<Promise<Buffer>> = [];
+        for (let i = 0; i < 50; i++) {
+          const sock = await connect(small.port);
+          sock.on('error', () => {});
+          socks.push(sock);
+          const probe = Buffer.from(`p${String(i).padStart(3, '0')}`);
+          outcomes.push(collect(sock, probe.length, 20_000));
+          sock.write(probe);
+        }
+        await small.waitFor(/accept failed: \[Errno 24\] Too many open files/);
+        const t0 = small.cpuTicks();
+        await delay(1000);
+        const used = small.cpuTicks() - t0;
+        t.diagnostic(`CPU used in 1 s while out of fds: ${used * 10} ms`);
+        assert.ok(used < 30, `the server used ${used} ticks of CPU in 1 s while out of fds`);
+        assert.equal(small.lines().filter((l) => l.startsWith('accept failed')).length, 1);
+        // The first connections were served; closing 20 of them frees fds for the ones left in the backlog.
+        const first = await Promise.all(outcomes.slice(0, 20));
+        first.forEach((got, i) => assert.equal(got.toString(), `p${String(i).padStart(3, '0')}`));
+        for (const s of socks.slice(0, 20)) s.destroy();
+        await small.waitFor(/accepting connections again/);
+        const rest = await Promise.all(outcomes.slice(20));
+        rest.forEach((got, i) => assert.equal(got.toString(), `p${String(i + 20).padStart(3, '0')}`));
+        const exit = await small.stop('SIGTERM');
+        assert.equal(exit.code, 0);
+      } finally {
+        for (const s of socks) s.destroy();
+        if (small.alive) await small.stop('SIGKILL');
+      }
+    });
+
+    test('SIGTERM closes every connection, prints the summary and exits 0 within a second', async (t) => {
+      const socks = await Promise.all([connect(server.port), connect(server.port), connect(server.port)]);
+      const probe = Buffer.from('last words');
+      const echo = collect(socks[0]!, probe.length);
+      socks[0]!.write(probe);
+      assert.deepEqual(await echo, probe);
+      echoedToUs += probe.length;
+      await delay(50);
+      const exit = await server.stop('SIGTERM');
+      assert.equal(exit.code, 0, server.log.slice(-2000));
+      t.diagnostic(`SIGTERM to exit: ${exit.ms.toFixed(0)} ms`);
+      assert.ok(exit.ms < 1000, `exit took ${exit.ms.toFixed(0)} ms`);
+      await Promise.all(socks.map((s) => closedByPeer(s)));
+      assert.match(server.log, /shutting down \(SIGTERM\): closing 3 connections/);
+      const m = /served (\d+) connections? \((\d+) refused\), echoed (\d+) bytes?, peak (\d+) concurrent connections?/.exec(server.log);
+      assert.ok(m, server.log.slice(-500));
+      const [served, refused, echoed, peak] = m.slice(1).map(Number) as [number, number, number, number];
+      assert.ok(served >= (b.selectLimited ? 1000 : 1150), `served ${served}`);
+      // Plus what reached the reset victim before it vanished (the server cannot tell it was never read).
+      assert.ok(echoed >= echoedToUs && echoed <= echoedToUs + VICTIM_BYTES, `echoed ${echoed}, expected ${echoedToUs} + at most ${VICTIM_BYTES}`);
+      assert.ok(peak >= (b.selectLimited ? 1000 : 1150) && peak < 1200, `peak ${peak}`);
+      if (b.selectLimited) assert.ok(refused >= 1150 - 1024);
+      else assert.equal(refused, 0);
+    });
+  });
+}
