@@ -17,6 +17,9 @@ function intArg(value: unknown, name: string): number {
   return value;
 }
 
+/** Set by `fromFd` for the one constructor call that follows, so wrapping an fd creates no epoll of its own. */
+let adoptFd: number | undefined;
+
 /**
  * An epoll instance: the kernel keeps the interest list, so a wait costs what the ready fds cost, not what
  * the watched ones do. Created close-on-exec. Level-triggered unless EPOLLET is in a mask.
@@ -36,9 +39,14 @@ export class Epoll implements Disposable {
     intArg(flags, 'flags');
     if (sizehint === 0 || sizehint < -1) throw new ValueError('negative sizehint');
     if (flags !== 0 && flags !== sys.EPOLL_CLOEXEC) throw new OSError(null, 'invalid flags');
-    const fd = sys.epollCreate1(sys.EPOLL_CLOEXEC);
-    if (fd < 0) throw OSError.fromErrno(-fd);
-    this.#fd = fd;
+    if (adoptFd !== undefined) {
+      this.#fd = adoptFd;
+      adoptFd = undefined;
+    } else {
+      const fd = sys.epollCreate1(sys.EPOLL_CLOEXEC);
+      if (fd < 0) throw OSError.fromErrno(-fd);
+      this.#fd = fd;
+    }
     this.#capacity = 64;
     this.#events = sys.allocEpollEvents(this.#capacity);
   }
@@ -49,12 +57,9 @@ export class Epoll implements Disposable {
    */
   static fromFd(fd: number): Epoll {
     intArg(fd, 'fd');
-    const ep = new Epoll();
-    if (fd !== -1) {
-      sys.close(ep.#fd);
-      ep.#fd = fd;
-    }
-    return ep;
+    if (fd === -1) return new Epoll();
+    adoptFd = fd < 0 ? -1 : fd;
+    return new Epoll();
   }
 
   /** True once `close()` was called. */
@@ -125,8 +130,10 @@ export class Epoll implements Disposable {
     if (maxevents === -1) maxevents = DEFAULT_MAXEVENTS;
     else if (maxevents < 1) throw new ValueError(`maxevents must be greater than 0, got ${maxevents}`);
     if (maxevents > this.#capacity) {
-      this.#capacity = maxevents;
-      this.#events = sys.allocEpollEvents(maxevents);
+      // Grow geometrically: a selector asks for one more slot per registration, and reallocating on each
+      // new connection would make registering N fds cost O(N²) bytes.
+      this.#capacity = Math.max(maxevents, this.#capacity * 2);
+      this.#events = sys.allocEpollEvents(this.#capacity);
     }
     const deadline = ms > 0 ? monotonicMs() + ms : 0;
     for (;;) {

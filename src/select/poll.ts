@@ -75,7 +75,9 @@ export class Poll {
 
   #rebuild(): void {
     this.#count = this.#masks.size;
-    if (this.#pollfds.length < this.#count * sys.POLLFD_BYTES) this.#pollfds = sys.allocPollfds(this.#count);
+    const capacity = this.#pollfds.length / sys.POLLFD_BYTES;
+    // Grown geometrically, so registering N fds one by one between polls is not O(N²) in bytes.
+    if (capacity < this.#count) this.#pollfds = sys.allocPollfds(Math.max(this.#count, capacity * 2));
     let i = 0;
     for (const [fd, mask] of this.#masks) sys.setPollfd(this.#pollfds, i++, fd, mask);
     this.#dirty = false;
