@@ -9,7 +9,9 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { collect, connect, delay, roundTrip } from './echo-server-harness.js';
+import { collect, connect, roundTrip } from './echo-server-harness.js';
+import { outputMatching } from './support/children.js';
+import { sleep } from './support/timing.js';
 
 const EXAMPLE = fileURLToPath(new URL('../examples/selectors-echo.js', import.meta.url));
 
@@ -21,12 +23,9 @@ describe('examples/selectors-echo', () => {
   before(async () => {
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
-    const deadline = Date.now() + 10_000;
-    while (!/listening on localhost port (\d+)/.test(out)) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the example did not start:\n${out}`);
-      await delay(20);
-    }
-    port = Number(/listening on localhost port (\d+)/.exec(out)![1]);
+    const m = await outputMatching(() => out, /listening on localhost port (\d+)/, () => child.exitCode === null, 10_000);
+    if (!m) throw new Error(`the example did not start:\n${out}`);
+    port = Number(m[1]);
   });
   after(async () => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -41,7 +40,7 @@ describe('examples/selectors-echo', () => {
     try {
       sock.pause();
       sock.write(data);
-      await delay(300); // the server's sends fall short: it must keep the rest and wait for EVENT_WRITE
+      await sleep(300); // the server's sends fall short: it must keep the rest and wait for EVENT_WRITE
       const echo = collect(sock, data.length);
       sock.resume();
       assert.ok((await echo).equals(data), 'the echo differs from the data sent');
@@ -58,7 +57,7 @@ describe('examples/selectors-echo', () => {
       }),
     );
     assert.match(out, /accepted <Socket fd=\d+, .*> from \('127\.0\.0\.1', \d+\)\n/);
-    for (let i = 0; i < 100 && !/closing <Socket fd=\d+/.test(out); i++) await delay(20);
+    for (let i = 0; i < 100 && !/closing <Socket fd=\d+/.test(out); i++) await sleep(20);
     assert.match(out, /closing <Socket fd=\d+/);
   });
 });

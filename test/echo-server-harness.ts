@@ -11,6 +11,8 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { outputMatching, runNode, type ChildResult } from './support/children.js';
+import { sleep } from './support/timing.js';
 
 /** The CLI entry, built by `tsc -p tsconfig.json` (this file runs from build/test/). */
 export const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
@@ -48,16 +50,11 @@ export class ServerProcess {
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (chunk: string) => (log += chunk));
     const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const m = /starting up on \S+ port (\d+)/.exec(log);
-      if (m) return new ServerProcess(child, Number(m[1]), () => log, exited);
-      if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
-        child.kill('SIGKILL');
-        throw new Error(`echo-server ${args.join(' ')} did not start:\n${log}`);
-      }
-      await delay(20);
-    }
+    const running = (): boolean => child.exitCode === null && child.signalCode === null;
+    const m = await outputMatching(() => log, /starting up on \S+ port (\d+)/, running, 15_000);
+    if (m) return new ServerProcess(child, Number(m[1]), () => log, exited);
+    child.kill('SIGKILL');
+    throw new Error(`echo-server ${args.join(' ')} did not start:\n${log}`);
   }
 
   get pid(): number {
@@ -79,14 +76,10 @@ export class ServerProcess {
 
   /** Waits until the log matches `re` (polling), and returns the match. */
   async waitFor(re: RegExp, timeoutMs = 10_000): Promise<RegExpExecArray> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const m = re.exec(this.log);
-      if (m) return m;
-      if (!this.alive) throw new Error(`the server exited while waiting for ${re}:\n${tail(this.log)}`);
-      if (Date.now() > deadline) throw new Error(`no ${re} in the server log within ${timeoutMs} ms:\n${tail(this.log)}`);
-      await delay(20);
-    }
+    const m = await outputMatching(() => this.log, re, () => this.alive, timeoutMs);
+    if (m) return m;
+    if (!this.alive) throw new Error(`the server exited while waiting for ${re}:\n${tail(this.log)}`);
+    throw new Error(`no ${re} in the server log within ${timeoutMs} ms:\n${tail(this.log)}`);
   }
 
   /** Resident memory (VmRSS) in KiB. */
@@ -138,10 +131,6 @@ export function procStatusKb(pid: number, field: string): number {
   const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   if (!m) throw new Error(`no ${field} in /proc/${pid}/status`);
   return Number(m[1]);
-}
-
-export function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** A node:net connection to the server, connected. */
@@ -212,21 +201,8 @@ export async function closedByPeer(sock: net.Socket, timeoutMs = 5000): Promise<
 }
 
 /** Runs a CLI command as a child process and collects its output. */
-export async function runCli(args: string[], timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  try {
-    const [code] = (await once(child, 'exit')) as [number | null];
-    if (child.stdout.readable) await once(child.stdout, 'end').catch(() => {});
-    if (child.stderr.readable) await once(child.stderr, 'end').catch(() => {});
-    return { code, stdout, stderr };
-  } finally {
-    clearTimeout(timer);
-  }
+export function runCli(args: string[], timeoutMs = 30_000): Promise<ChildResult> {
+  return runNode([MAIN, ...args], { timeoutMs });
 }
 
 /** What `describeBackend` needs to know about a backend. */
@@ -318,7 +294,7 @@ export function describeBackend(b: BackendUnderTest): void {
         await server.waitFor(new RegExp(`pausing reads from ${label(sock)}`));
         let peak = 0;
         for (let i = 0; i < 10; i++) {
-          await delay(100);
+          await sleep(100);
           peak = Math.max(peak, server.rssKb());
         }
         // The server has read only a small part of the 64 MiB: what fills the kernel buffers towards the
@@ -368,7 +344,7 @@ export function describeBackend(b: BackendUnderTest): void {
           // Sent in slices, so the reset lands while these are still streaming.
           for (let off = 0; off < data.length; off += 256 * 1024) {
             sock.write(data.subarray(off, off + 256 * 1024));
-            await delay(20);
+            await sleep(20);
           }
           return { data, echo: await echo };
         } finally {
@@ -383,7 +359,7 @@ export function describeBackend(b: BackendUnderTest): void {
         echoedToUs += data.length;
       }
       await server.waitFor(new RegExp(`closing ${victimLabel}`));
-      await delay(100);
+      await sleep(100);
       const closes = server.lines().filter((l) => l.startsWith(`closing ${victimLabel}`));
       assert.equal(closes.length, 1, closes.join('\n'));
       assert.match(closes[0]!, /Connection reset by peer|Broken pipe|hung up/);
@@ -427,7 +403,7 @@ export function describeBackend(b: BackendUnderTest): void {
       }
       assert.ok(server.alive);
       // Once they are gone, new connections are served again (select: low fds are free again).
-      await delay(300);
+      await sleep(300);
       const probe = Buffer.from('after the crowd');
       assert.deepEqual(await roundTrip(server.port, probe), probe);
       echoedToUs += probe.length;
@@ -449,7 +425,7 @@ export function describeBackend(b: BackendUnderTest): void {
         }
         await small.waitFor(/accept failed: \[Errno 24\] Too many open files/);
         const t0 = small.cpuTicks();
-        await delay(1000);
+        await sleep(1000);
         const used = small.cpuTicks() - t0;
         t.diagnostic(`CPU used in 1 s while out of fds: ${used * 10} ms`);
         assert.ok(used < 30, `the server used ${used} ticks of CPU in 1 s while out of fds`);
@@ -476,7 +452,7 @@ export function describeBackend(b: BackendUnderTest): void {
       socks[0]!.write(probe);
       assert.deepEqual(await echo, probe);
       echoedToUs += probe.length;
-      await delay(50);
+      await sleep(50);
       const exit = await server.stop('SIGTERM');
       assert.equal(exit.code, 0, server.log.slice(-2000));
       t.diagnostic(`SIGTERM to exit: ${exit.ms.toFixed(0)} ms`);

@@ -7,8 +7,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import {
-  closedByPeer, collect, connect, delay, label, roundTrip, runCli, ServerProcess,
+  closedByPeer, collect, connect, label, roundTrip, runCli, ServerProcess,
 } from './echo-server-harness.js';
+import { sleep } from './support/timing.js';
 
 async function withServer(args: string[], body: (server: ServerProcess) => Promise<void>): Promise<void> {
   const server = await ServerProcess.start(args);
@@ -88,7 +89,7 @@ describe('echo-server limits and options', () => {
           const echo = collect(talker, 1);
           talker.write('.');
           assert.equal((await echo).toString(), '.');
-          await delay(150);
+          await sleep(150);
         }
         await silentClosed;
         const ms = performance.now() - t0;
@@ -104,7 +105,7 @@ describe('echo-server limits and options', () => {
 
   test('--timeout: "timed out, do some other work here" when nothing happens for that long', async () => {
     await withServer(['--timeout', '0.2'], async (server) => {
-      await delay(900);
+      await sleep(900);
       const count = server.lines().filter((l) => l === '  timed out, do some other work here').length;
       assert.ok(count >= 2 && count <= 6, `${count} timeout lines in 0.9 s`);
       // Each is followed by a new wait, as in the seed.
@@ -122,7 +123,7 @@ describe('echo-server limits and options', () => {
       victim.on('error', () => {});
       const victimLabel = label(victim);
       victim.write(randomBytes(4 * 1024 * 1024));
-      await delay(200);
+      await sleep(200);
       victim.resetAndDestroy();
       await server.waitFor(new RegExp(`closing ${victimLabel}`));
       const exit = await server.stop('SIGINT');

@@ -4,11 +4,9 @@
  * pipe reopened read-write through /proc/self/fd stands in: it is readable while the pipe holds data and
  * writable while it has room, so it reports IN|OUT edges as a socket does.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { openSync, readdirSync } from 'node:fs';
+import { openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
   Epoll, epoll, EPOLL_CLOEXEC, EPOLLERR, EPOLLET, EPOLLEXCLUSIVE, EPOLLHUP, EPOLLIN, EPOLLONESHOT, EPOLLOUT,
@@ -16,103 +14,23 @@ import {
 } from 'iomux/select';
 import { FileExistsError, FileNotFoundError, OSError, OverflowError, PermissionError, ValueError } from 'iomux/errors';
 import * as os from 'iomux/os';
+import { isOSError } from './support/assertions.js';
+import { childWritingTo, underSignalStorm } from './support/children.js';
+import { expectNoFdLeaks, fdCount, Fds, freeFdNumber } from './support/fds.js';
+import { timed } from './support/timing.js';
 
 const CLOSED = { name: 'ValueError', message: 'I/O operation on closed epoll object' };
 
-const fdCount = (): number => readdirSync('/proc/self/fd').length;
-
-function closeQuietly(...fds: number[]): void {
-  for (const fd of fds) {
-    try {
-      os.close(fd);
-    } catch {
-      // already closed by the test
-    }
-  }
-}
-
-/**
- * The fds a test opens, closed when it ends whatever happened. Closing through `close()` forgets the fd,
- * so a number the kernel hands out again later is never closed twice.
- */
-class Fds {
-  readonly #open = new Set<number>();
-  readonly #epolls = new Set<Epoll>();
-  constructor(t: { after(fn: () => void): void }) {
-    t.after(() => this.closeAll());
-  }
-  pipe(): [number, number] {
-    const [r, w] = os.pipe();
-    this.#open.add(r).add(w);
-    return [r, w];
-  }
-  /**
-   * A pipe end that is readable and writable, like one end of a connected socket pair: `[duplex, writer]`,
-   * where writing into `writer` makes `duplex` readable.
-   */
-  duplex(): [number, number] {
-    const [r, w] = this.pipe();
-    const rw = this.add(openSync(`/proc/self/fd/${r}`, 'r+'));
-    this.close(r);
-    return [rw, w];
-  }
+/** Fds plus the epoll objects a test makes, closed first when it ends. */
+class EpollFds extends Fds {
   epoll(...args: ConstructorParameters<typeof Epoll>): Epoll {
-    const ep = new Epoll(...args);
-    this.#epolls.add(ep);
-    return ep;
+    return this.own(new Epoll(...args));
   }
-  add(fd: number): number {
-    this.#open.add(fd);
-    return fd;
-  }
-  close(fd: number): void {
-    this.#open.delete(fd);
-    os.close(fd);
-  }
-  closeAll(): void {
-    for (const ep of this.#epolls) ep.close();
-    for (const fd of this.#open) closeQuietly(fd);
-    this.#open.clear();
-  }
-}
-
-function freeFdNumber(from: number, to: number): number {
-  const open = new Set(readdirSync('/proc/self/fd').map(Number));
-  for (let fd = from; fd < to; fd++) if (!open.has(fd)) return fd;
-  throw new Error(`no free fd number in [${from}, ${to})`);
-}
-
-function timed<T>(fn: () => T): [T, number] {
-  const t0 = process.hrtime.bigint();
-  const result = fn();
-  return [result, Number(process.hrtime.bigint() - t0) / 1e9];
 }
 
 const sorted = (events: Array<[number, number]>): Array<[number, number]> => [...events].sort((a, b) => a[0] - b[0]);
 
-function isOSError(errno: number | null, code?: string): (e: unknown) => boolean {
-  return (e: unknown) => {
-    assert.ok(e instanceof OSError, `not an OSError: ${String(e)}`);
-    assert.equal(e.errno, errno);
-    if (code !== undefined) assert.equal(e.code, code);
-    return true;
-  };
-}
-
-let fdsAtStart = 0;
-before(async () => {
-  // Let Node open what it opens lazily (child-process and signal plumbing) before counting.
-  await once(spawn(process.execPath, ['-e', ''], { stdio: 'ignore' }), 'exit');
-  const noop = (): void => {};
-  process.on('SIGUSR2', noop);
-  process.off('SIGUSR2', noop);
-  fdsAtStart = fdCount();
-});
-
-after(async () => {
-  for (let i = 0; i < 50 && fdCount() !== fdsAtStart; i++) await new Promise((r) => setTimeout(r, 20));
-  assert.equal(fdCount(), fdsAtStart, `fds leaked by this file: ${readdirSync('/proc/self/fd').join(' ')}`);
-});
+expectNoFdLeaks();
 
 describe('epoll object lifecycle', () => {
   test('create, fileno, close, closed; every flavour of construction', () => {
@@ -131,7 +49,7 @@ describe('epoll object lifecycle', () => {
   });
 
   test('close() is idempotent, and afterwards every call raises the closed-object ValueError', (t) => {
-    const fds = new Fds(t);
+    const fds = new EpollFds(t);
     const [r] = fds.pipe();
     const ep = epoll();
     assert.equal(typeof ep.fileno(), 'number');
@@ -174,7 +92,7 @@ describe('epoll object lifecycle', () => {
   });
 
   test('the epoll fd is close-on-exec (non-inheritable)', (t) => {
-    const fds = new Fds(t);
+    const fds = new EpollFds(t);
     for (const ep of [fds.epoll(), fds.epoll(-1, EPOLL_CLOEXEC), fds.epoll(16, 0)]) {
       assert.equal(os.getInheritable(ep.fileno()), false);
     }
@@ -203,7 +121,7 @@ describe('epoll object lifecycle', () => {
   });
 
   test('fromFd shares the kernel object; once the original closes, the other gets EBADF', (t) => {
-    const fds = new Fds(t);
+    const fds = new EpollFds(t);
     const [, w1] = fds.pipe();
     const [, w2] = fds.pipe();
     let ep2: Epoll;
@@ -231,7 +149,7 @@ describe('epoll object lifecycle', () => {
 
 describe('epoll registration', () => {
   test('register by int and by object; default mask; errors by class', (t) => {
-    const fds = new Fds(t);
+    const fds = new EpollFds(t);
     const [r, w] = fds.pipe();
     const ep = fds.epoll(2);
     assert.equal(EPOLLIN | EPOLLPRI | EPOLLOUT, 7);
@@ -255,7 +173,7 @@ describe('epoll registration', () => {
   });
 
   test('a regular file is refused with PermissionError (EPERM)', (t) => {
-    const fds = new Fds(t);
+    const fds = new EpollFds(t);
     const file = fds.add(openSync(fileURLToPath(import.meta.url), 'r'));
     const ep = fds.epoll();
     assert.throws(() => ep.register(file, EPOLLIN), (e: unknown) => {
@@ -267,7 +185,7 @@ describe('epoll registration', () => {
   });
 
   test('masks are unsigned 32-bit bit sets: they wrap, and invalid bits are EINVAL', (t) => {
-    const fds = new Fds(t);
+    const fds = new EpollFds(t);
     const [, w] = fds.pipe();
     const ep = fds.epoll();
     assert.equal(EPOLLET, 2147483648);
@@ -281,7 +199,7 @@ describe('epoll registration', () => {
   });
 
   test('modify and unregister of an unregistered fd raise FileNotFoundError', (t) => {
-    const fds = new Fds(t);
+    const fds = new EpollFds(t);
     const [r] = fds.pipe();
     const ep = fds.epoll();
     assert.throws(() => ep.modify(r, EPOLLIN), (e: unknown) => e instanceof FileNotFoundError && e.errno === 2);
@@ -292,7 +210,7 @@ describe('epoll registration', () => {
   });
 
   test('a closed fd drops out of the interest set, and unregistering it raises EBADF', (t) => {
-    const fds = new Fds(t);
+    const fds = new EpollFds(t);
     const [, w] = fds.pipe();
     const ep = fds.epoll();
     ep.register(w);
@@ -303,7 +221,7 @@ describe('epoll registration', () => {
   });
 
   test('another epoll fd can be registered', (t) => {
-    const fds = new Fds(t);
+    const fds = new EpollFds(t);
     const [r, w] = fds.pipe();
     const inner = fds.epoll();
     const outer = fds.epoll();
@@ -315,7 +233,7 @@ describe('epoll registration', () => {
   });
 
   test('hang-up and error are reported even with an empty mask', (t) => {
-    const fds = new Fds(t);
+    const fds = new EpollFds(t);
     const [r, w] = fds.pipe();
     const [r2, w2] = fds.pipe();
     const ep = fds.epoll();
@@ -329,7 +247,7 @@ describe('epoll registration', () => {
 
 describe('epoll trigger modes', () => {
   test('edge-triggered: one event per edge, new data gives a new IN|OUT edge, modify re-arms', (t) => {
-    const fds = new Fds(t);
+    const fds = new EpollFds(t);
     const [client, toClient] = fds.duplex();
     const [server, toServer] = fds.duplex();
     const ep = fds.epoll(16);
@@ -357,7 +275,7 @@ describe('epoll trigger modes', () => {
   });
 
   test('oneshot: reported once, registering again is FileExistsError, modify re-enables it', (t) => {
-    const fds = new Fds(t);
+    const fds = new EpollFds(t);
     const [r, w] = fds.pipe();
     const ep = fds.epoll();
     ep.register(r, EPOLLIN | EPOLLONESHOT);
@@ -372,7 +290,7 @@ describe('epoll trigger modes', () => {
   });
 
   test('level-triggered by default: reported on every wait while ready', (t) => {
-    const fds = new Fds(t);
+    const fds = new EpollFds(t);
     const [r, w] = fds.pipe();
     const ep = fds.epoll();
     ep.register(r, EPOLLIN);
@@ -385,7 +303,7 @@ describe('epoll trigger modes', () => {
 
 describe('epoll maxevents and the allocation-free API', () => {
   test('maxevents smaller than the ready set rotates through all of them (5 ready, maxevents 2)', (t) => {
-    const fds = new Fds(t);
+    const fds = new EpollFds(t);
     const ep = fds.epoll();
     const readers: number[] = [];
     for (let i = 0; i < 5; i++) {
@@ -408,7 +326,7 @@ describe('epoll maxevents and the allocation-free API', () => {
   });
 
   test('maxevents below 1 (other than -1) is a ValueError showing the value', (t) => {
-    const fds = new Fds(t);
+    const fds = new EpollFds(t);
     const ep = fds.epoll();
     assert.throws(() => ep.poll(0, 0), { name: 'ValueError', message: 'maxevents must be greater than 0, got 0' });
     assert.throws(() => ep.poll(0, -2), { name: 'ValueError', message: 'maxevents must be greater than 0, got -2' });
@@ -419,7 +337,7 @@ describe('epoll maxevents and the allocation-free API', () => {
   });
 
   test('wait() returns a count that readyFd(i) and readyEvents(i) read out', (t) => {
-    const fds = new Fds(t);
+    const fds = new EpollFds(t);
     const [r, w] = fds.pipe();
     const [, w2] = fds.pipe();
     const ep = fds.epoll();
@@ -452,7 +370,7 @@ describe('epoll maxevents and the allocation-free API', () => {
 
 describe('epoll waiting', () => {
   test('poll(0.1) on idle fds returns [] after at least 80 ms and under 2 s; 0 and -1e-9 do not wait', (t) => {
-    const fds = new Fds(t);
+    const fds = new EpollFds(t);
     const [r] = fds.pipe();
     const ep = fds.epoll();
     ep.register(r, EPOLLIN);
@@ -469,7 +387,7 @@ describe('epoll waiting', () => {
   });
 
   test('timeout validation', (t) => {
-    const fds = new Fds(t);
+    const fds = new EpollFds(t);
     const ep = fds.epoll();
     assert.throws(() => ep.poll('1' as never), { name: 'TypeError', message: /timeout/ });
     assert.throws(() => ep.poll(NaN), ValueError);
@@ -479,15 +397,12 @@ describe('epoll waiting', () => {
   });
 
   test('null, undefined and negative timeouts (other than tiny ones) block until data arrives', async (t) => {
-    const fds = new Fds(t);
+    const fds = new EpollFds(t);
     for (const timeout of [undefined, null, -1, -0.5, -1000]) {
       const [r, w] = fds.pipe();
       const ep = fds.epoll();
       ep.register(r, EPOLLIN);
-      const child = spawn(process.execPath, ['-e', "setTimeout(() => require('fs').writeSync(1, 'spam'), 300)"], {
-        stdio: ['ignore', w, 'inherit'],
-      });
-      const exited = once(child, 'exit');
+      const { exited } = childWritingTo(w, "setTimeout(() => require('fs').writeSync(1, 'spam'), 300)");
       fds.close(w); // if the child dies without writing, the wait ends with a hang-up instead of hanging
       const [result, dt] = timed(() => ep.poll(timeout));
       // The child may have exited by the time this thread runs again, adding EPOLLHUP.
@@ -502,32 +417,19 @@ describe('epoll waiting', () => {
   });
 
   test('EINTR is retried with the remaining time (PEP 475)', async (t) => {
-    const fds = new Fds(t);
+    const fds = new EpollFds(t);
     const [r] = fds.pipe();
     const ep = fds.epoll();
     ep.register(r, EPOLLIN);
-    const onSignal = (): void => {};
-    process.on('SIGUSR2', onSignal);
-    try {
-      const script = `
-        const t = setInterval(() => { try { process.kill(${process.pid}, 'SIGUSR2'); } catch { process.exit(); } }, 50);
-        setTimeout(() => clearInterval(t), 2500);`;
-      const helper = spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
-      const exited = once(helper, 'exit');
-      const [result, dt] = timed(() => ep.poll(1.5));
-      assert.deepEqual(result, []);
-      assert.ok(dt >= 1.0 && dt < 3, `took ${dt} s`);
-      await exited;
-      await new Promise((resolve) => setImmediate(resolve));
-    } finally {
-      process.off('SIGUSR2', onSignal);
-    }
+    const { result, seconds: dt } = await underSignalStorm(() => ep.poll(1.5));
+    assert.deepEqual(result, []);
+    assert.ok(dt >= 1.0 && dt < 3, `took ${dt} s`);
   });
 });
 
 describe('epoll beyond FD_SETSIZE', () => {
   test('2200 registered fds; the default maxevents caps a wait at 1023', (t) => {
-    const fds = new Fds(t);
+    const fds = new EpollFds(t);
     const ep = fds.epoll();
     const pipes: Array<[number, number]> = [];
     for (let i = 0; i < 1100; i++) {

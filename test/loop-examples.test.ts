@@ -1,23 +1,15 @@
 /** The runnable examples of docs/loop.md still run: each is started as its own process and its output checked. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { runNode } from './support/children.js';
 
 const EXAMPLES = fileURLToPath(new URL('../examples/', import.meta.url));
 
 async function run(name: string, args: string[] = []): Promise<string> {
-  const child = spawn(process.execPath, [`${EXAMPLES}${name}.js`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30000);
-  const [code] = (await once(child, 'close')) as [number | null];
-  clearTimeout(timer);
-  assert.equal(code, 0, `${name} exited with ${code}: ${err}`);
-  return out;
+  const { code, stdout, stderr } = await runNode([`${EXAMPLES}${name}.js`, ...args], { timeoutMs: 30000 });
+  assert.equal(code, 0, `${name} exited with ${code}: ${stderr}`);
+  return stdout;
 }
 
 test('loop-watch-pipe: lines arrive while the timer keeps ticking, and the process ends by itself', async () => {

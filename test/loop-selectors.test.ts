@@ -2,16 +2,13 @@
  * Selectors driven by Node's event loop (iomux/loop): attach/detach/ref/unref, selectAsync and events() on
  * every selector class, over real pipes, TCP sockets, an HTTP server, child processes and worker threads.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { openSync, readdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { openSync } from 'node:fs';
 import { createServer as createHttpServer, get as httpGet } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import {
   DefaultSelector, EpollSelector, EVENT_READ, EVENT_WRITE, PollSelector, SelectSelector, type BaseSelector,
@@ -21,6 +18,9 @@ import { loopStats } from 'iomux/loop';
 import { createServer, type Socket } from 'iomux/socket';
 import { BlockingIOError, OSError, RuntimeError, ValueError } from 'iomux/errors';
 import * as os from 'iomux/os';
+import { distUrl, esmWorkerUrl, runModule } from './support/children.js';
+import { drain, expectNoFdLeaks, fdCount, Fds, tempDir } from './support/fds.js';
+import { nextTurn, secondsSince, sleep, until } from './support/timing.js';
 
 type SelectorClass = new <T = unknown>() => BaseSelector<T>;
 const CLASSES: Array<[string, SelectorClass]> = [
@@ -29,97 +29,18 @@ const CLASSES: Array<[string, SelectorClass]> = [
   ['SelectSelector', SelectSelector as SelectorClass],
 ];
 
-const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const fdCount = (): number => readdirSync('/proc/self/fd').length;
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-/** Waits until `condition()` holds (checked every few ms), failing after `ms`. */
-async function until(condition: () => boolean, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await sleep(2);
-  }
-}
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-const seconds = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e9;
-
-/** Fds and selectors a test opens, released when it ends whatever happened (selectors first). */
-class Resources {
-  readonly #fds = new Set<number>();
-  readonly #closers: Array<() => void> = [];
-  constructor(t: { after(fn: () => void): void }) {
-    t.after(() => this.releaseAll());
-  }
+/** Fds, selectors and sockets a test opens, released when it ends whatever happened (selectors first). */
+class Resources extends Fds {
   /** A non-blocking pipe (drain() reads until EAGAIN). */
-  pipe(): [number, number] {
-    const [r, w] = os.pipe();
-    this.#fds.add(r).add(w);
+  override pipe(): [number, number] {
+    const [r, w] = super.pipe();
     os.setBlocking(r, false);
     os.setBlocking(w, false);
     return [r, w];
   }
   selector<T>(Cls: SelectorClass): BaseSelector<T> {
-    const sel = new Cls<T>();
-    this.#closers.push(() => sel.close());
-    return sel;
+    return this.own(new Cls<T>());
   }
-  socket(sock: Socket): Socket {
-    this.#closers.push(() => sock.close());
-    return sock;
-  }
-  close(fd: number): void {
-    this.#fds.delete(fd);
-    os.close(fd);
-  }
-  releaseAll(): void {
-    for (const close of this.#closers.splice(0)) close();
-    for (const fd of this.#fds) {
-      try {
-        os.close(fd);
-      } catch {
-        // closed by the test itself
-      }
-    }
-    this.#fds.clear();
-  }
-}
-
-function drain(fd: number): string {
-  let text = '';
-  for (;;) {
-    try {
-      const chunk = os.read(fd, 65536);
-      if (chunk.length === 0) return text;
-      text += chunk.toString();
-    } catch (err) {
-      if (err instanceof BlockingIOError) return text;
-      throw err;
-    }
-  }
-}
-
-interface ChildResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs an ES module given as text in a fresh node, from the package root so `iomux/...` resolves. */
-async function runChild(source: string, timeoutMs = 30000): Promise<ChildResult> {
-  const child = spawn(process.execPath, ['--input-type=module', '-e', source], { cwd: PACKAGE_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
-  clearTimeout(timer);
-  return { code, signal, stdout, stderr };
-}
-
-function distUrl(path: string): string {
-  return new URL(`dist/${path}`, `file://${PACKAGE_ROOT}`).href;
 }
 
 /**
@@ -129,7 +50,7 @@ function distUrl(path: string): string {
  */
 function startEchoServer(sel: BaseSelector<(fileobj: unknown, events: number) => void>, res?: Resources): { port: number; connections: () => number; close(): void } {
   const listener = createServer(['127.0.0.1', 0], { backlog: 256 });
-  res?.socket(listener);
+  res?.own(listener);
   listener.setblocking(false);
   const open = new Set<Socket>();
   let accepted = 0;
@@ -227,17 +148,7 @@ async function pingPong(port: number, id: number, count: number): Promise<void> 
   }
 }
 
-let fdsAtStart = 0;
-before(async () => {
-  await once(spawn(process.execPath, ['-e', ''], { stdio: 'ignore' }), 'exit');
-  fdsAtStart = fdCount();
-});
-
-after(async () => {
-  for (let i = 0; i < 50 && (fdCount() !== fdsAtStart || loopStats().openHandles !== 0); i++) await sleep(20);
-  assert.equal(loopStats().openHandles, 0, 'poll handles left open by this file');
-  assert.equal(fdCount(), fdsAtStart, `fds leaked by this file: ${readdirSync('/proc/self/fd').join(' ')}`);
-});
+expectNoFdLeaks({ openHandles: () => loopStats().openHandles });
 
 for (const [name, Cls] of CLASSES) {
   describe(`${name}: attach`, () => {
@@ -402,9 +313,9 @@ for (const [name, Cls] of CLASSES) {
       const [r, w] = res.pipe();
       const key = sel.register(r, EVENT_READ, 'data');
       setTimeout(() => os.write(w, 'x'), 50);
-      const t0 = process.hrtime.bigint();
+      const t0 = performance.now();
       const ready = await sel.selectAsync();
-      assert.ok(seconds(t0) >= 0.04, `resolved after ${seconds(t0)} s, before the write`);
+      assert.ok(secondsSince(t0) >= 0.04, `resolved after ${secondsSince(t0)} s, before the write`);
       assert.deepEqual(ready, [[key, EVENT_READ]]);
       assert.deepEqual(await sel.selectAsync(), [[key, EVENT_READ]], 'already ready: resolves at once');
     });
@@ -414,14 +325,14 @@ for (const [name, Cls] of CLASSES) {
       const sel = res.selector(Cls);
       const [r] = res.pipe();
       sel.register(r, EVENT_READ);
-      const t0 = process.hrtime.bigint();
+      const t0 = performance.now();
       assert.deepEqual(await sel.selectAsync(0.15), []);
-      const waited = seconds(t0);
+      const waited = secondsSince(t0);
       assert.ok(waited >= 0.15 && waited < 2, `waited ${waited} s for a 0.15 s timeout`);
-      const t1 = process.hrtime.bigint();
+      const t1 = performance.now();
       assert.deepEqual(await sel.selectAsync(0), []);
       assert.deepEqual(await sel.selectAsync(-1), []);
-      assert.ok(seconds(t1) < 0.1);
+      assert.ok(secondsSince(t1) < 0.1);
     });
 
     test('rejects when the selector is closed while waiting, and after close', async (t) => {
@@ -515,9 +426,9 @@ describe('attached selectors next to the rest of Node', () => {
       t.after(() => clearInterval(interval));
 
       const http$ = pollHttp();
-      const t0 = process.hrtime.bigint();
+      const t0 = performance.now();
       await Promise.all(Array.from({ length: 100 }, (_, id) => pingPong(server.port, id, 50)));
-      const elapsed = seconds(t0);
+      const elapsed = secondsSince(t0);
       polling = false;
       await http$;
       clearInterval(interval);
@@ -553,7 +464,7 @@ describe('attached selectors next to the rest of Node', () => {
         if (m === 'stop') { sel.close(); listener.close(); parentPort.close(); }
       });
     `;
-    const url = new URL(`data:text/javascript,${encodeURIComponent(source)}`);
+    const url = esmWorkerUrl(source);
     const worker = new Worker(url);
     const [port] = (await once(worker, 'message')) as [number];
     await Promise.all(Array.from({ length: 10 }, (_, id) => pingPong(port, id, 10)));
@@ -561,7 +472,7 @@ describe('attached selectors next to the rest of Node', () => {
     const [code] = (await once(worker, 'exit')) as [number];
     assert.equal(code, 0);
 
-    const result = await runChild(`
+    const result = await runModule(`
       import { Worker } from 'node:worker_threads';
       import { connect } from 'node:net';
       const url = new URL(${JSON.stringify(url.href)});
@@ -584,8 +495,7 @@ describe('attached selectors next to the rest of Node', () => {
 
   test('a PollSelector dispatches a registered regular file (always ready, as poll says)', async (t) => {
     const res = new Resources(t);
-    const dir = mkdtempSync(join(tmpdir(), 'iomux-loop-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = tempDir(t, 'iomux-loop-');
     const file = openSync(join(dir, 'regular'), 'w+');
     t.after(() => os.close(file));
     const sel = res.selector<null>(PollSelector as SelectorClass);
@@ -606,7 +516,7 @@ describe('attached selectors next to the rest of Node', () => {
 
 describe('exceptions and process lifetime (child processes)', () => {
   test('a throwing handler is an uncaught exception; the selector detaches and the process does not spin', async () => {
-    const result = await runChild(`
+    const result = await runModule(`
       import { DefaultSelector, EVENT_READ } from 'iomux/selectors';
       import * as os from 'iomux/os';
       const [r, w] = os.pipe();
@@ -649,7 +559,7 @@ describe('exceptions and process lifetime (child processes)', () => {
   });
 
   test('without a handler for it, the exception ends the process with the error', async () => {
-    const result = await runChild(`
+    const result = await runModule(`
       import { DefaultSelector, EVENT_READ } from 'iomux/selectors';
       import * as os from 'iomux/os';
       const [r, w] = os.pipe();
@@ -673,7 +583,7 @@ describe('exceptions and process lifetime (child processes)', () => {
     ['an unref()ed pending selectAsync() does not', 'sel.register(r, EVENT_READ, null); sel.unref(); sel.selectAsync(10);', false],
   ] as const) {
     test(`attached selector lifetime: ${label}`, async () => {
-      const result = await runChild(`
+      const result = await runModule(`
         import { PollSelector, DefaultSelector, EVENT_READ } from 'iomux/selectors';
         import * as os from 'iomux/os';
         const [r, w] = os.pipe();

@@ -3,87 +3,23 @@
  * Node's own event loop, so timers keep firing; errors are reported instead of spinning; handles and
  * native callbacks are released.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, openSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { openSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { EVENT_READ, EVENT_WRITE, loopStats, watch, type Watcher } from 'iomux/loop';
 import { FileExistsError, OSError, PermissionError } from 'iomux/errors';
 import * as os from 'iomux/os';
-
-const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const fdCount = (): number => readdirSync('/proc/self/fd').length;
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-/** Waits until `condition()` holds (checked every few ms), failing after `ms`. */
-async function until(condition: () => boolean, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await sleep(2);
-  }
-}
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+import { distUrl, esmWorkerUrl, runModule } from './support/children.js';
+import { drain, expectNoFdLeaks, fdCount, Fds, tempDir } from './support/fds.js';
+import { nextTurn, sleep, until } from './support/timing.js';
 
 /** Fds and watchers a test opens, released when it ends whatever happened (watchers first). */
-class Resources {
-  readonly #fds = new Set<number>();
-  readonly #watchers = new Set<Watcher>();
-  constructor(t: { after(fn: () => void): void }) {
-    t.after(() => this.releaseAll());
-  }
-  pipe(): [number, number] {
-    const [r, w] = os.pipe();
-    this.#fds.add(r).add(w);
-    return [r, w];
-  }
-  /** A pipe end that is both readable and writable (like a socket): `[duplex, writer]`. */
-  duplex(): [number, number] {
-    const [r, w] = this.pipe();
-    const rw = openSync(`/proc/self/fd/${r}`, 'r+');
-    this.#fds.add(rw);
-    this.close(r);
-    return [rw, w];
-  }
+class Resources extends Fds {
   watch(...args: Parameters<typeof watch>): Watcher {
-    const watcher = watch(...args);
-    this.#watchers.add(watcher);
-    return watcher;
-  }
-  close(fd: number): void {
-    this.#fds.delete(fd);
-    os.close(fd);
-  }
-  releaseAll(): void {
-    for (const w of this.#watchers) w.close();
-    this.#watchers.clear();
-    for (const fd of this.#fds) {
-      try {
-        os.close(fd);
-      } catch {
-        // closed by the test itself
-      }
-    }
-    this.#fds.clear();
-  }
-}
-
-/** Reads whatever a non-blocking fd holds (watch() made it non-blocking). */
-function drain(fd: number): string {
-  let text = '';
-  for (;;) {
-    try {
-      const chunk = os.read(fd, 65536);
-      if (chunk.length === 0) return text;
-      text += chunk.toString();
-    } catch (err) {
-      if (err instanceof OSError && err.code === 'EAGAIN') return text;
-      throw err;
-    }
+    return this.own(watch(...args));
   }
 }
 
@@ -100,48 +36,7 @@ function fill(fd: number): void {
   }
 }
 
-interface ChildResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs an ES module given as text in a fresh node, from the package root so `iomux/...` resolves. */
-async function runChild(source: string, timeoutMs = 30000): Promise<ChildResult> {
-  const child = spawn(process.execPath, ['--input-type=module', '-e', source], { cwd: PACKAGE_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
-  clearTimeout(timer);
-  return { code, signal, stdout, stderr };
-}
-
-/** The file: URL of a compiled module of this package. */
-function distUrl(path: string): string {
-  return new URL(`dist/${path}`, `file://${PACKAGE_ROOT}`).href;
-}
-
-/** A worker entry point holding ES module source (workers given `eval: true` source run it as CommonJS). */
-function esmWorkerUrl(source: string): URL {
-  return new URL(`data:text/javascript,${encodeURIComponent(source)}`);
-}
-
-let fdsAtStart = 0;
-before(async () => {
-  // Let Node open what it opens lazily (child-process plumbing) before counting.
-  await once(spawn(process.execPath, ['-e', ''], { stdio: 'ignore' }), 'exit');
-  fdsAtStart = fdCount();
-});
-
-after(async () => {
-  for (let i = 0; i < 50 && (fdCount() !== fdsAtStart || loopStats().openHandles !== 0); i++) await sleep(20);
-  assert.equal(loopStats().openHandles, 0, 'poll handles left open by this file');
-  assert.equal(fdCount(), fdsAtStart, `fds leaked by this file: ${readdirSync('/proc/self/fd').join(' ')}`);
-});
+expectNoFdLeaks({ openHandles: () => loopStats().openHandles });
 
 describe('watch() on the event loop', () => {
   test('a watched pipe delivers data while setInterval timers keep firing', async (t) => {
@@ -357,8 +252,7 @@ describe('watch() on the event loop', () => {
       return true;
     });
     first.close();
-    const dir = mkdtempSync(join(tmpdir(), 'iomux-loop-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = tempDir(t, 'iomux-loop-');
     const file = openSync(join(dir, 'regular'), 'w+');
     try {
       assert.throws(() => watch(file, EVENT_READ, () => {}), (e: unknown) => {
@@ -416,7 +310,7 @@ describe('watch() on the event loop', () => {
 
 describe('exceptions from callbacks (child processes)', () => {
   test('without a handler, a throwing callback kills the process like any uncaught exception', async () => {
-    const result = await runChild(`
+    const result = await runModule(`
       import { watch, EVENT_READ } from 'iomux/loop';
       import * as os from 'iomux/os';
       const [r, w] = os.pipe();
@@ -430,7 +324,7 @@ describe('exceptions from callbacks (child processes)', () => {
   });
 
   test('with an uncaughtException handler, it is reported once and the process does not spin', async () => {
-    const result = await runChild(`
+    const result = await runModule(`
       import { watch, EVENT_READ } from 'iomux/loop';
       import * as os from 'iomux/os';
       const [r, w] = os.pipe();
@@ -475,10 +369,10 @@ describe('exceptions from callbacks (child processes)', () => {
       // Only a referenced watch keeps this child running; the timer below is unreferenced.
       setTimeout(() => { console.log('still running'); process.exit(0); }, 500).unref();
     `;
-    const unrefd = await runChild(source(true));
+    const unrefd = await runModule(source(true));
     assert.equal(unrefd.code, 0, unrefd.stderr);
     assert.doesNotMatch(unrefd.stdout, /still running/);
-    const refd = await runChild(source(false));
+    const refd = await runModule(source(false));
     assert.equal(refd.code, 0, refd.stderr);
     assert.match(refd.stdout, /still running/);
   });
@@ -527,7 +421,7 @@ describe('worker threads', () => {
   });
 
   test('workers that end with watches still open (terminate, process.exit, natural end) do not take the process down', async () => {
-    const result = await runChild(`
+    const result = await runModule(`
       import { Worker } from 'node:worker_threads';
       const body = (ending) => 'data:text/javascript,' + encodeURIComponent(\`
         import { parentPort } from 'node:worker_threads';

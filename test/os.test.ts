@@ -1,87 +1,19 @@
 /** iomux/os over real pipes and processes: Python's os.pipe/read/write/dup/dup2/blocking/inheritable. */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { readdirSync } from 'node:fs';
 import * as os from 'iomux/os';
 import { BlockingIOError, BrokenPipeError, ConnectionError, OSError, OverflowError } from 'iomux/errors';
-
-const fdCount = (): number => readdirSync('/proc/self/fd').length;
-
-function closeQuietly(...fds: number[]): void {
-  for (const fd of fds) {
-    try {
-      os.close(fd);
-    } catch {
-      // already closed by the test
-    }
-  }
-}
-
-/**
- * The fds a test opens, closed when it ends whatever happened. Closing through `close()` forgets the fd,
- * so a number the kernel hands out again later is never closed twice.
- */
-class Fds {
-  readonly #open = new Set<number>();
-  constructor(t: { after(fn: () => void): void }) {
-    t.after(() => this.closeAll());
-  }
-  pipe(): [number, number] {
-    const [r, w] = os.pipe();
-    this.#open.add(r).add(w);
-    return [r, w];
-  }
-  add(fd: number): number {
-    this.#open.add(fd);
-    return fd;
-  }
-  close(fd: number): void {
-    this.#open.delete(fd);
-    os.close(fd);
-  }
-  closeAll(): void {
-    for (const fd of this.#open) closeQuietly(fd);
-    this.#open.clear();
-  }
-}
-
-function freeFdNumber(from: number, to: number): number {
-  const open = new Set(readdirSync('/proc/self/fd').map(Number));
-  for (let fd = from; fd < to; fd++) if (!open.has(fd)) return fd;
-  throw new Error(`no free fd number in [${from}, ${to})`);
-}
-
-function isOSError(errno: number, code: string): (e: unknown) => boolean {
-  return (e: unknown) => {
-    assert.ok(e instanceof OSError, `not an OSError: ${String(e)}`);
-    assert.equal(e.errno, errno);
-    assert.equal(e.code, code);
-    return true;
-  };
-}
+import { isOSError } from './support/assertions.js';
+import { runNode } from './support/children.js';
+import { expectNoFdLeaks, Fds, freeFdNumber } from './support/fds.js';
 
 /** Runs a child that tries to write "hi" to fd `fd`; resolves to what it printed on stderr about it. */
 async function childWrites(fd: number): Promise<string> {
   const script = `try { require('fs').writeSync(${fd}, 'hi'); } catch (e) { process.stderr.write(e.code); }`;
-  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  await once(child, 'close');
-  return err;
+  return (await runNode(['-e', script])).stderr;
 }
 
-let fdsAtStart = 0;
-before(async () => {
-  await once(spawn(process.execPath, ['-e', ''], { stdio: ['ignore', 'ignore', 'pipe'] }), 'close');
-  fdsAtStart = fdCount();
-});
-
-after(async () => {
-  for (let i = 0; i < 50 && fdCount() !== fdsAtStart; i++) await new Promise((r) => setTimeout(r, 20));
-  assert.equal(fdCount(), fdsAtStart, `fds leaked by this file: ${readdirSync('/proc/self/fd').join(' ')}`);
-});
+expectNoFdLeaks();
 
 describe('pipe, read, write', () => {
   test('pipe() gives two distinct blocking, non-inheritable fds', (t) => {

@@ -2,95 +2,20 @@
  * select.poll over real pipes and processes, after the ideas of CPython's Lib/test/test_poll.py and the
  * poll part of _test_eintr.py.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { readdirSync } from 'node:fs';
 import { Poll, poll, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLWRNORM } from 'iomux/select';
 import { FileNotFoundError, KeyError, OSError, OverflowError, ValueError } from 'iomux/errors';
 import * as os from 'iomux/os';
-
-const fdCount = (): number => readdirSync('/proc/self/fd').length;
-
-/**
- * The fds a test opens, closed when it ends whatever happened. Closing through `close()` forgets the fd,
- * so a number the kernel hands out again later is never closed twice.
- */
-class Fds {
-  readonly #open = new Set<number>();
-  constructor(t: { after(fn: () => void): void }) {
-    t.after(() => this.closeAll());
-  }
-  pipe(): [number, number] {
-    const [r, w] = os.pipe();
-    this.#open.add(r).add(w);
-    return [r, w];
-  }
-  add(fd: number): number {
-    this.#open.add(fd);
-    return fd;
-  }
-  close(fd: number): void {
-    this.#open.delete(fd);
-    os.close(fd);
-  }
-  closeAll(): void {
-    for (const fd of this.#open) closeQuietly(fd);
-    this.#open.clear();
-  }
-}
-
-function closeQuietly(...fds: number[]): void {
-  for (const fd of fds) {
-    try {
-      os.close(fd);
-    } catch {
-      // already closed by the test
-    }
-  }
-}
-
-function freeFdNumber(from: number, to: number): number {
-  const open = new Set(readdirSync('/proc/self/fd').map(Number));
-  for (let fd = from; fd < to; fd++) if (!open.has(fd)) return fd;
-  throw new Error(`no free fd number in [${from}, ${to})`);
-}
-
-/** The number of a just-closed fd, chosen high so that nothing reuses it while the test runs. */
-function makeBadFd(): number {
-  const [r, w] = os.pipe();
-  const bad = os.dup2(r, freeFdNumber(3000, 4000));
-  os.close(r);
-  os.close(w);
-  os.close(bad);
-  return bad;
-}
-
-function timed<T>(fn: () => T): [T, number] {
-  const t0 = process.hrtime.bigint();
-  const result = fn();
-  return [result, Number(process.hrtime.bigint() - t0) / 1e9];
-}
+import { childWritingTo, underSignalStorm } from './support/children.js';
+import { closeQuietly, expectNoFdLeaks, Fds, makeBadFd } from './support/fds.js';
+import { timed } from './support/timing.js';
 
 function randomItem<T>(items: readonly T[]): T {
   return items[Math.floor(Math.random() * items.length)]!;
 }
 
-let fdsAtStart = 0;
-before(async () => {
-  // Let Node open what it opens lazily (child-process and signal plumbing) before counting.
-  await once(spawn(process.execPath, ['-e', ''], { stdio: 'ignore' }), 'exit');
-  const noop = (): void => {};
-  process.on('SIGUSR2', noop);
-  process.off('SIGUSR2', noop);
-  fdsAtStart = fdCount();
-});
-
-after(async () => {
-  for (let i = 0; i < 50 && fdCount() !== fdsAtStart; i++) await new Promise((r) => setTimeout(r, 20));
-  assert.equal(fdCount(), fdsAtStart, `fds leaked by this file: ${readdirSync('/proc/self/fd').join(' ')}`);
-});
+expectNoFdLeaks();
 
 describe('poll() with pipes', () => {
   test('twelve pipes written and read in random order (test_poll1)', () => {
@@ -142,7 +67,7 @@ describe('poll() with pipes', () => {
   });
 
   test('a closed or never-opened fd reports POLLNVAL whatever its mask', (t) => {
-    const bad = makeBadFd();
+    const bad = makeBadFd(3000, 4000);
     const p = poll();
     p.register(bad);
     assert.deepEqual(p.poll(), [[bad, POLLNVAL]]);
@@ -310,10 +235,7 @@ describe('poll() waiting', () => {
       const p = poll();
       p.register(r, POLLIN);
       // The child writes 0.3 s after it starts, so a blocking poll waits at least that long.
-      const child = spawn(process.execPath, ['-e', "setTimeout(() => require('fs').writeSync(1, 'spam'), 300)"], {
-        stdio: ['ignore', w, 'inherit'],
-      });
-      const exited = once(child, 'exit');
+      const { exited } = childWritingTo(w, "setTimeout(() => require('fs').writeSync(1, 'spam'), 300)");
       fds.close(w); // if the child dies without writing, the wait ends with a hang-up instead of hanging
       const [result, dt] = timed(() => p.poll(timeout));
       // The child may have exited by the time this thread runs again, adding POLLHUP.
@@ -332,22 +254,9 @@ describe('poll() waiting', () => {
     const [r] = fds.pipe();
     const p = poll();
     p.register(r, POLLIN);
-    const onSignal = (): void => {};
-    process.on('SIGUSR2', onSignal);
-    try {
-      const script = `
-        const t = setInterval(() => { try { process.kill(${process.pid}, 'SIGUSR2'); } catch { process.exit(); } }, 50);
-        setTimeout(() => clearInterval(t), 2500);`;
-      const helper = spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
-      const exited = once(helper, 'exit');
-      const [result, dt] = timed(() => p.poll(1500));
-      assert.deepEqual(result, []);
-      assert.ok(dt >= 1.0 && dt < 3, `took ${dt} s`);
-      await exited;
-      await new Promise((resolve) => setImmediate(resolve));
-    } finally {
-      process.off('SIGUSR2', onSignal);
-    }
+    const { result, seconds: dt } = await underSignalStorm(() => p.poll(1500));
+    assert.deepEqual(result, []);
+    assert.ok(dt >= 1.0 && dt < 3, `took ${dt} s`);
   });
 });
 

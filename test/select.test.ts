@@ -2,16 +2,14 @@
  * select.select() over real pipes and processes, after the ideas of CPython's Lib/test/test_select.py and
  * the select part of _test_eintr.py.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { readdirSync } from 'node:fs';
 import { FD_SETSIZE, select } from 'iomux/select';
 import { OSError, OverflowError, ValueError } from 'iomux/errors';
 import * as os from 'iomux/os';
-
-const fdCount = (): number => readdirSync('/proc/self/fd').length;
+import { childWritingTo, underSignalStorm } from './support/children.js';
+import { expectNoFdLeaks, fdCount, Fds, freeFdNumber, makeBadFd } from './support/fds.js';
+import { timed } from './support/timing.js';
 
 /** The fds opened by `fn` are all closed again when it returns or throws. */
 function noLeak<T>(fn: () => T): T {
@@ -23,72 +21,6 @@ function noLeak<T>(fn: () => T): T {
   }
 }
 
-/**
- * The fds a test opens, closed when it ends whatever happened. Closing through `close()` forgets the fd,
- * so a number the kernel hands out again later is never closed twice.
- */
-class Fds {
-  readonly #open = new Set<number>();
-  constructor(t: { after(fn: () => void): void }) {
-    t.after(() => this.closeAll());
-  }
-  pipe(): [number, number] {
-    const [r, w] = os.pipe();
-    this.#open.add(r).add(w);
-    return [r, w];
-  }
-  add(fd: number): number {
-    this.#open.add(fd);
-    return fd;
-  }
-  close(fd: number): void {
-    this.#open.delete(fd);
-    os.close(fd);
-  }
-  closeAll(): void {
-    for (const fd of this.#open) closeQuietly(fd);
-    this.#open.clear();
-  }
-}
-
-function closeQuietly(...fds: number[]): void {
-  for (const fd of fds) {
-    try {
-      os.close(fd);
-    } catch {
-      // already closed by the test
-    }
-  }
-}
-
-/** A free fd number in [from, to): nothing is open there right now. */
-function freeFdNumber(from: number, to: number): number {
-  const open = new Set(readdirSync('/proc/self/fd').map(Number));
-  for (let fd = from; fd < to; fd++) if (!open.has(fd)) return fd;
-  throw new Error(`no free fd number in [${from}, ${to})`);
-}
-
-/** The number of a just-closed fd, chosen high so that nothing reuses it while the test runs. */
-function makeBadFd(): number {
-  const [r, w] = os.pipe();
-  const bad = os.dup2(r, freeFdNumber(900, 1000));
-  os.close(r);
-  os.close(w);
-  os.close(bad);
-  return bad;
-}
-
-function seconds(fn: () => unknown): number {
-  const t0 = process.hrtime.bigint();
-  fn();
-  return Number(process.hrtime.bigint() - t0) / 1e9;
-}
-
-function childWritingTo(w: number, script: string): { child: ChildProcess; exited: Promise<unknown> } {
-  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', w, 'inherit'] });
-  return { child, exited: once(child, 'exit') };
-}
-
 class Wrapped {
   constructor(readonly fd: number) {}
   fileno(): number {
@@ -96,20 +28,7 @@ class Wrapped {
   }
 }
 
-let fdsAtStart = 0;
-before(async () => {
-  // Let Node open what it opens lazily (child-process and signal plumbing) before counting.
-  await once(spawn(process.execPath, ['-e', ''], { stdio: 'ignore' }), 'exit');
-  const noop = (): void => {};
-  process.on('SIGUSR2', noop);
-  process.off('SIGUSR2', noop);
-  fdsAtStart = fdCount();
-});
-
-after(async () => {
-  for (let i = 0; i < 50 && fdCount() !== fdsAtStart; i++) await new Promise((r) => setTimeout(r, 20));
-  assert.equal(fdCount(), fdsAtStart, `fds leaked by this file: ${readdirSync('/proc/self/fd').join(' ')}`);
-});
+expectNoFdLeaks();
 
 describe('select() argument errors', () => {
   test('non-iterables, objects without fileno and fileno() returning a string raise TypeError', () => {
@@ -161,7 +80,7 @@ describe('select() argument errors', () => {
   });
 
   test('a closed fd raises OSError(EBADF) in any of the three lists', () => {
-    const bad = makeBadFd();
+    const bad = makeBadFd(900, 1000);
     noLeak(() => {
       for (const lists of [[[bad], [], []], [[], [bad], []], [[], [], [bad]]] as const) {
         assert.throws(() => select(lists[0], lists[1], lists[2], 0), (e: unknown) => {
@@ -277,16 +196,16 @@ describe('select() results', () => {
 
 describe('select() waiting', () => {
   test('empty lists sleep for the timeout: 0.3 s takes at least 0.24 s and under 2 s', () => {
-    const dt = seconds(() => assert.deepEqual(select([], [], [], 0.3), [[], [], []]));
+    const [, dt] = timed(() => assert.deepEqual(select([], [], [], 0.3), [[], [], []]));
     assert.ok(dt >= 0.24 && dt < 2, `took ${dt} s`);
   });
 
   test('an idle pipe times out after the timeout; 0 and 1e-9 return at once', (t) => {
     const fds = new Fds(t);
     const [r] = fds.pipe();
-    const dt = seconds(() => assert.deepEqual(select([r], [], [r], 0.2), [[], [], []]));
+    const [, dt] = timed(() => assert.deepEqual(select([r], [], [r], 0.2), [[], [], []]));
     assert.ok(dt >= 0.16 && dt < 2, `took ${dt} s`);
-    const quick = seconds(() => {
+    const [, quick] = timed(() => {
       select([r], [], [], 0);
       select([r], [], [], -0);
       select([r], [], [], 1e-9);
@@ -332,24 +251,9 @@ describe('select() waiting', () => {
     // on past the timeout, so a retry that restarted the full timeout would end after 4 s, not 1.5 s.
     const fds = new Fds(t);
     const [r] = fds.pipe();
-    let signals = 0;
-    const onSignal = (): void => {
-      signals++;
-    };
-    process.on('SIGUSR2', onSignal);
-    try {
-      const script = `
-        const t = setInterval(() => { try { process.kill(${process.pid}, 'SIGUSR2'); } catch { process.exit(); } }, 50);
-        setTimeout(() => clearInterval(t), 2500);`;
-      const helper = spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
-      const exited = once(helper, 'exit');
-      const dt = seconds(() => assert.deepEqual(select([r], [], [], 1.5), [[], [], []]));
-      assert.ok(dt >= 1.0 && dt < 3, `took ${dt} s`);
-      await exited;
-      await new Promise((resolve) => setImmediate(resolve));
-      t.diagnostic(`${signals} signals handled`);
-    } finally {
-      process.off('SIGUSR2', onSignal);
-    }
+    const { result, seconds: dt, signals } = await underSignalStorm(() => select([r], [], [], 1.5));
+    assert.deepEqual(result, [[], [], []]);
+    assert.ok(dt >= 1.0 && dt < 3, `took ${dt} s`);
+    t.diagnostic(`${signals} signals handled`);
   });
 });

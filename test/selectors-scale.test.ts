@@ -5,12 +5,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import {
   BaseSelector, DefaultSelector, EVENT_READ, EVENT_WRITE, EpollSelector, PollSelector, SelectSelector,
 } from 'iomux/selectors';
 import { ValueError } from 'iomux/errors';
 import * as os from 'iomux/os';
+import { closeQuietly, fdCount } from './support/fds.js';
 
 /** Pipes to create: well past 1024 fds, and within Node's soft RLIMIT_NOFILE (raised to the hard limit). */
 const WANTED_PIPES = 9000;
@@ -21,31 +22,16 @@ function softFdLimit(): number {
   return soft === undefined || soft === 'unlimited' ? Infinity : Number(soft);
 }
 
-function openFdCount(): number {
-  return readdirSync('/proc/self/fd').length;
-}
-
-function closeAll(fds: number[]): void {
-  for (const fd of fds) {
-    try {
-      os.close(fd);
-    } catch {
-      // already closed
-    }
-  }
-  fds.length = 0;
-}
-
 for (const Cls of [PollSelector, EpollSelector, DefaultSelector] as Array<new () => BaseSelector<number>>) {
   const name = Cls === DefaultSelector ? 'DefaultSelector' : Cls.name;
   test(`${name}: thousands of fds, far above FD_SETSIZE`, (t) => {
-    const pairs = Math.min(WANTED_PIPES, Math.floor((softFdLimit() - openFdCount() - 64) / 2));
+    const pairs = Math.min(WANTED_PIPES, Math.floor((softFdLimit() - fdCount() - 64) / 2));
     assert.ok(pairs * 2 > 1200, `RLIMIT_NOFILE leaves room for only ${pairs} pipes`);
     const fds: number[] = [];
     const sel = new Cls();
     t.after(() => {
       sel.close();
-      closeAll(fds);
+      for (const fd of fds) closeQuietly(fd);
     });
     const writers = new Set<number>();
     for (let i = 0; i < pairs; i++) {
@@ -83,7 +69,7 @@ test('SelectSelector: an fd at or above 1024 registers, then select() fails clea
   const sel = new SelectSelector();
   t.after(() => {
     sel.close();
-    closeAll(fds);
+    for (const fd of fds) closeQuietly(fd);
   });
   const [r, w] = os.pipe();
   fds.push(r, w);

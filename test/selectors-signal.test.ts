@@ -11,7 +11,9 @@ import { once } from 'node:events';
 import {
   BaseSelector, DefaultSelector, EVENT_READ, EpollSelector, PollSelector, SelectSelector,
 } from 'iomux/selectors';
-import * as os from 'iomux/os';
+import { catchSignals } from './support/children.js';
+import { Fds } from './support/fds.js';
+import { sleep, timed } from './support/timing.js';
 
 const CLASSES: Array<[string, new () => BaseSelector]> = [
   ['SelectSelector', SelectSelector],
@@ -22,34 +24,22 @@ const CLASSES: Array<[string, new () => BaseSelector]> = [
 
 for (const [name, Cls] of CLASSES) {
   test(`${name}: select(1.5) keeps waiting through a signal`, async (t) => {
-    let signals = 0;
-    const onSignal = (): void => {
-      signals++;
-    };
-    process.on('SIGALRM', onSignal);
-    t.after(() => process.off('SIGALRM', onSignal));
-
-    const [r, w] = os.pipe();
-    const sel = new Cls();
-    t.after(() => {
-      sel.close();
-      os.close(r);
-      os.close(w);
-    });
+    const alarms = catchSignals('SIGALRM', t);
+    const fds = new Fds(t);
+    const [r] = fds.pipe();
+    const sel = fds.own(new Cls());
     sel.register(r, EVENT_READ);
 
     const child = spawn('sh', ['-c', `sleep 0.5; kill -ALRM ${process.pid}`], { stdio: 'ignore' });
     const exited = once(child, 'exit');
-    const t0 = performance.now();
-    const result = sel.select(1.5);
-    const elapsed = (performance.now() - t0) / 1000;
+    const [result, elapsed] = timed(() => sel.select(1.5));
     // Keep the listener until the signal was surely sent: without it SIGALRM would end the process.
     const [code] = await exited;
-    for (let i = 0; i < 100 && signals === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    for (let i = 0; i < 100 && alarms.count === 0; i++) await sleep(10);
 
     assert.equal(code, 0, 'the child sent the signal');
     assert.deepEqual(result, []);
     assert.ok(elapsed >= 1.0 && elapsed < 5, `select(1.5) returned after ${elapsed} s`);
-    assert.equal(signals, 1, 'the signal reached this process');
+    assert.equal(alarms.count, 1, 'the signal reached this process');
   });
 }

@@ -5,8 +5,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, mkdtempSync, openSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   BaseSelector, DefaultSelector, EVENT_READ, EVENT_WRITE, EpollSelector, isCurrentKey, PollSelector,
@@ -15,11 +14,13 @@ import {
 import { Epoll, Poll } from 'iomux/select';
 import { FileNotFoundError, KeyError, OSError, OverflowError, PermissionError, RuntimeError, ValueError } from 'iomux/errors';
 import * as os from 'iomux/os';
-import { socketpair, type Socket } from 'iomux/socket';
+import { type Socket } from 'iomux/socket';
+import { type After, Fds, openFdNumbers, tempDir } from './support/fds.js';
+import { socketPair } from './support/sockets.js';
+import { secondsSince } from './support/timing.js';
 
 type AnySelector = BaseSelector<unknown>;
 type SelectorClass = new () => AnySelector;
-interface After { after(fn: () => void): void }
 
 const READ = EVENT_READ;
 const WRITE = EVENT_WRITE;
@@ -32,62 +33,10 @@ const CLASSES: Array<[string, SelectorClass]> = [
   ['DefaultSelector', DefaultSelector],
 ];
 
-/**
- * The fds a test opens, closed when it ends whatever happened. `close()` forgets the fd, so a number the
- * kernel hands out again later is never closed twice.
- */
-class Fds {
-  readonly #open = new Set<number>();
-  constructor(t: After) {
-    t.after(() => this.closeAll());
-  }
-  pipe(): [number, number] {
-    const [r, w] = os.pipe();
-    this.#open.add(r).add(w);
-    return [r, w];
-  }
-  add(fd: number): number {
-    this.#open.add(fd);
-    return fd;
-  }
-  close(fd: number): void {
-    this.#open.delete(fd);
-    os.close(fd);
-  }
-  closeAll(): void {
-    for (const fd of this.#open) {
-      try {
-        os.close(fd);
-      } catch {
-        // already gone
-      }
-    }
-    this.#open.clear();
-  }
-}
-
-/** A connected unix stream socketpair `[rd, wr]`, closed at the end of the test. */
-function socketPair(t: After): [Socket, Socket] {
-  const pair = socketpair();
-  t.after(() => {
-    pair[0].close();
-    pair[1].close();
-  });
-  return pair;
-}
-
 function newSelector<S extends AnySelector>(Cls: new () => S, t: After): S {
   const sel = new Cls();
   t.after(() => sel.close());
   return sel;
-}
-
-function openFds(): Set<string> {
-  return new Set(readdirSync('/proc/self/fd'));
-}
-
-function secondsSince(t0: number): number {
-  return (performance.now() - t0) / 1000;
 }
 
 function randomItem<X>(items: X[]): X {
@@ -497,8 +446,7 @@ for (const [name, Cls] of CLASSES) {
     });
 
     test('a regular file under this selector', (t) => {
-      const dir = mkdtempSync(join(tmpdir(), 'iomux-selectors-'));
-      t.after(() => rmSync(dir, { recursive: true, force: true }));
+      const dir = tempDir(t, 'iomux-selectors-');
       const fd = openSync(join(dir, 'file'), 'w+');
       t.after(() => closeSync(fd));
       const sel = newSelector(Cls, t);
@@ -517,7 +465,7 @@ for (const [name, Cls] of CLASSES) {
     test('no fd is left open by selectors, their errors or their closing', (t) => {
       const fds = new Fds(t);
       const [r, w] = fds.pipe();
-      const before = openFds();
+      const before = openFdNumbers();
       for (let i = 0; i < 20; i++) {
         const sel = new Cls();
         sel.register(r, READ);
@@ -529,7 +477,7 @@ for (const [name, Cls] of CLASSES) {
         sel.close();
         sel.close();
       }
-      assert.deepEqual(openFds(), before);
+      assert.deepEqual(openFdNumbers(), before);
     });
   });
 }
@@ -678,7 +626,7 @@ describe('selector-specific behaviour', () => {
 
 /** The number of an fd that is surely closed: a high one, checked free (nothing in this test opens fds). */
 function closedFdNumber(): number {
-  const open = openFds();
-  for (let fd = 19000; fd > 1024; fd--) if (!open.has(String(fd))) return fd;
+  const open = openFdNumbers();
+  for (let fd = 19000; fd > 1024; fd--) if (!open.has(fd)) return fd;
   throw new Error('no free fd number');
 }

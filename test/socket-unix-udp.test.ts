@@ -1,8 +1,7 @@
 // AF_UNIX (filesystem paths, the abstract namespace, socketpair) and UDP datagrams.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   AF_INET, AF_INET6, AF_UNIX, MSG_DONTWAIT, MSG_PEEK, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_SEQPACKET, SOCK_STREAM,
@@ -11,20 +10,15 @@ import {
 import { select } from 'iomux/select';
 import { BlockingIOError, BrokenPipeError, FileNotFoundError, OSError } from 'iomux/errors';
 import * as os from 'iomux/os';
-
-function tempDir(t: { after(fn: () => void): void }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'iomux-sock-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+import { tempDir } from './support/fds.js';
+import { socketPair } from './support/sockets.js';
 
 function abstractName(tag: string): string {
   return `\0iomux-test-${process.pid}-${tag}-${Math.random().toString(36).slice(2)}`;
 }
 
 test('socketpair(): AF_UNIX stream, blocking, close-on-exec, unnamed ends', (t) => {
-  const [a, b] = socketpair();
-  t.after(() => (a.close(), b.close()));
+  const [a, b] = socketPair(t);
   for (const s of [a, b]) {
     assert.equal(s.family, AF_UNIX);
     assert.equal(s.type, SOCK_STREAM);
@@ -44,14 +38,12 @@ test('socketpair(): AF_UNIX stream, blocking, close-on-exec, unnamed ends', (t) 
 });
 
 test('socketpair with SOCK_NONBLOCK is non-blocking; datagram and seqpacket pairs keep message boundaries', (t) => {
-  const [a, b] = socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK);
-  t.after(() => (a.close(), b.close()));
+  const [a] = socketPair(t, AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK);
   assert.equal(a.gettimeout(), 0);
   assert.equal(a.type, SOCK_STREAM);
   assert.throws(() => a.recv(1), BlockingIOError);
   for (const type of [SOCK_DGRAM, SOCK_SEQPACKET]) {
-    const [x, y] = socketpair(AF_UNIX, type);
-    t.after(() => (x.close(), y.close()));
+    const [x, y] = socketPair(t, AF_UNIX, type);
     assert.equal(x.type, type);
     x.send('one');
     x.send('two');
@@ -75,8 +67,7 @@ test('BrokenPipeError at once when sending on a unix socketpair whose peer close
 });
 
 test('a non-blocking socketpair driven from one thread: partial sends, trySend/tryRecvInto flow control', (t) => {
-  const [a, b] = socketpair();
-  t.after(() => (a.close(), b.close()));
+  const [a, b] = socketPair(t);
   a.setblocking(false);
   b.setblocking(false);
   const payload = Buffer.alloc(2_000_000);
@@ -103,7 +94,7 @@ test('a non-blocking socketpair driven from one thread: partial sends, trySend/t
 });
 
 test('AF_UNIX filesystem path: bind, listen, connect, names on both sides', (t) => {
-  const path = join(tempDir(t), 'stream.sock');
+  const path = join(tempDir(t, 'iomux-sock-'), 'stream.sock');
   const listener = createServer(path, { family: AF_UNIX });
   t.after(() => listener.close());
   assert.ok(statSync(path).isSocket());
@@ -126,7 +117,7 @@ test('AF_UNIX filesystem path: bind, listen, connect, names on both sides', (t) 
 });
 
 test('AF_UNIX connect to a missing path raises FileNotFoundError; a path too long raises OSError', (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'iomux-sock-');
   const s = new Socket(AF_UNIX);
   t.after(() => s.close());
   assert.throws(() => s.connect(join(dir, 'missing.sock')), (e: unknown) => e instanceof FileNotFoundError && e.errno === 2);
@@ -164,7 +155,7 @@ test('AF_UNIX abstract names: string with a leading NUL or a Buffer; names come 
 });
 
 test('AF_UNIX datagrams: sendto/recvfrom with path senders and unnamed senders', (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'iomux-sock-');
   const serverPath = join(dir, 'server.sock');
   const clientPath = join(dir, 'client.sock');
   const server = new Socket(AF_UNIX, SOCK_DGRAM);
@@ -223,8 +214,7 @@ test('UDP connect + send/recv, and recvfrom on a stream socket gives a null addr
   b.connect(a.getsockname() as [string, number]);
   b.send('connected datagram');
   assert.equal(a.recv(100).toString(), 'connected datagram');
-  const [x, y] = socketpair();
-  t.after(() => (x.close(), y.close()));
+  const [x, y] = socketPair(t);
   x.sendall('stream');
   const [data, from] = y.recvfrom(100);
   assert.equal(data.toString(), 'stream');

@@ -4,7 +4,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
 import {
   AF_INET, AF_INET6, AF_UNIX, IPPROTO_TCP, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_STREAM, SOL_SOCKET, SO_RCVBUF,
   SO_REUSEADDR, SO_TYPE, TCP_NODELAY, MSG_PEEK, SOMAXCONN, SO_ACCEPTCONN,
@@ -14,16 +13,12 @@ import {
   BlockingIOError, OSError, OverflowError, TimeoutError, ValueError,
 } from 'iomux/errors';
 import * as os from 'iomux/os';
+import { catchSignals } from './support/children.js';
+import { fdCount } from './support/fds.js';
+import { socketPair } from './support/sockets.js';
+import { secondsSince } from './support/timing.js';
 
 const EBADF = 9;
-
-function openFds(): number {
-  return readdirSync('/proc/self/fd').length;
-}
-
-function elapsedSeconds(start: number): number {
-  return (performance.now() - start) / 1000;
-}
 
 /** A listener on 127.0.0.1, a client connected to it and the accepted end, all closed after the test. */
 function tcpTriple(t: { after(fn: () => void): void }): { listener: Socket; client: Socket; server: Socket } {
@@ -73,8 +68,7 @@ test('new Socket() defaults to a blocking AF_INET stream socket; socket() is the
 
 test('every socket iomux creates is close-on-exec: new, accepted, paired', (t) => {
   const { listener, client, server } = tcpTriple(t);
-  const [a, b] = socketpair();
-  t.after(() => (a.close(), b.close()));
+  const [a, b] = socketPair(t);
   for (const s of [listener, client, server, a, b]) assert.equal(os.getInheritable(s.fileno()), false, String(s));
 });
 
@@ -160,7 +154,7 @@ test('timeout mode: recv raises TimeoutError("timed out") after about the timeou
   client.settimeout(1);
   const start = performance.now();
   assert.throws(() => client.recv(10), (e: unknown) => e instanceof TimeoutError && e.message === 'timed out' && e instanceof OSError);
-  const took = elapsedSeconds(start);
+  const took = secondsSince(start);
   assert.ok(took >= 0.8 && took < 2, `took ${took}s`);
 });
 
@@ -170,17 +164,16 @@ test('timeout mode: accept raises TimeoutError after about the timeout', (t) => 
   listener.settimeout(0.5);
   const start = performance.now();
   assert.throws(() => listener.accept(), TimeoutError);
-  const took = elapsedSeconds(start);
+  const took = secondsSince(start);
   assert.ok(took >= 0.4 && took < 2, `took ${took}s`);
 });
 
 test('timeout mode: sendall covers the whole call with one deadline', (t) => {
-  const [a, b] = socketpair();
-  t.after(() => (a.close(), b.close()));
+  const [a] = socketPair(t);
   a.settimeout(0.5);
   const start = performance.now();
   assert.throws(() => a.sendall(Buffer.alloc(64 * 1024 * 1024)), TimeoutError);
-  const took = elapsedSeconds(start);
+  const took = secondsSince(start);
   assert.ok(took >= 0.4 && took < 2, `took ${took}s`);
 });
 
@@ -199,7 +192,7 @@ test('timeout mode: data arriving before the deadline is returned', async (t) =>
   conn.settimeout(5);
   const start = performance.now();
   assert.equal(conn.recv(10).toString(), 'late');
-  const took = elapsedSeconds(start);
+  const took = secondsSince(start);
   assert.ok(took >= 0.2 && took < 4, `took ${took}s`);
   assert.equal(conn.recv(10).length, 0);
   conn.close(); // the child exits once its connection is fully closed
@@ -220,7 +213,7 @@ test('blocking mode blocks the thread until the peer (another process) sends', a
   assert.equal(conn.gettimeout(), null);
   const start = performance.now();
   const got = conn.recv(100);
-  const took = elapsedSeconds(start);
+  const took = secondsSince(start);
   assert.equal(got.toString(), 'wake up');
   assert.ok(took >= 0.3, `recv returned after ${took}s, before the peer sent`);
   conn.close();
@@ -229,9 +222,7 @@ test('blocking mode blocks the thread until the peer (another process) sends', a
 
 test('a signal during a timeout-mode wait resumes with the time left (PEP 475)', async (t) => {
   const { client } = tcpTriple(t);
-  const onSignal = (): void => {};
-  process.on('SIGUSR2', onSignal);
-  t.after(() => process.off('SIGUSR2', onSignal));
+  catchSignals('SIGUSR2', t);
   const { child, exited } = await startChild(
     `console.log('ready'); setTimeout(() => process.kill(${process.pid}, 'SIGUSR2'), 200);`,
   );
@@ -239,7 +230,7 @@ test('a signal during a timeout-mode wait resumes with the time left (PEP 475)',
   client.settimeout(1);
   const start = performance.now();
   assert.throws(() => client.recv(10), TimeoutError);
-  const took = elapsedSeconds(start);
+  const took = secondsSince(start);
   assert.ok(took >= 0.8 && took < 1.9, `took ${took}s: EINTR must neither end the wait nor restart the full timeout`);
   assert.equal(await exited, 0);
 });
@@ -381,10 +372,10 @@ test('bind on an address in use raises OSError EADDRINUSE naming the address; th
   const first = createServer(['127.0.0.1', 0]);
   t.after(() => first.close());
   const address = first.getsockname() as [string, number];
-  const before = openFds();
+  const before = fdCount();
   assert.throws(() => createServer(address), (e: unknown) =>
     e instanceof OSError && e.code === 'EADDRINUSE' && e.message.includes(`while attempting to bind on address ('127.0.0.1', ${address[1]})`));
-  assert.equal(openFds(), before);
+  assert.equal(fdCount(), before);
 });
 
 test('MSG_PEEK leaves the data in place', (t) => {
@@ -397,14 +388,13 @@ test('MSG_PEEK leaves the data in place', (t) => {
 test('toString shows fd, family, type and addresses like Python\'s repr', (t) => {
   const { client, listener } = tcpTriple(t);
   const [host, port] = listener.getsockname() as [string, number];
-  const [a, b] = socketpair();
-  t.after(() => (a.close(), b.close()));
+  const [a] = socketPair(t);
   assert.match(String(a), /^<Socket fd=\d+, family=1, type=1, proto=0>$/, 'unnamed addresses are left out');
   assert.match(String(client), new RegExp(`^<Socket fd=\\d+, family=2, type=1, proto=6, laddr=\\('127\\.0\\.0\\.1', \\d+\\), raddr=\\('${host.replace(/\./g, '\\.')}', ${port}\\)>$`));
 });
 
 test('no fd leaks, exactly: every socket made by a factory or accept is closed by close()', () => {
-  const before = openFds();
+  const before = fdCount();
   for (let i = 0; i < 50; i++) {
     const listener = createServer(['127.0.0.1', 0]);
     const client = createConnection(listener.getsockname() as [string, number]);
@@ -423,5 +413,5 @@ test('no fd leaks, exactly: every socket made by a factory or accept is closed b
     assert.equal(timedPeer.recv(1).toString(), 'x');
     for (const s of [listener, client, server, a, b, closedPort, timed, timedPeer]) s.close();
   }
-  assert.equal(openFds(), before);
+  assert.equal(fdCount(), before);
 });

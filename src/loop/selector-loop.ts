@@ -298,15 +298,9 @@ export class SelectorLoop<T> {
   }
 
   #checkPending(pending: PendingSelect<T>): void {
-    let ready: Array<[SelectorKey<T>, number]>;
-    try {
-      ready = this.#port.selectNow();
-    } catch (err) {
-      this.#settle(pending, null, err);
-      return;
-    }
+    const ready = this.#selectNowFor(pending);
     // A wake-up with nothing to report (spurious, or consumed meanwhile) keeps waiting.
-    if (ready.length !== 0) this.#settle(pending, ready, undefined);
+    if (ready !== null && ready.length !== 0) this.#settle(pending, ready, undefined);
   }
 
   #startTimer(pending: PendingSelect<T>, ms: number): void {
@@ -322,14 +316,18 @@ export class SelectorLoop<T> {
       this.#startTimer(pending, Math.ceil(left));
       return;
     }
-    let ready: Array<[SelectorKey<T>, number]>;
+    const ready = this.#selectNowFor(pending);
+    if (ready !== null) this.#settle(pending, ready, undefined);
+  }
+
+  /** What is ready right now; null when the selector raised, after rejecting `pending` with the error. */
+  #selectNowFor(pending: PendingSelect<T>): Array<[SelectorKey<T>, number]> | null {
     try {
-      ready = this.#port.selectNow();
+      return this.#port.selectNow();
     } catch (err) {
       this.#settle(pending, null, err);
-      return;
+      return null;
     }
-    this.#settle(pending, ready, undefined);
   }
 
   #settle(pending: PendingSelect<T>, ready: Array<[SelectorKey<T>, number]> | null, error: unknown): void {

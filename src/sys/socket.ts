@@ -225,17 +225,11 @@ const accept4Native = libc.func('int accept4(int, void *, void *, int)') as (
   fd: number, a: Bytes | null, l: Uint32Array | null, flags: number,
 ) => number;
 const connectNative = libc.func('int connect(int, const void *, uint32_t)') as (fd: number, a: Bytes, l: number) => number;
-const recvNative = libc.func('long recv(int, void *, unsigned long, int)') as (
-  fd: number, b: Bytes, n: number, flags: number,
-) => number;
 const recvfromNative = libc.func('long recvfrom(int, void *, unsigned long, int, void *, void *)') as (
   fd: number, b: Bytes, n: number, flags: number, a: Bytes | null, l: Uint32Array | null,
 ) => number;
-const sendNative = libc.func('long send(int, const void *, unsigned long, int)') as (
-  fd: number, b: Bytes, n: number, flags: number,
-) => number;
 const sendtoNative = libc.func('long sendto(int, const void *, unsigned long, int, const void *, uint32_t)') as (
-  fd: number, b: Bytes, n: number, flags: number, a: Bytes, l: number,
+  fd: number, b: Bytes, n: number, flags: number, a: Bytes | null, l: number,
 ) => number;
 const shutdownNative = libc.func('int shutdown(int, int)') as (fd: number, how: number) => number;
 const getsockoptNative = libc.func('int getsockopt(int, int, int, void *, void *)') as (
@@ -283,31 +277,43 @@ export function connect(fd: number, addr: Bytes, len: number): number {
   return connectNative(fd, addr, len) < 0 ? -errno() : 0;
 }
 
-/** recv(2) into `buf[offset, offset + length)`. */
+/** `buf` from `offset` on; the usual offset 0 makes no new view, so the hot path allocates nothing. */
+function from(buf: Bytes, offset: number): Bytes {
+  return offset === 0 ? buf : buf.subarray(offset);
+}
+
+/**
+ * recv(2) into `buf[offset, offset + length)`: recvfrom(2) without the sender's address, which is what
+ * recv(2) is (glibc makes the recvfrom system call for it too).
+ */
 export function recv(fd: number, buf: Bytes, offset: number, length: number, flags: number): number {
-  const n = recvNative(fd, offset === 0 ? buf : buf.subarray(offset), length, flags);
-  return n < 0 ? -errno() : n;
+  return recvfrom(fd, buf, offset, length, flags, null, null);
 }
 
-/** recvfrom(2) into `buf[offset, offset + length)`; the sender's address goes to `addr`/`addrlen` as in accept4. */
+/**
+ * recvfrom(2) into `buf[offset, offset + length)`; the sender's address goes to `addr`/`addrlen` as in
+ * accept4 (nulls for both when it is not wanted).
+ */
 export function recvfrom(
-  fd: number, buf: Bytes, offset: number, length: number, flags: number, addr: Bytes, addrlen: Uint32Array,
+  fd: number, buf: Bytes, offset: number, length: number, flags: number, addr: Bytes | null, addrlen: Uint32Array | null,
 ): number {
-  const n = recvfromNative(fd, offset === 0 ? buf : buf.subarray(offset), length, flags, addr, addrlen);
+  const n = recvfromNative(fd, from(buf, offset), length, flags, addr, addrlen);
   return n < 0 ? -errno() : n;
 }
 
-/** send(2) from `buf[offset, offset + length)`. */
+/**
+ * send(2) from `buf[offset, offset + length)`: sendto(2) without an address, which is what send(2) is
+ * (glibc makes the sendto system call for it too).
+ */
 export function send(fd: number, buf: Bytes, offset: number, length: number, flags: number): number {
-  const n = sendNative(fd, offset === 0 ? buf : buf.subarray(offset), length, flags);
-  return n < 0 ? -errno() : n;
+  return sendto(fd, buf, offset, length, flags, null, 0);
 }
 
-/** sendto(2) from `buf[offset, offset + length)` to the `addrLen`-byte sockaddr in `addr`. */
+/** sendto(2) from `buf[offset, offset + length)` to the `addrLen`-byte sockaddr in `addr` (null: none). */
 export function sendto(
-  fd: number, buf: Bytes, offset: number, length: number, flags: number, addr: Bytes, addrLen: number,
+  fd: number, buf: Bytes, offset: number, length: number, flags: number, addr: Bytes | null, addrLen: number,
 ): number {
-  const n = sendtoNative(fd, offset === 0 ? buf : buf.subarray(offset), length, flags, addr, addrLen);
+  const n = sendtoNative(fd, from(buf, offset), length, flags, addr, addrLen);
   return n < 0 ? -errno() : n;
 }
 

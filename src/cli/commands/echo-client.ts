@@ -2,10 +2,13 @@
  * `iomux echo-client`: the seeds' multi-socket client. Every part is sent on every socket, then the echo is
  * read back on each; the exit status says whether every echo matched.
  */
-import { OSError } from '../../errors.js';
 import { formatAddress, showPayload } from '../../server/show.js';
-import { createConnection, type Socket } from '../../socket/index.js';
-import { intOption, runCommand, secondsOption, stringOption, type CommandSpec } from '../args.js';
+import type { Socket } from '../../socket/index.js';
+import { intOption, runCommand, type CommandSpec } from '../args.js';
+import {
+  clientTimeout, complain, connectAll, messageParts, partsEpilog, reportOSError, say, serverHost, serverPort,
+  SERVER_OPTIONS, timeoutOptionSpec,
+} from '../client.js';
 
 export const DEFAULT_PARTS = ['This is the message. ', 'It will be sent ', 'in parts.'];
 
@@ -16,42 +19,28 @@ export const spec: CommandSpec = {
     'reads the echo back on each. Exits with status 1 if an echo differs from what was sent.',
   positionals: '[PART ...]',
   options: {
-    host: { type: 'string', metavar: 'HOST', help: 'server address (default 127.0.0.1)' },
-    port: { type: 'string', metavar: 'PORT', help: 'server port (default 10000)' },
+    ...SERVER_OPTIONS,
     sockets: { type: 'string', metavar: 'N', help: 'number of sockets (default 2)' },
-    timeout: { type: 'string', metavar: 'SEC', help: 'give up when a connect or an echo takes longer (default 10)' },
+    timeout: timeoutOptionSpec('an echo'),
   },
-  epilog: `The parts default to the seeds' message: ${DEFAULT_PARTS.map((p) => JSON.stringify(p)).join(', ')}.`,
+  epilog: partsEpilog(DEFAULT_PARTS),
 };
 
 const RECV_BYTES = 1024;
 
 export async function main(argv: string[]): Promise<number> {
   return runCommand(spec, argv, async (args) => {
-    const host = stringOption(args, 'host', '127.0.0.1');
-    const port = intOption(args, 'port', 10000, 1, 65535);
+    const host = serverHost(args);
+    const port = serverPort(args);
     const count = intOption(args, 'sockets', 2, 1, 10_000);
-    const timeout = secondsOption(args, 'timeout', 10, 0, 3600, true);
-    const parts = args.positionals.length > 0 ? args.positionals : DEFAULT_PARTS;
-    return runEchoClient(host, port, count, timeout, parts.map((p) => Buffer.from(p)));
+    const timeout = clientTimeout(args);
+    return runEchoClient(host, port, count, timeout, messageParts(args, DEFAULT_PARTS));
   });
 }
 
-function say(line: string): void {
-  process.stdout.write(`${line}\n`);
-}
-
 async function runEchoClient(host: string, port: number, count: number, timeout: number, parts: Buffer[]): Promise<number> {
-  say(`connecting to ${host} port ${port}`);
-  const socks: Socket[] = [];
-  try {
-    for (let i = 0; i < count; i++) socks.push(createConnection([host, port], timeout));
-  } catch (err) {
-    for (const s of socks) s.close();
-    if (!(err instanceof OSError)) throw err;
-    process.stderr.write(`iomux echo-client: cannot connect to ${host} port ${port}: ${err.message}\n`);
-    return 1;
-  }
+  const socks = connectAll(spec.name, host, port, count, timeout);
+  if (socks === null) return 1;
   const labels = socks.map((s) => formatAddress(s.getsockname()));
   const open = socks.map(() => true);
   let ok = true;
@@ -71,15 +60,14 @@ async function runEchoClient(host: string, port: number, count: number, timeout:
           open[i] = false;
         }
         if (!echo.equals(part)) {
-          process.stderr.write(`iomux echo-client: ${labels[i]}: the echo differs from what was sent ` +
-            `(sent ${showPayload(part, 0, part.length)}, got ${showPayload(echo, 0, echo.length)})\n`);
+          complain(spec.name, `${labels[i]}: the echo differs from what was sent ` +
+            `(sent ${showPayload(part, 0, part.length)}, got ${showPayload(echo, 0, echo.length)})`);
           ok = false;
         }
       });
     }
   } catch (err) {
-    if (!(err instanceof OSError)) throw err;
-    process.stderr.write(`iomux echo-client: ${err.message}\n`);
+    reportOSError(spec.name, err);
     ok = false;
   } finally {
     socks.forEach((s, i) => {
