@@ -225,6 +225,12 @@ const accept4Native = libc.func('int accept4(int, void *, void *, int)') as (
   fd: number, a: Bytes | null, l: Uint32Array | null, flags: number,
 ) => number;
 const connectNative = libc.func('int connect(int, const void *, uint32_t)') as (fd: number, a: Bytes, l: number) => number;
+// recv and send have their own prototypes although glibc turns them into recvfrom/sendto: koffi marshals
+// two arguments fewer, which is measurable (about 50-100 ns a call) on the echo hot path.
+const recvNative = libc.func('long recv(int, void *, unsigned long, int)') as (
+  fd: number, buf: Bytes, len: number, flags: number) => number;
+const sendNative = libc.func('long send(int, const void *, unsigned long, int)') as (
+  fd: number, buf: Bytes, len: number, flags: number) => number;
 const recvfromNative = libc.func('long recvfrom(int, void *, unsigned long, int, void *, void *)') as (
   fd: number, b: Bytes, n: number, flags: number, a: Bytes | null, l: Uint32Array | null,
 ) => number;
@@ -283,11 +289,11 @@ function from(buf: Bytes, offset: number): Bytes {
 }
 
 /**
- * recv(2) into `buf[offset, offset + length)`: recvfrom(2) without the sender's address, which is what
- * recv(2) is (glibc makes the recvfrom system call for it too).
+ * recv(2) into `buf[offset, offset + length)`.
  */
 export function recv(fd: number, buf: Bytes, offset: number, length: number, flags: number): number {
-  return recvfrom(fd, buf, offset, length, flags, null, null);
+  const n = recvNative(fd, from(buf, offset), length, flags);
+  return n < 0 ? -errno() : n;
 }
 
 /**
@@ -302,11 +308,11 @@ export function recvfrom(
 }
 
 /**
- * send(2) from `buf[offset, offset + length)`: sendto(2) without an address, which is what send(2) is
- * (glibc makes the sendto system call for it too).
+ * send(2) from `buf[offset, offset + length)`.
  */
 export function send(fd: number, buf: Bytes, offset: number, length: number, flags: number): number {
-  return sendto(fd, buf, offset, length, flags, null, 0);
+  const n = sendNative(fd, from(buf, offset), length, flags);
+  return n < 0 ? -errno() : n;
 }
 
 /** sendto(2) from `buf[offset, offset + length)` to the `addrLen`-byte sockaddr in `addr` (null: none). */
