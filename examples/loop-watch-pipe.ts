@@ -20,6 +20,7 @@ const child = spawn('sh', ['-c', `for i in $(seq 1 ${lines}); do echo "line $i f
   stdio: ['ignore', writeEnd, 'inherit'],
 });
 os.close(writeEnd);
+os.setBlocking(readEnd, false); // read what is there and stop at EAGAIN, never wait inside a callback
 
 let ticks = 0;
 const timer = setInterval(() => {
@@ -30,7 +31,7 @@ const timer = setInterval(() => {
 let pending = '';
 const watcher = watch(readEnd, EVENT_READ, (events, error) => {
   if (error) console.error(`${stamp()}  poll error: ${error.message}`);
-  // watch() made the fd non-blocking: read what is there, stop at EAGAIN.
+  // The fd is non-blocking: read what is there, stop at EAGAIN.
   for (;;) {
     let chunk: Buffer;
     try {

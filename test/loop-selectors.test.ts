@@ -15,7 +15,7 @@ import {
   type SelectorKey,
 } from 'iomux/selectors';
 import { loopStats } from 'iomux/loop';
-import { createServer, type Socket } from 'iomux/socket';
+import { AF_UNIX, createServer, SOCK_STREAM, Socket, socketpair } from 'iomux/socket';
 import { BlockingIOError, OSError, RuntimeError, ValueError } from 'iomux/errors';
 import * as os from 'iomux/os';
 import { distUrl, esmWorkerUrl, runModule } from './support/children.js';
@@ -232,6 +232,75 @@ for (const [name, Cls] of CLASSES) {
       await until(() => calls.length >= 1, 'a handler');
       await sleep(50);
       assert.equal(calls.length, 1, `called for: ${calls.join(', ')}`);
+    });
+
+    test('an fd number unregistered, closed and registered again during a batch: the new registration gets nothing of that batch', async (t) => {
+      const res = new Resources(t);
+      const sel = res.selector<string>(Cls);
+      const ends: Socket[] = [];
+      for (const name of ['first', 'second']) {
+        const [mine, peer] = socketpair();
+        res.own(mine);
+        res.own(peer);
+        mine.setblocking(false);
+        peer.sendall('x');
+        sel.register(mine, EVENT_READ, name);
+        ends.push(mine);
+      }
+      const [fresh, freshPeer] = socketpair();
+      res.own(fresh);
+      res.own(freshPeer);
+      fresh.setblocking(false);
+      let reused = -1;
+      const calls: string[] = [];
+      // Whichever comes first replaces the other: unregister, close, and register a new socket that gets the
+      // same fd number. The new socket has nothing to read, so any call for it is the old registration's
+      // leftover entry of this batch.
+      sel.attach((key, events) => {
+        calls.push(`${key.data} ${events}`);
+        drain(key.fd);
+        if (calls.length !== 1) return;
+        const victim = ends.find((end) => end !== key.fileobj)!;
+        reused = victim.fileno();
+        sel.unregister(victim);
+        victim.close();
+        os.dup2(fresh.fileno(), reused); // the number is now a new socket (fresh's, peer freshPeer)
+        const replacement = res.own(new Socket(AF_UNIX, SOCK_STREAM, 0, reused));
+        assert.equal(replacement.fileno(), reused);
+        sel.register(replacement, EVENT_READ, 'replacement');
+      });
+      await until(() => calls.length >= 1, 'a handler');
+      await sleep(50);
+      assert.ok(reused >= 0);
+      assert.equal(calls.length, 1, `called for: ${calls.join(', ')}`);
+      // The new registration itself is live: its own readiness reaches it.
+      freshPeer.sendall('y');
+      await until(() => calls.length === 2, 'the new registration');
+      assert.deepEqual(calls.slice(1), [`replacement ${EVENT_READ}`]);
+    });
+
+    test('an fd whose data is modified during a batch still gets its event, with its new key', async (t) => {
+      const res = new Resources(t);
+      const sel = res.selector<string>(Cls);
+      const [r1, w1] = res.pipe();
+      const [r2, w2] = res.pipe();
+      sel.register(r1, EVENT_READ, 'one');
+      sel.register(r2, EVENT_READ, 'two');
+      os.write(w1, 'x');
+      os.write(w2, 'x');
+      const calls: Array<[SelectorKey<string>, number]> = [];
+      sel.attach((key, events) => {
+        calls.push([key, events]);
+        drain(key.fd);
+        if (calls.length === 1) sel.modify(key.fd === r1 ? r2 : r1, EVENT_READ, 'renamed');
+      });
+      await until(() => calls.length >= 2, 'both handlers');
+      await sleep(30);
+      assert.equal(calls.length, 2);
+      const [key, events] = calls[1]!;
+      assert.equal(key.data, 'renamed');
+      assert.equal(events, EVENT_READ);
+      assert.equal(sel.getKey(key.fd), key);
     });
 
     test('closing the selector from a handler stops the batch; closing from outside while attached is safe', async (t) => {

@@ -5,6 +5,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { openSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,10 +15,30 @@ import { FileExistsError, OSError, PermissionError } from 'iomux/errors';
 import * as os from 'iomux/os';
 import { distUrl, esmWorkerUrl, runModule } from './support/children.js';
 import { drain, expectNoFdLeaks, fdCount, Fds, tempDir } from './support/fds.js';
+import { socketPair } from './support/sockets.js';
 import { nextTurn, sleep, until } from './support/timing.js';
 
-/** Fds and watchers a test opens, released when it ends whatever happened (watchers first). */
+/**
+ * Fds and watchers a test opens, released when it ends whatever happened (watchers first). Its pipes are
+ * non-blocking, since drain() reads until EAGAIN and watch() leaves an fd's mode alone.
+ */
 class Resources extends Fds {
+  override pipe(): [number, number] {
+    const [r, w] = super.pipe();
+    os.setBlocking(r, false);
+    os.setBlocking(w, false);
+    return [r, w];
+  }
+  override duplex(): [number, number] {
+    const [rw, w] = super.duplex();
+    os.setBlocking(rw, false);
+    return [rw, w];
+  }
+  /** A pipe left blocking, as os.pipe() makes it. */
+  blockingPipe(): [number, number] {
+    const [r, w] = os.pipe();
+    return [this.add(r), this.add(w)];
+  }
   watch(...args: Parameters<typeof watch>): Watcher {
     return this.own(watch(...args));
   }
@@ -217,6 +238,36 @@ describe('watch() on the event loop', () => {
     assert.equal(watcher.error, error);
     // The write the callback would make shows the real condition.
     assert.throws(() => os.write(w, 'x'), { name: 'BrokenPipeError' });
+  });
+
+  test('watch() leaves the fd in its blocking mode: a blocking pipe or socket stays blocking, while watched and after', async (t) => {
+    const res = new Resources(t);
+    const [r, w] = res.blockingPipe();
+    const [sock, peer] = socketPair(t);
+    assert.equal(os.getBlocking(r), true);
+    const got: string[] = [];
+    const pipeWatch = res.watch(r, EVENT_READ, () => got.push(os.read(r, 100).toString()));
+    const sockWatch = res.watch(sock, EVENT_READ, () => got.push(sock.recv(100).toString()));
+    assert.equal(os.getBlocking(r), true, 'a watched blocking pipe became non-blocking');
+    assert.equal(os.getBlocking(sock.fileno()), true, 'a watched blocking socket became non-blocking');
+    // Readiness is still reported, and the reads it leads to are plain blocking reads of what is there.
+    os.write(w, 'pipe');
+    peer.sendall('socket');
+    await until(() => got.length === 2, 'both callbacks');
+    assert.deepEqual(got.sort(), ['pipe', 'socket']);
+    pipeWatch.close();
+    sockWatch.close();
+    assert.equal(os.getBlocking(r), true);
+    assert.equal(os.getBlocking(sock.fileno()), true);
+    // The socket still blocks: recv waits for a child's late write instead of raising BlockingIOError.
+    const child = spawn('sh', ['-c', 'sleep 0.2; printf late'], { stdio: ['ignore', peer.fileno(), 'inherit'] });
+    const exited = once(child, 'exit');
+    assert.equal(sock.recv(100).toString(), 'late');
+    await exited;
+    // And a non-blocking fd stays non-blocking.
+    const [nr] = res.pipe();
+    res.watch(nr, EVENT_READ, () => {}).close();
+    assert.equal(os.getBlocking(nr), false);
   });
 
   test('ref/unref/hasRef', (t) => {

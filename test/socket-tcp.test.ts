@@ -86,7 +86,7 @@ test('TCP over ::1: 4-tuple addresses and data both ways', (t) => {
   assert.equal(name[0], '::1');
   assert.equal(name[2], 0);
   assert.equal(name[3], 0);
-  assert.equal(listener.getsockopt(IPPROTO_IPV6, IPV6_V6ONLY), 1, 'an AF_INET6 server is IPv6-only unless dualstack');
+  assert.equal(listener.getsockopt(IPPROTO_IPV6, IPV6_V6ONLY), 1, 'an AF_INET6 server is IPv6-only unless dualstackIpv6');
   assert.deepEqual(peer, client.getsockname());
   client.sendall('over v6');
   assert.equal(server.recv(100).toString(), 'over v6');
@@ -101,7 +101,7 @@ test('TCP over ::1: 4-tuple addresses and data both ways', (t) => {
 
 test('a dualstack AF_INET6 server accepts IPv4 clients', (t) => {
   assert.equal(hasDualstackIpv6(), true);
-  const listener = createServer(['::', 0], { family: AF_INET6, dualstack: true });
+  const listener = createServer(['::', 0], { family: AF_INET6, dualstackIpv6: true });
   t.after(() => listener.close());
   assert.equal(listener.getsockopt(IPPROTO_IPV6, IPV6_V6ONLY), 0);
   const port = (listener.getsockname() as [string, number])[1];
@@ -113,11 +113,11 @@ test('a dualstack AF_INET6 server accepts IPv4 clients', (t) => {
 });
 
 test('createServer sets SO_REUSEADDR, listens, and can share a port with SO_REUSEPORT', (t) => {
-  const a = createServer(['127.0.0.1', 0], { reuseport: true, backlog: 5 });
+  const a = createServer(['127.0.0.1', 0], { reusePort: true, backlog: 5 });
   t.after(() => a.close());
   assert.equal(a.getsockopt(SOL_SOCKET, SO_REUSEADDR), 1);
   assert.equal(a.getsockopt(SOL_SOCKET, SO_REUSEPORT), 1);
-  const b = createServer(a.getsockname() as Host, { reuseport: true });
+  const b = createServer(a.getsockname() as Host, { reusePort: true });
   t.after(() => b.close());
   assert.deepEqual(b.getsockname(), a.getsockname());
 });

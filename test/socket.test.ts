@@ -14,7 +14,7 @@ import {
 } from 'iomux/errors';
 import * as os from 'iomux/os';
 import { catchSignals } from './support/children.js';
-import { fdCount } from './support/fds.js';
+import { closeQuietly, fdCount, makeBadFd } from './support/fds.js';
 import { socketPair } from './support/sockets.js';
 import { secondsSince } from './support/timing.js';
 
@@ -363,9 +363,58 @@ test('bad arguments raise TypeError, ValueError or OverflowError naming the prob
   assert.throws(() => s.listen('5' as never), TypeError);
   assert.throws(() => new Socket('inet' as never), { name: 'TypeError', message: /family must be an integer/ });
   assert.throws(() => new Socket(12345), (e: unknown) => e instanceof OSError && e.code === 'EAFNOSUPPORT');
-  assert.throws(() => createServer(['127.0.0.1', 0], { family: AF_INET, dualstack: true }), ValueError);
+  assert.throws(() => createServer(['127.0.0.1', 0], { family: AF_INET, dualstackIpv6: true }), ValueError);
   assert.throws(() => createConnection(['127.0.0.1', 65536]), { name: 'OverflowError', message: /port must be 0-65535\./ });
   assert.throws(() => createConnection('127.0.0.1' as never), TypeError);
+});
+
+test('createServer rejects option names it does not know, before opening anything', () => {
+  const before = fdCount();
+  for (const name of ['reuseport', 'dualstack', 'reuse_port', 'backLog']) {
+    assert.throws(() => createServer(['127.0.0.1', 0], { [name]: true } as never), {
+      name: 'TypeError',
+      message: `createServer() got an unexpected option '${name}'`,
+    });
+  }
+  assert.throws(() => createServer(['127.0.0.1', 0], { reusePort: true, extra: 1 } as never), { name: 'TypeError', message: /unexpected option 'extra'/ });
+  assert.equal(fdCount(), before);
+  // undefined for a known option means "the default", as leaving it out does.
+  const s = createServer(['127.0.0.1', 0], { reusePort: undefined, dualstackIpv6: undefined, backlog: undefined, family: undefined });
+  s.close();
+});
+
+test('wrapping an fd always checks that it is an open socket, even with family, type and proto given', (t) => {
+  const before = fdCount();
+  const bad = makeBadFd(900, 1000);
+  assert.throws(() => new Socket(AF_INET, SOCK_STREAM, 0, bad), (e: unknown) => e instanceof OSError && e.code === 'EBADF');
+  assert.throws(() => socket(AF_UNIX, SOCK_STREAM, 0, bad), (e: unknown) => e instanceof OSError && e.code === 'EBADF');
+  const [r, w] = os.pipe();
+  try {
+    assert.throws(() => new Socket(AF_INET, SOCK_STREAM, 0, r), (e: unknown) => e instanceof OSError && e.code === 'ENOTSOCK');
+    assert.throws(() => new Socket(AF_UNIX, SOCK_DGRAM, 0, w), (e: unknown) => e instanceof OSError && e.code === 'ENOTSOCK');
+    // Also with a default timeout, which would otherwise make the fd non-blocking first.
+    setdefaulttimeout(1);
+    try {
+      assert.throws(() => new Socket(AF_INET, SOCK_STREAM, 0, r), (e: unknown) => e instanceof OSError && e.code === 'ENOTSOCK');
+    } finally {
+      setdefaulttimeout(null);
+    }
+    // The fd given is the caller's: a refused one is left open and untouched, and nothing else was opened.
+    assert.equal(os.getBlocking(r), true);
+    os.write(w, 'still open');
+    assert.equal(os.read(r, 100).toString(), 'still open');
+    assert.equal(fdCount(), before + 2);
+  } finally {
+    closeQuietly(r, w);
+  }
+  assert.equal(fdCount(), before);
+  // A real socket with everything given is accepted as it is.
+  const [a, b] = socketPair(t);
+  const fd = os.dup(a.fileno());
+  const wrapped = new Socket(AF_UNIX, SOCK_STREAM, 0, fd);
+  t.after(() => wrapped.close());
+  wrapped.sendall('via the wrapper');
+  assert.equal(b.recv(100).toString(), 'via the wrapper');
 });
 
 test('bind on an address in use raises OSError EADDRINUSE naming the address; the socket is closed', (t) => {

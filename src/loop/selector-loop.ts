@@ -24,8 +24,9 @@ export interface SelectorPort<T> {
   /** The kernel object to watch (the epoll fd), or null when the selector has none. */
   kernelFd(): number | null;
   /**
-   * select(0)'s batch, each entry visited with the key registered for its fd at that moment (entries of
-   * fds unregistered meanwhile are skipped) and its events masked to that key's.
+   * select(0)'s batch, each entry visited with the key its registration has at that moment (entries of
+   * registrations gone meanwhile are skipped, even when the fd number was registered again) and its events
+   * masked to that key's.
    */
   forEachReady(visit: ReadyVisitor<T>): void;
   /** select(0), as the selector returns it. */

@@ -196,7 +196,9 @@ export class Watcher implements Disposable {
  * on the calling thread's event loop, and calls `callback(events)` each time some are ready. Returns the
  * `Watcher` (`modify`, `close`, `ref`, `unref`).
  *
- * Like libuv, this makes the fd non-blocking. One watch per fd per thread: a second one, or an fd a Node
+ * The fd's blocking mode is left alone (libuv would make it non-blocking; iomux undoes that): a callback
+ * that reads until EAGAIN needs a non-blocking fd (`os.setBlocking(fd, false)`, `sock.setblocking(false)`),
+ * while a blocking one can read once per callback. One watch per fd per thread: a second one, or an fd a Node
  * stream already owns, raises FileExistsError; a regular file raises PermissionError; a closed fd OSError
  * (EBADF). Close the watcher before closing the fd.
  */

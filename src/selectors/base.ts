@@ -30,9 +30,10 @@ function notRegistered(fileobj: unknown): KeyError {
  * `register`/`select` on a closed selector raise instead of silently working on an orphaned table.
  *
  * The table is authoritative: `select()` reports only fds registered when it builds its result, with the
- * key registered at that moment. A result already returned is a snapshot, though — while dispatching it, a
- * handler may unregister (or unregister and re-register) another fd of the same batch. Check
- * `isCurrentKey(selector, key)` before dispatching each entry when handlers can do that.
+ * key registered at that moment. A result already returned is a snapshot, though — as in Python, while
+ * dispatching it a handler may unregister (or unregister and re-register) another fd of the same batch.
+ * Check `isCurrentKey(selector, key)` before dispatching each entry when handlers can do that (the same goes
+ * for `selectAsync()` and `events()` results). An attached selector makes that check itself.
  */
 export abstract class BaseSelector<T = unknown> implements Disposable {
   /** fd → key, in registration order: the one source of truth. Cleared (not replaced) by close(). */
@@ -41,6 +42,13 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
   #map: SelectorMapping<T> | null = new SelectorMapping(this.#keys);
   /** The event-loop integration (attach, selectAsync), created on first use. */
   #loop: SelectorLoop<T> | null = null;
+  /**
+   * key → the serial of the registration it belongs to: `register` starts a new one, `modify` carries it
+   * over to the new key. Two keys of one fd number with different serials are different registrations, so
+   * a batch entry of an fd unregistered and registered again (the number reused) is not handed to the new one.
+   */
+  readonly #registrations = new WeakMap<SelectorKey<T>, number>();
+  #lastRegistration = 0;
 
   /**
    * Registers `fileobj` (an fd or an object with `fileno()`) for `events` (EVENT_READ, EVENT_WRITE or
@@ -58,6 +66,7 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
     if (this.#map === null) throw this.closedError();
     const key = new SelectorKey(fileobj, fd, events, data as T);
     this.#keys.set(fd, key);
+    this.#registrations.set(key, ++this.#lastRegistration);
     let added = false;
     try {
       this.addInterest(key);
@@ -112,6 +121,7 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
     }
     const next = new SelectorKey(key.fileobj, key.fd, events, data as T);
     this.#keys.set(key.fd, next);
+    this.#registrations.set(next, this.#registrations.get(key)!);
     this.#loop?.modified(key, next);
     return next;
   }
@@ -138,7 +148,9 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
    * registration goes to `handler(key, events)`, or — without a handler — to `key.data(key.fileobj, events)`
    * (the data must then be a function, the seeds' callback style; TypeError otherwise). Level-triggered,
    * like `select()`: a registration stays reported while it is ready. A handler may register, modify,
-   * unregister (an fd unregistered during a batch gets no stale event), detach or close.
+   * unregister, detach or close: an fd unregistered during a batch gets nothing more of that batch, and
+   * neither does a new registration of the same fd number (a new socket that got the number of one just
+   * closed); an fd modified meanwhile gets its new key, masked to its new events.
    *
    * If a handler throws, the selector is detached — as an exception ends a Python select loop — and the
    * exception is re-thrown as an ordinary uncaught exception. By default an attached selector keeps the
@@ -184,7 +196,8 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
    * is ready, or — after `timeout` seconds (`≤ 0`: at once) — with whatever is ready then, usually nothing.
    * No timeout waits for readiness only. Rejects with the error `select()` would raise, with the closed
    * selector's error if it is closed meanwhile, and with RuntimeError while attached or while another
-   * `selectAsync()` is waiting (one waiter at a time).
+   * `selectAsync()` is waiting (one waiter at a time). The result is a snapshot like `select()`'s; see
+   * `isCurrentKey` for dispatching it when handlers may unregister other fds.
    */
   selectAsync(timeout?: number | null): Promise<SelectResult<T>> {
     if (this.#map === null) return Promise.reject(this.closedError());
@@ -244,19 +257,31 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
   }
 
   /**
-   * `select(0)`'s batch for the event loop: each entry visited with the key registered for its fd at that
-   * moment — an fd unregistered by an earlier visit is skipped, a modified one is masked to its new events —
-   * until `visit` returns false.
+   * `select(0)`'s batch for the event loop: each entry visited with the key its registration has at that
+   * moment — an fd unregistered by an earlier visit is skipped, and so is one unregistered and registered
+   * again (a new registration, perhaps of a new file with the same number); a modified one is masked to its
+   * new events — until `visit` returns false.
    */
   protected forEachReady(visit: ReadyVisitor<T>): void {
     const ready = this.select(0);
     for (let i = 0; i < ready.length; i++) {
       const [key, events] = ready[i]!;
-      const current = this.#keys.get(key.fd);
+      const current = this.currentKeyOf(key);
       if (current === undefined) continue;
       const now = events & current.events;
       if (now !== 0 && !visit(current, now)) return;
     }
+  }
+
+  /**
+   * The key `key`'s registration has now: `key` itself, the key a `modify` replaced it with, or undefined
+   * once that registration is gone — even when the fd number was registered again since.
+   */
+  protected currentKeyOf(key: SelectorKey<T>): SelectorKey<T> | undefined {
+    const current = this.#keys.get(key.fd);
+    if (current === key) return key;
+    if (current === undefined) return undefined;
+    return this.#registrations.get(current) === this.#registrations.get(key) ? current : undefined;
   }
 
   /** Detaches and releases the event-loop integration; subclasses call it before closing their kernel fd. */

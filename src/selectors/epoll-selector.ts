@@ -3,6 +3,7 @@ import { InterruptedError, ValueError } from '../errors.js';
 import { Epoll, EPOLLIN, EPOLLOUT } from '../select/index.js';
 import type { ReadyVisitor } from '../loop/selector-loop.js';
 import type { SelectResult } from './base.js';
+import type { SelectorKey } from './key.js';
 import { PollLikeSelector, type PollLikeOptions } from './poll-like.js';
 import { secondsForWholeMs, timeoutMs } from './timeout.js';
 
@@ -13,7 +14,8 @@ import { secondsForWholeMs, timeoutMs } from './timeout.js';
  * `fileno()` raise ValueError("I/O operation on closed epoll object").
  */
 export class EpollSelector<T = unknown> extends PollLikeSelector<T, Epoll> {
-  #batchFds = new Int32Array(64);
+  /** The attached dispatch's batch: the key of each ready fd when the wait returned, and its events. */
+  #batchKeys: Array<SelectorKey<T> | undefined> = new Array<SelectorKey<T> | undefined>(64).fill(undefined);
   #batchEvents = new Int32Array(64);
 
   constructor(options: PollLikeOptions<Epoll> = {}) {
@@ -64,8 +66,10 @@ export class EpollSelector<T = unknown> extends PollLikeSelector<T, Epoll> {
 
   /**
    * The attached dispatch: one `epoll_wait(0)`, the batch copied out of the poller's buffer (a handler may
-   * call `select()`, which reuses that buffer) into arrays kept between batches, then each entry visited
-   * with the key registered for its fd at that moment. Nothing is allocated per event.
+   * call `select()`, which reuses that buffer) into arrays kept between batches — each ready fd as the key
+   * registered for it right then — and each entry visited with the key its registration has at that moment:
+   * skipped once unregistered, even if the fd number was registered again since (a new file may have the
+   * number; the event was the old one's). Nothing is allocated per event.
    */
   protected override forEachReady(visit: ReadyVisitor<T>): void {
     const epoll = this.poller;
@@ -76,22 +80,30 @@ export class EpollSelector<T = unknown> extends PollLikeSelector<T, Epoll> {
       if (err instanceof InterruptedError) return;
       throw err;
     }
-    if (count > this.#batchFds.length) {
-      const size = Math.max(count, this.#batchFds.length * 2);
-      this.#batchFds = new Int32Array(size);
+    if (count > this.#batchKeys.length) {
+      const size = Math.max(count, this.#batchKeys.length * 2);
+      this.#batchKeys = new Array<SelectorKey<T> | undefined>(size).fill(undefined);
       this.#batchEvents = new Int32Array(size);
     }
-    const fds = this.#batchFds;
+    const keys = this.#batchKeys;
     const events = this.#batchEvents;
     for (let i = 0; i < count; i++) {
-      fds[i] = epoll.readyFd(i);
+      keys[i] = this.keyForFd(epoll.readyFd(i));
       events[i] = this.selectorEvents(epoll.readyEvents(i));
     }
-    for (let i = 0; i < count; i++) {
-      const key = this.keyForFd(fds[i]!);
-      if (key === undefined) continue;
-      const ready = events[i]! & key.events;
-      if (ready !== 0 && !visit(key, ready)) return;
+    let i = 0;
+    try {
+      for (; i < count; i++) {
+        const then = keys[i];
+        keys[i] = undefined; // the batch must not keep closed sockets alive
+        if (then === undefined) continue;
+        const key = this.currentKeyOf(then);
+        if (key === undefined) continue;
+        const ready = events[i]! & key.events;
+        if (ready !== 0 && !visit(key, ready)) break;
+      }
+    } finally {
+      keys.fill(undefined, i, count);
     }
   }
 

@@ -16,6 +16,20 @@ export function intArg(value: unknown, name: string): number {
 }
 
 /**
+ * An options object (Python's keyword arguments): TypeError unless it is an object, and TypeError
+ * ("createServer() got an unexpected option 'x'") for an own property not among `known`, as Python raises
+ * for an unknown keyword argument — a misspelt option would otherwise be silently ignored.
+ */
+export function checkOptionNames(fn: string, options: unknown, known: ReadonlySet<string>): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`${fn}(): options must be an object (got ${describe(options)})`);
+  }
+  for (const name of Object.keys(options)) {
+    if (!known.has(name)) throw new TypeError(`${fn}() got an unexpected option '${name}'`);
+  }
+}
+
+/**
  * Bytes to send: a Uint8Array (Buffer) as is, any other ArrayBufferView or an ArrayBuffer as a view of its
  * bytes, and a string as its UTF-8 encoding (a convenience Python does not offer).
  */

@@ -4,10 +4,10 @@ import { describe } from '../fileobj.js';
 import { close as closeFd } from '../sys/index.js';
 import * as sys from '../sys/socket.js';
 import { formatAddress, type AddressLike } from './address.js';
-import { intArg } from './args.js';
+import { checkOptionNames, intArg } from './args.js';
 import { osErrorWithMessage } from './errors.js';
 import { getaddrinfo } from './resolve.js';
-import { Socket } from './socket.js';
+import { adoptSocketFd, Socket } from './socket.js';
 import { parseSocketTimeout } from './timeout.js';
 
 const pairFds = new Int32Array(2);
@@ -25,8 +25,8 @@ export function socketpair(family: number = sys.AF_UNIX, type: number = sys.SOCK
   const [fa, fb] = [pairFds[0]!, pairFds[1]!];
   let a: Socket | undefined;
   try {
-    a = new Socket(fam, typ, pro, fa);
-    return [a, new Socket(fam, typ, pro, fb)];
+    a = adoptSocketFd(fam, typ, pro, fa);
+    return [a, adoptSocketFd(fam, typ, pro, fb)];
   } catch (err) {
     if (a) a.close();
     else closeFd(fa);
@@ -47,28 +47,33 @@ export function hasDualstackIpv6(): boolean {
   }
 }
 
+/** Python's create_server keyword arguments, camelCased (`reuse_port` → `reusePort`). */
 export interface CreateServerOptions {
   /** AF_INET (default), AF_INET6 or AF_UNIX. */
   family?: number;
   /** listen() backlog; the default is listen()'s. */
   backlog?: number | null;
   /** Sets SO_REUSEPORT, so several listeners can share the address. */
-  reuseport?: boolean;
+  reusePort?: boolean;
   /** With AF_INET6, accept IPv4 connections too (IPV6_V6ONLY off); otherwise an AF_INET6 server is IPv6-only. */
-  dualstack?: boolean;
+  dualstackIpv6?: boolean;
 }
 
+const CREATE_SERVER_OPTIONS: ReadonlySet<string> = new Set(['family', 'backlog', 'reusePort', 'dualstackIpv6']);
+
 /**
- * A listening TCP socket bound to `address`, with SO_REUSEADDR set (Python's socket.create_server). A bind
- * failure raises the errno's OSError with the address in the message; the socket is closed on any error.
+ * A listening TCP socket bound to `address`, with SO_REUSEADDR set (Python's socket.create_server). An
+ * option name it does not know raises TypeError, as an unknown keyword argument does in Python (a misspelt
+ * option would otherwise be silently ignored). A bind failure raises the errno's OSError with the address
+ * in the message; the socket is closed on any error.
  */
 export function createServer(address: AddressLike, options: CreateServerOptions = {}): Socket {
-  if (typeof options !== 'object' || options === null) throw new TypeError(`options must be an object (got ${describe(options)})`);
+  checkOptionNames('createServer', options, CREATE_SERVER_OPTIONS);
   const family = intArg(options.family ?? sys.AF_INET, 'family');
-  const reuseport = options.reuseport ?? false;
-  const dualstack = options.dualstack ?? false;
-  if (dualstack) {
-    if (family !== sys.AF_INET6) throw new ValueError('dualstack requires the AF_INET6 family');
+  const reusePort = options.reusePort ?? false;
+  const dualstackIpv6 = options.dualstackIpv6 ?? false;
+  if (dualstackIpv6) {
+    if (family !== sys.AF_INET6) throw new ValueError('dualstackIpv6 requires the AF_INET6 family');
     if (!hasDualstackIpv6()) throw new ValueError('dualstack IPv6 is not supported on this platform');
   }
   const backlog = options.backlog === undefined || options.backlog === null ? undefined : intArg(options.backlog, 'backlog');
@@ -79,8 +84,8 @@ export function createServer(address: AddressLike, options: CreateServerOptions 
     } catch (err) {
       if (!(err instanceof OSError)) throw err; // AF_UNIX may refuse it; Python ignores that too
     }
-    if (reuseport) sock.setsockopt(sys.SOL_SOCKET, sys.SO_REUSEPORT, 1);
-    if (family === sys.AF_INET6) sock.setsockopt(sys.IPPROTO_IPV6, sys.IPV6_V6ONLY, dualstack ? 0 : 1);
+    if (reusePort) sock.setsockopt(sys.SOL_SOCKET, sys.SO_REUSEPORT, 1);
+    if (family === sys.AF_INET6) sock.setsockopt(sys.IPPROTO_IPV6, sys.IPV6_V6ONLY, dualstackIpv6 ? 0 : 1);
     try {
       sock.bind(address);
     } catch (err) {

@@ -18,6 +18,8 @@ const EAGAIN = ERRNO.EAGAIN!;
 const EINPROGRESS = ERRNO.EINPROGRESS!;
 const EISCONN = ERRNO.EISCONN!;
 const ECONNRESET = ERRNO.ECONNRESET!;
+const EBADF = ERRNO.EBADF!;
+const ENOTSOCK = ERRNO.ENOTSOCK!;
 
 /** Bytes a socket accepts to send: a Buffer/Uint8Array, any ArrayBufferView, an ArrayBuffer, or a string (sent as UTF-8). */
 export type SocketData = Uint8Array | ArrayBufferView | ArrayBuffer | string;
@@ -34,9 +36,17 @@ const intCell = new Int32Array(1);
 const NOT_SET = -1;
 
 /**
+ * True only during the constructor call made by `adoptSocketFd`, for an fd the kernel has just returned as
+ * a socket (accept, socketpair): the check that a wrapped fd is an open socket would be a wasted syscall.
+ */
+let adopting = false;
+
+/**
  * A socket, after Python's `socket.socket`. `new Socket(family = AF_INET, type = SOCK_STREAM, proto = 0)`
  * creates one (close-on-exec, like every socket iomux makes); `new Socket(family?, type?, proto?, fileno)`
- * wraps an existing socket fd, reading whatever of family/type/proto is left undefined from the kernel.
+ * wraps an existing socket fd, reading whatever of family/type/proto is left undefined from the kernel. As
+ * in CPython, a given fd is always checked with getsockname(2): OSError EBADF when it is not open, ENOTSOCK
+ * when it is not a socket (the fd is the caller's and stays open either way).
  *
  * Blocking modes, as in Python: `settimeout(null)` (the default, unless `setdefaulttimeout` changed it)
  * blocks the calling thread; `settimeout(0)` / `setblocking(false)` raises BlockingIOError instead of
@@ -56,6 +66,8 @@ export class Socket implements Disposable {
   #timeoutMs: number;
 
   constructor(family?: number, type?: number, proto?: number, fileno?: number | null) {
+    const trusted = adopting;
+    adopting = false;
     let fam = family === undefined || family === -1 ? undefined : intArg(family, 'family');
     let typ = type === undefined || type === -1 ? undefined : intArg(type, 'type');
     let pro = proto === undefined || proto === -1 ? undefined : intArg(proto, 'proto');
@@ -69,7 +81,7 @@ export class Socket implements Disposable {
     } else {
       fd = intArg(fileno, 'fileno');
       if (fd < 0) throw new ValueError(`negative file descriptor (${fd})`);
-      fam ??= detectFamily(fd);
+      if (!trusted || fam === undefined) fam = checkedFamily(fd, fam);
       typ ??= socketOption(fd, sys.SO_TYPE);
       pro ??= socketOption(fd, sys.SO_PROTOCOL);
     }
@@ -169,7 +181,7 @@ export class Socket implements Disposable {
       if (fd >= 0) {
         try {
           const address = decodeAddress(sockaddr, Math.min(sockaddrLength[0]!, sys.SOCKADDR_STORAGE_BYTES)) ?? '';
-          return [new Socket(this.#family, this.#type, this.#proto, fd), address];
+          return [adoptSocketFd(this.#family, this.#type, this.#proto, fd), address];
         } catch (err) {
           closeFd(fd);
           throw err;
@@ -533,11 +545,33 @@ function setNonblocking(fd: number, nonblocking: boolean): void {
   }
 }
 
-function detectFamily(fd: number): number {
+/**
+ * A Socket for `fd`, which the kernel has just handed out as a socket of that family, type and protocol
+ * (accept, socketpair): the same as `new Socket(family, type, proto, fd)` without checking the fd again.
+ * Not exported from the package.
+ */
+export function adoptSocketFd(family: number, type: number, proto: number, fd: number): Socket {
+  adopting = true;
+  try {
+    return new Socket(family, type, proto, fd);
+  } finally {
+    adopting = false;
+  }
+}
+
+/**
+ * CPython's check of a given fd, with getsockname(2): OSError EBADF when it is not open, ENOTSOCK when it is
+ * not a socket. Returns `family`, or the one the kernel reports when it was not given (any other failure is
+ * then raised too; with a family given CPython ignores it, and so do we).
+ */
+function checkedFamily(fd: number, family: number | undefined): number {
   sockaddrLength[0] = sys.SOCKADDR_STORAGE_BYTES;
   const r = sys.getsockname(fd, sockaddr, sockaddrLength);
-  if (r < 0) raiseErrno(r);
-  return sys.sockaddrFamily(sockaddr);
+  if (r < 0) {
+    if (r === -EBADF || r === -ENOTSOCK || family === undefined) raiseErrno(r);
+    return family;
+  }
+  return family ?? sys.sockaddrFamily(sockaddr);
 }
 
 function socketOption(fd: number, name: number): number {

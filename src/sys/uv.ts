@@ -21,6 +21,8 @@
  * Functions return 0 or a handle id on success and a negative errno (libuv's UV_E* on Linux) on failure.
  */
 import { isMainThread } from 'node:worker_threads';
+import { O_NONBLOCK } from './constants.js';
+import { getStatusFlags, setStatusFlags } from './io.js';
 import { koffi, libc } from './lib.js';
 
 /** Receives a handle's poll results: `status` is 0 or a negative errno (libuv has then stopped the handle). */
@@ -171,8 +173,8 @@ function markInternal(handle: number): void {
  * A new poll handle for `fd` on this thread's loop, not started yet; its results go to `listener`.
  * Returns the handle id (> 0) or a negative errno: EEXIST when the loop already watches the fd (another
  * watch, or a Node stream owns it), EPERM for files epoll refuses (regular files, directories), EBADF for
- * a closed fd, ENOTSUP in a worker thread when libuv's handle layout is not the one checked for. Like
- * libuv, this makes the fd non-blocking.
+ * a closed fd, ENOTSUP in a worker thread when libuv's handle layout is not the one checked for. The fd's
+ * blocking mode is left as it was (uv_poll_init makes it non-blocking; that is undone).
  */
 export function pollOpen(fd: number, listener: PollListener): number {
   const uv = natives();
@@ -184,7 +186,12 @@ export function pollOpen(fd: number, listener: PollListener): number {
     throw new Error('iomux: a heap address does not fit a JavaScript number');
   }
   const handle = address;
+  // uv_poll_init sets O_NONBLOCK, but a poll handle only reports readiness: it never reads or writes the
+  // fd. Left set, the owner's blocking reads and writes would raise EAGAIN (BlockingIOError) for good, so
+  // the bit is put back as it was (status flags belong to the open file description, shared with dups).
+  const statusFlags = getStatusFlags(fd);
   const status = uv.uvPollInit(loop, handle, fd);
+  if (statusFlags >= 0 && (statusFlags & O_NONBLOCK) === 0) setStatusFlags(fd, statusFlags);
   if (status < 0) {
     uv.free(handle); // never initialised: libuv does not know it
     return status;
