@@ -46,6 +46,12 @@ async function run(argv: string[]): Promise<number> {
   return (await command.load()).main(rest);
 }
 
+// `iomux bench scaling | head`: a reader that goes away is not an error of ours; end quietly.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(process.exitCode ?? 0);
+});
+
 run(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -1,0 +1,38 @@
+/** Number formatting and plain-text / Markdown tables for benchmark output. */
+
+/** `1234567.8` → `1,234,568` (digits after the point: `digits`); '-' for missing values. */
+export function num(x: number | undefined | null, digits = 0): string {
+  if (x === undefined || x === null || !Number.isFinite(x)) return '-';
+  return x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+/** Three significant digits, grouped: 0.0123, 1.23, 123, 12,345. */
+export function sig(x: number | undefined | null): string {
+  if (x === undefined || x === null || !Number.isFinite(x)) return '-';
+  const abs = Math.abs(x);
+  if (abs >= 100) return num(x, 0);
+  if (abs >= 10) return num(x, 1);
+  if (abs >= 1) return num(x, 2);
+  return x.toPrecision(3);
+}
+
+/** A ratio as `1.23×`. */
+export function times(x: number | undefined | null): string {
+  return x === undefined || x === null || !Number.isFinite(x) ? '-' : `${x.toFixed(2)}×`;
+}
+
+/** A Markdown table; cells are used as given (escape `|` yourself). */
+export function markdownTable(header: string[], rows: string[][], align?: Array<'l' | 'r'>): string {
+  const sep = header.map((_, i) => ((align?.[i] ?? 'l') === 'r' ? '---:' : '---'));
+  const line = (cells: string[]): string => `| ${cells.join(' | ')} |`;
+  return [line(header), line(sep), ...rows.map(line)].join('\n');
+}
+
+/** A fixed-width text table for terminals: numbers right-aligned, everything else left-aligned. */
+export function textTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const numeric = header.map((_, i) => rows.every((r) => /^[-+]?[\d,.]+[×%]?$|^-$/.test(r[i] ?? '-')));
+  const fmt = (cells: string[]): string =>
+    cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [fmt(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt)].join('\n');
+}

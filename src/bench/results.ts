@@ -1,0 +1,159 @@
+/** Reading a `bench all` results directory and averaging its rows per (server, scenario). */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ScalingResult } from './scaling.js';
+import type { SuiteMeta } from './suite.js';
+
+/** One JSON line of run-echo.sh (echoload's keys plus the runner's) or of echo-bench. */
+export interface ResultLine {
+  server: string;
+  scenario: string;
+  run: string;
+  date: string;
+  status: string;
+  server_alive?: boolean;
+  server_rss_kb?: number;
+  server_hwm_kb?: number;
+  msgs_per_s?: number;
+  mb_per_s?: number;
+  lat_p50_us?: number;
+  lat_p99_us?: number;
+  server_cpu_pct?: number;
+  server_cpu_us_per_msg?: number;
+  client_cpu_pct?: number;
+  idle?: number;
+  idle_connected?: number;
+  idle_probe_ok?: number;
+  connect_errors?: number;
+  resets?: number;
+  corrupt_bytes?: number;
+  missing_bytes?: number;
+  extra_bytes?: number;
+  verified_bytes?: number;
+  /** Busy % of every CPU over the window, from /proc/stat (echoload's and echo-bench's). */
+  cpu_busy_pct?: number[];
+  [key: string]: unknown;
+}
+
+export interface SuiteResults {
+  dir: string;
+  pins: Pins;
+  meta: SuiteMeta;
+  echo: ResultLine[];
+  echoBench: ResultLine[];
+  scaling: (ScalingResult & { verdicts?: unknown }) | undefined;
+}
+
+/** The JSON lines of a results file (none if it does not exist). */
+export function readLines(file: string): ResultLine[] {
+  if (!existsSync(file)) return [];
+  const out: ResultLine[] = [];
+  for (const [i, line] of readFileSync(file, 'utf8').split('\n').entries()) {
+    if (line.trim() === '') continue;
+    try {
+      out.push(JSON.parse(line) as ResultLine);
+    } catch {
+      throw new Error(`${file}:${i + 1} is not a JSON line`);
+    }
+  }
+  return out;
+}
+
+export function loadResults(dir: string): SuiteResults {
+  const metaFile = join(dir, 'meta.json');
+  if (!existsSync(metaFile)) throw new Error(`${dir} is not a \`bench all\` results directory (no meta.json)`);
+  const scalingFile = join(dir, 'scaling.json');
+  const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as SuiteMeta;
+  return {
+    dir,
+    pins: { serverCpu: meta.options?.serverCpu ?? 1, loadCpu: meta.options?.loadCpu ?? 0 },
+    meta,
+    echo: readLines(join(dir, 'echo.jsonl')),
+    echoBench: readLines(join(dir, 'echo-bench.jsonl')),
+    scaling: existsSync(scalingFile) ? (JSON.parse(readFileSync(scalingFile, 'utf8')) as SuiteResults['scaling']) : undefined,
+  };
+}
+
+/** The CPUs the servers and the load generators were pinned to. */
+export interface Pins {
+  serverCpu: number;
+  loadCpu: number;
+}
+
+/**
+ * A run is "disturbed" when something other than the server and the load generator used more than this many
+ * percentage points of either pinned CPU during the window. Undisturbed runs show up to about 6 points here
+ * (softirq work charged to the core); a run on which other processes compete shows 15 to 80.
+ */
+export const DISTURBED_POINTS = 10;
+
+/**
+ * Percentage points of the busier pinned CPU used by neither the server nor the load generator during the
+ * window (per-CPU busy time from /proc/stat, `cpu_busy_pct`, minus each process's own CPU %), or undefined
+ * when the line does not say.
+ */
+export function foreignCpuPoints(l: ResultLine, pins: Pins): number | undefined {
+  const busy = l.cpu_busy_pct;
+  if (!Array.isArray(busy) || pins.serverCpu === pins.loadCpu) return undefined;
+  const onServer = busy[pins.serverCpu];
+  const onLoad = busy[pins.loadCpu];
+  const srv = l.server_cpu_pct;
+  const cli = l.client_cpu_pct;
+  if (typeof onServer !== 'number' || typeof onLoad !== 'number' || srv === undefined || cli === undefined || srv < 0 || cli < 0) {
+    return undefined;
+  }
+  return Math.max(onServer - srv, onLoad - cli);
+}
+
+export function isDisturbed(l: ResultLine, pins: Pins): boolean {
+  return (foreignCpuPoints(l, pins) ?? 0) > DISTURBED_POINTS;
+}
+
+/**
+ * The runs of one server in one scenario. Figures are means over the runs used: those whose status is "ok"
+ * and that no other process disturbed, or, when every ok run was disturbed, all the ok runs (flagged).
+ */
+export interface Aggregate {
+  server: string;
+  scenario: string;
+  runs: ResultLine[];
+  ok: ResultLine[];
+  /** The runs the figures come from. */
+  used: ResultLine[];
+  /** Ok runs left out because other processes competed for a pinned CPU. */
+  leftOut: ResultLine[];
+  /** True when every ok run was disturbed (the figures then come from disturbed runs). */
+  onlyDisturbed: boolean;
+  /** Mean of a numeric field over the runs used (undefined if none). */
+  mean(field: keyof ResultLine): number | undefined;
+  /** Half the spread of msgs/s between the runs used, in % of the mean. */
+  halfSpreadPct: number | undefined;
+}
+
+export const DEFAULT_PINS: Pins = { serverCpu: 1, loadCpu: 0 };
+
+export function aggregate(lines: ResultLine[], server: string, scenario: string, pins: Pins = DEFAULT_PINS): Aggregate | undefined {
+  const runs = lines.filter((l) => l.server === server && l.scenario === scenario);
+  if (runs.length === 0) return undefined;
+  const ok = runs.filter((l) => l.status === 'ok');
+  const clean = ok.filter((l) => !isDisturbed(l, pins));
+  const used = clean.length ? clean : ok;
+  const mean = (field: keyof ResultLine): number | undefined => {
+    const v = used.map((l) => l[field]).filter((x): x is number => typeof x === 'number' && x >= 0);
+    return v.length ? v.reduce((a, b) => a + b, 0) / v.length : undefined;
+  };
+  const rates = used.map((l) => l.msgs_per_s ?? 0);
+  const m = mean('msgs_per_s');
+  const halfSpreadPct = rates.length > 1 && m ? ((Math.max(...rates) - Math.min(...rates)) / 2 / m) * 100 : undefined;
+  return {
+    server, scenario, runs, ok, used, leftOut: ok.filter((l) => !used.includes(l)),
+    onlyDisturbed: clean.length === 0 && ok.length > 0 && ok.some((l) => isDisturbed(l, pins)), mean, halfSpreadPct,
+  };
+}
+
+/** Mean of a field over every run, ok or not (memory is measured even when a scenario fails). */
+export function meanAll(a: Aggregate | undefined, field: keyof ResultLine): number | undefined {
+  if (!a) return undefined;
+  const v = a.runs.map((l) => l[field]).filter((x): x is number => typeof x === 'number' && x > 0);
+  return v.length ? v.reduce((x, y) => x + y, 0) / v.length : undefined;
+}

@@ -1,0 +1,145 @@
+/**
+ * Issue 6's targets, checked against one run's figures: every target is a ratio measured in the same run on
+ * the same machine, marked met or missed with the margin.
+ */
+import { num, sig } from './format.js';
+import { aggregate, isDisturbed, meanAll, type Aggregate, type Pins, type SuiteResults } from './results.js';
+import { scalingVerdicts } from './scaling-report.js';
+
+export interface Verdict {
+  /** The target in words. */
+  target: string;
+  /** true met, false missed, null not measured in this run. */
+  met: boolean | null;
+  /** What was measured, e.g. "0.93× (0.42 vs 0.45 µs/msg)". */
+  measured: string;
+  /** For a miss: by how much, e.g. "12 % over the limit". */
+  margin: string;
+}
+
+const IOMUX = 'iomux_epoll';
+const C = 'epoll_echo';
+const NODE = 'node_net_echo';
+
+type Field = 'server_cpu_us_per_msg' | 'msgs_per_s' | 'lat_p50_us';
+const UNIT: Record<Field, string> = { server_cpu_us_per_msg: 'µs/msg', msgs_per_s: 'msgs/s', lat_p50_us: 'µs' };
+
+/** A ratio with three decimals, so one that misses its limit never prints as equal to it. */
+function ratio(r: number): string {
+  return `${r.toFixed(3)}×`;
+}
+
+function pct(x: number): string {
+  return `${Math.abs(x * 100).toFixed(x < 0.1 && x > -0.1 ? 1 : 0)} %`;
+}
+
+/** Why a side of a comparison has no figure: not run at all, or no run that counts. */
+function absent(a: Aggregate | undefined, name: string): string {
+  return a === undefined ? `${name} not run` : `no ok run of ${name}`;
+}
+
+/** "12 % over the limit", or "2.31× the limit" past double. */
+function over(ratioToLimit: number): string {
+  return ratioToLimit > 2 ? `${ratioToLimit.toFixed(2)}× the limit` : `${pct(ratioToLimit - 1)} over the limit`;
+}
+
+/**
+ * A ratio target a/b ≤ limit (atMost) or ≥ limit, on the means of the ok runs (or, with `anyRun`, of every
+ * run that echoed something, for servers expected to refuse part of a scenario).
+ */
+function ratioVerdict(target: string, a: Aggregate | undefined, b: Aggregate | undefined, field: Field,
+  limit: number, atMost: boolean, pins: Pins, anyRun = false): Verdict {
+  const value = (x: Aggregate | undefined): number | undefined => {
+    if (!x) return undefined;
+    if (!anyRun) return x.mean(field);
+    const echoed = x.runs.filter((l) => (l.msgs_per_s ?? 0) > 0);
+    const calm = echoed.filter((l) => !isDisturbed(l, pins));
+    const v = (calm.length ? calm : echoed).map((l) => l[field]).filter((y): y is number => typeof y === 'number' && y >= 0);
+    return v.length ? v.reduce((p, q) => p + q, 0) / v.length : undefined;
+  };
+  const va = value(a);
+  const vb = value(b);
+  if (va === undefined || vb === undefined || vb === 0) {
+    const why = [va === undefined ? absent(a, 'the iomux server') : '', vb === undefined ? absent(b, 'the reference') : '']
+      .filter(Boolean).join('; ');
+    return { target, met: null, measured: why, margin: '' };
+  }
+  const r = va / vb;
+  const met = atMost ? r <= limit : r >= limit;
+  let measured = `${ratio(r)} (${sig(va)} vs ${sig(vb)} ${UNIT[field]})`;
+  if (anyRun && a && a.ok.length < a.runs.length) {
+    measured += `; ${a.runs.length - a.ok.length} of ${a.runs.length} iomux run(s) not ok (connections refused), counted all the same`;
+  }
+  const margin = met ? '' : atMost ? over(r / limit) : `${pct(1 - r / limit)} short`;
+  return { target, met, measured, margin };
+}
+
+export function evaluateTargets(res: SuiteResults): Verdict[] {
+  const agg = (server: string, scenario: string): Aggregate | undefined => aggregate(res.echo, server, scenario, res.pins);
+  const out: Verdict[] = [];
+
+  for (const sc of ['tput64', 'tput4k', 'idle1k', 'idle10k', 'lat']) {
+    const limit = sc === 'lat' ? 1.15 : 1.0;
+    out.push(ratioVerdict(`server CPU per message ≤ ${limit.toFixed(2)}× C epoll_echo in ${sc}`,
+      agg(IOMUX, sc), agg(C, sc), 'server_cpu_us_per_msg', limit, true, res.pins));
+  }
+  for (const sc of ['lat', 'tput64', 'tput4k', 'idle1k', 'idle10k']) {
+    out.push(ratioVerdict(`server CPU per message ≤ 0.5× Node's net echo in ${sc}`,
+      agg(IOMUX, sc), agg(NODE, sc), 'server_cpu_us_per_msg', 0.5, true, res.pins));
+  }
+  out.push(ratioVerdict("messages/s ≥ 1.8× Node's net echo in tput64", agg(IOMUX, 'tput64'), agg(NODE, 'tput64'), 'msgs_per_s', 1.8, false, res.pins));
+  out.push(ratioVerdict("messages/s ≥ 2× Node's net echo in idle10k", agg(IOMUX, 'idle10k'), agg(NODE, 'idle10k'), 'msgs_per_s', 2, false, res.pins));
+  out.push(ratioVerdict("lat p50 ≤ 1.1× C epoll_echo's", agg(IOMUX, 'lat'), agg(C, 'lat'), 'lat_p50_us', 1.1, true, res.pins));
+
+  // epoll is flat: idle10k costs within 10 % of idle1k per message.
+  {
+    const target = 'idle10k CPU per message within 10 % of idle1k (epoll is flat)';
+    const a = agg(IOMUX, 'idle10k')?.mean('server_cpu_us_per_msg');
+    const b = agg(IOMUX, 'idle1k')?.mean('server_cpu_us_per_msg');
+    if (a === undefined || b === undefined) {
+      out.push({ target, met: null, measured: 'idle1k or idle10k has no ok run', margin: '' });
+    } else {
+      const d = a / b - 1;
+      out.push({ target, met: Math.abs(d) <= 0.1, measured: `${d >= 0 ? '+' : '−'}${pct(d)} (${sig(a)} vs ${sig(b)} µs/msg)`,
+        margin: Math.abs(d) <= 0.1 ? '' : `${pct(Math.abs(d) - 0.1)} beyond ±10 %` });
+    }
+  }
+  // Memory with 10,000 idle connections.
+  {
+    const target = "server RSS with 10,000 idle connections ≤ 0.5× Node's net echo";
+    const a = meanAll(agg(IOMUX, 'idle10k'), 'server_rss_kb');
+    const b = meanAll(agg(NODE, 'idle10k'), 'server_rss_kb');
+    if (a === undefined || b === undefined) {
+      out.push({ target, met: null, measured: 'no RSS figure for one of the servers', margin: '' });
+    } else {
+      const r = a / b;
+      out.push({ target, met: r <= 0.5, measured: `${ratio(r)} (${sig(a / 1024)} vs ${sig(b / 1024)} MiB)`,
+        margin: r <= 0.5 ? '' : over(r / 0.5) });
+    }
+  }
+  out.push(ratioVerdict("select backend's messages/s > Python select.select server's in idle1k",
+    agg('iomux_select', 'idle1k'), agg('py_select_echo', 'idle1k'), 'msgs_per_s', 1, false, res.pins, true));
+  {
+    const target = 'select backend refuses connections past fd 1023 without dying in idle10k';
+    const a = agg('iomux_select', 'idle10k');
+    if (!a) {
+      out.push({ target, met: null, measured: 'not run', margin: '' });
+    } else {
+      const alive = a.runs.filter((l) => l.server_alive === true).length;
+      // echoload counts a refused connection as closed by the server (idle) or reset (active).
+      const refused = a.runs.map((l) => num((Number(l.idle_closed) || 0) + (l.resets ?? 0)));
+      out.push({ target, met: alive === a.runs.length,
+        measured: `alive at the end of ${alive} of ${a.runs.length} run(s); connections closed or reset by the server ` +
+          `(refused past fd 1023): ${refused.join(', ')} of ${num((a.runs[0]?.idle ?? 0) + Number(a.runs[0]?.conns ?? 0))}`,
+        margin: alive === a.runs.length ? '' : `the server died in ${a.runs.length - alive} run(s)` });
+    }
+  }
+  if (res.scaling) {
+    for (const v of scalingVerdicts(res.scaling)) {
+      out.push({ target: `scaling: ${v.target}`, met: v.met, measured: v.detail, margin: '' });
+    }
+  } else {
+    out.push({ target: 'scaling curve', met: null, measured: 'not run', margin: '' });
+  }
+  return out;
+}

@@ -1,0 +1,91 @@
+/**
+ * `iomux bench scaling`: the table, the JSON, the SVG plot, and that the fds it opens are closed again.
+ * Points are timed for a few milliseconds only: these tests check the machinery, never the speed.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+// src/bench is not a public entry point: load the built module from dist/ (this file runs from build/test/).
+const { logSpacedCounts, runScaling } = (await import(new URL('../../dist/bench/scaling.js', import.meta.url).href)) as
+  typeof import('../dist/bench/scaling.js');
+
+const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const tmp = mkdtempSync(join(tmpdir(), 'iomux-bench-scaling-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return { code, stdout, stderr };
+}
+
+describe('bench scaling', () => {
+  test('N runs 1, 2, 5, 10, … and ends at the maximum', () => {
+    assert.deepEqual(logSpacedCounts(100), [1, 2, 5, 10, 20, 50, 100]);
+    assert.deepEqual(logSpacedCounts(250), [1, 2, 5, 10, 20, 50, 100, 200, 250]);
+    assert.deepEqual(logSpacedCounts(1), [1]);
+  });
+
+  test('--max-fds 100 prints a row per N with all three mechanisms and writes a valid SVG plot', async () => {
+    const plot = join(tmp, 'curve.svg');
+    const run = await cli(['bench', 'scaling', '--max-fds', '100', '--ms-per-point', '10', '--rounds', '2', '--plot', plot]);
+    assert.equal(run.code, 0, run.stderr);
+    const rows = run.stdout.split('\n').filter((l) => /^\s+\d[\d,]*\s/.test(l));
+    assert.deepEqual(rows.map((l) => Number(l.trim().split(/\s+/)[0])), [1, 2, 5, 10, 20, 50, 100]);
+    for (const row of rows) {
+      const cells = row.trim().split(/\s+/);
+      assert.equal(cells.length, 5, row);
+      for (const cost of cells.slice(1, 4)) assert.ok(Number(cost.replace(/,/g, '')) > 0, row);
+    }
+    assert.match(run.stdout, /epoll wait at 10,000 fds ≤ 2× its cost at 10: not measured/);
+    const svg = readFileSync(plot, 'utf8');
+    assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+    assert.match(svg, /<\/svg>\s*$/);
+    for (const name of ['select', 'poll', 'epoll', 'watched descriptors']) assert.ok(svg.includes(`>${name}`), name);
+    // One line per mechanism, through all seven points (one move and six segments).
+    const lines = svg.match(/<path d="M[^"]*" stroke="#[0-9a-f]{6}" stroke-width="2"/g) ?? [];
+    assert.equal(lines.length, 3);
+    for (const line of lines) assert.equal((line.match(/L/g) ?? []).length, 6, line);
+  });
+
+  test('--json gives every point; the pipes it made are closed afterwards', async () => {
+    const run = await cli(['bench', 'scaling', '--max-fds', '20', '--ms-per-point', '5', '--rounds', '1', '--json', '--only', 'poll,epoll']);
+    assert.equal(run.code, 0, run.stderr);
+    const r = JSON.parse(run.stdout) as { points: Array<{ mechanism: string; fds: number; usPerWait: number }>; counts: number[] };
+    assert.deepEqual(r.counts, [1, 2, 5, 10, 20]);
+    assert.equal(r.points.length, 10);
+    assert.ok(r.points.every((p) => (p.mechanism === 'poll' || p.mechanism === 'epoll') && p.usPerWait > 0));
+
+    const before = readdirSync('/proc/self/fd').length;
+    const result = runScaling({ maxFds: 30, msPerPoint: 3, rounds: 1, mechanisms: ['select', 'epoll'] });
+    assert.equal(readdirSync('/proc/self/fd').length, before);
+    assert.deepEqual(result.counts, [1, 2, 5, 10, 20, 30]);
+    assert.ok(result.selectLimit >= 30);
+  });
+
+  test('bad arguments name the option and exit with status 2', async () => {
+    for (const [args, pattern] of [
+      [['--max-fds', 'many'], /--max-fds must be an integer \(got 'many'\)/],
+      [['--max-fds', '0'], /--max-fds must be between 1 and/],
+      [['--only', 'kqueue'], /--only takes a comma-separated list of select, poll, epoll/],
+      [['--plot'], /--plot/],
+    ] as const) {
+      const run = await cli(['bench', 'scaling', ...args]);
+      assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
+      assert.match(run.stderr, pattern);
+    }
+    const unknown = await cli(['bench', 'frobnicate']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown subcommand 'frobnicate'/);
+  });
+});
