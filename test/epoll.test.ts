@@ -353,6 +353,7 @@ describe('epoll maxevents and the allocation-free API', () => {
     assert.throws(() => ep.readyFd(n), RangeError);
     assert.throws(() => ep.readyEvents(-1), RangeError);
     assert.throws(() => ep.readyFd(NaN), RangeError);
+    assert.throws(() => ep.readyFd(0.5), /event index 0.5 is out of range/); // never read between records
 
     // The buffer belongs to the last wait only.
     ep.unregister(r);

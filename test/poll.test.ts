@@ -285,3 +285,148 @@ describe('poll() beyond FD_SETSIZE', () => {
     }
   });
 });
+
+/** The `[fd, revents]` pairs of the last `wait()`, read through readyFd/readyEvents. */
+function readyPairs(p: Poll, count: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (let i = 0; i < count; i++) out.push([p.readyFd(i), p.readyEvents(i)]);
+  return out;
+}
+
+describe('wait() with readyFd()/readyEvents()', () => {
+  test('agrees with poll() on the same state: data, hang-up, error, a closed fd, nothing ready', (t) => {
+    const fds = new Fds(t);
+    const [idle] = fds.pipe();
+    const [r, w] = fds.pipe();
+    const [hungUp, hungUpWriter] = fds.pipe();
+    const [brokenReader, broken] = fds.pipe();
+    const [, gone] = fds.pipe();
+    const p = poll();
+    p.register(idle, POLLIN);
+    p.register(r, POLLIN);
+    p.register(w, POLLOUT);
+    p.register(hungUp, POLLIN);
+    p.register(broken, POLLOUT);
+    p.register(gone, POLLOUT);
+    os.write(w, 'x');
+    fds.close(hungUpWriter);
+    fds.close(brokenReader);
+    fds.close(gone);
+    const expected: Array<[number, number]> = [
+      [r, POLLIN],
+      [w, POLLOUT],
+      [hungUp, POLLHUP],
+      [broken, POLLOUT | POLLERR],
+      [gone, POLLNVAL],
+    ];
+    const count = p.wait(0);
+    assert.equal(count, expected.length);
+    assert.deepEqual(readyPairs(p, count), expected);
+    assert.deepEqual(p.poll(0), expected);
+    // poll() is built on wait(), so it leaves the same entries behind to read.
+    assert.deepEqual(readyPairs(p, expected.length), expected);
+
+    p.unregister(r);
+    p.unregister(w);
+    p.unregister(hungUp);
+    p.unregister(broken);
+    p.unregister(gone);
+    assert.equal(p.wait(0), 0);
+    assert.deepEqual(p.poll(0), []);
+  });
+
+  test('an fd registered then unregistered between waits: last results stay readable until the next wait', (t) => {
+    const fds = new Fds(t);
+    const [, w1] = fds.pipe();
+    const [, w2] = fds.pipe();
+    const p = poll();
+    p.register(w1, POLLOUT);
+    assert.equal(p.wait(0), 1);
+
+    p.register(w2, POLLOUT);
+    assert.deepEqual(readyPairs(p, 1), [[w1, POLLOUT]], 'a registration takes effect at the next wait');
+    assert.throws(() => p.readyFd(1), RangeError);
+    assert.equal(p.wait(0), 2);
+    assert.deepEqual(readyPairs(p, 2), [[w1, POLLOUT], [w2, POLLOUT]]);
+
+    p.unregister(w1);
+    assert.deepEqual(readyPairs(p, 2), [[w1, POLLOUT], [w2, POLLOUT]]);
+    assert.equal(p.wait(0), 1);
+    assert.deepEqual(readyPairs(p, 1), [[w2, POLLOUT]]);
+    assert.deepEqual(p.poll(0), [[w2, POLLOUT]]);
+
+    // Registered, closed while registered (POLLNVAL), then unregistered: gone from the next wait.
+    fds.close(w2);
+    assert.equal(p.wait(0), 1);
+    assert.deepEqual(readyPairs(p, 1), [[w2, POLLNVAL]]);
+    assert.deepEqual(p.poll(0), [[w2, POLLNVAL]]);
+    p.unregister(w2);
+    assert.equal(p.wait(0), 0);
+    assert.deepEqual(p.poll(0), []);
+  });
+
+  test('ready entries come in registration order among many registrations added between waits', (t) => {
+    const fds = new Fds(t);
+    const p = poll();
+    const pipes: Array<[number, number]> = [];
+    for (let i = 0; i < 100; i++) {
+      const pair = fds.pipe();
+      pipes.push(pair);
+      p.register(pair[0], POLLIN);
+      if (i % 3 === 0) os.write(pair[1], 'x');
+      // A wait after each registration grows the buffers one step at a time.
+      const count = p.wait(0);
+      assert.deepEqual(readyPairs(p, count), p.poll(0));
+    }
+    const expected = pipes.filter((_, i) => i % 3 === 0).map(([r]): [number, number] => [r, POLLIN]);
+    assert.equal(p.wait(0), expected.length);
+    assert.deepEqual(readyPairs(p, expected.length), expected);
+  });
+
+  test('an index outside [0, count) raises RangeError naming the index and the count', (t) => {
+    const fds = new Fds(t);
+    const [r, w] = fds.pipe();
+    const p = poll();
+    assert.throws(() => p.readyFd(0), { name: 'RangeError', message: 'event index 0 is out of range (last wait returned 0)' });
+    p.register(r, POLLIN);
+    p.register(w, POLLOUT);
+    assert.equal(p.wait(0), 1);
+    assert.equal(p.readyFd(0), w);
+    assert.equal(p.readyEvents(0), POLLOUT);
+    for (const bad of [1, -1, 0.5, NaN, Infinity]) {
+      assert.throws(() => p.readyFd(bad), { name: 'RangeError', message: `event index ${bad} is out of range (last wait returned 1)` });
+      assert.throws(() => p.readyEvents(bad), RangeError);
+    }
+    p.unregister(w);
+    assert.equal(p.wait(0), 0);
+    assert.throws(() => p.readyFd(0), { name: 'RangeError', message: 'event index 0 is out of range (last wait returned 0)' });
+  });
+
+  test('timeout validation is the same as poll()', () => {
+    const p = poll();
+    assert.throws(() => p.wait('1' as never), { name: 'TypeError', message: /timeout/ });
+    assert.throws(() => p.wait(NaN), ValueError);
+    assert.throws(() => p.wait(2 ** 31), { name: 'OverflowError', message: 'timeout is too large' });
+  });
+
+  test('wait(100) on an idle pipe returns 0 after at least 80 ms and under 2 s', (t) => {
+    const fds = new Fds(t);
+    const [r] = fds.pipe();
+    const p = poll();
+    p.register(r, POLLIN);
+    const [count, dt] = timed(() => p.wait(100));
+    assert.equal(count, 0);
+    assert.ok(dt >= 0.08 && dt < 2, `took ${dt} s`);
+  });
+
+  test('EINTR is retried with the remaining time (PEP 475)', async (t) => {
+    const fds = new Fds(t);
+    const [r] = fds.pipe();
+    const p = poll();
+    p.register(r, POLLIN);
+    const { result, seconds: dt } = await underSignalStorm(() => p.wait(1500));
+    assert.equal(result, 0);
+    assert.ok(dt >= 1.0 && dt < 3, `took ${dt} s`);
+    assert.throws(() => p.readyFd(0), RangeError);
+  });
+});

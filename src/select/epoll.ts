@@ -162,7 +162,7 @@ export class Epoll implements Disposable {
   }
 
   #checkIndex(i: number): void {
-    if (!(i >= 0 && i < this.#count)) throw new RangeError(`event index ${i} is out of range (last wait returned ${this.#count})`);
+    if (!((i | 0) === i && i >= 0 && i < this.#count)) throw new RangeError(`event index ${i} is out of range (last wait returned ${this.#count})`);
   }
 
   #checkOpen(): number {

@@ -8,8 +8,8 @@ import { ushortMask } from './mask.js';
 const DEFAULT_MASK = sys.POLLIN | sys.POLLPRI | sys.POLLOUT;
 
 /**
- * A set of watched fds, each with an event mask, polled with poll(2). No syscall is made until `poll()`;
- * registering a closed fd is allowed and reports POLLNVAL.
+ * A set of watched fds, each with an event mask, polled with poll(2). No syscall is made until `poll()` or
+ * `wait()`; registering a closed fd is allowed and reports POLLNVAL.
  */
 export class Poll {
   /** fd → mask, in registration order (a re-registration keeps its place, as in CPython). */
@@ -17,6 +17,9 @@ export class Poll {
   #pollfds: Buffer = sys.allocPollfds(0);
   #count = 0;
   #dirty = false;
+  /** Record indexes of the last wait's ready entries; as long as the pollfd array, reused between waits. */
+  #ready = new Int32Array(0);
+  #readyCount = 0;
 
   /** Watches `fd` for `eventmask` (POLLIN | POLLPRI | POLLOUT by default); registering again replaces it. */
   register(fd: FileLike, eventmask: number = DEFAULT_MASK): void {
@@ -48,8 +51,21 @@ export class Poll {
    * are reported whatever the mask.
    */
   poll(timeoutMs?: number | null): Array<[number, number]> {
+    const n = this.wait(timeoutMs);
+    const out = new Array<[number, number]>(n);
+    for (let i = 0; i < n; i++) out[i] = [this.readyFd(i), this.readyEvents(i)];
+    return out;
+  }
+
+  /**
+   * The allocation-free form of `poll()` for hot loops: waits like `poll()` and returns the number of fds
+   * with events, which `readyFd(i)` and `readyEvents(i)` then read, in registration order, until the next
+   * wait (registration changes in between take effect at that next wait).
+   */
+  wait(timeoutMs?: number | null): number {
     let ms = pollTimeoutMs(timeoutMs);
     if (this.#dirty) this.#rebuild();
+    this.#readyCount = 0;
     const deadline = ms > 0 ? monotonicMs() + ms : 0;
     let n: number;
     for (;;) {
@@ -58,26 +74,47 @@ export class Poll {
       if (-n !== sys.ERRNO.EINTR) throw OSError.fromErrno(-n);
       if (ms > 0) {
         const left = deadline - monotonicMs();
-        if (left < 0) return [];
+        if (left < 0) return 0;
         ms = Math.ceil(left);
       }
     }
-    const out: Array<[number, number]> = [];
-    for (let i = 0; n > 0 && i < this.#count; i++) {
-      const revents = sys.pollfdRevents(this.#pollfds, i);
-      if (revents !== 0) {
-        out.push([sys.pollfdFd(this.#pollfds, i), revents]);
-        n--;
-      }
+    // poll(2) marks revents in place across the whole array; remembering where the ready records are makes
+    // the i-th one O(1) to read.
+    const ready = this.#ready;
+    let found = 0;
+    for (let i = 0; found < n && i < this.#count; i++) {
+      if (sys.pollfdRevents(this.#pollfds, i) !== 0) ready[found++] = i;
     }
-    return out;
+    return (this.#readyCount = found);
+  }
+
+  /** The fd of ready entry `i` of the last `wait()`. */
+  readyFd(i: number): number {
+    return sys.pollfdFd(this.#pollfds, this.#readyRecord(i));
+  }
+
+  /** The revents of ready entry `i` of the last `wait()`. */
+  readyEvents(i: number): number {
+    return sys.pollfdRevents(this.#pollfds, this.#readyRecord(i));
+  }
+
+  #readyRecord(i: number): number {
+    // `(i | 0) === i` also turns away fractions, which would index between records.
+    if (!((i | 0) === i && i >= 0 && i < this.#readyCount)) {
+      throw new RangeError(`event index ${i} is out of range (last wait returned ${this.#readyCount})`);
+    }
+    return this.#ready[i]!;
   }
 
   #rebuild(): void {
     this.#count = this.#masks.size;
     const capacity = this.#pollfds.length / sys.POLLFD_BYTES;
     // Grown geometrically, so registering N fds one by one between polls is not O(N²) in bytes.
-    if (capacity < this.#count) this.#pollfds = sys.allocPollfds(Math.max(this.#count, capacity * 2));
+    if (capacity < this.#count) {
+      const grown = Math.max(this.#count, capacity * 2);
+      this.#pollfds = sys.allocPollfds(grown);
+      this.#ready = new Int32Array(grown);
+    }
     let i = 0;
     for (const [fd, mask] of this.#masks) sys.setPollfd(this.#pollfds, i++, fd, mask);
     this.#dirty = false;

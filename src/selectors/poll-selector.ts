@@ -15,22 +15,26 @@ export class PollSelector<T = unknown> extends PollLikeSelector<T, Poll> {
     super(options.pollerClass ?? Poll, POLLIN, POLLOUT);
   }
 
+  /**
+   * One `poll()` over every registered fd, read with the poller's `wait()`/`readyFd()`/`readyEvents()`:
+   * apart from the result array and its `[key, events]` entries nothing is allocated.
+   */
   select(timeout?: number | null): SelectResult<T> {
     this.assertOpen();
     const ms = timeoutMs(timeout);
-    let polled: Array<[number, number]>;
+    const poller = this.poller;
+    let count: number;
     try {
-      polled = this.poller.poll(ms);
+      count = poller.wait(ms);
     } catch (err) {
       if (err instanceof InterruptedError) return [];
       throw err;
     }
     const ready: SelectResult<T> = [];
-    for (let i = 0; i < polled.length; i++) {
-      const [fd, revents] = polled[i]!;
-      const key = this.keyForFd(fd);
+    for (let i = 0; i < count; i++) {
+      const key = this.keyForFd(poller.readyFd(i));
       if (key === undefined) continue;
-      const events = this.selectorEvents(revents) & key.events;
+      const events = this.selectorEvents(poller.readyEvents(i)) & key.events;
       if (events !== 0) ready.push([key, events]);
     }
     return ready;

@@ -1,8 +1,8 @@
 /**
  * The seeds' poll() server: poll objects know fds, so the core's fd → connection map finds the connection
- * of each `[fd, flag]` pair, and a connection's interest is switched between the seeds' masks with
- * `modify`. WRITE_ONLY is ours: reading paused (backpressure, or the client finished sending) while output
- * is still queued.
+ * of each ready fd (read with the allocation-free `wait()`/`readyFd()`/`readyEvents()`), and a
+ * connection's interest is switched between the seeds' masks with `modify`. WRITE_ONLY is ours: reading
+ * paused (backpressure, or the client finished sending) while output is still queued.
  */
 import { poll, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT } from '../../select/index.js';
 import type { Backend, EchoCore } from '../core.js';
@@ -37,9 +37,11 @@ export function pollBackend(core: EchoCore): Backend {
     async run() {
       while (core.running) {
         core.beforeWait();
-        const events = poller.poll(core.waitTimeout() * 1000);
-        core.afterWait(events.length);
-        for (const [fd, flag] of events) {
+        const count = poller.wait(core.waitTimeout() * 1000);
+        core.afterWait(count);
+        for (let i = 0; i < count; i++) {
+          const fd = poller.readyFd(i);
+          const flag = poller.readyEvents(i);
           if (fd === listenFd) {
             core.acceptAll();
             continue;
@@ -50,7 +52,7 @@ export function pollBackend(core: EchoCore): Backend {
           else if (flag & (POLLHUP | POLLERR | POLLNVAL)) core.onError(conn);
           if (flag & POLLOUT) core.onWritable(conn);
         }
-        if (core.yieldDue(events.length)) await core.yieldToNode();
+        if (core.yieldDue(count)) await core.yieldToNode();
       }
     },
     close() {},
