@@ -60,6 +60,16 @@ describe('iomux CLI', () => {
     const cases: Array<[string[], RegExp]> = [
       [['echo-server', '--port', 'abc'], /^iomux echo-server: --port must be an integer from 0 to 65535 \(got 'abc'\)/],
       [['echo-server', '--port', '70000'], /--port must be an integer from 0 to 65535 \(got 70000\)/],
+      // Decimal digits only: what Number() would also take is refused.
+      [['echo-server', '--port', '0x10'], /--port must be an integer from 0 to 65535 \(got '0x10'\)/],
+      [['echo-server', '--port', '1e3'], /--port must be an integer from 0 to 65535 \(got '1e3'\)/],
+      [['echo-server', '--port', ' 80'], /--port must be an integer from 0 to 65535 \(got ' 80'\)/],
+      [['echo-server', '--port', '80 '], /--port must be an integer from 0 to 65535 \(got '80 '\)/],
+      [['echo-server', '--port', '+80'], /--port must be an integer from 0 to 65535 \(got '\+80'\)/],
+      [['echo-server', '--port', '80.0'], /--port must be an integer from 0 to 65535 \(got '80\.0'\)/],
+      [['echo-server', '--port', ''], /--port must be an integer from 0 to 65535 \(got ''\)/],
+      [['echo-server', '--max-connections', '99999999999999999999'], /--max-connections must be an integer from 1 to 10000000 \(got '99999999999999999999'\)/],
+      [['echo-client', '--sockets', '0b11'], /--sockets must be an integer from 1 to 10000 \(got '0b11'\)/],
       [['echo-server', '--backend', 'kqueue'], /--backend must be one of default, select, poll, epoll, selectors \(got 'kqueue'\)/],
       [['echo-server', '--max-pending', '12Q'], /--max-pending must be a number of bytes/],
       [['echo-server', '--max-connections', '0'], /--max-connections must be an integer from 1 to/],

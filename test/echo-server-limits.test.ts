@@ -1,15 +1,110 @@
 /**
  * The echo server's options and limits, each on a server process of its own: --max-connections,
  * --max-pending (a tiny one, so reading pauses and resumes many times), --idle-timeout, --timeout, --quiet,
- * SIGINT, and a port already in use.
+ * SIGINT, a port already in use, and a log that nobody reads (stderr a pipe that fills up) while clients
+ * make the server log as much as they like.
  */
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import { describe, test } from 'node:test';
+import * as os from 'iomux/os';
 import {
-  closedByPeer, collect, connect, label, roundTrip, runCli, ServerProcess,
+  closedByPeer, collect, connect, label, MAIN, roundTrip, runCli, ServerProcess,
 } from './echo-server-harness.js';
+import { drain, Fds, type After } from './support/fds.js';
 import { sleep } from './support/timing.js';
+
+/** A server whose stderr is a pipe of this test, read only when the test says so (after the start-up line). */
+interface UnreadServer {
+  child: ChildProcess;
+  port: number;
+  /** Everything in the pipe so far (reading makes room in it). */
+  read(): string;
+  /** Sends SIGTERM and resolves with the exit status and how long the exit took. */
+  terminate(): Promise<{ code: number | null; ms: number }>;
+}
+
+async function startWithUnreadStderr(t: After, args: string[]): Promise<UnreadServer> {
+  const fds = new Fds(t);
+  const [r, w] = fds.pipe();
+  os.setBlocking(r, false); // the test's end only: the server's end stays blocking, as a shell's pipe is
+  const child = spawn(process.execPath, [MAIN, 'echo-server', '--port', '0', ...args], { stdio: ['ignore', 'ignore', w] });
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  fds.close(w);
+  let log = '';
+  const deadline = Date.now() + 15_000;
+  let m: RegExpExecArray | null;
+  while ((m = /starting up on \S+ port (\d+) .*\n/.exec((log += drain(r)))) === null) {
+    assert.ok(Date.now() < deadline && child.exitCode === null, `the server did not start:\n${log}`);
+    await sleep(20);
+  }
+  return {
+    child,
+    port: Number(m[1]),
+    read: () => (log += drain(r)),
+    async terminate() {
+      const t0 = performance.now();
+      child.kill('SIGTERM');
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), 5000)));
+      const result = await Promise.race([exited, late]);
+      clearTimeout(timer);
+      const ms = performance.now() - t0;
+      assert.ok(result !== null, `still running 5 s after SIGTERM (${readProcState(child.pid!)})`);
+      return { code: result[0], ms };
+    },
+  };
+}
+
+/** The kernel's view of a stuck process: its state and where it sleeps ("S anon_pipe_write"). */
+function readProcState(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return `state ${stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]} ${readFileSync(`/proc/${pid}/wchan`, 'utf8')}`;
+  } catch {
+    return 'state unknown';
+  }
+}
+
+/** One client that connects, sends a byte and resets the connection (SO_LINGER 0): one error line each. */
+function sendAndReset(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ port, host: '127.0.0.1' });
+    let connected = false;
+    sock.on('error', () => {});
+    sock.once('connect', () => {
+      connected = true;
+      sock.write('x', () => sock.resetAndDestroy());
+    });
+    sock.once('close', () => (connected ? resolve() : reject(new Error('could not connect'))));
+  });
+}
+
+/** `count` clients that send and reset, `batch` at a time. */
+async function resetStorm(port: number, count: number, batch = 100): Promise<void> {
+  for (let done = 0; done < count; done += batch) {
+    await Promise.all(Array.from({ length: Math.min(batch, count - done) }, () => sendAndReset(port)));
+  }
+}
+
+/** A round trip that gives up after `ms` (the harness's waits 30 s; a stuck server should fail fast). */
+async function echoWithin(port: number, ms: number): Promise<string> {
+  const sock = await connect(port);
+  try {
+    const echo = collect(sock, 4, ms);
+    sock.write('ping');
+    return (await echo).toString();
+  } finally {
+    sock.destroy();
+  }
+}
 
 async function withServer(args: string[], body: (server: ServerProcess) => Promise<void>): Promise<void> {
   const server = await ServerProcess.start(args);
@@ -163,6 +258,57 @@ describe('echo-server limits and options', () => {
       const r = await runCli(['echo-server', '--port', String(server.port)]);
       assert.equal(r.code, 1);
       assert.equal(r.stderr, `cannot listen on 127.0.0.1 port ${server.port}: [Errno 98] Address already in use\n`);
+    });
+  });
+
+  describe('a log nobody reads (stderr a pipe that fills up) cannot stop the server', () => {
+    test('--quiet: 1500 resets give at most 20 error lines a second plus a count; echo and SIGTERM still work', async (t) => {
+      const server = await startWithUnreadStderr(t, ['--quiet', '--backend', 'poll']);
+      const t0 = performance.now();
+      await resetStorm(server.port, 1500);
+      const stormSeconds = (performance.now() - t0) / 1000;
+      assert.equal(await echoWithin(server.port, 3000), 'ping');
+      const exit = await server.terminate();
+      assert.equal(exit.code, 0);
+      assert.ok(exit.ms < 2000, `exit took ${exit.ms.toFixed(0)} ms after SIGTERM`);
+
+      const lines = server.read().split('\n');
+      const shown = lines.filter((l) => l.startsWith('closing ')).length;
+      const held = lines.map((l) => /^… (\d+) more connection errors? \(at most 20 a second are shown\)$/.exec(l)).filter((m) => m !== null);
+      const suppressed = held.reduce((sum, m) => sum + Number(m[1]), 0);
+      t.diagnostic(`storm ${stormSeconds.toFixed(2)} s: ${shown} error lines shown, ${suppressed} counted in ${held.length} lines`);
+      assert.ok(held.length >= 1, lines.join('\n'));
+      assert.ok(shown <= 20 * (Math.ceil(stormSeconds) + 2), `${shown} error lines in ${stormSeconds.toFixed(2)} s`);
+      // Every reset is accounted for, shown or counted (a client the server never saw costs no line).
+      assert.ok(shown + suppressed >= 1000 && shown + suppressed <= 1500, `${shown} shown + ${suppressed} counted`);
+      assert.match(lines.join('\n'), /\nshutting down \(SIGTERM\): closing 0 connections\nserved \d+ connections \(0 refused\)/);
+      assert.ok(!lines.some((l) => l.startsWith('the log dropped')), 'a quiet log of this size should fit the pipe');
+    });
+
+    test('verbose: the full pipe drops lines instead of blocking; echo works and SIGTERM exits within 2 s', async (t) => {
+      const server = await startWithUnreadStderr(t, ['--backend', 'epoll']);
+      await resetStorm(server.port, 1500); // ~3 lines each: far more than a pipe holds
+      assert.equal(await echoWithin(server.port, 3000), 'ping');
+      const exit = await server.terminate();
+      assert.equal(exit.code, 0);
+      assert.ok(exit.ms < 2000, `exit took ${exit.ms.toFixed(0)} ms after SIGTERM`);
+      const log = server.read();
+      assert.match(log, /^starting up on 127\.0\.0\.1 port \d+ \(backend epoll\)\n/);
+      assert.ok(log.length <= 1024 * 1024, `${log.length} bytes in a pipe nobody read`);
+    });
+
+    test('verbose: once the reader catches up, the summary says how many lines were dropped', async (t) => {
+      const server = await startWithUnreadStderr(t, ['--backend', 'default']);
+      await resetStorm(server.port, 1500);
+      assert.equal(await echoWithin(server.port, 3000), 'ping');
+      server.read(); // room again: the shutdown lines fit
+      const exit = await server.terminate();
+      assert.equal(exit.code, 0);
+      const log = server.read();
+      assert.match(log, /shutting down \(SIGTERM\): closing 0 connections\nserved \d+ connections \(0 refused\)[^\n]*\n/);
+      const m = /\nthe log dropped (\d+) lines \((\d+) bytes\): stderr had no room for them\n$/.exec(log);
+      assert.ok(m, `no count of dropped lines at the end of the log:\n${log.slice(-500)}`);
+      assert.ok(Number(m[1]) > 100 && Number(m[2]) > Number(m[1]), m[0]);
     });
   });
 });

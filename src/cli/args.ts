@@ -130,8 +130,9 @@ export function stringOption(args: ParsedArgs, name: string, fallback: string): 
 export function intOption(args: ParsedArgs, name: string, fallback: number, min: number, max: number): number {
   const v = raw(args, name);
   if (v === undefined) return fallback;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isInteger(n)) throw new UsageError(`--${name} must be an integer from ${min} to ${max} (got '${v}')`);
+  // Decimal digits only: Number() would also take ' 80', '0x10', '1e3' and '0b1'.
+  const n = /^\d+$/.test(v) ? Number(v) : Number.NaN;
+  if (!Number.isSafeInteger(n)) throw new UsageError(`--${name} must be an integer from ${min} to ${max} (got '${v}')`);
   if (n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max} (got ${v})`);
   return n;
 }

@@ -57,7 +57,14 @@ run(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`iomux: ${err instanceof Error ? err.message : String(err)}\n`);
+    // Commands print their own usage errors; one that gets here still gets its one line and status 2.
+    // Anything else is unexpected, and its stack is what a bug report needs.
+    if (err instanceof Error && err.name === 'UsageError') {
+      process.stderr.write(`iomux: ${err.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    process.stderr.write(`iomux: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exitCode = 1;
   },
 );

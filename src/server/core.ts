@@ -168,6 +168,7 @@ export class EchoCore {
   /** Timers: resume accepting after a backoff, close idle connections. Drivers without a wait call it. */
   housekeeping(now = performance.now()): void {
     this.now = now;
+    this.log.tick(now);
     if (this.#acceptResumeAt !== 0 && now >= this.#acceptResumeAt) {
       this.#acceptResumeAt = 0;
       this.backend.setAccepting(true);
@@ -207,7 +208,7 @@ export class EchoCore {
         throw err;
       }
       if (this.#acceptFailures > 0) {
-        this.log.info(`accepting connections again (accept had failed ${this.#acceptFailures} times)`);
+        this.log.info(`accepting connections again (accept had failed ${plural(this.#acceptFailures, 'time')})`);
         this.#acceptFailures = 0;
       }
       this.#admit(accepted[0], accepted[1]);
@@ -311,14 +312,14 @@ export class EchoCore {
       else this.#sync(conn);
       return;
     }
-    this.log.error(`closing ${conn.label}: the connection hung up with ${conn.queue.size} bytes unsent`);
+    this.log.connectionError(`closing ${conn.label}: the connection hung up with ${conn.queue.size} bytes unsent`, this.now);
     this.close(conn);
   }
 
   /** select()'s exceptional condition (TCP urgent data): the seeds close the connection. */
   onException(conn: Connection): void {
     if (!conn.open) return;
-    this.log.error(`handling exceptional condition for ${conn.label}: closing it`);
+    this.log.connectionError(`handling exceptional condition for ${conn.label}: closing it`, this.now);
     this.close(conn);
   }
 
@@ -346,6 +347,7 @@ export class EchoCore {
 
   /** Closes every connection and the listener, and prints the summary. */
   shutdown(): void {
+    this.log.finishing();
     this.log.info(`shutting down${this.#stopReason ? ` (${this.#stopReason})` : ''}: closing ${plural(this.#open.size, 'connection')}`);
     for (const conn of this.#open) this.close(conn);
     try {
@@ -357,6 +359,7 @@ export class EchoCore {
       `served ${plural(this.served, 'connection')} (${this.refused} refused), echoed ${plural(this.bytesEchoed, 'byte')}, ` +
         `peak ${this.peak} concurrent ${this.peak === 1 ? 'connection' : 'connections'}`,
     );
+    this.log.reportDropped();
   }
 
   // ---- internals ---------------------------------------------------------------------------------------
@@ -379,7 +382,7 @@ export class EchoCore {
       conn = new Connection(socket, address, this.now);
     } catch (err) {
       if (!(err instanceof OSError)) throw err;
-      this.log.error(`dropping connection from ${formatAddress(address)}: ${err.message}`);
+      this.log.connectionError(`dropping connection from ${formatAddress(address)}: ${err.message}`, this.now);
       socket.close();
       return;
     }
@@ -389,17 +392,13 @@ export class EchoCore {
     this.served++;
     if (this.#open.size > this.peak) this.peak = this.#open.size;
     if (this.#verbose) this.log.event(`new connection from ${conn.label}`);
-    try {
-      this.#sync(conn);
-    } catch (err) {
-      if (!(err instanceof OSError)) throw err;
-      this.log.error(`closing ${conn.label}: cannot watch it: ${err.message}`);
-      this.close(conn);
-    }
+    this.#sync(conn);
   }
 
   #refuse(socket: Socket, address: unknown, why: string): void {
     this.refused++;
+    // Not rate-limited (yet): the select backend's test counts one line per refusal. The summary counts
+    // them too, and a log nobody reads no longer blocks, so a flood of refusals costs log lines only.
     this.log.error(`refusing connection from ${formatAddress(address)}: ${why}`);
     socket.close();
   }
@@ -443,11 +442,14 @@ export class EchoCore {
   /** A reset, a broken pipe or another OSError on one connection closes that connection only. */
   #failed(conn: Connection, err: unknown): void {
     if (!(err instanceof OSError)) throw err;
-    this.log.error(`closing ${conn.label} after an error: ${err.message}`);
+    this.log.connectionError(`closing ${conn.label} after an error: ${err.message}`, this.now);
     this.close(conn);
   }
 
-  /** Brings the backend's interest in line with the connection's state. */
+  /**
+   * Brings the backend's interest in line with the connection's state. If the kernel refuses the change
+   * (epoll_ctl failing with ENOMEM or ENOSPC, say), that connection is closed, not the server.
+   */
   #sync(conn: Connection): void {
     const pending = conn.queue.size;
     if (conn.paused) {
@@ -460,10 +462,16 @@ export class EchoCore {
       if (this.#verbose) this.log.event(`pausing reads from ${conn.label}: ${pending} bytes unsent`);
     }
     const wanted = (conn.eof || conn.paused ? 0 : READ) | (pending > 0 ? WRITE : 0);
-    if (wanted !== conn.watched) {
+    if (wanted === conn.watched) return;
+    try {
       this.backend.watch(conn, wanted);
-      conn.watched = wanted;
+    } catch (err) {
+      if (!(err instanceof OSError)) throw err;
+      this.log.connectionError(`closing ${conn.label}: cannot watch it: ${err.message}`, this.now);
+      this.close(conn);
+      return;
     }
+    conn.watched = wanted;
   }
 }
 

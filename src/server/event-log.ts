@@ -2,18 +2,40 @@
  * The server's event log on stderr, in the seeds' wording. Per-event lines are only built when `verbose`
  * (callers test it first, so `--quiet` costs no string building); they are collected and written once per
  * loop turn, just before the server waits again. Start, error and summary lines are written at once.
+ *
+ * Clients decide how many lines there are, and nobody has to read them, so the log protects the server:
+ * per-connection error lines are rate-limited (the rest are counted, one line a second says how many),
+ * and a write waits for room on stderr only briefly (see stderr-writer.ts); what is dropped is reported in
+ * the summary.
  */
-import { writeSync } from 'node:fs';
-import { poll, POLLOUT } from '../select/index.js';
+import { performance } from 'node:perf_hooks';
+import { FdLogWriter, type LogWriter } from './stderr-writer.js';
+
+/** Per-connection error lines shown per second; the rest are only counted. */
+export const CONNECTION_ERRORS_PER_SECOND = 20;
+const WINDOW_MS = 1000;
+/**
+ * How long a write may wait for a reader that is merely slow. Once a write had to drop text, later writes
+ * do not wait at all until one goes out whole again: a reader that is gone costs this once.
+ */
+const SLOW_READER_WAIT_MS = 100;
+/** The shutdown lines together may wait this long for room, so a stuck stderr cannot delay the exit more. */
+const SHUTDOWN_WAIT_MS = 500;
 
 export class EventLog {
   readonly verbose: boolean;
-  readonly #write: (text: string) => void;
+  readonly #out: LogWriter;
   #pending: string[] = [];
+  /** Monotonic ms when the current rate-limit window began. */
+  #windowStart = Number.NEGATIVE_INFINITY;
+  #shownInWindow = 0;
+  #suppressed = 0;
+  /** Set by `finishing()`: the deadline every later write shares. */
+  #finalDeadline: number | undefined;
 
-  constructor(verbose: boolean, write: (text: string) => void = writeStderr) {
+  constructor(verbose: boolean, out: LogWriter = new FdLogWriter(2)) {
     this.verbose = verbose;
-    this.#write = write;
+    this.#out = out;
   }
 
   /** A per-event line (received, sending, …): only call it when `verbose`. */
@@ -27,10 +49,29 @@ export class EventLog {
     this.#write(`${line}\n`);
   }
 
-  /** Errors (a connection reset, a refused connection, accept failing): always shown. */
+  /** Errors of the server itself (it cannot listen, accept failing): always shown. */
   error(line: string): void {
     this.flush();
     this.#write(`${line}\n`);
+  }
+
+  /** An error of one connection (a reset, a refusal): at most CONNECTION_ERRORS_PER_SECOND are shown. */
+  connectionError(line: string, now = performance.now()): void {
+    this.tick(now);
+    if (this.#shownInWindow < CONNECTION_ERRORS_PER_SECOND) {
+      this.#shownInWindow++;
+      this.error(line);
+    } else {
+      this.#suppressed++;
+    }
+  }
+
+  /** Called every loop turn: ends a rate-limit window that is over, saying how many lines it held back. */
+  tick(now = performance.now()): void {
+    if (now - this.#windowStart < WINDOW_MS) return;
+    this.#reportSuppressed();
+    this.#windowStart = now;
+    this.#shownInWindow = 0;
   }
 
   /** Writes the collected event lines. */
@@ -40,34 +81,32 @@ export class EventLog {
     this.#pending = [];
     this.#write(text);
   }
-}
 
-let stderrBroken = false;
-const stderrWritable = poll();
-stderrWritable.register(2, POLLOUT);
+  /** Shutdown begins: the lines from here on share one bounded wait, and held-back errors are counted. */
+  finishing(): void {
+    this.#finalDeadline = performance.now() + SHUTDOWN_WAIT_MS;
+    this.flush();
+    this.#reportSuppressed();
+  }
 
-/**
- * Writes to fd 2 and waits until it is all written, as Python's print does. process.stderr would queue
- * what a full pipe does not take and flush it only from Node's event loop, which a blocking server loop
- * seldom lets run: the log would stall, or grow in memory while the reader lags. If stderr is gone (EPIPE),
- * the log is dropped rather than the server.
- */
-function writeStderr(text: string): void {
-  if (stderrBroken) return;
-  const bytes = Buffer.from(text);
-  let offset = 0;
-  while (offset < bytes.length) {
-    try {
-      offset += writeSync(2, bytes, offset);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EAGAIN') {
-        stderrWritable.poll(1000); // a non-blocking stderr whose pipe is full: wait for room
-      } else if (code !== 'EINTR') {
-        stderrBroken = true;
-        return;
-      }
-    }
+  /** The last line, only if the log lost lines: how many stderr had no room for. */
+  reportDropped(): void {
+    const lines = this.#out.droppedLines;
+    if (lines === 0) return;
+    this.info(`the log dropped ${lines} ${lines === 1 ? 'line' : 'lines'} (${this.#out.droppedBytes} bytes): stderr had no room for them`);
+  }
+
+  #reportSuppressed(): void {
+    if (this.#suppressed === 0) return;
+    const n = this.#suppressed;
+    this.#suppressed = 0;
+    this.info(`… ${n} more connection ${n === 1 ? 'error' : 'errors'} (at most ${CONNECTION_ERRORS_PER_SECOND} a second are shown)`);
+  }
+
+  #write(text: string): void {
+    const waitMs = this.#finalDeadline !== undefined
+      ? Math.max(0, this.#finalDeadline - performance.now())
+      : this.#out.stalled ? 0 : SLOW_READER_WAIT_MS;
+    this.#out.write(text, waitMs);
   }
 }
-

@@ -48,8 +48,10 @@ export function pollBackend(core: EchoCore): Backend {
           }
           const conn = core.connection(fd);
           if (conn === undefined) continue; // closed earlier in this batch
-          if (flag & POLLIN) core.onReadable(conn);
-          else if (flag & (POLLHUP | POLLERR | POLLNVAL)) core.onError(conn);
+          // An error or hang-up goes to onReadable too: a read reports it, and when reading is off onReadable
+          // hands it to onError. Sent to onError directly, a connection still reading with nothing queued
+          // would leave it unconsumed, and level-triggered poll() would report it again on every turn.
+          if (flag & (POLLIN | POLLHUP | POLLERR | POLLNVAL)) core.onReadable(conn);
           if (flag & POLLOUT) core.onWritable(conn);
         }
         if (core.yieldDue(count)) await core.yieldToNode();

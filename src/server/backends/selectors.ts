@@ -53,7 +53,8 @@ export function selectorInterest(
       else selector.modify(conn.socket, events, selector.getKey(conn.socket).data);
     },
     forget(conn) {
-      selector.unregister(conn.socket);
+      // A failed `modify` has already dropped the key (as CPython's selectors do): nothing left to remove.
+      if (selector.getMap()?.has(conn.socket) === true) selector.unregister(conn.socket);
     },
     setAccepting(accepting) {
       if (accepting) selector.register(core.listener, EVENT_READ, accept(core));
