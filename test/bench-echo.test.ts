@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { runNode, type ChildResult } from './support/children.js';
 
 const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
@@ -41,23 +42,12 @@ async function startServer(mode: 'echo' | 'corrupt'): Promise<number> {
   return Number(line.trim());
 }
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
+/** The iomux CLI in a child process (killed after 30 s), with its exit code and output. */
+function cli(args: string[]): Promise<ChildResult> {
+  return runNode([MAIN, ...args]);
 }
 
-async function cli(args: string[]): Promise<Run> {
-  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, stdout, stderr };
-}
-
-function json(run: Run): Record<string, number | string | string[]> {
+function json(run: ChildResult): Record<string, number | string | string[]> {
   return JSON.parse(run.stdout) as Record<string, number | string | string[]>;
 }
 

@@ -3,13 +3,12 @@
  * Points are timed for a few milliseconds only: these tests check the machinery, never the speed.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { runNode, type ChildResult } from './support/children.js';
 
 // src/bench is not a public entry point: load the built module from dist/ (this file runs from build/test/).
 const { logSpacedCounts, runScaling } = (await import(new URL('../../dist/bench/scaling.js', import.meta.url).href)) as
@@ -19,14 +18,9 @@ const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'iomux-bench-scaling-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-async function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, stdout, stderr };
+/** The iomux CLI in a child process (killed after 30 s), with its exit code and output. */
+function cli(args: string[]): Promise<ChildResult> {
+  return runNode([MAIN, ...args]);
 }
 
 describe('bench scaling', () => {
