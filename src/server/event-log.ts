@@ -15,10 +15,11 @@ import { FdLogWriter, type LogWriter } from './stderr-writer.js';
 export const CONNECTION_ERRORS_PER_SECOND = 20;
 const WINDOW_MS = 1000;
 /**
- * How long a write may wait for a reader that is merely slow. Once a write had to drop text, later writes
- * do not wait at all until one goes out whole again: a reader that is gone costs this once.
+ * How long a write may wait for a reader that is merely slow (a test harness or a pager on a loaded
+ * machine can fall 100 ms behind without being gone). Once a write had to drop text, later writes do not
+ * wait at all until one goes out whole again: a reader that is gone costs this once.
  */
-const SLOW_READER_WAIT_MS = 100;
+const SLOW_READER_WAIT_MS = 1000;
 /** The shutdown lines together may wait this long for room, so a stuck stderr cannot delay the exit more. */
 const SHUTDOWN_WAIT_MS = 500;
 
