@@ -70,7 +70,7 @@ describe('iomux CLI', () => {
       [['echo-server', '--port', ''], /--port must be an integer from 0 to 65535 \(got ''\)/],
       [['echo-server', '--max-connections', '99999999999999999999'], /--max-connections must be an integer from 1 to 10000000 \(got '99999999999999999999'\)/],
       [['echo-client', '--sockets', '0b11'], /--sockets must be an integer from 1 to 10000 \(got '0b11'\)/],
-      [['echo-server', '--backend', 'kqueue'], /--backend must be one of default, select, poll, epoll, selectors \(got 'kqueue'\)/],
+      [['echo-server', '--backend', 'devpoll'], /--backend must be one of default, select, poll, epoll, kqueue, selectors \(got 'devpoll'\)/],
       [['echo-server', '--max-pending', '12Q'], /--max-pending must be a number of bytes/],
       [['echo-server', '--max-connections', '0'], /--max-connections must be an integer from 1 to/],
       [['echo-server', '--idle-timeout=-1'], /--idle-timeout must be greater than 0 and at most \d+ seconds \(got -1\)/],

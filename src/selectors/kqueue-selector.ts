@@ -39,12 +39,14 @@ export class KqueueSelector<T = unknown> extends BaseSelector<T> {
   select(timeout?: number | null): SelectResult<T> {
     const s = timeoutSeconds(timeout);
     // kevent() with room for 0 events ignores the timeout: ask for at least one (CPython bpo-29255).
-    const events = this.#kq.control(null, Math.max(this.#filters, 1), s === null ? null : Math.max(s, 0));
+    const kq = this.#kq;
+    const n = kq.wait(s === null ? null : Math.max(s, 0), Math.max(this.#filters, 1));
     const ready: SelectResult<T> = [];
-    for (const kev of events) {
-      const key = this.keyForFd(kev.ident);
+    for (let i = 0; i < n; i++) {
+      const key = this.keyForFd(kq.readyIdent(i));
       if (key === undefined) continue;
-      const bits = kev.filter === KQ_FILTER_READ ? EVENT_READ : kev.filter === KQ_FILTER_WRITE ? EVENT_WRITE : 0;
+      const filter = kq.readyFilter(i);
+      const bits = filter === KQ_FILTER_READ ? EVENT_READ : filter === KQ_FILTER_WRITE ? EVENT_WRITE : 0;
       ready.push([key, bits & key.events]);
     }
     return ready;

@@ -35,8 +35,10 @@ export const spec: CommandSpec = {
   select     select() with inputs/outputs lists; fds at or above 1024 are refused
   poll       poll() with an fd map and READ_ONLY/READ_WRITE masks switched by modify()
   epoll      epoll with register()/modify() and the allocation-free wait()/readyFd()/readyEvents()
+  kqueue     kqueue with one filter per direction and the allocation-free wait()/readyIdent()/readyFilter()
+             (macOS, FreeBSD; Linux through libkqueue)
   selectors  the selectors module with callbacks as each key's data (--selector picks the class)
-  default    the same selectors loop on DefaultSelector (epoll on Linux)
+  default    the same selectors loop on DefaultSelector (epoll on Linux, kqueue on macOS and FreeBSD)
 
 drivers:
   blocking   the backend's own loop waits (in bounded steps, so signals are noticed within 0.2 s)
