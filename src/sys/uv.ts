@@ -31,6 +31,8 @@ export interface PollListener {
 }
 
 const UV_POLL = 8; // uv_handle_type (UV_HANDLE_TYPE_MAP order)
+/** uv_poll_event: what a handle waits for. */
+export const UV_READABLE = 1;
 
 /** The native functions, declared on first use so that merely importing iomux never needs libuv's symbols. */
 interface Natives {
