@@ -9,6 +9,7 @@ import { describe } from '../fileobj.js';
 import { monotonicMs } from '../timeout.js';
 import type { SelectorKey } from '../selectors/key.js';
 import { EVENT_READ } from '../selectors/key.js';
+import { abortError } from './abort.js';
 import { InterestMirror } from './mirror.js';
 import { reportUncaught } from './uncaught.js';
 import { watch, type Watcher } from './watch.js';
@@ -45,6 +46,9 @@ interface PendingSelect<T> {
   timer: NodeJS.Timeout | null;
   /** monotonicMs() when the wait ends, or null to wait for readiness only. */
   deadline: number | null;
+  /** The caller's AbortSignal and our listener on it, removed when the wait settles. */
+  signal: AbortSignal | null;
+  onAbort: (() => void) | null;
 }
 
 /** setTimeout's limit; longer waits are made of several timers. */
@@ -129,8 +133,9 @@ export class SelectorLoop<T> {
    * What `select(timeout)` would return, without blocking: resolves as soon as something is ready, or with
    * what is ready (usually nothing) when the timeout passes. `timeoutMs` null waits for readiness only.
    */
-  selectAsync(timeoutMs: number | null): Promise<Array<[SelectorKey<T>, number]>> {
+  selectAsync(timeoutMs: number | null, signal?: AbortSignal): Promise<Array<[SelectorKey<T>, number]>> {
     if (this.#closed) return Promise.reject(this.#port.closedError());
+    if (signal?.aborted) return Promise.reject(abortError(signal));
     if (this.#attached) return Promise.reject(new RuntimeError('selectAsync() cannot wait on an attached selector: detach() it first'));
     if (this.#pending !== null) return Promise.reject(new RuntimeError('another selectAsync() is already waiting on this selector'));
     let ready: Array<[SelectorKey<T>, number]>;
@@ -142,7 +147,13 @@ export class SelectorLoop<T> {
     }
     if (ready.length !== 0 || timeoutMs === 0) return Promise.resolve(ready);
     return new Promise((resolve, reject) => {
-      const pending: PendingSelect<T> = { resolve, reject, timer: null, deadline: null };
+      const pending: PendingSelect<T> = { resolve, reject, timer: null, deadline: null, signal: null, onAbort: null };
+      if (signal !== undefined) {
+        const onAbort = (): void => this.#settle(pending, null, abortError(signal));
+        signal.addEventListener('abort', onAbort, { once: true });
+        pending.signal = signal;
+        pending.onAbort = onAbort;
+      }
       if (timeoutMs !== null) {
         pending.deadline = monotonicMs() + timeoutMs;
         this.#startTimer(pending, timeoutMs);
@@ -336,6 +347,9 @@ export class SelectorLoop<T> {
     this.#pending = null;
     if (pending.timer !== null) clearTimeout(pending.timer);
     pending.timer = null;
+    if (pending.signal !== null) pending.signal.removeEventListener('abort', pending.onAbort!);
+    pending.signal = null;
+    pending.onAbort = null;
     if (!this.#closed) this.#disarm();
     if (ready !== null) pending.resolve(ready);
     else pending.reject(error);

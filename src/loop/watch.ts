@@ -27,10 +27,11 @@ function checkWatchEvents(events: unknown, allowNone: boolean): number {
   if (typeof events !== 'number' || !Number.isInteger(events)) {
     throw new TypeError(`events must be an integer (got ${describe(events)})`);
   }
-  if ((events & ~ALL_EVENTS) !== 0 || events < 0 || (events === 0 && !allowNone)) {
-    throw new ValueError(`Invalid events: ${events}`);
+  // Compared as numbers, never through 32-bit bitwise operators: 2**32 | 1 must not pass for 1.
+  if (events === EVENT_READ || events === EVENT_WRITE || events === ALL_EVENTS || (events === 0 && allowNone)) {
+    return events;
   }
-  return events;
+  throw new ValueError(`Invalid events: ${events}`);
 }
 
 /** What tells two files apart: the fd's device and inode when the watch was made. */
