@@ -117,8 +117,31 @@ export function memberCount(): number {
   return members.size;
 }
 
+let exitHooked = false;
+
+/**
+ * When the thread ends with JavaScript still running (process.exit(), also from a callback, or a worker's
+ * natural end), the handle and the set are closed and koffi's callback slot is given back at once: a
+ * thread whose callback is still registered when it is torn down never returns its slot (koffi 3.3.4).
+ */
+function closeAtExit(): void {
+  if (epoll !== null) {
+    uv.pollClose(handle);
+    handle = 0;
+    epoll.close();
+    epoll = null;
+    refs = 0;
+  }
+  members.clear();
+  uv.releaseCallbackNow();
+}
+
 function ensureOpen(): Epoll {
   if (epoll !== null) return epoll;
+  if (!exitHooked) {
+    process.once('exit', closeAtExit);
+    exitHooked = true;
+  }
   const set = new Epoll();
   const h = uv.pollOpen(set.fileno(), listener);
   if (h < 0) {

@@ -155,6 +155,18 @@ function releaseIfIdle(): void {
 }
 
 /**
+ * Unregisters the shared callback right away when no handle is open. For the thread's 'exit' (a worker's
+ * process.exit(), or its natural end), after which no poll result can arrive: koffi gives a thread's
+ * callback slot back only through unregister, so a thread that ends with it registered loses the slot.
+ */
+export function releaseCallbackNow(): void {
+  if (listeners.size === 0 && callbackAddress !== null) {
+    koffi.unregister(callbackAddress);
+    callbackAddress = null;
+  }
+}
+
+/**
  * Checks, on a freshly initialised handle, that the fields we touch are where libuv 1.x puts them: the loop
  * pointer, the handle type and a flags word holding exactly UV_HANDLE_REF.
  */
