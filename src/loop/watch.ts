@@ -6,7 +6,7 @@ import { fstatSync } from 'node:fs';
 import { OSError, ValueError } from '../errors.js';
 import { asFileDescriptor, describe, type FileLike } from '../fileobj.js';
 import { EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT } from '../select/index.js';
-import { EVENT_READ, EVENT_WRITE } from '../selectors/key.js';
+import { EVENT_READ, EVENT_WRITE } from '../events.js';
 import * as sys from '../sys/index.js';
 import * as uv from '../sys/uv.js';
 import { closedUnderWatchError, pollStatusError, watchOpenError, watchStartError } from './poll-errors.js';

@@ -4,12 +4,13 @@
  */
 import { KeyError, RuntimeError } from '../errors.js';
 import { describe, type FileLike } from '../fileobj.js';
-import { waitSignal, type WaitOptions } from '../loop/abort.js';
-import { SelectorLoop, type ReadyVisitor, type SelectorHandler } from '../loop/selector-loop.js';
 import { lookupFd } from './fd.js';
 import { checkEvents, SelectorKey } from './key.js';
 import { SelectorMapping } from './mapping.js';
+import { EpollMirrorPoller, type MirrorPoller } from './mirror.js';
+import { SelectorLoop, type ReadyVisitor, type SelectorHandler } from './selector-loop.js';
 import { selectSelectorWaitMs } from './timeout.js';
+import { waitSignal, type WaitOptions } from './wait-options.js';
 
 /** What `select()` returns: each ready key with the events (EVENT_READ/EVENT_WRITE) that are ready. */
 export type SelectResult<T = unknown> = Array<[SelectorKey<T>, number]>;
@@ -269,6 +270,14 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
   }
 
   /**
+   * The kernel set that mirrors the registrations of a selector without a `loopFd()` while it is attached
+   * or waiting asynchronously (epoll by default).
+   */
+  protected mirrorPoller(): MirrorPoller {
+    return new EpollMirrorPoller();
+  }
+
+  /**
    * The fd whose readability means `select(0)` may report something, watched by the event loop while
    * attached or waiting asynchronously; null (the default) when the selector has none, in which case a
    * private epoll set mirroring the registrations is watched instead.
@@ -345,6 +354,7 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
     if (this.#loop === null) {
       this.#loop = new SelectorLoop<T>({
         kernelFd: () => this.loopFd(),
+        newMirrorPoller: () => this.mirrorPoller(),
         forEachReady: (visit) => this.forEachReady(visit),
         selectNow: () => this.select(0),
         keyCount: () => this.#keys.size,

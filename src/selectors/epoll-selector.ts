@@ -1,7 +1,7 @@
 /** The selector over epoll(7): the default on Linux. */
 import { InterruptedError, ValueError } from '../errors.js';
 import { Epoll, EPOLLIN, EPOLLOUT } from '../select/index.js';
-import type { ReadyVisitor } from '../loop/selector-loop.js';
+import type { ReadyVisitor } from './selector-loop.js';
 import type { SelectResult } from './base.js';
 import type { SelectorKey } from './key.js';
 import { PollLikeSelector, type PollLikeOptions } from './poll-like.js';

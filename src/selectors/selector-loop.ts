@@ -7,12 +7,12 @@
 import { RuntimeError, type OSError } from '../errors.js';
 import { describe } from '../fileobj.js';
 import { monotonicMs } from '../timeout.js';
-import type { SelectorKey } from '../selectors/key.js';
-import { EVENT_READ } from '../selectors/key.js';
-import { abortError } from './abort.js';
-import { InterestMirror } from './mirror.js';
-import { reportUncaught } from './uncaught.js';
-import { watch, type Watcher } from './watch.js';
+import { EVENT_READ } from '../events.js';
+import { reportUncaught } from '../loop/uncaught.js';
+import { watch, type Watcher } from '../loop/watch.js';
+import type { SelectorKey } from './key.js';
+import { abortError } from './wait-options.js';
+import { InterestMirror, type MirrorPoller } from './mirror.js';
 
 /** Called by an attached selector for each ready registration. */
 export type SelectorHandler<T> = (key: SelectorKey<T>, events: number) => void;
@@ -24,6 +24,8 @@ export type ReadyVisitor<T> = (key: SelectorKey<T>, events: number) => boolean;
 export interface SelectorPort<T> {
   /** The kernel object to watch (the epoll fd), or null when the selector has none. */
   kernelFd(): number | null;
+  /** A new kernel set for the private mirror, when `kernelFd()` is null. */
+  newMirrorPoller(): MirrorPoller;
   /**
    * select(0)'s batch, each entry visited with the key its registration has at that moment (entries of
    * registrations gone meanwhile are skipped, even when the fd number was registered again) and its events
@@ -203,7 +205,7 @@ export class SelectorLoop<T> {
     if (this.#watcher !== null) return;
     let fd = this.#port.kernelFd();
     if (fd === null) {
-      const mirror = new InterestMirror();
+      const mirror = new InterestMirror(this.#port.newMirrorPoller());
       try {
         for (const key of this.#port.keys()) mirror.add(key.fd, key.events);
       } catch (err) {
