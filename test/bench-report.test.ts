@@ -174,17 +174,30 @@ describe('bench all / bench report arguments', () => {
   const cli = (...args: string[]) => spawnSync(process.execPath, [MAIN, 'bench', ...args], { encoding: 'utf8', timeout: 30_000 });
 
   test('bad arguments name the option and exit with status 2, before anything runs', () => {
-    for (const [args, pattern] of [
-      [['all', '--rounds', '0'], /--rounds must be between 1 and 100 \(got 0\)/],
-      [['all', '--scenarios', 'lat,huge'], /--scenarios takes a comma-separated list of lat, tput64, tput4k, idle1k, idle10k/],
-      [['all', '--servers', 'nginx'], /--servers takes a comma-separated list of iomux_epoll/],
-      [['all', '--shared-bench', tmp], /--shared-bench: .* has no run-echo\.sh/],
-      [['report'], /--from DIR is required/],
-      [['report', '--from', tmp], /--from: .* has no meta\.json/],
+    const empty = join(tmp, 'empty-meta');
+    mkdirSync(empty, { recursive: true });
+    writeFileSync(join(empty, 'meta.json'), '');
+    const hollow = join(tmp, 'hollow-meta');
+    mkdirSync(hollow, { recursive: true });
+    writeFileSync(join(hollow, 'meta.json'), '{}');
+    for (const [args, message] of [
+      [['all', '--rounds', '0'], 'iomux bench all: --rounds must be an integer from 1 to 100 (got 0)'],
+      [['all', '--rounds', '-1'], 'iomux bench all: --rounds must be an integer from 1 to 100 (got -1)'],
+      [['all', '--scenarios', 'lat,huge'], "iomux bench all: --scenarios takes a comma-separated list of lat, tput64, tput4k, idle1k, idle10k (got 'lat,huge')"],
+      [['all', '--servers', 'nginx'], /^iomux bench all: --servers takes a comma-separated list of iomux_epoll, .* \(got 'nginx'\)$/],
+      [['all', '--shared-bench', tmp], `iomux bench all: --shared-bench: ${tmp} has no run-echo.sh`],
+      [['report'], 'iomux bench report: --from DIR is required (the results directory of `bench all`)'],
+      [['report', '--from', tmp], `iomux bench report: --from: ${tmp} has no meta.json`],
+      [['report', '--from', empty], `iomux bench report: --from: ${empty}/meta.json is not the JSON \`bench all\` writes (it is empty)`],
+      [['report', '--from', hollow], `iomux bench report: --from: ${hollow}/meta.json is not the meta.json \`bench all\` writes (no startedAt)`],
+      [['frobnicate'], "iomux bench: unknown command 'frobnicate' (iomux bench --help lists the commands)"],
     ] as const) {
       const r = cli(...args);
       assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
-      assert.match(r.stderr, pattern);
+      const line = r.stderr.replace(/\n$/, '');
+      assert.doesNotMatch(line, /\n/, 'one line');
+      if (typeof message === 'string') assert.equal(line, message);
+      else assert.match(line, message);
     }
     const help = cli('all', '--help');
     assert.equal(help.status, 0);

@@ -68,18 +68,17 @@ describe('bench scaling', () => {
   });
 
   test('bad arguments name the option and exit with status 2', async () => {
-    for (const [args, pattern] of [
-      [['--max-fds', 'many'], /--max-fds must be an integer \(got 'many'\)/],
-      [['--max-fds', '0'], /--max-fds must be between 1 and/],
-      [['--only', 'kqueue'], /--only takes a comma-separated list of select, poll, epoll/],
-      [['--plot'], /--plot/],
+    for (const [args, message] of [
+      [['--max-fds', 'many'], "--max-fds must be an integer from 1 to 1000000 (got 'many')"],
+      [['--max-fds', '0'], '--max-fds must be an integer from 1 to 1000000 (got 0)'],
+      [['--max-fds', '-10'], '--max-fds must be an integer from 1 to 1000000 (got -10)'],
+      [['--only', 'kqueue'], "--only takes a comma-separated list of select, poll, epoll (got 'kqueue')"],
+      [['--plot'], '--plot needs a value (--plot FILE)'],
+      [['--plot='], '--plot needs a file name'],
     ] as const) {
       const run = await cli(['bench', 'scaling', ...args]);
       assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
-      assert.match(run.stderr, pattern);
+      assert.equal(run.stderr, `iomux bench scaling: ${message}\n`);
     }
-    const unknown = await cli(['bench', 'frobnicate']);
-    assert.equal(unknown.code, 2);
-    assert.match(unknown.stderr, /unknown subcommand 'frobnicate'/);
   });
 });

@@ -4,61 +4,49 @@
  * docs/benchmarks.md + docs/img/*.svg generation from a finished run.
  */
 import { writeFileSync } from 'node:fs';
-import { intOption, parse, runCommand, UsageError } from '../../bench/args.js';
-import { renderSvg } from '../../bench/plot.js';
-import { MECHANISMS, runScaling, type Mechanism } from '../../bench/scaling.js';
+import { renderSvg, loadVega } from '../../bench/plot.js';
+import { MECHANISMS, runScaling } from '../../bench/scaling.js';
 import { scalingPlotSpec, scalingTextTable, scalingVerdicts } from '../../bench/scaling-report.js';
 import { runSuiteCommand, reportCommand } from '../../bench/suite-cli.js';
+import { intOption, listOption, runCommand, runSubcommand, UsageError, type CommandSpec, type ParsedArgs, type Subcommand } from '../args.js';
 
-const USAGE = `usage: iomux bench <scaling|all|report> [options]   (iomux bench <subcommand> --help)
+export const scalingSpec: CommandSpec = {
+  name: 'bench scaling',
+  summary:
+    'Measures what one readiness wait costs (CPU µs, user + system, through iomux\'s select(), Poll.poll() and\n' +
+    'Epoll.wait(), zero timeout) with N watched descriptors of which exactly one is readable: both ends of N/2\n' +
+    'pipes, one byte left in one of them. N runs over 1, 2, 5, 10, 20, 50, … up to --max-fds; select stops at\n' +
+    'its FD_SETSIZE limit (fds below 1024). Prints a table (or JSON with --json).',
+  options: {
+    'max-fds': { type: 'string', metavar: 'N', help: 'largest number of watched descriptors (default 10000; needs about N free fds)' },
+    plot: { type: 'string', metavar: 'FILE', help: "write the log-log plot as SVG to FILE (needs the 'vega' package)" },
+    json: { type: 'boolean', help: 'print the result as one JSON object instead of the table' },
+    'ms-per-point': { type: 'string', metavar: 'MS', help: 'time spent timing each (mechanism, N) point (default 300)' },
+    rounds: { type: 'string', metavar: 'R', help: 'timed rounds per point, the median is reported (default 5)' },
+    only: { type: 'string', metavar: 'LIST', help: `comma-separated mechanisms to measure (default ${MECHANISMS.join(',')})` },
+  },
+};
 
-  scaling   cost of one readiness wait with N watched fds of which one is ready: select, poll, epoll
-  all       build ../shared/bench, run its run-echo.sh scenarios against iomux's echo server (epoll and
-            select backends), Node's net echo and the C epoll_echo, run echo-bench and the scaling curve,
-            then write docs/benchmarks.md sections and docs/img/*.svg (this is \`npm run bench\`)
-  report    rewrite docs/benchmarks.md sections and docs/img/*.svg from a finished \`bench all\` run
-`;
-
-const SCALING_USAGE = `usage: iomux bench scaling [--max-fds 10000] [--plot FILE.svg] [--json]
-                          [--ms-per-point 300] [--rounds 5] [--only select,poll,epoll]
-
-Measures what one readiness wait costs (CPU µs, user + system, through iomux's select(), Poll.poll() and
-Epoll.wait(), zero timeout) with N watched descriptors of which exactly one is readable: both ends of N/2 pipes, one byte left in
-one of them. N runs over 1, 2, 5, 10, 20, 50, … up to --max-fds; select stops at its FD_SETSIZE limit (fds
-below 1024). Prints a table (or JSON with --json); --plot writes a log-log SVG chart (needs the 'vega' package).
-
-  --max-fds N        largest number of watched descriptors (default 10000; needs about N free fds)
-  --plot FILE        write the log-log plot as SVG to FILE
-  --json             print the result as one JSON object instead of the table
-  --ms-per-point MS  time spent timing each (mechanism, N) point (default 300)
-  --rounds R         timed rounds per point, the median is reported (default 5)
-  --only LIST        comma-separated mechanisms to measure (default select,poll,epoll)
-`;
-
-async function scaling(argv: string[]): Promise<number> {
-  const { values } = parse(argv, {
-    'max-fds': { type: 'string' }, plot: { type: 'string' }, json: { type: 'boolean' },
-    'ms-per-point': { type: 'string' }, rounds: { type: 'string' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-  });
-  if (values.help) {
-    process.stdout.write(SCALING_USAGE);
-    return 0;
+/** Loads the plotting package before anything is measured, so a missing one costs no measurement. */
+async function plottingAvailable(): Promise<void> {
+  try {
+    await loadVega();
+  } catch (err) {
+    throw new UsageError(`--plot: ${err instanceof Error ? err.message : String(err)}`);
   }
-  const maxFds = intOption('max-fds', values['max-fds'], 10_000, 1, 1_000_000);
-  const msPerPoint = intOption('ms-per-point', values['ms-per-point'], 300, 1, 60_000);
-  const rounds = intOption('rounds', values.rounds, 5, 1, 1000);
-  let mechanisms: Mechanism[] = [...MECHANISMS];
-  if (values.only !== undefined) {
-    mechanisms = values.only.split(',').map((s) => s.trim()) as Mechanism[];
-    const bad = mechanisms.find((m) => !MECHANISMS.includes(m));
-    if (bad !== undefined || mechanisms.length === 0) {
-      throw new UsageError(`--only takes a comma-separated list of ${MECHANISMS.join(', ')} (got '${values.only}')`);
-    }
-  }
-  const plotFile = values.plot;
+}
+
+async function scaling(args: ParsedArgs): Promise<number> {
+  const maxFds = intOption(args, 'max-fds', 10_000, 1, 1_000_000);
+  const msPerPoint = intOption(args, 'ms-per-point', 300, 1, 60_000);
+  const rounds = intOption(args, 'rounds', 5, 1, 1000);
+  const mechanisms = listOption(args, 'only', MECHANISMS);
+  const plotFile = args.values.plot as string | undefined;
   if (plotFile === '') throw new UsageError('--plot needs a file name');
+  if (plotFile !== undefined) await plottingAvailable();
+  const json = args.values.json === true;
 
-  const showProgress = !values.json && process.stderr.isTTY;
+  const showProgress = !json && process.stderr.isTTY;
   const result = runScaling({
     maxFds, msPerPoint, rounds, mechanisms,
     onPoint: showProgress ? (p) => process.stderr.write(`\r\x1b[K  ${p.mechanism} N=${p.fds}: ${p.usPerWait.toFixed(2)} µs`) : undefined,
@@ -66,7 +54,7 @@ async function scaling(argv: string[]): Promise<number> {
   if (showProgress) process.stderr.write('\r\x1b[K');
 
   if (plotFile !== undefined) writeFileSync(plotFile, await renderSvg(scalingPlotSpec(result)));
-  if (values.json) {
+  if (json) {
     process.stdout.write(`${JSON.stringify({ bench: 'scaling', ...result, verdicts: scalingVerdicts(result) })}\n`);
     return 0;
   }
@@ -81,25 +69,21 @@ async function scaling(argv: string[]): Promise<number> {
   return 0;
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  switch (sub) {
-    case 'scaling':
-      return runCommand('iomux bench scaling', () => scaling(rest));
-    case 'all':
-      return runCommand('iomux bench all', () => runSuiteCommand(rest));
-    case 'report':
-      return runCommand('iomux bench report', () => reportCommand(rest));
-    case '--help':
-    case '-h':
-    case 'help':
-      process.stdout.write(USAGE);
-      return 0;
-    case undefined:
-      process.stderr.write(`iomux bench: a subcommand is required\n${USAGE}`);
-      return 2;
-    default:
-      process.stderr.write(`iomux bench: unknown subcommand '${sub}'\n${USAGE}`);
-      return 2;
-  }
+const SUBCOMMANDS: Record<string, Subcommand> = {
+  scaling: {
+    summary: 'cost of one readiness wait with N watched fds of which one is ready: select, poll, epoll',
+    load: async () => ({ main: (argv) => runCommand(scalingSpec, argv, scaling) }),
+  },
+  all: {
+    summary: 'the whole suite (run-echo.sh scenarios, echo-bench, the scaling curve), then the docs (npm run bench)',
+    load: async () => ({ main: runSuiteCommand }),
+  },
+  report: {
+    summary: 'rewrite docs/benchmarks.md sections and docs/img/*.svg from a finished `bench all` run',
+    load: async () => ({ main: reportCommand }),
+  },
+};
+
+export function main(argv: string[]): Promise<number> {
+  return runSubcommand('iomux bench', SUBCOMMANDS, argv);
 }
