@@ -1,7 +1,7 @@
 /**
  * Cost per call of the readiness waits with a zero timeout — epoll.poll(0), epoll.wait(0), poll.poll(0) and
  * select(…, 0) — at 1, 100 and 1000 registered pipe fds, next to the raw native calls underneath them.
- * Run with `npm run bench:syscalls` (options after `--`, see `--help`); prints markdown tables.
+ * Run with `npm run bench:syscalls` (options after `--`, see `--help`); prints Markdown tables.
  *
  * Two states per size: "idle" (read ends of empty pipes: nothing is ready, so the cost is the scan) and
  * "ready" (write ends of empty pipes: every fd is ready, so the cost includes building the result).
@@ -22,7 +22,8 @@ let BATCH_NS = 20e6; // each timed batch lasts about 20 ms (--batch-ms)
 let BATCHES = 7; // the median of these is reported (--batches)
 
 const spec: CommandSpec = {
-  name: 'bench:syscalls',
+  program: 'bench',
+  name: 'syscalls',
   summary: 'Cost per call of the zero-timeout readiness waits at 1, 100 and 1000 fds, and of the raw natives.',
   options: {
     batches: { type: 'string', metavar: 'N', help: 'timed batches per figure, the median is reported (default 7)' },
@@ -184,9 +185,12 @@ function measure(): void {
   console.log(out.join('\n'));
 }
 
-process.exitCode = await runCommand(spec, process.argv.slice(2), async (args) => {
-  BATCHES = intOption(args, 'batches', BATCHES, 1, 1000);
-  BATCH_NS = intOption(args, 'batch-ms', BATCH_NS / 1e6, 1, 10_000) * 1e6;
-  measure();
-  return 0;
-});
+/** `bench syscalls` (`npm run bench:syscalls`). */
+export function main(argv: string[]): Promise<number> {
+  return runCommand(spec, argv, async (args) => {
+    BATCHES = intOption(args, 'batches', BATCHES, 1, 1000);
+    BATCH_NS = intOption(args, 'batch-ms', BATCH_NS / 1e6, 1, 10_000) * 1e6;
+    measure();
+    return 0;
+  });
+}

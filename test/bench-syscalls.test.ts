@@ -9,16 +9,16 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { PACKAGE_ROOT, runNode } from './support/children.js';
 
-const SCRIPT = fileURLToPath(new URL('../bench/syscalls.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../bench/main.js', import.meta.url));
 
 describe('bench:syscalls', () => {
-  test('the npm script builds the dev tree, then runs build/bench/syscalls.js', () => {
+  test('the npm script builds the dev tree, then runs `bench syscalls`', () => {
     const pkg = JSON.parse(readFileSync(`${PACKAGE_ROOT}package.json`, 'utf8')) as { scripts: Record<string, string> };
-    assert.equal(pkg.scripts['bench:syscalls'], 'npm run build:dev && node build/bench/syscalls.js');
+    assert.equal(pkg.scripts['bench:syscalls'], 'npm run build:dev && node build/bench/main.js syscalls');
   });
 
   test('one 1 ms batch per figure: both tables, every size and state, status 0', async () => {
-    const r = await runNode([SCRIPT, '--batches', '1', '--batch-ms', '1'], { cwd: PACKAGE_ROOT, timeoutMs: 60_000 });
+    const r = await runNode([MAIN, 'syscalls', '--batches', '1', '--batch-ms', '1'], { cwd: PACKAGE_ROOT, timeoutMs: 60_000 });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr, '');
     assert.match(r.stdout, /^# iomux syscall costs\n/);
@@ -32,9 +32,9 @@ describe('bench:syscalls', () => {
   });
 
   test('a bad option is one line naming it, status 2', async () => {
-    const r = await runNode([SCRIPT, '--batches', '0'], { cwd: PACKAGE_ROOT });
+    const r = await runNode([MAIN, 'syscalls', '--batches', '0'], { cwd: PACKAGE_ROOT });
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /^iomux bench:syscalls: --batches must be an integer from 1 to 1000 \(got 0\)\n/);
+    assert.match(r.stderr, /^bench syscalls: --batches must be an integer from 1 to 1000 \(got 0\)\n/);
     assert.equal(r.stdout, '');
   });
 });

@@ -27,7 +27,9 @@ export interface OptionSpec {
 }
 
 export interface CommandSpec {
-  /** "echo-server", or "bench scaling" for a subcommand: the name errors and the usage line show. */
+  /** The program the command belongs to, as errors and the usage line show it (default "iomux"). */
+  program?: string;
+  /** "echo-server": the name errors and the usage line show after the program's. */
   name: string;
   /** What the command does (may span lines). */
   summary: string;
@@ -41,6 +43,11 @@ export interface CommandSpec {
 export interface ParsedArgs {
   values: Record<string, string | boolean | undefined>;
   positionals: string[];
+}
+
+/** "iomux echo-server": the program and the command, as errors and the usage line begin. */
+function commandName(spec: CommandSpec): string {
+  return `${spec.program ?? 'iomux'} ${spec.name}`;
 }
 
 const HELP: OptionSpec = { type: 'boolean', short: 'h', help: 'show this help and exit' };
@@ -58,7 +65,7 @@ function optionLabel(name: string, o: OptionSpec): string {
 export function usageLine(spec: CommandSpec): string {
   const parts = Object.entries(spec.options).map(([name, o]) => `[--${name}${o.type === 'string' ? ` ${o.metavar ?? 'VALUE'}` : ''}]`);
   if (spec.positionals) parts.push(spec.positionals);
-  return wrap(`usage: iomux ${spec.name} `, parts);
+  return wrap(`usage: ${commandName(spec)} `, parts);
 }
 
 function wrap(head: string, parts: string[]): string {
@@ -98,7 +105,7 @@ export function parseCommandArgs(spec: CommandSpec, argv: readonly string[]): Pa
   const byShort = new Map(Object.entries(options).filter(([, o]) => o.short).map(([name, o]) => [o.short!, name]));
   const values: ParsedArgs['values'] = {};
   const positionals: string[] = [];
-  const hint = `(iomux ${spec.name} --help lists the options)`;
+  const hint = `(${commandName(spec)} --help lists the options)`;
   let optionsEnded = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -136,9 +143,9 @@ export function parseCommandArgs(spec: CommandSpec, argv: readonly string[]): Pa
   return { values, positionals };
 }
 
-/** Prints a usage error of `command` as its one line; the status is 2. */
-export function reportUsageError(command: string, err: UsageError): number {
-  process.stderr.write(`iomux ${command}: ${err.message}\n`);
+/** Prints a usage error of the command as its one line; the status is 2. */
+export function reportUsageError(spec: CommandSpec, err: UsageError): number {
+  process.stderr.write(`${commandName(spec)}: ${err.message}\n`);
   return 2;
 }
 
@@ -155,7 +162,7 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[], bod
     }
     return await body(args);
   } catch (err) {
-    if (err instanceof UsageError) return reportUsageError(spec.name, err);
+    if (err instanceof UsageError) return reportUsageError(spec, err);
     throw err;
   }
 }
@@ -166,25 +173,28 @@ export interface Subcommand {
   load(): Promise<{ main(argv: string[]): Promise<number> }>;
 }
 
-/** The usage of a multi-command program: its usage line and one line per command. */
-export function commandsUsage(program: string, commands: Record<string, Subcommand>): string {
+/** The usage of a multi-command program: its usage line, one line per command, and `epilog`. */
+export function commandsUsage(program: string, commands: Record<string, Subcommand>, epilog = ''): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
-  return `usage: ${program} <command> [options]   (${program} <command> --help for its options)\n\ncommands:\n${lines.join('\n')}\n`;
+  return `usage: ${program} <command> [options]   (${program} <command> --help for its options)\n\n` +
+    `commands:\n${lines.join('\n')}\n${epilog ? `\n${epilog.trimEnd()}\n` : ''}`;
 }
 
 /**
  * Runs `argv[0]` of `commands` with the rest of argv. `--help` prints the usage on stdout (status 0); no
  * command prints it on stderr, and an unknown one a line naming it (status 2).
  */
-export async function runSubcommand(program: string, commands: Record<string, Subcommand>, argv: readonly string[]): Promise<number> {
+export async function runSubcommand(
+  program: string, commands: Record<string, Subcommand>, argv: readonly string[], epilog = '',
+): Promise<number> {
   const [name, ...rest] = argv;
   if (name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(commandsUsage(program, commands));
+    process.stdout.write(commandsUsage(program, commands, epilog));
     return 0;
   }
   if (name === undefined) {
-    process.stderr.write(`${program}: a command is required\n${commandsUsage(program, commands)}`);
+    process.stderr.write(`${program}: a command is required\n${commandsUsage(program, commands, epilog)}`);
     return 2;
   }
   const command = Object.hasOwn(commands, name) ? commands[name] : undefined;

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * The `iomux` command: the seed programs (echo server and clients), the demo and the benchmarks. Each
+ * The `iomux` command: the seed programs (echo server and clients), the demo and the echo load generator
+ * (the benchmark suite is a development tool of the repository, bench/main.ts, and does not ship). Each
  * command lives in src/cli/commands/<name>.ts and exports `main(argv): Promise<number>` (the exit code);
  * they are imported only when run, so `iomux --help` stays fast.
  */
@@ -13,7 +14,6 @@ const commands: Record<string, Subcommand> = {
   'slow-client': { summary: 'one socket, a pause between parts, reads the echo in 16-byte pieces', load: () => import('./commands/slow-client.js') },
   demo: { summary: 'starts a server, runs both clients against it, prints the transcripts', load: () => import('./commands/demo.js') },
   'echo-bench': { summary: 'load generator on iomux epoll: pipelined connections, verified echoes', load: () => import('./commands/echo-bench.js') },
-  bench: { summary: 'benchmarks: `bench scaling` (select/poll/epoll wait cost) and `bench all`', load: () => import('./commands/bench.js') },
 };
 
 function version(): string {
@@ -29,7 +29,7 @@ async function run(argv: string[]): Promise<number> {
   return runSubcommand('iomux', commands, argv);
 }
 
-// `iomux bench scaling | head`: a reader that goes away is not an error of ours; end quietly.
+// `iomux echo-client | head -1`: a reader that goes away is not an error of ours; end quietly.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code !== 'EPIPE') throw err;
   process.exit(process.exitCode ?? 0);

@@ -1,7 +1,7 @@
-/** `iomux echo-bench`: the closed-loop echo load generator on iomux's epoll (src/bench/echo-load.ts). */
-import { runEchoBench, type EchoBenchResult } from '../../bench/echo-load.js';
-import { num, sig } from '../../bench/format.js';
-import { ProgressBar } from '../../bench/progress.js';
+/** `iomux echo-bench`: the closed-loop echo load generator on iomux's epoll (src/load/echo-load.ts). */
+import { runEchoBench, type EchoBenchResult } from '../../load/echo-load.js';
+import { num, sig } from '../format.js';
+import { ProgressBar } from '../progress.js';
 import { intOption, runCommand, secondsOption, stringOption, UsageError, type CommandSpec, type ParsedArgs } from '../args.js';
 
 export const spec: CommandSpec = {

@@ -1,17 +1,23 @@
 /**
- * `iomux bench scaling|all|report`: the select/poll/epoll scaling curve, the full benchmark suite
- * (run-echo.sh scenarios against iomux's echo server and the reference servers, plus the curve), and the
- * docs/benchmarks.md + docs/img/*.svg generation from a finished run.
+ * The benchmark tools of the repository (they do not ship with the package): `npm run bench` (the whole
+ * suite, then the docs), `npm run bench:scaling`, `npm run bench:syscalls`, or `node build/bench/main.js
+ * <command>` after `npm run build && npm run build:dev`. They use the library as the package ('iomux/…'),
+ * its CLI framework and load generator through the package's private import map ('#internal/…' → dist/),
+ * so one copy of the library is loaded.
  */
 import { writeFileSync } from 'node:fs';
-import { renderSvg, loadVega } from '../../bench/plot.js';
-import { MECHANISMS, runScaling } from '../../bench/scaling.js';
-import { scalingPlotSpec, scalingTextTable, scalingVerdicts } from '../../bench/scaling-report.js';
-import { runSuiteCommand, reportCommand } from '../../bench/suite-cli.js';
-import { intOption, listOption, runCommand, runSubcommand, UsageError, type CommandSpec, type ParsedArgs, type Subcommand } from '../args.js';
+import { renderSvg, loadVega } from './plot.js';
+import { MECHANISMS, runScaling } from './scaling.js';
+import { scalingPlotSpec, scalingTextTable, scalingVerdicts } from './scaling-report.js';
+import { runSuiteCommand, reportCommand } from './suite-cli.js';
+import { intOption, listOption, runCommand, runSubcommand, UsageError, type CommandSpec, type ParsedArgs, type Subcommand } from '#internal/cli/args.js';
+
+/** Errors and usage lines read "bench scaling: …". */
+export const PROGRAM = 'bench';
 
 export const scalingSpec: CommandSpec = {
-  name: 'bench scaling',
+  program: PROGRAM,
+  name: 'scaling',
   summary:
     'Measures what one readiness wait costs (CPU µs, user + system, through iomux\'s select(), Poll.poll() and\n' +
     'Epoll.wait(), zero timeout) with N watched descriptors of which exactly one is readable: both ends of N/2\n' +
@@ -32,7 +38,7 @@ async function plottingAvailable(): Promise<void> {
   try {
     await loadVega();
   } catch (err) {
-    throw new UsageError(`--plot: ${err instanceof Error ? err.message : String(err)}`);
+    throw new UsageError(`--plot: ${err instanceof Error ? err.message : String(err)}, then \`npm run bench:scaling -- --plot FILE\` draws it`);
   }
 }
 
@@ -82,8 +88,19 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
     summary: 'rewrite docs/benchmarks.md sections and docs/img/*.svg from a finished `bench all` run',
     load: async () => ({ main: reportCommand }),
   },
+  syscalls: {
+    summary: 'cost per call of the zero-timeout waits at 1, 100 and 1000 fds, and of the raw natives (npm run bench:syscalls)',
+    load: () => import('./syscalls.js'),
+  },
 };
 
-export function main(argv: string[]): Promise<number> {
-  return runSubcommand('iomux bench', SUBCOMMANDS, argv);
-}
+const EPILOG = `Run from the repository: npm run bench (= all), npm run bench:scaling, npm run bench:syscalls (options
+after --), or node build/bench/main.js <command> after npm run build && npm run build:dev.`;
+
+// `… | head`: a reader that goes away is not an error of ours; end quietly.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(process.exitCode ?? 0);
+});
+
+process.exitCode = await runSubcommand(PROGRAM, SUBCOMMANDS, process.argv.slice(2), EPILOG);

@@ -1,10 +1,10 @@
-/** Option parsing for `iomux bench all` and `iomux bench report`. */
+/** `bench all` (`npm run bench`) and `bench report`: their options, then the suite and the document writer. */
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   intOption, listOption, runCommand, secondsOption, UsageError, type CommandSpec, type ParsedArgs,
-} from '../cli/args.js';
+} from '#internal/cli/args.js';
 import { writeReport } from './report.js';
 import { InvalidResultsError, loadResults } from './results.js';
 import { defaultSharedBench, REPO_ROOT, runSuite, SCENARIOS, SERVERS, type Scenario } from './suite.js';
@@ -13,7 +13,8 @@ const DEFAULT_DOC = join(REPO_ROOT, 'docs', 'benchmarks.md');
 const DEFAULT_IMG = join(REPO_ROOT, 'docs', 'img');
 
 export const suiteSpec: CommandSpec = {
-  name: 'bench all',
+  program: 'bench',
+  name: 'all',
   summary: `Builds the shared benchmark tools (make -C DIR), runs run-echo.sh for every server and scenario in interleaved
 rounds, runs iomux echo-bench against iomux's epoll server and Node's net echo (lat, tput64), and the scaling
 curve; then writes the generated sections of docs/benchmarks.md and docs/img/*.svg. Takes about 10 minutes
@@ -42,7 +43,8 @@ scenarios left without an undisturbed run are run again (--retries).`,
 };
 
 export const reportSpec: CommandSpec = {
-  name: 'bench report',
+  program: 'bench',
+  name: 'report',
   summary: `Rewrites the generated sections of the document (default docs/benchmarks.md) and the SVG charts (default
 docs/img) from the results directory of a finished \`bench all\` run.`,
   options: {
