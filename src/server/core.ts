@@ -371,7 +371,8 @@ export class EchoCore {
       return;
     }
     if (this.#open.size >= this.options.maxConnections) {
-      this.#refuse(socket, address, `${this.#open.size} connections are open (--max-connections ${this.options.maxConnections})`);
+      const open = `${plural(this.#open.size, 'connection')} ${this.#open.size === 1 ? 'is' : 'are'} open`;
+      this.#refuse(socket, address, `${open} (--max-connections ${this.options.maxConnections})`);
       return;
     }
     let conn: Connection;
