@@ -13,7 +13,7 @@ import net from 'node:net';
 import { describe, test } from 'node:test';
 import * as os from 'iomux/os';
 import {
-  closedByPeer, collect, connect, label, MAIN, roundTrip, runCli, ServerProcess,
+  closedByPeer, collect, connect, label, MAIN, roundTrip, runCli, withServer,
 } from './echo-server-harness.js';
 import { drain, Fds, type After } from './support/fds.js';
 import { sleep } from './support/timing.js';
@@ -94,25 +94,13 @@ async function resetStorm(port: number, count: number, batch = 100): Promise<voi
   }
 }
 
-/** A round trip that gives up after `ms` (the harness's waits 30 s; a stuck server should fail fast). */
+/**
+ * A round trip that gives up after `ms` (the harness's waits 30 s; a stuck server should fail fast). It
+ * returns once the server has closed the connection after the client's FIN, so a SIGTERM that follows
+ * finds no connection open.
+ */
 async function echoWithin(port: number, ms: number): Promise<string> {
-  const sock = await connect(port);
-  try {
-    const echo = collect(sock, 4, ms);
-    sock.write('ping');
-    return (await echo).toString();
-  } finally {
-    sock.destroy();
-  }
-}
-
-async function withServer(args: string[], body: (server: ServerProcess) => Promise<void>): Promise<void> {
-  const server = await ServerProcess.start(args);
-  try {
-    await body(server);
-  } finally {
-    if (server.alive) await server.stop('SIGKILL');
-  }
+  return (await roundTrip(port, Buffer.from('ping'), ms)).toString();
 }
 
 describe('echo-server limits and options', () => {
@@ -199,10 +187,12 @@ describe('echo-server limits and options', () => {
   });
 
   test('--timeout: "timed out, do some other work here" when nothing happens for that long', async () => {
+    const t0 = performance.now(); // before the server exists: its timeouts all come later
     await withServer(['--timeout', '0.2'], async (server) => {
-      await sleep(900);
-      const count = server.lines().filter((l) => l === '  timed out, do some other work here').length;
-      assert.ok(count >= 2 && count <= 6, `${count} timeout lines in 0.9 s`);
+      await server.waitForCount(/^ {2}timed out, do some other work here$/, 3);
+      // A server that did not wait its 0.2 s between the lines would get there sooner.
+      const ms = performance.now() - t0;
+      assert.ok(ms >= 600, `three timeout lines ${ms.toFixed(0)} ms after the server was started`);
       // Each is followed by a new wait, as in the seed.
       const lines = server.lines();
       const i = lines.indexOf('  timed out, do some other work here');
@@ -218,7 +208,7 @@ describe('echo-server limits and options', () => {
       victim.on('error', () => {});
       const victimLabel = label(victim);
       victim.write(randomBytes(4 * 1024 * 1024));
-      await sleep(200);
+      await once(victim, 'data'); // the server is echoing to it
       victim.resetAndDestroy();
       await server.waitFor(new RegExp(`closing ${victimLabel}`));
       const exit = await server.stop('SIGINT');
