@@ -15,6 +15,7 @@ import * as os from 'iomux/os';
 import {
   closedByPeer, collect, connect, label, MAIN, roundTrip, runCli, withServer,
 } from './echo-server-harness.js';
+import { outputMatching } from './support/children.js';
 import { drain, Fds, type After } from './support/fds.js';
 import { sleep } from './support/timing.js';
 
@@ -101,6 +102,50 @@ async function resetStorm(port: number, count: number, batch = 100): Promise<voi
  */
 async function echoWithin(port: number, ms: number): Promise<string> {
   return (await roundTrip(port, Buffer.from('ping'), ms)).toString();
+}
+
+/**
+ * A server whose stderr is a pipe read by another process at 4 KiB per 100 ms (a slow log reader), which
+ * passes on what it reads. `log()` is what the reader has passed on so far.
+ */
+async function startWithSlowReader(t: After, args: string[]): Promise<{ server: UnreadServer; log: () => string; readerDone: Promise<unknown> }> {
+  const fds = new Fds(t);
+  const [r, w] = fds.pipe();
+  const reader = spawn(process.execPath, ['-e', `
+    const fs = require('node:fs');
+    const buf = Buffer.alloc(4096);
+    const t = setInterval(() => {
+      const n = fs.readSync(0, buf, 0, 4096);
+      if (n === 0) { clearInterval(t); return; }
+      fs.writeSync(1, buf.subarray(0, n));
+    }, 100);`], { stdio: [r, 'pipe', 'inherit'] });
+  t.after(() => {
+    if (reader.exitCode === null && reader.signalCode === null) reader.kill('SIGKILL');
+  });
+  const readerDone = once(reader, 'close'); // its output all read, not just exited
+  let log = '';
+  reader.stdout!.setEncoding('utf8').on('data', (d: string) => (log += d));
+  const child = spawn(process.execPath, [MAIN, 'echo-server', '--port', '0', ...args], { stdio: ['ignore', 'ignore', w] });
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  fds.close(r);
+  fds.close(w);
+  const m = await outputMatching(() => log, /starting up on \S+ port (\d+) .*\n/, () => child.exitCode === null, 15_000);
+  assert.ok(m, `the server did not start:\n${log}`);
+  const server: UnreadServer = {
+    child,
+    port: Number(m[1]),
+    read: () => log,
+    async terminate() {
+      const t0 = performance.now();
+      child.kill('SIGTERM');
+      const [code] = await exited;
+      return { code, ms: performance.now() - t0 };
+    },
+  };
+  return { server, log: () => log, readerDone };
 }
 
 describe('echo-server limits and options', () => {
@@ -275,16 +320,39 @@ describe('echo-server limits and options', () => {
       assert.ok(!lines.some((l) => l.startsWith('the log dropped')), 'a quiet log of this size should fit the pipe');
     });
 
-    test('verbose: the full pipe drops lines instead of blocking; echo works and SIGTERM exits within 2 s', async (t) => {
+    test('verbose: the full pipe drops lines instead of blocking; echo works and SIGTERM exits within 1 s', async (t) => {
       const server = await startWithUnreadStderr(t, ['--backend', 'epoll']);
       await resetStorm(server.port, 1500); // ~3 lines each: far more than a pipe holds
       assert.equal(await echoWithin(server.port, 3000), 'ping');
       const exit = await server.terminate();
       assert.equal(exit.code, 0);
-      assert.ok(exit.ms < 2000, `exit took ${exit.ms.toFixed(0)} ms after SIGTERM`);
+      assert.ok(exit.ms < 1000, `exit took ${exit.ms.toFixed(0)} ms after SIGTERM`);
       const log = server.read();
       assert.match(log, /^starting up on 127\.0\.0\.1 port \d+ \(backend epoll\)\n/);
       assert.ok(log.length <= 1024 * 1024, `${log.length} bytes in a pipe nobody read`);
+    });
+
+    test('a slow reader (4 KiB per 100 ms): echoes do not wait for it, lines are dropped and counted, SIGTERM exits within 1 s', async (t) => {
+      const { server, log, readerDone } = await startWithSlowReader(t, ['--backend', 'poll']);
+      // Far more log than the pipe holds and the reader takes in a second.
+      await resetStorm(server.port, 1500);
+      // Each round trip makes four log lines; with the pipe full, none of them may be waited for.
+      const t0 = performance.now();
+      for (let i = 0; i < 20; i++) assert.equal(await echoWithin(server.port, 3000), 'ping');
+      const echoMs = performance.now() - t0;
+      t.diagnostic(`20 sequential round trips (each a new connection) took ${echoMs.toFixed(0)} ms with the log reader behind`);
+      // A server paced by its reader would need about 100 ms per 4 KiB written: several seconds here.
+      assert.ok(echoMs < 2000, `20 round trips took ${echoMs.toFixed(0)} ms`);
+      const exit = await server.terminate();
+      t.diagnostic(`SIGTERM to exit: ${exit.ms.toFixed(0)} ms`);
+      assert.equal(exit.code, 0);
+      assert.ok(exit.ms < 1000, `exit took ${exit.ms.toFixed(0)} ms after SIGTERM`);
+      await readerDone;
+      const text = log();
+      assert.match(text, /shutting down \(SIGTERM\): closing 0 connections\n/);
+      const m = /\nthe log dropped (\d+) lines \((\d+) bytes\): stderr had no room for them\n$/.exec(text);
+      assert.ok(m, `no count of dropped lines at the end of the log:\n${text.slice(-500)}`);
+      assert.ok(Number(m[1]) > 100, m[0]);
     });
 
     test('verbose: once the reader catches up, the summary says how many lines were dropped', async (t) => {
