@@ -6,10 +6,12 @@
  * (`waitFor`, `waitForCount`) rather than for time to pass.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import net from 'node:net';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -45,16 +47,31 @@ export class ServerProcess {
    */
   static async start(args: string[], options: { nofile?: number } = {}): Promise<ServerProcess> {
     const cli = [MAIN, 'echo-server', '--port', '0', ...args];
+    // The log goes to a file, which always has room: the server drops lines stderr has no room for, and
+    // a pipe to this process could fill up while a test is busy, losing lines a test waits for.
+    const dir = mkdtempSync(join(tmpdir(), 'iomux-echo-'));
+    const path = join(dir, 'stderr.log');
+    const fd = openSync(path, 'w+');
+    const stdio: StdioOptions = ['ignore', 'ignore', fd];
     const child = options.nofile === undefined
-      ? spawn(process.execPath, cli, { stdio: ['ignore', 'ignore', 'pipe'] })
-      : spawn('/bin/sh', ['-c', `ulimit -n ${options.nofile} && exec "$0" "$@"`, process.execPath, ...cli], { stdio: ['ignore', 'ignore', 'pipe'] });
+      ? spawn(process.execPath, cli, { stdio })
+      : spawn('/bin/sh', ['-c', `ulimit -n ${options.nofile} && exec "$0" "$@"`, process.execPath, ...cli], { stdio });
     let log = '';
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (chunk: string) => (log += chunk));
+    let offset = 0;
+    const chunk = Buffer.alloc(1 << 20);
+    const read = (): string => {
+      for (let n; (n = readSync(fd, chunk, 0, chunk.length, offset)) > 0; offset += n) log += chunk.toString('utf8', 0, n);
+      return log;
+    };
     const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    void exited.finally(() => {
+      read();
+      closeSync(fd);
+      rmSync(dir, { recursive: true, force: true });
+    });
     const running = (): boolean => child.exitCode === null && child.signalCode === null;
-    const m = await outputMatching(() => log, /starting up on \S+ port (\d+)/, running, 15_000);
-    if (m) return new ServerProcess(child, Number(m[1]), () => log, exited);
+    const m = await outputMatching(read, /starting up on \S+ port (\d+)/, running, 15_000);
+    if (m) return new ServerProcess(child, Number(m[1]), () => (running() ? read() : log), exited);
     child.kill('SIGKILL');
     throw new Error(`echo-server ${args.join(' ')} did not start:\n${log}`);
   }
