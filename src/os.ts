@@ -18,7 +18,7 @@ const pipeFds = new Int32Array(2);
 
 /** A new pipe, both ends close-on-exec (non-inheritable) and blocking: `[readEnd, writeEnd]`. */
 export function pipe(): [number, number] {
-  check(sys.pipe2(pipeFds, sys.O_CLOEXEC));
+  check(sys.pipeCloexec(pipeFds));
   return [pipeFds[0]!, pipeFds[1]!];
 }
 
@@ -65,11 +65,11 @@ export function dup2(fd: number, fd2: number, inheritable = true): number {
   fdArg(fd);
   fdArg(fd2, 'fd2');
   if (fd === fd2) {
-    // dup3 refuses equal fds; dup2 would only check that fd is open.
+    // dup3 refuses equal fds; dup2 would only check that fd is open: check it the same way everywhere.
     check(sys.getFdFlags(fd));
     return fd2;
   }
-  return check(sys.dup3(fd, fd2, inheritable ? 0 : sys.O_CLOEXEC));
+  return check(sys.dup2Cloexec(fd, fd2, !inheritable));
 }
 
 /** False when O_NONBLOCK is set on the fd. */
