@@ -30,6 +30,19 @@ export function selectTimeoutUs(timeout: unknown): number | null {
 }
 
 /**
+ * kqueue.control()'s timeout: seconds → whole nanoseconds rounded away from zero (CPython's
+ * _PyTime_ROUND_TIMEOUT); null/undefined → null (block). Negative values raise
+ * ValueError("timeout must be positive or None").
+ */
+export function kqueueTimeoutNs(timeout: unknown): number | null {
+  if (timeout === null || timeout === undefined) return null;
+  const s = checkNumber(timeout, 'timeout');
+  const ns = awayFromZero(s * 1e9);
+  if (ns < 0) throw new ValueError('timeout must be positive or None');
+  return ns + 0; // + 0 turns -0 into 0
+}
+
+/**
  * poll()'s timeout: milliseconds rounded away from zero; null/undefined or any negative value → -1 (block).
  */
 export function pollTimeoutMs(timeout: unknown): number {

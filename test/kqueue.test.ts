@@ -19,6 +19,7 @@ import { requireKqueue } from './support/kqueue.js';
 import { PACKAGE_ROOT } from './support/children.js';
 import { Fds, makeBadFd, type After } from './support/fds.js';
 import { socketPair } from './support/sockets.js';
+import { KqueueMirrorPoller } from '../src/selectors/mirror.js';
 
 function newKqueue(t: After): Kqueue {
   requireKqueue();
@@ -312,5 +313,26 @@ describe('kqueue', () => {
   test('hasKqueue() is true here (libkqueue built by the pretest)', () => {
     requireKqueue();
     assert.equal(hasKqueue(), true);
+  });
+});
+
+describe('KqueueMirrorPoller (the event-loop mirror of select/poll selectors where there is no epoll)', () => {
+  test('add, modify and remove map to filters; errors are the ones InterestMirror handles', (t) => {
+    requireKqueue();
+    const fds = new Fds(t);
+    const [r, w] = fds.pipe();
+    const mirror = new KqueueMirrorPoller();
+    t.after(() => mirror.close());
+    assert.ok(mirror.fileno() >= 0);
+    mirror.add(r, 1);
+    mirror.add(w, 2);
+    mirror.modify(w, 3); // adds the READ filter to w's WRITE one
+    mirror.modify(w, 1); // deletes the WRITE filter
+    mirror.remove(w);
+    mirror.remove(r);
+    assert.throws(() => mirror.remove(r), { name: 'FileNotFoundError', code: 'ENOENT' });
+    assert.throws(() => mirror.modify(r, 1), { code: 'ENOENT' });
+    const bad = makeBadFd(900, 1000);
+    assert.throws(() => mirror.add(bad, 1), { code: 'EBADF' });
   });
 });

@@ -9,7 +9,7 @@
 import { OSError, OverflowError, ValueError, raiseErrno } from '../errors.js';
 import { asFileDescriptor, describe, type FileLike } from '../fileobj.js';
 import * as sys from '../sys/index.js';
-import { monotonicMs } from '../timeout.js';
+import { kqueueTimeoutNs, monotonicMs } from '../timeout.js';
 
 const EINTR = sys.ERRNO.EINTR!;
 const ENOSYS = sys.ERRNO.ENOSYS!;
@@ -103,19 +103,12 @@ class Adopt {
   constructor(readonly fd: number) {}
 }
 
-/** The seconds → nanoseconds rule of CPython's kqueue.control: rounded up (away from zero), negatives refused. */
+/** kqueue.control()'s timeout, with CPython's TypeError text for a non-number. */
 function timeoutNs(timeout: unknown): number | null {
-  if (timeout === null || timeout === undefined) return null;
-  if (typeof timeout !== 'number') {
+  if (timeout !== null && timeout !== undefined && typeof timeout !== 'number') {
     throw new TypeError(`timeout argument must be a number or None, got ${describe(timeout)}`);
   }
-  if (Number.isNaN(timeout)) throw new ValueError('Invalid value NaN (not a number)');
-  if (!Number.isFinite(timeout) || Math.abs(timeout) > 9.2e9) {
-    throw new OverflowError('timestamp too large to convert to C PyTime_t');
-  }
-  const ns = timeout >= 0 ? Math.ceil(timeout * 1e9) : -Math.ceil(-timeout * 1e9);
-  if (ns < 0) throw new ValueError('timeout must be positive or None');
-  return ns;
+  return kqueueTimeoutNs(timeout);
 }
 
 function maxEventsArg(maxEvents: unknown): number {

@@ -11,5 +11,6 @@ export { PollSelector } from './poll-selector.js';
 export { EpollSelector } from './epoll-selector.js';
 export { KqueueSelector } from './kqueue-selector.js';
 export { DefaultSelector, type DefaultSelectorClass } from './default.js';
-export type { SelectorHandler } from '../loop/selector-loop.js';
+export type { SelectorHandler } from './selector-loop.js';
+export type { WaitOptions } from './wait-options.js';
 export type { FileLike } from '../fileobj.js';

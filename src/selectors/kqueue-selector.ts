@@ -6,7 +6,7 @@ import {
 import { kqueueFdIsPollable } from '../select/kqueue.js';
 import { BaseSelector, type SelectResult } from './base.js';
 import { EVENT_READ, EVENT_WRITE, type SelectorKey } from './key.js';
-import { timeoutSeconds } from './timeout.js';
+import { kqueueSelectorWaitMs, timeoutSeconds } from './timeout.js';
 
 /** EBADF: the fd was closed before its filter was deleted; ENOENT: closed and the number reused. */
 function isGone(err: unknown): boolean {
@@ -120,6 +120,10 @@ export class KqueueSelector<T = unknown> extends BaseSelector<T> {
    */
   protected override loopFd(): number | null {
     return kqueueFdIsPollable() ? this.#kq.fileno() : null;
+  }
+
+  protected override waitMs(timeout: unknown): number | null {
+    return kqueueSelectorWaitMs(timeout);
   }
 
   protected override closedError(): Error {
