@@ -7,9 +7,6 @@
 import { OSError } from '../errors.js';
 import { EVENT_READ, EVENT_WRITE } from '../events.js';
 import { Epoll, EPOLLIN, EPOLLOUT } from '../select/index.js';
-import * as sys from '../sys/index.js';
-
-const { EBADF, ENOENT, EPERM } = sys.ERRNO;
 
 /**
  * A kernel readiness set the mirror drives: epoll here; a kqueue-based one where epoll does not exist.
@@ -55,8 +52,9 @@ function epollMask(events: number): number {
   return (events & EVENT_READ ? EPOLLIN : 0) | (events & EVENT_WRITE ? EPOLLOUT : 0);
 }
 
-function hasErrno(err: unknown, ...errnos: Array<number | undefined>): boolean {
-  return err instanceof OSError && typeof err.errno === 'number' && errnos.includes(err.errno);
+/** Whether `err` is an OSError whose errno is one of `codes` ('EBADF', …). */
+function hasErrno(err: unknown, ...codes: string[]): boolean {
+  return err instanceof OSError && err.code !== undefined && codes.includes(err.code);
 }
 
 export class InterestMirror {
@@ -85,7 +83,7 @@ export class InterestMirror {
     try {
       this.#poller.add(fd, events);
     } catch (err) {
-      if (!hasErrno(err, EPERM, EBADF)) throw err;
+      if (!hasErrno(err, 'EPERM', 'EBADF')) throw err;
       this.#unwatchable.add(fd);
     }
   }
@@ -96,7 +94,7 @@ export class InterestMirror {
       this.#poller.modify(fd, events);
     } catch (err) {
       // ENOENT: the fd was closed (the kernel dropped it) and the number reused; EBADF: closed.
-      if (!hasErrno(err, ENOENT, EBADF)) throw err;
+      if (!hasErrno(err, 'ENOENT', 'EBADF')) throw err;
       this.add(fd, events);
     }
   }
@@ -108,7 +106,7 @@ export class InterestMirror {
     } catch (err) {
       // Closed before being unregistered (EBADF), or closed and the number reused (ENOENT): the kernel
       // forgot it already.
-      if (!hasErrno(err, ENOENT, EBADF)) throw err;
+      if (!hasErrno(err, 'ENOENT', 'EBADF')) throw err;
     }
   }
 
