@@ -65,12 +65,14 @@ export class Epoll implements Disposable {
 
   /**
    * Wraps an existing epoll fd without duplicating or checking it. As in CPython, `fromFd(-1)` makes a new
-   * one and any other negative number gives an object that is already closed.
+   * one and any other negative number raises OSError "[Errno 0] Error" (CPython's epoll_create with no
+   * errno set).
    */
   static fromFd(fd: number): Epoll {
     intArg(fd, 'fd');
     if (fd === -1) return new Epoll();
-    adoptFd = fd < 0 ? -1 : fd;
+    if (fd < 0) throw new OSError(0, 'Error');
+    adoptFd = fd;
     return new Epoll();
   }
 
