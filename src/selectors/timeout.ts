@@ -1,4 +1,5 @@
 /** The `select(timeout)` argument of the selectors, in the units each primitive wants. */
+import { OverflowError, ValueError } from '../errors.js';
 import { epollTimeoutMs, pollTimeoutMs, selectTimeoutUs } from '../timeout.js';
 import { describe } from '../fileobj.js';
 
