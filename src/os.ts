@@ -1,6 +1,7 @@
 /** `iomux/os`: the fd functions of Python's `os` module that event-driven programs need. */
 import { OSError, OverflowError, raiseErrno } from './errors.js';
 import { describe } from './fileobj.js';
+import { beforeFdClose } from './fd-close.js';
 import * as sys from './sys/index.js';
 
 function fdArg(fd: unknown, name = 'fd'): number {
@@ -24,7 +25,9 @@ export function pipe(): [number, number] {
 
 /** Closes `fd`; OSError(EBADF) if it is not open. */
 export function close(fd: number): void {
-  check(sys.close(fdArg(fd)));
+  fdArg(fd);
+  beforeFdClose(fd); // a watch of the fd lets go of it first
+  check(sys.close(fd));
 }
 
 /**

@@ -4,6 +4,7 @@
  * non-blocking mode raises BlockingIOError where the kernel says EAGAIN.
  */
 import { OSError, TimeoutError, ValueError, raiseErrno } from '../errors.js';
+import { beforeFdClose } from '../fd-close.js';
 import { describe } from '../fileobj.js';
 import { ERRNO, O_NONBLOCK, POLLERR, POLLIN, POLLOUT, close as closeFd, getStatusFlags, setStatusFlags } from '../sys/index.js';
 import * as sys from '../sys/socket.js';
@@ -484,6 +485,7 @@ export class Socket implements Disposable {
     const fd = this.#fd;
     if (fd === -1) return;
     this.#fd = -1;
+    beforeFdClose(fd); // a watch of the fd lets go of it first
     const r = closeFd(fd);
     if (r < 0 && r !== -ECONNRESET) raiseErrno(r);
   }
