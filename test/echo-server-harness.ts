@@ -240,7 +240,7 @@ export async function closedByPeer(sock: net.Socket, timeoutMs = 5000): Promise<
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
-      once(sock, 'close'),
+      new Promise((resolve) => sock.once('close', resolve)), // a reset is a close too (once() would reject)
       new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`${label(sock)} was not closed within ${timeoutMs} ms`)), timeoutMs))),
     ]);
   } finally {

@@ -231,6 +231,60 @@ describe('echo-server limits and options', () => {
     });
   });
 
+  test('--min-rate: a client trickling a byte at a time is closed, one sending steadily is not', async () => {
+    await withServer(['--min-rate', '100', '--rate-window', '0.5', '--backend', 'select'], async (server) => {
+      const trickler = await connect(server.port);
+      const steady = await connect(server.port);
+      const tricklerLabel = label(trickler);
+      trickler.on('error', () => {});
+      trickler.resume();
+      steady.resume();
+      // 10 bytes a second against 100; the steady one sends 200 bytes every 100 ms (2 KB a second).
+      const drip = setInterval(() => {
+        if (!trickler.destroyed) trickler.write('x');
+        steady.write(Buffer.alloc(200, 0x2e));
+      }, 100);
+      try {
+        await closedByPeer(trickler, 5000);
+        const [line] = await server.waitForCount(new RegExp(`^closing ${tricklerLabel}: \\d+ bytes? in 0\\.5 s, below --min-rate 100 bytes a second$`), 1);
+        assert.ok(line);
+        // The steady client outlives two more windows.
+        await server.waitForCount(/^closing /, 1);
+        const t0 = performance.now();
+        while (performance.now() - t0 < 1200) {
+          const echo = collect(steady, 1);
+          steady.write('!');
+          await echo;
+        }
+        assert.ok(!steady.destroyed, 'the steady client was closed');
+        assert.ok(!server.log.includes(`closing ${label(steady)}`));
+      } finally {
+        clearInterval(drip);
+        trickler.destroy();
+        steady.destroy();
+      }
+    });
+  });
+
+  test('--idle-timeout off and --min-rate 0 turn the slow-client defences off; the defaults are 60 s and 1 byte a second', async () => {
+    const help = await runCli(['echo-server', '--help']);
+    assert.match(help.stdout, /--idle-timeout SEC\s+close connections silent for SEC seconds; off: never \(default 60\)/);
+    assert.match(help.stdout, /--min-rate BYTES\s+close connections that move fewer than BYTES a second over a --rate-window; 0: no rule \(default 1\)/);
+    await withServer(['--idle-timeout', 'off', '--min-rate', '0', '--rate-window', '0.2'], async (server) => {
+      const silent = await connect(server.port);
+      try {
+        // Five windows of silence; then the connection still echoes.
+        await sleep(1000);
+        const echo = collect(silent, 2);
+        silent.write('hi');
+        assert.equal((await echo).toString(), 'hi');
+        assert.doesNotMatch(server.log, /closing 127/);
+      } finally {
+        silent.destroy();
+      }
+    });
+  });
+
   test('--timeout: "timed out, do some other work here" when nothing happens for that long', async () => {
     const t0 = performance.now(); // before the server exists: its timeouts all come later
     await withServer(['--timeout', '0.2'], async (server) => {

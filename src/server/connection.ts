@@ -30,12 +30,16 @@ export class Connection {
   lastActive: number;
   bytesIn = 0;
   bytesOut = 0;
+  /** For --min-rate: when the current window began (monotonic ms), and bytesIn + bytesOut then. */
+  windowStart: number;
+  windowBase = 0;
 
   constructor(socket: Socket, address: unknown, now: number) {
     this.socket = socket;
     this.fd = socket.fileno();
     this.#address = address;
     this.lastActive = now;
+    this.windowStart = now;
   }
 
   /** For select(): a Connection can be put in its lists directly, like the seeds' socket objects. */

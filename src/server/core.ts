@@ -196,17 +196,7 @@ export class EchoCore {
     if (this.#memory.tick(this.#totalPending, now)) {
       if (this.#verbose) this.log.event(`returned the memory of drained queues (${this.#totalPending} bytes still unsent)`);
     }
-    const idle = this.options.idleTimeout;
-    if (idle !== null && now >= this.#nextIdleSweep) {
-      const limitMs = idle * 1000;
-      for (const conn of this.#open) {
-        if (now - conn.lastActive >= limitMs) {
-          if (this.#verbose) this.log.event(`closing ${conn.label} after ${idle} s without activity`);
-          this.close(conn);
-        }
-      }
-      this.#nextIdleSweep = now + Math.min(limitMs / 4, 1000);
-    }
+    if (now >= this.#nextIdleSweep) this.#sweepSlow(now);
   }
 
   // ---- events ------------------------------------------------------------------------------------------
@@ -400,6 +390,38 @@ export class EchoCore {
   }
 
   // ---- internals ---------------------------------------------------------------------------------------
+
+  /**
+   * Closes connections silent for --idle-timeout, and those that moved fewer than --min-rate bytes a second
+   * over their last --rate-window (a client trickling a byte every few seconds is never idle, yet holds a
+   * slot for good). Runs every quarter of the shorter period, at most every second.
+   */
+  #sweepSlow(now: number): void {
+    const { idleTimeout: idle, minRate, rateWindow } = this.options;
+    const idleMs = idle === null ? Number.POSITIVE_INFINITY : idle * 1000;
+    const windowMs = minRate > 0 ? rateWindow * 1000 : Number.POSITIVE_INFINITY;
+    if (idleMs === Number.POSITIVE_INFINITY && windowMs === Number.POSITIVE_INFINITY) {
+      this.#nextIdleSweep = Number.POSITIVE_INFINITY;
+      return;
+    }
+    for (const conn of this.#open) {
+      if (now - conn.lastActive >= idleMs) {
+        if (this.#verbose) this.log.event(`closing ${conn.label} after ${idle} s without activity`);
+        this.close(conn);
+        continue;
+      }
+      if (now - conn.windowStart < windowMs) continue;
+      const moved = conn.bytesIn + conn.bytesOut - conn.windowBase;
+      if (moved < minRate * rateWindow) {
+        if (this.#verbose) this.log.event(`closing ${conn.label}: ${plural(moved, 'byte')} in ${rateWindow} s, below --min-rate ${minRate} bytes a second`);
+        this.close(conn);
+        continue;
+      }
+      conn.windowStart = now;
+      conn.windowBase = conn.bytesIn + conn.bytesOut;
+    }
+    this.#nextIdleSweep = now + Math.min(idleMs / 4, windowMs / 4, 1000);
+  }
 
   #admit(socket: Socket, address: unknown): void {
     const fd = socket.fileno();
