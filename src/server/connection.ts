@@ -23,6 +23,8 @@ export class Connection {
   overBudget = false;
   /** Counted among the connections holding unsent output (the core's bookkeeping). */
   holding = false;
+  /** --tutorial: everything was sent; the next writable event logs "output queue for … is empty". */
+  emptyUnannounced = false;
   /** The client shut down its sending side: echo what is queued, then close. */
   eof = false;
   open = true;

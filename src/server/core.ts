@@ -239,7 +239,7 @@ export class EchoCore {
     const buffer = this.#buffer;
     let n: number;
     try {
-      n = conn.socket.tryRecvInto(buffer, 0, this.#readLength());
+      n = conn.socket.tryRecvInto(buffer, 0, this.options.tutorial ? TUTORIAL_RECV_BYTES : this.#readLength());
     } catch (err) {
       this.#failed(conn, err);
       return;
@@ -254,7 +254,8 @@ export class EchoCore {
     if (this.#verbose) this.log.event(`received ${showPayload(buffer, 0, n)} from ${conn.label}`);
 
     let sent = 0;
-    if (conn.queue.size === 0) {
+    // --tutorial: everything read is queued and sent on a writable event, as the PyMOTW server does.
+    if (conn.queue.size === 0 && !this.options.tutorial) {
       try {
         sent = conn.socket.trySend(buffer, 0, n);
       } catch (err) {
@@ -299,6 +300,15 @@ export class EchoCore {
         this.#sync(conn);
         return;
       }
+      if (this.options.tutorial) {
+        // The tutorial finds its queue empty on the next writable event, not right after sending.
+        conn.emptyUnannounced = true;
+        this.#sync(conn);
+        return;
+      }
+      if (this.#verbose) this.log.event(`output queue for ${conn.label} is empty`);
+    } else if (conn.emptyUnannounced) {
+      conn.emptyUnannounced = false;
       if (this.#verbose) this.log.event(`output queue for ${conn.label} is empty`);
     }
     if (conn.eof) {
@@ -578,7 +588,9 @@ export class EchoCore {
       conn.paused = true;
       if (this.#verbose) this.log.event(`pausing reads from ${conn.label}: ${pending} bytes unsent`);
     }
-    const wanted = (conn.eof || conn.paused || conn.overBudget ? 0 : READ) | (pending > 0 ? WRITE : 0);
+    // --tutorial takes one step per wake-up (read, send, find the queue empty): no reading meanwhile.
+    const tutorialStep = this.options.tutorial && (pending > 0 || conn.emptyUnannounced);
+    const wanted = (conn.eof || conn.paused || conn.overBudget || tutorialStep ? 0 : READ) | (pending > 0 || conn.emptyUnannounced ? WRITE : 0);
     if (wanted === conn.watched) return;
     try {
       this.backend.watch(conn, wanted);
@@ -600,6 +612,8 @@ export class EchoCore {
  */
 const BUDGET_SELECTIVE = 7 / 8;
 const BUDGET_RESUME = 3 / 4;
+/** --tutorial reads as the seeds do: `s.recv(1024)`. */
+const TUTORIAL_RECV_BYTES = 1024;
 /** The read size near the total budget. */
 const OVER_BUDGET_READ_BYTES = 4 * 1024;
 

@@ -42,6 +42,11 @@ export interface ServerOptions {
   minRate: number;
   /** Seconds over which --min-rate is measured. */
   rateWindow: number;
+  /**
+   * Serve as the PyMOTW tutorial's select server does: queue what is read and send it on the next writable
+   * event, so the log reads received → sending → "output queue … is empty", one wake-up each.
+   */
+  tutorial: boolean;
 }
 
 export const DEFAULTS: ServerOptions = {
@@ -62,4 +67,5 @@ export const DEFAULTS: ServerOptions = {
   idleTimeout: 60,
   minRate: 1,
   rateWindow: 60,
+  tutorial: false,
 };

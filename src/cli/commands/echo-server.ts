@@ -38,6 +38,10 @@ export const spec: CommandSpec = {
       help: 'close connections that move fewer than BYTES a second over a --rate-window; 0: no rule (default 1)',
     },
     'rate-window': { type: 'string', metavar: 'SEC', help: 'the period --min-rate is measured over (default 60)' },
+    tutorial: {
+      type: 'boolean',
+      help: 'send in the writable step as the PyMOTW select tutorial does, so the log follows its sequence (slower)',
+    },
     'max-total-pending': {
       type: 'string', metavar: 'BYTES',
       help: 'stop reading from the clients holding the most while more than BYTES of echo are unsent in all; 0: no total limit (default 128M)',
@@ -57,7 +61,7 @@ drivers:
 };
 
 /** The options added for issue 9 and issue 12, parsed in one place (see the spec's delimited block). */
-function serverLimits(args: ParsedArgs): Pick<ServerOptions, 'maxTotalPending' | 'idleTimeout' | 'minRate' | 'rateWindow'> {
+function serverLimits(args: ParsedArgs): Pick<ServerOptions, 'maxTotalPending' | 'idleTimeout' | 'minRate' | 'rateWindow' | 'tutorial'> {
   const total = bytesOption(args, 'max-total-pending', DEFAULTS.maxTotalPending, 0, 2 ** 50);
   return {
     maxTotalPending: total === 0 ? Number.POSITIVE_INFINITY : total,
@@ -66,6 +70,7 @@ function serverLimits(args: ParsedArgs): Pick<ServerOptions, 'maxTotalPending' |
       : secondsOption(args, 'idle-timeout', DEFAULTS.idleTimeout ?? 0, 0, 86400 * 365, true),
     minRate: bytesOption(args, 'min-rate', DEFAULTS.minRate, 0, 2 ** 40),
     rateWindow: secondsOption(args, 'rate-window', DEFAULTS.rateWindow, 0, 86400, true),
+    tutorial: args.values.tutorial === true,
   };
 }
 
