@@ -105,20 +105,28 @@ async function echoWithin(port: number, ms: number): Promise<string> {
 }
 
 /**
- * A server whose stderr is a pipe read by another process at 4 KiB per 100 ms (a slow log reader), which
- * passes on what it reads. `log()` is what the reader has passed on so far.
+ * A server whose stderr is a pipe read by another process (a slow log reader), which passes on what it
+ * reads: the start-up line, then nothing until `startReading()`, then 4 KiB per 100 ms. `log()` is what the
+ * reader has passed on so far.
  */
-async function startWithSlowReader(t: After, args: string[]): Promise<{ server: UnreadServer; log: () => string; readerDone: Promise<unknown> }> {
+async function startWithSlowReader(t: After, args: string[]): Promise<{
+  server: UnreadServer; log: () => string; startReading: () => void; readerDone: Promise<unknown>;
+}> {
   const fds = new Fds(t);
   const [r, w] = fds.pipe();
   const reader = spawn(process.execPath, ['-e', `
     const fs = require('node:fs');
     const buf = Buffer.alloc(4096);
-    const t = setInterval(() => {
-      const n = fs.readSync(0, buf, 0, 4096);
-      if (n === 0) { clearInterval(t); return; }
-      fs.writeSync(1, buf.subarray(0, n));
-    }, 100);`], { stdio: [r, 'pipe', 'inherit'] });
+    const idle = setInterval(() => {}, 1000); // alive until told to read (a signal handler alone is not)
+    process.on('SIGUSR2', () => {
+      clearInterval(idle);
+      const t = setInterval(() => {
+        const n = fs.readSync(0, buf, 0, 4096);
+        if (n === 0) { clearInterval(t); return; }
+        fs.writeSync(1, buf.subarray(0, n));
+      }, 100);
+    });
+    fs.writeSync(1, buf.subarray(0, fs.readSync(0, buf, 0, 4096)));`], { stdio: [r, 'pipe', 'inherit'] });
   t.after(() => {
     if (reader.exitCode === null && reader.signalCode === null) reader.kill('SIGKILL');
   });
@@ -145,7 +153,7 @@ async function startWithSlowReader(t: After, args: string[]): Promise<{ server: 
       return { code, ms: performance.now() - t0 };
     },
   };
-  return { server, log: () => log, readerDone };
+  return { server, log: () => log, startReading: () => reader.kill('SIGUSR2'), readerDone };
 }
 
 describe('echo-server limits and options', () => {
@@ -387,9 +395,10 @@ describe('echo-server limits and options', () => {
     });
 
     test('a slow reader (4 KiB per 100 ms): echoes do not wait for it, lines are dropped and counted, SIGTERM exits within 1 s', async (t) => {
-      const { server, log, readerDone } = await startWithSlowReader(t, ['--backend', 'poll']);
-      // Far more log than the pipe holds and the reader takes in a second.
+      const { server, log, startReading, readerDone } = await startWithSlowReader(t, ['--backend', 'poll']);
+      // Far more log than the pipe holds (about 200 KB), before the reader starts: the pipe is full.
       await resetStorm(server.port, 1500);
+      startReading();
       // Each round trip makes four log lines; with the pipe full, none of them may be waited for.
       const t0 = performance.now();
       for (let i = 0; i < 20; i++) assert.equal(await echoWithin(server.port, 3000), 'ping');

@@ -32,6 +32,10 @@ export const spec: CommandSpec = {
     'max-pending': { type: 'string', metavar: 'BYTES', help: 'stop reading from a client while more than BYTES of its echo are unsent (default 1M)' },
     // ---- options added or changed for issue 9 (abuse limits) and issue 12 (tutorial log): kept together
     // ---- for the declarative-spec rewrite; parsed in `serverLimits` below.
+    'max-total-pending': {
+      type: 'string', metavar: 'BYTES',
+      help: 'stop reading from the clients holding the most while more than BYTES of echo are unsent in all; 0: no total limit (default 128M)',
+    },
     'idle-timeout': { type: 'string', metavar: 'SEC', help: 'close connections silent for SEC seconds; off: never (default 60)' },
     'min-rate': {
       type: 'string', metavar: 'BYTES',
@@ -41,10 +45,6 @@ export const spec: CommandSpec = {
     tutorial: {
       type: 'boolean',
       help: 'send in the writable step as the PyMOTW select tutorial does, so the log follows its sequence (slower)',
-    },
-    'max-total-pending': {
-      type: 'string', metavar: 'BYTES',
-      help: 'stop reading from the clients holding the most while more than BYTES of echo are unsent in all; 0: no total limit (default 128M)',
     },
     // ---- end of the added options
   },
