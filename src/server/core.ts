@@ -159,10 +159,14 @@ export class EchoCore {
     return ms > 0 ? ms / 1000 : 0;
   }
 
-  /** After each wait, with the number of ready events: timestamps, the --timeout line, timers. */
-  afterWait(events: number): void {
+  /**
+   * After each wait, with the number of ready events: timestamps, the --timeout line, timers, and the read
+   * size of this wake-up (`batch`: how many events the reads share; the Node-loop driver, which does not
+   * see its batches, passes 1).
+   */
+  afterWait(events: number, batch = events): void {
     const now = (this.now = performance.now());
-    this.#fairRead = events <= 1 ? READ_BUFFER_BYTES : Math.max(MIN_READ_BYTES, Math.min(READ_BUFFER_BYTES, Math.floor(WAKE_READ_BYTES / events)));
+    this.#fairRead = batch <= 1 ? READ_BUFFER_BYTES : Math.max(MIN_READ_BYTES, Math.min(READ_BUFFER_BYTES, Math.floor(WAKE_READ_BYTES / batch)));
     if (events > 0) {
       this.#lastEvent = now;
       this.#waitAnnounced = false;
@@ -490,9 +494,9 @@ export class EchoCore {
    * How much one read may take. Every ready connection is read once per wake-up, and the reads of one
    * wake-up share WAKE_READ_BYTES (each between MIN_READ_BYTES and the 64 KiB buffer): with 2,000 busy
    * clients a wake-up reads 4 KiB from each instead of 64 KiB, so a quiet client's turn comes after
-   * about 8 MiB of copying rather than 128 MiB. Near the total budget, a connection that holds nothing (and so is still
-   * read) adds at most a small read if its send then falls short: the budget is passed by at most that
-   * much per connection.
+   * about 8 MiB of copying rather than 128 MiB. Near the total budget, a connection that holds nothing
+   * (and so is still read) adds at most a small read if its send then falls short: the budget is passed
+   * by at most that much per connection.
    */
   #readLength(): number {
     return this.#totalPending >= this.options.maxTotalPending * BUDGET_SELECTIVE ? OVER_BUDGET_READ_BYTES : this.#fairRead;
