@@ -25,8 +25,8 @@ async function runPython(script: string, sock: Socket): Promise<PyResult> {
   const child = spawn('python3', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe', sock.fileno()] });
   let stdout = '';
   let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
   try {
     const [code] = (await once(child, 'close')) as [number | null];

@@ -267,7 +267,7 @@ export function writeInt(buf: Bytes, at: number, value: number): void {
 function checkAgainstCompiler(L: MsgLayout): void {
   const linux = process.platform === 'linux';
   const lenType = linux ? 'size_t' : 'uint32_t';
-  const Msghdr = koffi.struct('iomux_msghdr', {
+  const Msghdr = koffi.struct({
     msg_name: 'void *',
     msg_namelen: 'uint32_t',
     msg_iov: 'void *',
@@ -276,8 +276,8 @@ function checkAgainstCompiler(L: MsgLayout): void {
     msg_controllen: lenType,
     msg_flags: 'int',
   });
-  const Iovec = koffi.struct('iomux_iovec', { iov_base: 'void *', iov_len: 'size_t' });
-  const Cmsghdr = koffi.struct('iomux_cmsghdr', { cmsg_len: lenType, cmsg_level: 'int', cmsg_type: 'int' });
+  const Iovec = koffi.struct({ iov_base: 'void *', iov_len: 'size_t' });
+  const Cmsghdr = koffi.struct({ cmsg_len: lenType, cmsg_level: 'int', cmsg_type: 'int' });
   const checks: Array<[string, number, number]> = [
     ['sizeof(msghdr)', koffi.sizeof(Msghdr), L.msghdrBytes],
     ['msg_namelen', koffi.offsetof(Msghdr, 'msg_namelen'), L.namelenAt],

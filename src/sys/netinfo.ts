@@ -68,7 +68,7 @@ const ifNameindexNative = libc.func('void *if_nameindex(void)') as () => unknown
 const ifFreenameindexNative = libc.func('void if_freenameindex(void *)') as (p: unknown) => void;
 const gethostnameNative = libc.func('int gethostname(_Out_ uint8_t *name, size_t)') as (out: Bytes, len: number) => number;
 
-const IfNameindex = koffi.struct('iomux_if_nameindex', { if_index: 'unsigned int', if_name: 'char *' });
+const IfNameindex = koffi.struct({ if_index: 'unsigned int', if_name: 'char *' });
 const IF_NAMEINDEX_BYTES = koffi.sizeof(IfNameindex);
 
 /** NI_MAXHOST, NI_MAXSERV. */
