@@ -20,6 +20,7 @@ export { sendFds, recvFds, peerCredentials, packCredentials, unpackCredentials }
 export type { Credentials } from './fds.js';
 export {
   getnameinfo, inetPton, inetNtop, inetAton, inetNtoa, ifNametoindex, ifIndextoname, ifNameindex, gethostname, fromfd,
+  htons, ntohs, htonl, ntohl,
 } from './helpers.js';
 export type { NetlinkAddress, PacketAddress } from './address-linux.js';
 
