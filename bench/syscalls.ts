@@ -1,7 +1,7 @@
 /**
  * Cost per call of the readiness waits with a zero timeout — epoll.poll(0), epoll.wait(0), poll.poll(0) and
  * select(…, 0) — at 1, 100 and 1000 registered pipe fds, next to the raw native calls underneath them.
- * Run with `npm run bench:syscalls`; prints markdown tables.
+ * Run with `npm run bench:syscalls` (options after `--`, see `--help`); prints Markdown tables.
  *
  * Two states per size: "idle" (read ends of empty pipes: nothing is ready, so the cost is the scan) and
  * "ready" (write ends of empty pipes: every fd is ready, so the cost includes building the result).
@@ -9,21 +9,33 @@
  * can watch as many of them as fit under FD_SETSIZE.
  */
 import { cpus, loadavg } from 'node:os';
-// Everything from the one build of src/ that the raw sys calls come from: mixing it with the package's dist/
-// would load src/sys twice, and koffi refuses a second definition of a named struct type.
-import { Epoll, EPOLLIN, EPOLLOUT, FD_SETSIZE, Poll, POLLIN, POLLOUT, select } from '../src/select/index.js';
-import * as os from '../src/os.js';
-import { CMSG_SPACE, SCM_RIGHTS, SOL_SOCKET, socketpair } from '../src/socket/index.js';
-import * as sys from '../src/sys/index.js';
+import { Epoll, EPOLLIN, EPOLLOUT, FD_SETSIZE, Poll, POLLIN, POLLOUT, select } from 'iomux/select';
+import * as os from 'iomux/os';
+import { CMSG_SPACE, SCM_RIGHTS, SOL_SOCKET, socketpair } from 'iomux/socket';
+// The raw natives are not a public entry point. They come through the package's private import map
+// ("#internal/*" → dist/*), so this is the same copy of the library as 'iomux/select' above: a second copy
+// (say from ../src) would register koffi's struct types twice and fail with "Duplicate type name".
+import { intOption, runCommand, type CommandSpec } from '#internal/cli/args.js';
+import * as sys from '#internal/sys/index.js';
 
 const SIZES = [1, 100, 1000];
-const BATCH_NS = 20e6; // each timed batch lasts about 20 ms
-const BATCHES = 7; // the median of these is reported
+let BATCH_NS = 20e6; // each timed batch lasts about 20 ms (--batch-ms)
+let BATCHES = 7; // the median of these is reported (--batches)
+
+const spec: CommandSpec = {
+  program: 'bench',
+  name: 'syscalls',
+  summary: 'Cost per call of the zero-timeout readiness waits at 1, 100 and 1000 fds, and of the raw natives.',
+  options: {
+    batches: { type: 'string', metavar: 'N', help: 'timed batches per figure, the median is reported (default 7)' },
+    'batch-ms': { type: 'string', metavar: 'MS', help: 'milliseconds each batch lasts at least (default 20)' },
+  },
+};
 
 /** Median nanoseconds per call of `fn`, over BATCHES batches sized to last about BATCH_NS each. */
 function nsPerCall(fn: () => unknown): number {
   let n = 16;
-  while (timeBatch(fn, n) < BATCH_NS) n *= 2; // also warms the JIT up
+  while (n < 2 ** 40 && timeBatch(fn, n) < BATCH_NS) n *= 2; // also warms the JIT up
   const perCall: number[] = [];
   for (let b = 0; b < BATCHES; b++) perCall.push(timeBatch(fn, n) / n);
   perCall.sort((a, b) => a - b);
@@ -170,7 +182,7 @@ function measureMessages(): { rows: Row[]; ratio: number } {
   }
 }
 
-function main(): void {
+function measure(): void {
   const loadBefore = loadavg().map((l) => l.toFixed(2)).join(' ');
   const started = Date.now();
 
@@ -223,4 +235,12 @@ function main(): void {
   console.log(out.join('\n'));
 }
 
-main();
+/** `bench syscalls` (`npm run bench:syscalls`). */
+export function main(argv: string[]): Promise<number> {
+  return runCommand(spec, argv, async (args) => {
+    BATCHES = intOption(args, 'batches', BATCHES, 1, 1000);
+    BATCH_NS = intOption(args, 'batch-ms', BATCH_NS / 1e6, 1, 10_000) * 1e6;
+    measure();
+    return 0;
+  });
+}

@@ -1,6 +1,7 @@
 /** `iomux/os`: the fd functions of Python's `os` module that event-driven programs need. */
 import { OSError, OverflowError, raiseErrno } from './errors.js';
 import { describe } from './fileobj.js';
+import { beforeFdClose } from './fd-close.js';
 import * as sys from './sys/index.js';
 
 function fdArg(fd: unknown, name = 'fd'): number {
@@ -18,13 +19,15 @@ const pipeFds = new Int32Array(2);
 
 /** A new pipe, both ends close-on-exec (non-inheritable) and blocking: `[readEnd, writeEnd]`. */
 export function pipe(): [number, number] {
-  check(sys.pipe2(pipeFds, sys.O_CLOEXEC));
+  check(sys.pipeCloexec(pipeFds));
   return [pipeFds[0]!, pipeFds[1]!];
 }
 
 /** Closes `fd`; OSError(EBADF) if it is not open. */
 export function close(fd: number): void {
-  check(sys.close(fdArg(fd)));
+  fdArg(fd);
+  beforeFdClose(fd); // a watch of the fd lets go of it first
+  check(sys.close(fd));
 }
 
 /**
@@ -65,11 +68,11 @@ export function dup2(fd: number, fd2: number, inheritable = true): number {
   fdArg(fd);
   fdArg(fd2, 'fd2');
   if (fd === fd2) {
-    // dup3 refuses equal fds; dup2 would only check that fd is open.
+    // dup3 refuses equal fds; dup2 would only check that fd is open: check it the same way everywhere.
     check(sys.getFdFlags(fd));
     return fd2;
   }
-  return check(sys.dup3(fd, fd2, inheritable ? 0 : sys.O_CLOEXEC));
+  return check(sys.dup2Cloexec(fd, fd2, !inheritable));
 }
 
 /** False when O_NONBLOCK is set on the fd. */

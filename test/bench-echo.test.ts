@@ -102,20 +102,25 @@ describe('iomux echo-bench', () => {
     assert.equal(r.status, 'errors');
     assert.equal(r.connect_errors, 3);
     assert.match((r.problems as string[]).join('\n'), /Connection refused/);
+    assert.equal(r.client_cpu_pct, -1); // the JSON's "not measured"
+    const text = await cli(['echo-bench', '--port', String(port), '--connections', '1', '--duration', '0.2', '--warmup', '0']);
+    assert.equal(text.code, 1, text.stderr + text.stdout);
+    assert.match(text.stdout, /\n {2}cpu {10}client not measured \(no measured window\)\n/);
+    assert.doesNotMatch(text.stdout, /-1%/);
   });
 
   test('bad arguments name the option and exit with status 2', async () => {
-    for (const [args, pattern] of [
-      [['--connections', '0'], /--connections must be between 1 and/],
-      [['--size', 'big'], /--size must be an integer \(got 'big'\)/],
-      [['--duration=-1'], /--duration must be between/],
-      [['--port', '70000'], /--port must be between 1 and 65,535/],
-      [['--frobnicate'], /Unknown option '--frobnicate'/],
+    for (const [args, message] of [
+      [['--connections', '0'], '--connections must be an integer from 1 to 100000 (got 0)'],
+      [['--size', 'big'], "--size must be an integer from 1 to 16777216 (got 'big')"],
+      [['--duration=-1'], '--duration must be at least 0.01 and at most 86400 seconds (got -1)'],
+      [['--duration', '-1'], '--duration must be at least 0.01 and at most 86400 seconds (got -1)'],
+      [['--port', '70000'], '--port must be an integer from 1 to 65535 (got 70000)'],
+      [['--frobnicate'], "unknown option '--frobnicate' (iomux echo-bench --help lists the options)"],
     ] as const) {
       const run = await cli(['echo-bench', ...args]);
       assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
-      assert.match(run.stderr, pattern);
-      assert.match(run.stderr, /`iomux echo-bench --help` lists the options/);
+      assert.equal(run.stderr, `iomux echo-bench: ${message}\n`);
     }
     const help = await cli(['echo-bench', '--help']);
     assert.equal(help.code, 0);

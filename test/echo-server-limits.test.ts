@@ -13,8 +13,9 @@ import net from 'node:net';
 import { describe, test } from 'node:test';
 import * as os from 'iomux/os';
 import {
-  closedByPeer, collect, connect, label, MAIN, roundTrip, runCli, ServerProcess,
+  closedByPeer, collect, connect, label, MAIN, roundTrip, runCli, withServer,
 } from './echo-server-harness.js';
+import { outputMatching } from './support/children.js';
 import { drain, Fds, type After } from './support/fds.js';
 import { sleep } from './support/timing.js';
 
@@ -94,25 +95,57 @@ async function resetStorm(port: number, count: number, batch = 100): Promise<voi
   }
 }
 
-/** A round trip that gives up after `ms` (the harness's waits 30 s; a stuck server should fail fast). */
+/**
+ * A round trip that gives up after `ms` (the harness's waits 30 s; a stuck server should fail fast). It
+ * returns once the server has closed the connection after the client's FIN, so a SIGTERM that follows
+ * finds no connection open.
+ */
 async function echoWithin(port: number, ms: number): Promise<string> {
-  const sock = await connect(port);
-  try {
-    const echo = collect(sock, 4, ms);
-    sock.write('ping');
-    return (await echo).toString();
-  } finally {
-    sock.destroy();
-  }
+  return (await roundTrip(port, Buffer.from('ping'), ms)).toString();
 }
 
-async function withServer(args: string[], body: (server: ServerProcess) => Promise<void>): Promise<void> {
-  const server = await ServerProcess.start(args);
-  try {
-    await body(server);
-  } finally {
-    if (server.alive) await server.stop('SIGKILL');
-  }
+/**
+ * A server whose stderr is a pipe read by another process at 4 KiB per 100 ms (a slow log reader), which
+ * passes on what it reads. `log()` is what the reader has passed on so far.
+ */
+async function startWithSlowReader(t: After, args: string[]): Promise<{ server: UnreadServer; log: () => string; readerDone: Promise<unknown> }> {
+  const fds = new Fds(t);
+  const [r, w] = fds.pipe();
+  const reader = spawn(process.execPath, ['-e', `
+    const fs = require('node:fs');
+    const buf = Buffer.alloc(4096);
+    const t = setInterval(() => {
+      const n = fs.readSync(0, buf, 0, 4096);
+      if (n === 0) { clearInterval(t); return; }
+      fs.writeSync(1, buf.subarray(0, n));
+    }, 100);`], { stdio: [r, 'pipe', 'inherit'] });
+  t.after(() => {
+    if (reader.exitCode === null && reader.signalCode === null) reader.kill('SIGKILL');
+  });
+  const readerDone = once(reader, 'close'); // its output all read, not just exited
+  let log = '';
+  reader.stdout!.setEncoding('utf8').on('data', (d: string) => (log += d));
+  const child = spawn(process.execPath, [MAIN, 'echo-server', '--port', '0', ...args], { stdio: ['ignore', 'ignore', w] });
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  fds.close(r);
+  fds.close(w);
+  const m = await outputMatching(() => log, /starting up on \S+ port (\d+) .*\n/, () => child.exitCode === null, 15_000);
+  assert.ok(m, `the server did not start:\n${log}`);
+  const server: UnreadServer = {
+    child,
+    port: Number(m[1]),
+    read: () => log,
+    async terminate() {
+      const t0 = performance.now();
+      child.kill('SIGTERM');
+      const [code] = await exited;
+      return { code, ms: performance.now() - t0 };
+    },
+  };
+  return { server, log: () => log, readerDone };
 }
 
 describe('echo-server limits and options', () => {
@@ -199,10 +232,12 @@ describe('echo-server limits and options', () => {
   });
 
   test('--timeout: "timed out, do some other work here" when nothing happens for that long', async () => {
+    const t0 = performance.now(); // before the server exists: its timeouts all come later
     await withServer(['--timeout', '0.2'], async (server) => {
-      await sleep(900);
-      const count = server.lines().filter((l) => l === '  timed out, do some other work here').length;
-      assert.ok(count >= 2 && count <= 6, `${count} timeout lines in 0.9 s`);
+      await server.waitForCount(/^ {2}timed out, do some other work here$/, 3);
+      // A server that did not wait its 0.2 s between the lines would get there sooner.
+      const ms = performance.now() - t0;
+      assert.ok(ms >= 600, `three timeout lines ${ms.toFixed(0)} ms after the server was started`);
       // Each is followed by a new wait, as in the seed.
       const lines = server.lines();
       const i = lines.indexOf('  timed out, do some other work here');
@@ -218,7 +253,7 @@ describe('echo-server limits and options', () => {
       victim.on('error', () => {});
       const victimLabel = label(victim);
       victim.write(randomBytes(4 * 1024 * 1024));
-      await sleep(200);
+      await once(victim, 'data'); // the server is echoing to it
       victim.resetAndDestroy();
       await server.waitFor(new RegExp(`closing ${victimLabel}`));
       const exit = await server.stop('SIGINT');
@@ -285,16 +320,39 @@ describe('echo-server limits and options', () => {
       assert.ok(!lines.some((l) => l.startsWith('the log dropped')), 'a quiet log of this size should fit the pipe');
     });
 
-    test('verbose: the full pipe drops lines instead of blocking; echo works and SIGTERM exits within 2 s', async (t) => {
+    test('verbose: the full pipe drops lines instead of blocking; echo works and SIGTERM exits within 1 s', async (t) => {
       const server = await startWithUnreadStderr(t, ['--backend', 'epoll']);
       await resetStorm(server.port, 1500); // ~3 lines each: far more than a pipe holds
       assert.equal(await echoWithin(server.port, 3000), 'ping');
       const exit = await server.terminate();
       assert.equal(exit.code, 0);
-      assert.ok(exit.ms < 2000, `exit took ${exit.ms.toFixed(0)} ms after SIGTERM`);
+      assert.ok(exit.ms < 1000, `exit took ${exit.ms.toFixed(0)} ms after SIGTERM`);
       const log = server.read();
       assert.match(log, /^starting up on 127\.0\.0\.1 port \d+ \(backend epoll\)\n/);
       assert.ok(log.length <= 1024 * 1024, `${log.length} bytes in a pipe nobody read`);
+    });
+
+    test('a slow reader (4 KiB per 100 ms): echoes do not wait for it, lines are dropped and counted, SIGTERM exits within 1 s', async (t) => {
+      const { server, log, readerDone } = await startWithSlowReader(t, ['--backend', 'poll']);
+      // Far more log than the pipe holds and the reader takes in a second.
+      await resetStorm(server.port, 1500);
+      // Each round trip makes four log lines; with the pipe full, none of them may be waited for.
+      const t0 = performance.now();
+      for (let i = 0; i < 20; i++) assert.equal(await echoWithin(server.port, 3000), 'ping');
+      const echoMs = performance.now() - t0;
+      t.diagnostic(`20 sequential round trips (each a new connection) took ${echoMs.toFixed(0)} ms with the log reader behind`);
+      // A server paced by its reader would need about 100 ms per 4 KiB written: several seconds here.
+      assert.ok(echoMs < 2000, `20 round trips took ${echoMs.toFixed(0)} ms`);
+      const exit = await server.terminate();
+      t.diagnostic(`SIGTERM to exit: ${exit.ms.toFixed(0)} ms`);
+      assert.equal(exit.code, 0);
+      assert.ok(exit.ms < 1000, `exit took ${exit.ms.toFixed(0)} ms after SIGTERM`);
+      await readerDone;
+      const text = log();
+      assert.match(text, /shutting down \(SIGTERM\): closing 0 connections\n/);
+      const m = /\nthe log dropped (\d+) lines \((\d+) bytes\): stderr had no room for them\n$/.exec(text);
+      assert.ok(m, `no count of dropped lines at the end of the log:\n${text.slice(-500)}`);
+      assert.ok(Number(m[1]) > 100, m[0]);
     });
 
     test('verbose: once the reader catches up, the summary says how many lines were dropped', async (t) => {

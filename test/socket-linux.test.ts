@@ -26,7 +26,7 @@ function abstractName(tag: string): Buffer {
 
 test('SO_PEERCRED: raw struct ucred bytes as CPython, and peerCredentials()', (t) => {
   const [a] = socketPair(t);
-  const raw = a.getsockopt(SOL_SOCKET, SO_PEERCRED, 12);
+  const raw = a.getsockopt(SOL_SOCKET, SO_PEERCRED!, 12);
   assert.equal(raw.length, 12);
   assert.deepEqual(unpackCredentials(raw), me);
   assert.deepEqual(peerCredentials(a), me);
@@ -35,7 +35,7 @@ test('SO_PEERCRED: raw struct ucred bytes as CPython, and peerCredentials()', (t
 
 test('SCM_CREDENTIALS: with SO_PASSCRED every message carries the sender\'s credentials; explicit ones too', (t) => {
   const [a, b] = socketPair(t, AF_UNIX, SOCK_DGRAM);
-  b.setsockopt(SOL_SOCKET, SO_PASSCRED, 1);
+  b.setsockopt(SOL_SOCKET, SO_PASSCRED!, 1);
   a.sendmsg([Buffer.from('implicit')]);
   const [data, anc, flags] = b.recvmsg(100, CMSG_SPACE(12));
   assert.equal(data.toString(), 'implicit');

@@ -5,9 +5,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DARWIN_64, LINUX_64, cmsgDataAt, cmsgLen, cmsgSpace, layoutFor } from '../src/sys/msg-layout.js';
+import { abiFor } from '../src/sys/platform.js';
+import { cmsgDataAt, cmsgLen, cmsgSpace, msgLayoutOf, type MsgLayout } from '../src/sys/msg-layout.js';
+
+function layout(platform: string, arch: string): MsgLayout {
+  const abi = abiFor(platform, arch);
+  assert.ok(abi, `${platform}/${arch} has a table`);
+  return msgLayoutOf(abi);
+}
 
 test('Linux 64-bit: size_t lengths, 16-byte cmsghdr, 8-byte CMSG alignment', () => {
+  const LINUX_64 = layout('linux', 'x64');
+  assert.deepEqual(layout('linux', 'arm64'), { ...LINUX_64, platform: 'linux/arm64' });
   assert.equal(LINUX_64.msghdrBytes, 56);
   assert.deepEqual([LINUX_64.namelenAt, LINUX_64.iovAt, LINUX_64.iovlenAt, LINUX_64.controlAt, LINUX_64.controllenAt, LINUX_64.flagsAt], [8, 16, 24, 32, 40, 48]);
   assert.equal(LINUX_64.iovlenBytes, 8);
@@ -20,6 +29,8 @@ test('Linux 64-bit: size_t lengths, 16-byte cmsghdr, 8-byte CMSG alignment', () 
 });
 
 test('macOS 64-bit: socklen_t/int lengths, 12-byte cmsghdr, 4-byte CMSG alignment (not yet run on macOS)', () => {
+  const DARWIN_64 = layout('darwin', 'arm64');
+  assert.deepEqual(layout('darwin', 'x64'), { ...DARWIN_64, platform: 'darwin/x64' });
   assert.equal(DARWIN_64.msghdrBytes, 48);
   assert.deepEqual([DARWIN_64.namelenAt, DARWIN_64.iovAt, DARWIN_64.iovlenAt, DARWIN_64.controlAt, DARWIN_64.controllenAt, DARWIN_64.flagsAt], [8, 16, 24, 32, 40, 44]);
   assert.equal(DARWIN_64.iovlenBytes, 4);
@@ -34,9 +45,13 @@ test('macOS 64-bit: socklen_t/int lengths, 12-byte cmsghdr, 4-byte CMSG alignmen
   assert.equal(DARWIN_64.MSG_CMSG_CLOEXEC, null);
 });
 
-test('layoutFor picks the table by platform and refuses what it has none for', () => {
-  assert.equal(layoutFor('linux', 8), LINUX_64);
-  assert.equal(layoutFor('darwin', 8), DARWIN_64);
-  assert.equal(layoutFor('linux', 4), null);
-  assert.equal(layoutFor('win32', 8), null);
+test('FreeBSD 64-bit: as macOS but CMSG_ALIGN to sizeof(long), so data at 16 (not yet run on FreeBSD)', () => {
+  const FREEBSD_64 = layout('freebsd', 'x64');
+  assert.deepEqual(layout('freebsd', 'arm64'), { ...FREEBSD_64, platform: 'freebsd/arm64' });
+  assert.equal(FREEBSD_64.msghdrBytes, 48);
+  assert.equal(FREEBSD_64.cmsghdrBytes, 12);
+  assert.equal(cmsgDataAt(FREEBSD_64), 16);
+  assert.deepEqual([cmsgLen(FREEBSD_64, 4), cmsgSpace(FREEBSD_64, 4), cmsgSpace(FREEBSD_64, 9)], [20, 24, 32]);
+  assert.deepEqual([FREEBSD_64.SOL_SOCKET, FREEBSD_64.SCM_RIGHTS, FREEBSD_64.MSG_CTRUNC, FREEBSD_64.MSG_CMSG_CLOEXEC], [0xffff, 1, 0x20, 0x40000]);
+  assert.equal(FREEBSD_64.SCM_CREDENTIALS, null);
 });

@@ -1,11 +1,15 @@
 /**
- * Command-line parsing for the `iomux` commands, over node:util's parseArgs: one declarative spec per command
- * gives both the parser and the `--help` text, and every bad value becomes a UsageError naming its option
- * (the command then prints it with the usage line and exits with status 2).
+ * The command-line framework of every `iomux` command (and of the repository's benchmark tools): one
+ * declarative spec per command gives both the parser and the `--help` text; every user error (unknown
+ * option, missing or bad value) is one line "iomux <command>: <message>" and exit status 2.
+ *
+ * The parser is our own rather than node:util's parseArgs, because parseArgs refuses an option value that
+ * starts with a dash (`--port -1` is "argument is ambiguous", three lines, before the option's own range check
+ * could say what is allowed). Here a value that looks like a number (`-1`, `-0.5`) is taken as the value, so
+ * the option's converter reports it ("--port must be an integer from 0 to 65535 (got -1)").
  */
-import { parseArgs } from 'node:util';
 
-/** A bad command line. `runCommand` prints "iomux <command>: <message>" and the usage line, status 2. */
+/** A bad command line. `runCommand` prints "iomux <command>: <message>" and returns status 2. */
 export class UsageError extends Error {
   override get name(): string {
     return 'UsageError';
@@ -23,9 +27,11 @@ export interface OptionSpec {
 }
 
 export interface CommandSpec {
-  /** "echo-server" */
+  /** The program the command belongs to, as errors and the usage line show it (default "iomux"). */
+  program?: string;
+  /** "echo-server": the name errors and the usage line show after the program's. */
   name: string;
-  /** One sentence: what the command does. */
+  /** What the command does (may span lines). */
   summary: string;
   /** Positional arguments as shown in the usage line ("[PART ...]"), if the command takes any. */
   positionals?: string;
@@ -39,6 +45,11 @@ export interface ParsedArgs {
   positionals: string[];
 }
 
+/** "iomux echo-server": the program and the command, as errors and the usage line begin. */
+function commandName(spec: CommandSpec): string {
+  return `${spec.program ?? 'iomux'} ${spec.name}`;
+}
+
 const HELP: OptionSpec = { type: 'boolean', short: 'h', help: 'show this help and exit' };
 
 function allOptions(spec: CommandSpec): Record<string, OptionSpec> {
@@ -50,11 +61,14 @@ function optionLabel(name: string, o: OptionSpec): string {
   return o.type === 'string' ? `${flag} ${o.metavar ?? 'VALUE'}` : flag;
 }
 
-/** "usage: iomux echo-server [--host HOST] [--port PORT] …" */
+/** "usage: iomux echo-server [--host HOST] [--port PORT] …", wrapped at 100 columns. */
 export function usageLine(spec: CommandSpec): string {
   const parts = Object.entries(spec.options).map(([name, o]) => `[--${name}${o.type === 'string' ? ` ${o.metavar ?? 'VALUE'}` : ''}]`);
   if (spec.positionals) parts.push(spec.positionals);
-  const head = `usage: iomux ${spec.name} `;
+  return wrap(`usage: ${commandName(spec)} `, parts);
+}
+
+function wrap(head: string, parts: string[]): string {
   const lines: string[] = [];
   let line = head;
   for (const part of parts) {
@@ -78,25 +92,68 @@ export function helpText(spec: CommandSpec): string {
   return `${usageLine(spec)}\n${spec.summary}\n\noptions:\n${rows.join('\n')}\n${epilog}`;
 }
 
-/** Parses `argv` strictly against `spec`; unknown options, missing values and stray positionals are UsageErrors. */
-export function parseCommandArgs(spec: CommandSpec, argv: string[]): ParsedArgs {
-  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
-  for (const [name, o] of Object.entries(allOptions(spec))) {
-    options[name] = o.short ? { type: o.type, short: o.short } : { type: o.type };
+/** A value that starts with a dash but is a number (`-1`, `-0.5`, `-.5`, `-inf`): a value, not an option. */
+const NEGATIVE_NUMBER = /^-(\.?\d|inf|nan)/i;
+
+/**
+ * Parses `argv` strictly against `spec`. `--name VALUE`, `--name=VALUE`, `-s VALUE` for string options;
+ * `--name`, `-s` for flags; `--` ends the options. A repeated option keeps its last value. Unknown options,
+ * missing values and stray positionals are UsageErrors.
+ */
+export function parseCommandArgs(spec: CommandSpec, argv: readonly string[]): ParsedArgs {
+  const options = allOptions(spec);
+  const byShort = new Map(Object.entries(options).filter(([, o]) => o.short).map(([name, o]) => [o.short!, name]));
+  const values: ParsedArgs['values'] = {};
+  const positionals: string[] = [];
+  const hint = `(${commandName(spec)} --help lists the options)`;
+  let optionsEnded = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (optionsEnded || arg === '-' || !arg.startsWith('-') || (spec.positionals && NEGATIVE_NUMBER.test(arg))) {
+      if (spec.positionals === undefined) throw new UsageError(`unexpected argument '${arg}' ${hint}`);
+      positionals.push(arg);
+      continue;
+    }
+    if (arg === '--') {
+      optionsEnded = true;
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const key = arg.startsWith('--') ? arg.slice(2, eq < 0 ? undefined : eq) : arg.slice(1, eq < 0 ? undefined : eq);
+    const name = arg.startsWith('--') ? key : byShort.get(key);
+    const option = name === undefined ? undefined : options[name];
+    if (name === undefined || option === undefined || key === '') throw new UsageError(`unknown option '${arg}' ${hint}`);
+    const shown = `--${name}`;
+    if (option.type === 'boolean') {
+      if (eq >= 0) throw new UsageError(`${shown} takes no value (got '${arg}')`);
+      values[name] = true;
+      continue;
+    }
+    if (eq >= 0) {
+      values[name] = arg.slice(eq + 1);
+      continue;
+    }
+    const next = argv[i + 1];
+    if (next === undefined || (next.startsWith('-') && next !== '-' && !NEGATIVE_NUMBER.test(next))) {
+      throw new UsageError(`${shown} needs a value (${shown} ${option.metavar ?? 'VALUE'})`);
+    }
+    values[name] = next;
+    i++;
   }
-  try {
-    const { values, positionals } = parseArgs({ args: argv, options, strict: true, allowPositionals: spec.positionals !== undefined });
-    return { values: values as ParsedArgs['values'], positionals };
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
-  }
+  return { values, positionals };
+}
+
+/** Prints a usage error of the command as its one line; the status is 2. */
+export function reportUsageError(spec: CommandSpec, err: UsageError): number {
+  process.stderr.write(`${commandName(spec)}: ${err.message}\n`);
+  return 2;
 }
 
 /**
  * Runs a command: `--help` prints the help (status 0); otherwise `body` gets the parsed arguments, and a
- * UsageError it throws is printed with the usage line (status 2).
+ * UsageError it throws (or the parser's) becomes one line on stderr and status 2.
  */
-export async function runCommand(spec: CommandSpec, argv: string[], body: (args: ParsedArgs) => Promise<number>): Promise<number> {
+export async function runCommand(spec: CommandSpec, argv: readonly string[], body: (args: ParsedArgs) => Promise<number>): Promise<number> {
   try {
     const args = parseCommandArgs(spec, argv);
     if (args.values.help === true) {
@@ -105,12 +162,47 @@ export async function runCommand(spec: CommandSpec, argv: string[], body: (args:
     }
     return await body(args);
   } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`iomux ${spec.name}: ${err.message}\n${usageLine(spec)}(iomux ${spec.name} --help lists the options)\n`);
-      return 2;
-    }
+    if (err instanceof UsageError) return reportUsageError(spec, err);
     throw err;
   }
+}
+
+/** A command of a multi-command program, loaded only when run (so `--help` stays fast). */
+export interface Subcommand {
+  summary: string;
+  load(): Promise<{ main(argv: string[]): Promise<number> }>;
+}
+
+/** The usage of a multi-command program: its usage line, one line per command, and `epilog`. */
+export function commandsUsage(program: string, commands: Record<string, Subcommand>, epilog = ''): string {
+  const width = Math.max(...Object.keys(commands).map((c) => c.length));
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `usage: ${program} <command> [options]   (${program} <command> --help for its options)\n\n` +
+    `commands:\n${lines.join('\n')}\n${epilog ? `\n${epilog.trimEnd()}\n` : ''}`;
+}
+
+/**
+ * Runs `argv[0]` of `commands` with the rest of argv. `--help` prints the usage on stdout (status 0); no
+ * command prints it on stderr, and an unknown one a line naming it (status 2).
+ */
+export async function runSubcommand(
+  program: string, commands: Record<string, Subcommand>, argv: readonly string[], epilog = '',
+): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(commandsUsage(program, commands, epilog));
+    return 0;
+  }
+  if (name === undefined) {
+    process.stderr.write(`${program}: a command is required\n${commandsUsage(program, commands, epilog)}`);
+    return 2;
+  }
+  const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (command === undefined) {
+    process.stderr.write(`${program}: unknown command '${name}' (${program} --help lists the commands)\n`);
+    return 2;
+  }
+  return (await command.load()).main(rest);
 }
 
 function raw(args: ParsedArgs, name: string): string | undefined {
@@ -131,7 +223,7 @@ export function intOption(args: ParsedArgs, name: string, fallback: number, min:
   const v = raw(args, name);
   if (v === undefined) return fallback;
   // Decimal digits only: Number() would also take ' 80', '0x10', '1e3' and '0b1'.
-  const n = /^\d+$/.test(v) ? Number(v) : Number.NaN;
+  const n = /^-?\d+$/.test(v) ? Number(v) : Number.NaN;
   if (!Number.isSafeInteger(n)) throw new UsageError(`--${name} must be an integer from ${min} to ${max} (got '${v}')`);
   if (n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max} (got ${v})`);
   return n;
@@ -154,7 +246,7 @@ const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, kib: 1024, m: 1024 
 export function bytesOption(args: ParsedArgs, name: string, fallback: number, min: number, max: number): number {
   const v = raw(args, name);
   if (v === undefined) return fallback;
-  const m = /^\s*(\d+)\s*([a-z]*)\s*$/i.exec(v);
+  const m = /^\s*(-?\d+)\s*([a-z]*)\s*$/i.exec(v);
   const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
   if (!m || unit === undefined) throw new UsageError(`--${name} must be a number of bytes, optionally with K, M or G (got '${v}')`);
   const n = Number(m[1]) * unit;
@@ -168,4 +260,16 @@ export function choiceOption<C extends string>(args: ParsedArgs, name: string, f
   if (v === undefined) return fallback;
   if (!(choices as readonly string[]).includes(v)) throw new UsageError(`--${name} must be one of ${choices.join(', ')} (got '${v}')`);
   return v as C;
+}
+
+/** A comma-separated, non-empty subset of `choices` (all of them by default), in the order given. */
+export function listOption<C extends string>(args: ParsedArgs, name: string, choices: readonly C[]): C[] {
+  const v = raw(args, name);
+  if (v === undefined) return [...choices];
+  const items = v.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = items.find((s) => !(choices as readonly string[]).includes(s));
+  if (bad !== undefined || items.length === 0) {
+    throw new UsageError(`--${name} takes a comma-separated list of ${choices.join(', ')} (got '${v}')`);
+  }
+  return items as C[];
 }

@@ -2,7 +2,7 @@
  * What the seeds' clients (echo-client, slow-client) share: the options naming the server and the parts to
  * send, connecting with the "connecting to …" line, and how they print progress and failures.
  */
-import { OSError } from '../errors.js';
+import { OSError, TimeoutError } from '../errors.js';
 import { createConnection, type Socket } from '../socket/index.js';
 import { intOption, secondsOption, stringOption, type OptionSpec, type ParsedArgs } from './args.js';
 
@@ -50,9 +50,17 @@ export function complain(command: string, message: string): void {
   process.stderr.write(`iomux ${command}: ${message}\n`);
 }
 
-/** Reports an OSError as a failure of `command`; anything else is a bug and is thrown on. */
-export function reportOSError(command: string, err: unknown): void {
+/**
+ * Reports an OSError as a failure of `command`; anything else is a bug and is thrown on. A socket timeout
+ * ("timed out") says what the client waited for: `waitingFor()` describes it ("the echo of part 2"), and
+ * `timeout` is the --timeout that ran out.
+ */
+export function reportOSError(command: string, err: unknown, waitingFor?: () => string, timeout?: number): void {
   if (!(err instanceof OSError)) throw err;
+  if (err instanceof TimeoutError && err.errno === null && waitingFor !== undefined) {
+    complain(command, `timed out after ${timeout} s (--timeout) waiting for ${waitingFor()}`);
+    return;
+  }
   complain(command, err.message);
 }
 

@@ -1,20 +1,19 @@
 #!/usr/bin/env node
 /**
- * The `iomux` command: the seed programs (echo server and clients), the demo and the benchmarks. Each
+ * The `iomux` command: the seed programs (echo server and clients), the demo and the echo load generator
+ * (the benchmark suite is a development tool of the repository, bench/main.ts, and does not ship). Each
  * command lives in src/cli/commands/<name>.ts and exports `main(argv): Promise<number>` (the exit code);
  * they are imported only when run, so `iomux --help` stays fast.
  */
 import { readFileSync } from 'node:fs';
+import { runSubcommand, UsageError, type Subcommand } from './args.js';
 
-type Command = { main(argv: string[]): Promise<number> };
-
-const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+const commands: Record<string, Subcommand> = {
   'echo-server': { summary: 'the multiplexed echo server (select, poll, epoll or selectors)', load: () => import('./commands/echo-server.js') },
   'echo-client': { summary: 'the multi-socket client: sends each part on every socket, checks the echo', load: () => import('./commands/echo-client.js') },
   'slow-client': { summary: 'one socket, a pause between parts, reads the echo in 16-byte pieces', load: () => import('./commands/slow-client.js') },
   demo: { summary: 'starts a server, runs both clients against it, prints the transcripts', load: () => import('./commands/demo.js') },
   'echo-bench': { summary: 'load generator on iomux epoll: pipelined connections, verified echoes', load: () => import('./commands/echo-bench.js') },
-  bench: { summary: 'benchmarks: `bench scaling` (select/poll/epoll wait cost) and `bench all`', load: () => import('./commands/bench.js') },
 };
 
 function version(): string {
@@ -22,31 +21,15 @@ function version(): string {
   return pkg.version;
 }
 
-function usage(): string {
-  const width = Math.max(...Object.keys(commands).map((c) => c.length));
-  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
-  return `usage: iomux <command> [options]   (iomux <command> --help for its options)\n\ncommands:\n${lines.join('\n')}\n`;
-}
-
 async function run(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(usage());
-    return name === undefined ? 2 : 0;
-  }
-  if (name === '--version' || name === '-V') {
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
     process.stdout.write(`${version()}\n`);
     return 0;
   }
-  const command = commands[name];
-  if (!command) {
-    process.stderr.write(`iomux: unknown command '${name}'\n\n${usage()}`);
-    return 2;
-  }
-  return (await command.load()).main(rest);
+  return runSubcommand('iomux', commands, argv);
 }
 
-// `iomux bench scaling | head`: a reader that goes away is not an error of ours; end quietly.
+// `iomux echo-client | head -1`: a reader that goes away is not an error of ours; end quietly.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code !== 'EPIPE') throw err;
   process.exit(process.exitCode ?? 0);
@@ -59,7 +42,7 @@ run(process.argv.slice(2)).then(
   (err: unknown) => {
     // Commands print their own usage errors; one that gets here still gets its one line and status 2.
     // Anything else is unexpected, and its stack is what a bug report needs.
-    if (err instanceof Error && err.name === 'UsageError') {
+    if (err instanceof UsageError) {
       process.stderr.write(`iomux: ${err.message}\n`);
       process.exitCode = 2;
       return;

@@ -3,5 +3,6 @@
  * primitive (one fd, one callback); selectors get `attach()`, `selectAsync()` and `events()` on top of it.
  */
 export { watch, Watcher, loopStats, type WatchCallback, type LoopStats } from './watch.js';
-export { EVENT_READ, EVENT_WRITE } from '../selectors/key.js';
-export type { SelectorHandler } from './selector-loop.js';
+export { EVENT_READ, EVENT_WRITE } from '../events.js';
+// Type-only, for compatibility: the handler type belongs to the selectors, which are built on watch().
+export type { SelectorHandler } from '../selectors/selector-loop.js';

@@ -16,7 +16,7 @@ function detailed(errnum: number, detail: string): OSError {
 export function watchOpenError(fd: number, negErrno: number): Error {
   const errnum = -negErrno;
   if (errnum === EEXIST) {
-    return detailed(errnum, `fd ${fd} is already watched on this thread's event loop (by another watch or selector, or a Node stream that owns it)`);
+    return detailed(errnum, `fd ${fd} is already watched on this thread's event loop (by another watch, or an attached selector)`);
   }
   if (errnum === EPERM) return detailed(errnum, `fd ${fd} cannot be watched: epoll does not support it (a regular file or a directory?)`);
   if (errnum === EBADF) return detailed(errnum, `fd ${fd} is not open`);
@@ -31,9 +31,9 @@ export function watchStartError(fd: number, negErrno: number): OSError {
   return detailed(-negErrno, `cannot start watching fd ${fd}`);
 }
 
-/** Raised by modify() when the fd was closed under a live watch: restarting it would make libuv abort. */
+/** Raised by modify() when the fd was closed under the watch (or its number now names another file). */
 export function closedUnderWatchError(fd: number): OSError {
-  return detailed(EBADF, `fd ${fd} was closed while watched (close the watcher before closing its fd)`);
+  return detailed(EBADF, `fd ${fd} was closed while watched (or its number reused since): close this watcher and watch the new fd`);
 }
 
 /**

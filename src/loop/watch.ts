@@ -2,12 +2,16 @@
  * `watch(fd, events, callback)`: "tell me when this fd is readable or writable", from Node's own event loop,
  * without blocking the thread. One libuv `uv_poll` handle per watch, on the calling thread's loop.
  */
-import { ValueError, type OSError } from '../errors.js';
+import { fstatSync } from 'node:fs';
+import { OSError, ValueError } from '../errors.js';
 import { asFileDescriptor, describe, type FileLike } from '../fileobj.js';
-import { EVENT_READ, EVENT_WRITE } from '../selectors/key.js';
+import { EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT } from '../select/index.js';
+import { EVENT_READ, EVENT_WRITE } from '../events.js';
 import * as sys from '../sys/index.js';
 import * as uv from '../sys/uv.js';
 import { closedUnderWatchError, pollStatusError, watchOpenError, watchStartError } from './poll-errors.js';
+import * as poller from './thread-poller.js';
+import type { PollerMember } from './thread-poller.js';
 import { reportUncaught } from './uncaught.js';
 
 /**
@@ -23,10 +27,32 @@ function checkWatchEvents(events: unknown, allowNone: boolean): number {
   if (typeof events !== 'number' || !Number.isInteger(events)) {
     throw new TypeError(`events must be an integer (got ${describe(events)})`);
   }
-  if ((events & ~ALL_EVENTS) !== 0 || events < 0 || (events === 0 && !allowNone)) {
-    throw new ValueError(`Invalid events: ${events}`);
+  // Compared as numbers, never through 32-bit bitwise operators: 2**32 | 1 must not pass for 1.
+  if (events === EVENT_READ || events === EVENT_WRITE || events === ALL_EVENTS || (events === 0 && allowNone)) {
+    return events;
   }
-  return events;
+  throw new ValueError(`Invalid events: ${events}`);
+}
+
+/** What tells two files apart: the fd's device and inode when the watch was made. */
+interface FileIdentity {
+  dev: bigint;
+  ino: bigint;
+}
+
+/** The identity of the file open under `fd`, or null when the fd is not open. */
+function identityOf(fd: number): FileIdentity | null {
+  try {
+    const st = fstatSync(fd, { bigint: true });
+    return { dev: st.dev, ino: st.ino };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EBADF') return null;
+    throw err;
+  }
+}
+
+function epollMask(events: number): number {
+  return (events & EVENT_READ ? EPOLLIN : 0) | (events & EVENT_WRITE ? EPOLLOUT : 0);
 }
 
 /**
@@ -37,33 +63,59 @@ function checkWatchEvents(events: unknown, allowNone: boolean): number {
  * The watch stops by itself — `active` turns false — when the callback throws (the exception is then
  * re-thrown as an ordinary uncaught exception, so it can neither vanish nor spin the CPU) and when the poll
  * fails (the callback gets the error). `modify(events)` starts it again; `close()` releases it.
+ *
+ * The fd is never handed to libuv: it is a member of the thread's private epoll set (thread-poller.ts),
+ * so closing it at any moment, or reusing its number, cannot make libuv abort or steal the next owner's
+ * events. The watch remembers which file it watches (device and inode) and checks it before arming again.
  */
-export class Watcher implements Disposable {
+export class Watcher implements Disposable, PollerMember {
   /** The watched fd. */
   readonly fd: number;
   readonly #callback: WatchCallback;
-  #handle: number;
+  readonly #identity: FileIdentity;
   #events: number;
+  /** In the thread's epoll set. */
   #active = false;
+  #closed = false;
+  /** The fd was closed (by iomux, or found closed or replaced): the watch is released and stays silent. */
+  #fdGone = false;
+  #wantRef = true;
+  /** Counted in the thread's references (active and wanting a reference). */
+  #counted = false;
   #error: OSError | null = null;
-  readonly #listener: uv.PollListener;
 
   /** The same as `watch(fd, events, callback)`. */
   constructor(fileobj: FileLike, events: number, callback: WatchCallback) {
     const fd = asFileDescriptor(fileobj);
     checkWatchEvents(events, false);
     if (typeof callback !== 'function') throw new TypeError(`callback must be a function (got ${describe(callback)})`);
+    const identity = identityOf(fd);
+    if (identity === null) throw watchOpenError(fd, -sys.ERRNO.EBADF);
     this.fd = fd;
     this.#callback = callback;
     this.#events = events;
-    this.#listener = { onPoll: (status, ready) => this.#onPoll(status, ready) };
-    const handle = uv.pollOpen(fd, this.#listener);
-    if (handle < 0) throw watchOpenError(fd, handle);
-    this.#handle = handle;
+    this.#identity = identity;
+    const previous = poller.memberOf(fd);
+    if (previous instanceof Watcher) {
+      // A watch of the file still open under this number is a second watch; one whose file was closed
+      // behind iomux's back (the number reused since) is stale: it goes silent and the number is ours.
+      if (previous.#isCurrent()) throw watchOpenError(fd, -sys.ERRNO.EEXIST);
+      previous.#forgetFd();
+    } else if (previous !== undefined) {
+      throw watchOpenError(fd, -sys.ERRNO.EEXIST);
+    }
+    try {
+      poller.claim(this);
+    } catch (err) {
+      if (err instanceof OSError && typeof err.errno === 'number') throw watchOpenError(fd, -err.errno);
+      throw err;
+    }
     try {
       this.#start(events);
     } catch (err) {
-      this.close();
+      this.#closed = true;
+      poller.release(this);
+      if (err instanceof OSError && typeof err.errno === 'number') throw watchOpenError(fd, -err.errno);
       throw err;
     }
   }
@@ -79,7 +131,7 @@ export class Watcher implements Disposable {
   }
 
   get closed(): boolean {
-    return this.#handle === 0;
+    return this.#closed;
   }
 
   /** The error that stopped the watch, if the poll failed (cleared by a successful `modify`). */
@@ -89,97 +141,147 @@ export class Watcher implements Disposable {
 
   /**
    * Watches `events` from now on (EVENT_READ, EVENT_WRITE, both, or 0 to pause), restarting a watch that
-   * was stopped. Changing nothing on an active watch makes no call into libuv. OSError(EBADF) if the fd was
-   * closed under the watch (restarting libuv on a closed fd would abort the process).
+   * was stopped. Changing nothing on an active watch makes no syscall. OSError(EBADF) if the fd was closed
+   * under the watch — also when its number was reused by another file since.
    */
   modify(events: number): this {
     checkWatchEvents(events, true);
-    const handle = this.#checkOpen();
+    this.#checkOpen();
     if (events === this.#events && (this.#active || events === 0)) return this;
-    if (events !== 0 && sys.getFdFlags(this.fd) === -sys.ERRNO.EBADF) throw closedUnderWatchError(this.fd);
+    if (events !== 0 && !this.#fdGone && !this.#isCurrent()) this.#forgetFd();
+    if (events !== 0 && this.#fdGone) throw closedUnderWatchError(this.fd);
     this.#events = events;
     if (events === 0) {
-      uv.pollStop(handle);
-      this.#active = false;
+      this.#stop();
       return this;
     }
-    this.#start(events);
+    try {
+      this.#start(events);
+    } catch (err) {
+      if (err instanceof OSError && typeof err.errno === 'number') throw watchStartError(this.fd, -err.errno);
+      throw err;
+    }
     return this;
   }
 
   /**
    * Stops and releases the watch; the callback is not called afterwards, even for events of the current
-   * loop iteration. Safe from inside the callback, and to call twice. Close the watcher before closing the
-   * fd. The fd itself is not closed.
+   * loop iteration. Safe from inside the callback, and to call twice. The fd itself is not closed (and may
+   * be closed before or after).
    */
   close(): void {
-    const handle = this.#handle;
-    if (handle === 0) return;
-    this.#handle = 0;
-    this.#active = false;
-    uv.pollClose(handle);
+    if (this.#closed) return;
+    this.#stop();
+    this.#closed = true;
+    if (!this.#fdGone) poller.release(this);
   }
 
   /** Lets an active watch keep the event loop alive (the default). Does nothing once closed. */
   ref(): this {
-    if (this.#handle !== 0) uv.pollSetRef(this.#handle, true);
+    if (!this.#closed) {
+      this.#wantRef = true;
+      this.#recount();
+    }
     return this;
   }
 
   /** Stops this watch from keeping the event loop alive on its own; it still reports events. */
   unref(): this {
-    if (this.#handle !== 0) uv.pollSetRef(this.#handle, false);
+    if (!this.#closed) {
+      this.#wantRef = false;
+      this.#recount();
+    }
     return this;
   }
 
   hasRef(): boolean {
-    return this.#handle !== 0 && uv.pollHasRef(this.#handle);
+    return !this.#closed && this.#wantRef;
   }
 
   [Symbol.dispose](): void {
     this.close();
   }
 
-  #checkOpen(): number {
-    if (this.#handle === 0) throw new ValueError(`I/O operation on closed watcher (fd ${this.fd})`);
-    return this.#handle;
-  }
+  // --- PollerMember
 
-  #start(events: number): void {
-    const status = uv.pollStart(this.#handle, events);
-    if (status < 0) {
-      this.#active = false;
-      throw watchStartError(this.fd, status);
-    }
-    this.#active = true;
-    this.#error = null;
-  }
-
-  #onPoll(status: number, events: number): void {
-    if (status < 0) {
-      this.#stoppedByError(status);
+  /** @internal The thread's epoll set reported `events` for the fd. */
+  onReady(events: number): void {
+    if (!this.#active) return;
+    if (events & EPOLLERR) {
+      this.#stoppedByError(-sys.ERRNO.EBADF);
       return;
     }
-    const ready = events & this.#events;
+    let ready = (events & EPOLLIN ? EVENT_READ : 0) | (events & EPOLLOUT ? EVENT_WRITE : 0);
+    // A hang-up wakes whichever direction is watched, so the read or write that follows sees it (as libuv).
+    if (events & EPOLLHUP) ready |= this.#events;
+    ready &= this.#events;
     if (ready === 0) return;
     try {
       this.#callback.call(undefined, ready);
     } catch (err) {
-      this.#stopAfterThrow(err);
+      this.#stop();
+      reportUncaught(err);
     }
   }
 
-  #stopAfterThrow(err: unknown): void {
-    if (this.#handle !== 0 && this.#active) {
-      uv.pollStop(this.#handle);
-      this.#active = false;
+  /** @internal iomux is closing the fd (os.close, Socket.close, Epoll.close): already out of the set. */
+  onFdClosing(): void {
+    this.#active = false;
+    this.#fdGone = true;
+    this.#recount();
+  }
+
+  // --- internals
+
+  #checkOpen(): void {
+    if (this.#closed) throw new ValueError(`I/O operation on closed watcher (fd ${this.fd})`);
+  }
+
+  /** Whether the file open under the fd number is still the one this watch was made for. */
+  #isCurrent(): boolean {
+    const now = identityOf(this.fd);
+    return now !== null && now.dev === this.#identity.dev && now.ino === this.#identity.ino;
+  }
+
+  /**
+   * The fd was closed behind iomux's back (and perhaps reused): leave the set alone — the old file's entry
+   * went with its last close, and the number may now be another file's — and give the number back.
+   */
+  #forgetFd(): void {
+    this.#active = false;
+    this.#fdGone = true;
+    this.#recount();
+    poller.release(this);
+  }
+
+  #start(events: number): void {
+    const status = poller.arm(this.fd, epollMask(events), this.#active);
+    if (status < 0) {
+      this.#stop();
+      throw OSError.fromErrno(-status);
     }
-    reportUncaught(err);
+    this.#active = true;
+    this.#error = null;
+    this.#recount();
+  }
+
+  #stop(): void {
+    if (!this.#active) return;
+    this.#active = false;
+    if (!this.#fdGone) poller.disarm(this.fd);
+    this.#recount();
+  }
+
+  #recount(): void {
+    const counted = this.#active && this.#wantRef && !this.#closed;
+    if (counted === this.#counted) return;
+    this.#counted = counted;
+    poller.adjustRef(counted ? 1 : -1);
   }
 
   #stoppedByError(status: number): void {
-    // libuv has stopped the handle already; re-arming it here is what spins at 100% CPU (serialport #1803).
-    this.#active = false;
+    // Re-arming blindly is what spins at 100% CPU (serialport #1803): the watch stays stopped.
+    this.#stop();
     const fdOpen = sys.getFdFlags(this.fd) >= 0;
     const error = pollStatusError(this.fd, status, fdOpen);
     this.#error = error;
@@ -198,9 +300,9 @@ export class Watcher implements Disposable {
  *
  * The fd's blocking mode is left alone (libuv would make it non-blocking; iomux undoes that): a callback
  * that reads until EAGAIN needs a non-blocking fd (`os.setBlocking(fd, false)`, `sock.setblocking(false)`),
- * while a blocking one can read once per callback. One watch per fd per thread: a second one, or an fd a Node
- * stream already owns, raises FileExistsError; a regular file raises PermissionError; a closed fd OSError
- * (EBADF). Close the watcher before closing the fd.
+ * while a blocking one can read once per callback. One watch per fd per thread: a second one raises
+ * FileExistsError; a regular file raises PermissionError; a closed fd OSError (EBADF). The fd may be closed
+ * while watched: the watch goes silent and `modify()` raises OSError (EBADF).
  */
 export function watch(fd: FileLike, events: number, callback: WatchCallback): Watcher {
   return new Watcher(fd, events, callback);
@@ -208,12 +310,14 @@ export function watch(fd: FileLike, events: number, callback: WatchCallback): Wa
 
 /** Handles and native callbacks in use, to check for leaks. */
 export interface LoopStats {
-  /** libuv poll handles this thread has open (watchers, attached selectors). */
+  /** libuv poll handles this thread has open: 1 while it has any watch (attached selectors included), else 0. */
   openHandles: number;
+  /** Open watches of this thread (attached or waiting selectors hold one each). */
+  watches: number;
   /** koffi callback registrations alive in the whole process (every thread). */
   registeredCallbacks: number;
 }
 
 export function loopStats(): LoopStats {
-  return { openHandles: uv.openPollCount(), registeredCallbacks: uv.registeredCallbackCount() };
+  return { openHandles: uv.openPollCount(), watches: poller.memberCount(), registeredCallbacks: uv.registeredCallbackCount() };
 }

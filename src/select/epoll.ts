@@ -1,6 +1,7 @@
 /** epoll(7) with CPython's select.epoll semantics. */
 import { OSError, OverflowError, ValueError } from '../errors.js';
 import { asFileDescriptor, describe, type FileLike } from '../fileobj.js';
+import { beforeFdClose } from '../fd-close.js';
 import * as sys from '../sys/index.js';
 import { epollTimeoutMs, monotonicMs } from '../timeout.js';
 import { uintMask } from './mask.js';
@@ -77,6 +78,7 @@ export class Epoll implements Disposable {
     const fd = this.#fd;
     if (fd < 0) return;
     this.#fd = -1;
+    beforeFdClose(fd); // a watch of the epoll fd lets go of it first
     sys.close(fd);
   }
 

@@ -4,11 +4,13 @@
  */
 import { KeyError, RuntimeError } from '../errors.js';
 import { describe, type FileLike } from '../fileobj.js';
-import { SelectorLoop, type ReadyVisitor, type SelectorHandler } from '../loop/selector-loop.js';
 import { lookupFd } from './fd.js';
 import { checkEvents, SelectorKey } from './key.js';
 import { SelectorMapping } from './mapping.js';
-import { asyncTimeoutMs } from './timeout.js';
+import { EpollMirrorPoller, type MirrorPoller } from './mirror.js';
+import { SelectorLoop, type ReadyVisitor, type SelectorHandler } from './selector-loop.js';
+import { selectSelectorWaitMs } from './timeout.js';
+import { waitSignal, type WaitOptions } from './wait-options.js';
 
 /** What `select()` returns: each ready key with the events (EVENT_READ/EVENT_WRITE) that are ready. */
 export type SelectResult<T = unknown> = Array<[SelectorKey<T>, number]>;
@@ -196,30 +198,40 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
    * is ready, or — after `timeout` seconds (`≤ 0`: at once) — with whatever is ready then, usually nothing.
    * No timeout waits for readiness only. Rejects with the error `select()` would raise, with the closed
    * selector's error if it is closed meanwhile, and with RuntimeError while attached or while another
-   * `selectAsync()` is waiting (one waiter at a time). The result is a snapshot like `select()`'s; see
-   * `isCurrentKey` for dispatching it when handlers may unregister other fds.
+   * `selectAsync()` is waiting (one waiter at a time). The timeout follows exactly `select()`'s rules and
+   * errors. `options.signal` (an AbortSignal) rejects the wait with an AbortError — at once if it is already
+   * aborted — and leaves the selector usable; unknown options are a TypeError. The result is a snapshot
+   * like `select()`'s; see `isCurrentKey` for dispatching it when handlers may unregister other fds.
    */
-  selectAsync(timeout?: number | null): Promise<SelectResult<T>> {
-    if (this.#map === null) return Promise.reject(this.closedError());
+  selectAsync(timeout?: number | null, options?: WaitOptions): Promise<SelectResult<T>> {
     let ms: number | null;
+    let signal: AbortSignal | undefined;
     try {
-      ms = asyncTimeoutMs(timeout);
+      signal = waitSignal(options);
+      if (this.#map === null) throw this.closedError();
+      ms = this.waitMs(timeout);
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#integration().selectAsync(ms);
+    return this.#integration().selectAsync(ms, signal);
   }
 
   /**
    * `selectAsync(timeout)` results, one after the other: `for await (const ready of selector.events())`.
    * With a timeout, a wait that times out yields what `select` would (usually an empty array). The
-   * iteration ends when the selector is closed; other errors are thrown from it.
+   * iteration ends when the selector is closed; other errors are thrown from it — an AbortError when
+   * `options.signal` aborts. Options are checked here, before the first wait (TypeError).
    */
-  async *events(timeout?: number | null): AsyncGenerator<SelectResult<T>, void, undefined> {
+  events(timeout?: number | null, options?: WaitOptions): AsyncGenerator<SelectResult<T>, void, undefined> {
+    waitSignal(options);
+    return this.#events(timeout, options);
+  }
+
+  async *#events(timeout: number | null | undefined, options: WaitOptions | undefined): AsyncGenerator<SelectResult<T>, void, undefined> {
     while (this.#map !== null) {
       let ready: SelectResult<T>;
       try {
-        ready = await this.selectAsync(timeout);
+        ready = await this.selectAsync(timeout, options);
       } catch (err) {
         if (this.#map === null) return;
         throw err;
@@ -245,6 +257,24 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
 
   [Symbol.dispose](): void {
     this.close();
+  }
+
+  /**
+   * What `select(timeout)` waits, in whole milliseconds (null: until something is ready), raising exactly
+   * what `select(timeout)` raises for a bad timeout: the async waits use it. The default is select(2)'s and
+   * kqueue's rule (CPython's `max(timeout, 0)` seconds, then a C time value); selectors whose `select()`
+   * converts differently override it with their conversion (selectors/timeout.ts).
+   */
+  protected waitMs(timeout: unknown): number | null {
+    return selectSelectorWaitMs(timeout);
+  }
+
+  /**
+   * The kernel set that mirrors the registrations of a selector without a `loopFd()` while it is attached
+   * or waiting asynchronously (epoll by default).
+   */
+  protected mirrorPoller(): MirrorPoller {
+    return new EpollMirrorPoller();
   }
 
   /**
@@ -324,6 +354,7 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
     if (this.#loop === null) {
       this.#loop = new SelectorLoop<T>({
         kernelFd: () => this.loopFd(),
+        newMirrorPoller: () => this.mirrorPoller(),
         forEachReady: (visit) => this.forEachReady(visit),
         selectNow: () => this.select(0),
         keyCount: () => this.#keys.size,

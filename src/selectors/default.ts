@@ -1,8 +1,10 @@
 /** DefaultSelector: the most efficient selector this system supports, chosen once by probing. */
 import { OSError } from '../errors.js';
-import { Epoll, Poll } from '../select/index.js';
+import { Epoll, Kqueue, Poll } from '../select/index.js';
+import { kqueueFdIsPollable } from '../select/kqueue.js';
 import type { BaseSelector } from './base.js';
 import { EpollSelector } from './epoll-selector.js';
+import { KqueueSelector } from './kqueue-selector.js';
 import { PollSelector } from './poll-selector.js';
 import { SelectSelector } from './select-selector.js';
 
@@ -23,11 +25,14 @@ function works(probe: () => void): boolean {
 }
 
 function chooseDefault(): DefaultSelectorClass {
+  // CPython's order is epoll, kqueue, devpoll, poll, select. A kqueue counts only where the kernel provides
+  // it: libkqueue on Linux is a userspace emulation over epoll, so EpollSelector stays Linux's default.
   if (works(() => new Epoll().close())) return EpollSelector;
+  if (kqueueFdIsPollable() && works(() => new Kqueue().close())) return KqueueSelector;
   if (works(() => new Poll().poll(0))) return PollSelector;
   return SelectSelector;
 }
 
-/** The best selector here: EpollSelector on Linux, else PollSelector, else SelectSelector. */
+/** The best selector here: EpollSelector on Linux, KqueueSelector on macOS and FreeBSD, else PollSelector, else SelectSelector. */
 export const DefaultSelector: DefaultSelectorClass = chooseDefault();
 export type DefaultSelector<T = unknown> = BaseSelector<T>;

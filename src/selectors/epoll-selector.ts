@@ -1,11 +1,11 @@
 /** The selector over epoll(7): the default on Linux. */
 import { InterruptedError, ValueError } from '../errors.js';
 import { Epoll, EPOLLIN, EPOLLOUT } from '../select/index.js';
-import type { ReadyVisitor } from '../loop/selector-loop.js';
+import type { ReadyVisitor } from './selector-loop.js';
 import type { SelectResult } from './base.js';
 import type { SelectorKey } from './key.js';
 import { PollLikeSelector, type PollLikeOptions } from './poll-like.js';
-import { secondsForWholeMs, timeoutMs } from './timeout.js';
+import { epollSelectorWaitMs, secondsForWholeMs, timeoutMs } from './timeout.js';
 
 /**
  * Waits with `epoll_wait()`: the kernel keeps the interest list, so a wait costs what the ready fds cost.
@@ -109,5 +109,10 @@ export class EpollSelector<T = unknown> extends PollLikeSelector<T, Epoll> {
 
   protected override closedError(): Error {
     return new ValueError('I/O operation on closed epoll object');
+  }
+
+  /** The async waits' timeout: this selector's `select()` conversion (selectors/timeout.ts). */
+  protected override waitMs(timeout: unknown): number | null {
+    return epollSelectorWaitMs(timeout);
   }
 }

@@ -1,11 +1,9 @@
 /** The registration record of `iomux/selectors` and the event bits it carries. */
 import { ValueError } from '../errors.js';
+import { EVENT_READ, EVENT_WRITE } from '../events.js';
 import { describe, type FileLike } from '../fileobj.js';
 
-/** Wait until the file object is readable. */
-export const EVENT_READ = 1;
-/** Wait until the file object is writable. */
-export const EVENT_WRITE = 2;
+export { EVENT_READ, EVENT_WRITE };
 
 const ALL_EVENTS = EVENT_READ | EVENT_WRITE;
 

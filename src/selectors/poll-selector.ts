@@ -3,7 +3,7 @@ import { InterruptedError } from '../errors.js';
 import { Poll, POLLIN, POLLOUT } from '../select/index.js';
 import type { SelectResult } from './base.js';
 import { PollLikeSelector, type PollLikeOptions } from './poll-like.js';
-import { timeoutMs } from './timeout.js';
+import { pollSelectorWaitMs, timeoutMs } from './timeout.js';
 
 /**
  * Waits with `poll()`: no fd limit, a cost per wait proportional to the number of registered fds.
@@ -38,5 +38,10 @@ export class PollSelector<T = unknown> extends PollLikeSelector<T, Poll> {
       if (events !== 0) ready.push([key, events]);
     }
     return ready;
+  }
+
+  /** The async waits' timeout: this selector's `select()` conversion (selectors/timeout.ts). */
+  protected override waitMs(timeout: unknown): number | null {
+    return pollSelectorWaitMs(timeout);
   }
 }

@@ -1,5 +1,5 @@
 /** The `select(timeout)` argument of the selectors, in the units each primitive wants. */
-import { OverflowError, ValueError } from '../errors.js';
+import { epollTimeoutMs, pollTimeoutMs, selectTimeoutUs } from '../timeout.js';
 import { describe } from '../fileobj.js';
 
 /** null for "block", else the number (TypeError for anything that is not a number). */
@@ -28,15 +28,31 @@ export function secondsForWholeMs(ms: number): number {
   return ms === 0 ? 0 : (ms - 1e-4) / 1e3;
 }
 
-/**
- * `selectAsync`'s timeout: the same rule as `timeoutMs` (null waits for readiness only), but a value the
- * event loop cannot wait for is refused up front, as the primitives would refuse it: NaN (ValueError) and
- * ±Infinity (OverflowError).
+/*
+ * What `select(timeout)` waits, for `selectAsync(timeout)`/`events(timeout)`: whole milliseconds (null: until
+ * something is ready), validated by exactly the conversions the selector's `select()` applies — the same
+ * functions, in the same order — so both accept, round and refuse alike (`select(1e300)` and
+ * `selectAsync(1e300)` raise the same OverflowError; `-Infinity` polls in both).
  */
-export function asyncTimeoutMs(timeout: unknown): number | null {
+
+/** EpollSelector: `timeoutMs`, then `Epoll.wait`'s conversion of the seconds it is given. */
+export function epollSelectorWaitMs(timeout: unknown): number | null {
+  const ms = timeoutMs(timeout);
+  if (ms !== null) epollTimeoutMs(secondsForWholeMs(ms));
+  return ms;
+}
+
+/** PollSelector: `timeoutMs`, then `poll()`'s conversion of the milliseconds it is given. */
+export function pollSelectorWaitMs(timeout: unknown): number | null {
+  const ms = timeoutMs(timeout);
+  if (ms !== null) pollTimeoutMs(ms);
+  return ms;
+}
+
+/** SelectSelector: `timeoutSeconds`, clamped at 0, then `select()`'s conversion to microseconds. */
+export function selectSelectorWaitMs(timeout: unknown): number | null {
   const s = timeoutSeconds(timeout);
   if (s === null) return null;
-  if (Number.isNaN(s)) throw new ValueError('Invalid value NaN (not a number)');
-  if (!Number.isFinite(s)) throw new OverflowError('timeout is too large');
-  return s <= 0 ? 0 : Math.ceil(s * 1e3);
+  const us = selectTimeoutUs(Math.max(s, 0));
+  return us === null ? null : Math.ceil(us / 1e3);
 }

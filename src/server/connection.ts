@@ -19,6 +19,10 @@ export class Connection {
   watched = 0;
   /** Reading stopped because too much output is pending; resumes when it drains to half. */
   paused = false;
+  /** Reading stopped because the whole server holds too much (--max-total-pending). */
+  overBudget = false;
+  /** Counted among the connections holding unsent output (the core's bookkeeping). */
+  holding = false;
   /** The client shut down its sending side: echo what is queued, then close. */
   eof = false;
   open = true;

@@ -13,6 +13,7 @@ import { BlockingIOError, ConnectionAbortedError, InterruptedError, OSError } fr
 import { IPPROTO_TCP, TCP_NODELAY, type Socket } from '../socket/index.js';
 import { Connection, READ, WRITE } from './connection.js';
 import { EventLog } from './event-log.js';
+import { MemoryReturn } from './memory.js';
 import { formatAddress, PAYLOAD_PREVIEW, showPayload } from './show.js';
 import type { ServerOptions } from './options.js';
 
@@ -36,6 +37,10 @@ export interface Backend {
 
 /** One read's worth: what a connection can send in one go, and what its queue may exceed the limit by. */
 const READ_BUFFER_BYTES = 64 * 1024;
+/** What the reads of one wake-up may take together, shared among the ready connections (fairness)... */
+const WAKE_READ_BYTES = 1024 * 1024;
+/** ...but no read smaller than this, so a huge crowd still moves (2,000 ready: 8 MiB in a wake-up). */
+const MIN_READ_BYTES = 4 * 1024;
 /**
  * The longest a blocking wait lasts. A JS signal handler cannot run while the thread sits in select, poll
  * or epoll_wait, so the loop comes back at least this often to let Node deliver SIGINT/SIGTERM.
@@ -71,6 +76,13 @@ export class EchoCore {
   readonly #byFd: Array<Connection | undefined> = [];
   readonly #open = new Set<Connection>();
   readonly #resumeBelow: number;
+  /** Unsent bytes of all connections together, for --max-total-pending. */
+  #totalPending = 0;
+  /** Connections with unsent bytes (the divisor of the average holding). */
+  #holders = 0;
+  /** Connections not read because the server as a whole holds too much (see #overBudget). */
+  readonly #budgetPaused = new Set<Connection>();
+  readonly #memory = new MemoryReturn();
   #stopReason = '';
   #lastYield = performance.now();
   /** When the last event (or the last "timed out" line) happened, for --timeout. */
@@ -81,6 +93,8 @@ export class EchoCore {
   /** accept() failures (other than "nothing pending") since the last success. */
   #acceptFailures = 0;
   #nextIdleSweep = 0;
+  /** The read size for this wake-up, from the number of ready events (see #readLength). */
+  #fairRead = READ_BUFFER_BYTES;
 
   readonly #stopped: Promise<void>;
   #resolveStopped!: () => void;
@@ -93,6 +107,11 @@ export class EchoCore {
     this.#verbose = log.verbose;
     // Hysteresis: reading resumes once the queue is down to half the limit, not at the first byte sent.
     this.#resumeBelow = Math.floor(options.maxPending / 2);
+  }
+
+  /** Unsent bytes held for all connections together. */
+  get totalPending(): number {
+    return this.#totalPending;
   }
 
   attach(backend: Backend): void {
@@ -143,6 +162,7 @@ export class EchoCore {
   /** After each wait, with the number of ready events: timestamps, the --timeout line, timers. */
   afterWait(events: number): void {
     const now = (this.now = performance.now());
+    this.#fairRead = events <= 1 ? READ_BUFFER_BYTES : Math.max(MIN_READ_BYTES, Math.min(READ_BUFFER_BYTES, Math.floor(WAKE_READ_BYTES / events)));
     if (events > 0) {
       this.#lastEvent = now;
       this.#waitAnnounced = false;
@@ -172,6 +192,9 @@ export class EchoCore {
     if (this.#acceptResumeAt !== 0 && now >= this.#acceptResumeAt) {
       this.#acceptResumeAt = 0;
       this.backend.setAccepting(true);
+    }
+    if (this.#memory.tick(this.#totalPending, now)) {
+      if (this.#verbose) this.log.event(`returned the memory of drained queues (${this.#totalPending} bytes still unsent)`);
     }
     const idle = this.options.idleTimeout;
     if (idle !== null && now >= this.#nextIdleSweep) {
@@ -226,7 +249,7 @@ export class EchoCore {
     const buffer = this.#buffer;
     let n: number;
     try {
-      n = conn.socket.tryRecvInto(buffer, 0, buffer.length);
+      n = conn.socket.tryRecvInto(buffer, 0, this.#readLength());
     } catch (err) {
       this.#failed(conn, err);
       return;
@@ -256,7 +279,11 @@ export class EchoCore {
       }
     }
     // Anything already queued goes first, so a new read queues behind it, whole.
-    if (sent < n) conn.queue.push(buffer, sent, n);
+    if (sent < n) {
+      conn.queue.push(buffer, sent, n);
+      this.#totalPending += n - sent;
+      this.#memory.grew(this.#totalPending);
+    }
     this.#sync(conn);
   }
 
@@ -275,6 +302,7 @@ export class EchoCore {
       }
       if (sent > 0) {
         this.#echoed(conn, sent);
+        this.#dequeued(sent);
         if (preview) this.log.event(`sending ${showPayload(preview, 0, Math.min(sent, preview.length), sent)} to ${conn.label}`);
       }
       if (queue.size > 0) {
@@ -299,7 +327,10 @@ export class EchoCore {
     if (conn.queue.size > 0) {
       try {
         const sent = conn.queue.sendTo(conn.socket);
-        if (sent > 0) this.#echoed(conn, sent);
+        if (sent > 0) {
+          this.#echoed(conn, sent);
+          this.#dequeued(sent);
+        }
       } catch (err) {
         this.#failed(conn, err);
         return;
@@ -335,7 +366,13 @@ export class EchoCore {
       }
       conn.watched = 0;
     }
+    this.#dequeued(conn.queue.size);
     conn.queue.clear();
+    this.#account(conn);
+    if (conn.overBudget) {
+      conn.overBudget = false;
+      this.#budgetPaused.delete(conn);
+    }
     this.#byFd[conn.fd] = undefined;
     this.#open.delete(conn);
     try {
@@ -371,7 +408,8 @@ export class EchoCore {
       return;
     }
     if (this.#open.size >= this.options.maxConnections) {
-      this.#refuse(socket, address, `${this.#open.size} connections are open (--max-connections ${this.options.maxConnections})`);
+      const open = `${plural(this.#open.size, 'connection')} ${this.#open.size === 1 ? 'is' : 'are'} open`;
+      this.#refuse(socket, address, `${open} (--max-connections ${this.options.maxConnections})`);
       return;
     }
     let conn: Connection;
@@ -417,6 +455,53 @@ export class EchoCore {
     this.#acceptResumeAt = performance.now() + ACCEPT_BACKOFF_MS;
   }
 
+  /**
+   * How much one read may take. Every ready connection is read once per wake-up, and the reads of one
+   * wake-up share WAKE_READ_BYTES (each between MIN_READ_BYTES and the 64 KiB buffer): with 2,000 busy
+   * clients a wake-up reads 4 KiB from each instead of 64 KiB, so a quiet client's turn comes after
+   * about 8 MiB of copying rather than 128 MiB. Near the total budget, a connection that holds nothing (and so is still
+   * read) adds at most a small read if its send then falls short: the budget is passed by at most that
+   * much per connection.
+   */
+  #readLength(): number {
+    return this.#totalPending >= this.options.maxTotalPending * BUDGET_SELECTIVE ? OVER_BUDGET_READ_BYTES : this.#fairRead;
+  }
+
+  /** Whether a connection holding `pending` bytes must stop reading, the server holding what it does. */
+  #overBudget(pending: number): boolean {
+    const budget = this.options.maxTotalPending;
+    const total = this.#totalPending;
+    if (total >= budget) return true;
+    return total >= budget * BUDGET_SELECTIVE && pending * this.#holders >= total;
+  }
+
+  /** `n` queued bytes went out or were dropped; under the resume mark, everyone paused by the budget reads again. */
+  #dequeued(n: number): void {
+    this.#totalPending -= n;
+    if (this.#budgetPaused.size > 0 && this.#totalPending < this.options.maxTotalPending * BUDGET_RESUME) {
+      for (const conn of [...this.#budgetPaused]) {
+        this.#budgetResume(conn);
+        if (conn.open) this.#sync(conn);
+      }
+    }
+  }
+
+  #budgetResume(conn: Connection): void {
+    conn.overBudget = false;
+    this.#budgetPaused.delete(conn);
+    if (this.#verbose && conn.open) {
+      this.log.event(`resuming reads from ${conn.label}: ${conn.queue.size} bytes unsent, ${this.#totalPending} in all`);
+    }
+  }
+
+  /** Keeps the count of connections holding unsent bytes. */
+  #account(conn: Connection): void {
+    const holds = conn.queue.size > 0;
+    if (holds === conn.holding) return;
+    conn.holding = holds;
+    this.#holders += holds ? 1 : -1;
+  }
+
   #echoed(conn: Connection, n: number): void {
     this.bytesEchoed += n;
     conn.bytesOut += n;
@@ -452,6 +537,17 @@ export class EchoCore {
    */
   #sync(conn: Connection): void {
     const pending = conn.queue.size;
+    this.#account(conn);
+    if (conn.overBudget) {
+      // Holding nothing now, it cannot add to the total by more than one read: read it again.
+      if (pending === 0) this.#budgetResume(conn);
+    } else if (pending > 0 && this.#overBudget(pending)) {
+      conn.overBudget = true;
+      this.#budgetPaused.add(conn);
+      if (this.#verbose) {
+        this.log.event(`pausing reads from ${conn.label}: ${pending} bytes unsent, ${this.#totalPending} in all (--max-total-pending ${this.options.maxTotalPending})`);
+      }
+    }
     if (conn.paused) {
       if (pending <= this.#resumeBelow) {
         conn.paused = false;
@@ -461,7 +557,7 @@ export class EchoCore {
       conn.paused = true;
       if (this.#verbose) this.log.event(`pausing reads from ${conn.label}: ${pending} bytes unsent`);
     }
-    const wanted = (conn.eof || conn.paused ? 0 : READ) | (pending > 0 ? WRITE : 0);
+    const wanted = (conn.eof || conn.paused || conn.overBudget ? 0 : READ) | (pending > 0 ? WRITE : 0);
     if (wanted === conn.watched) return;
     try {
       this.backend.watch(conn, wanted);
@@ -474,6 +570,17 @@ export class EchoCore {
     conn.watched = wanted;
   }
 }
+
+/**
+ * The total budget's thresholds, as fractions of --max-total-pending: from SELECTIVE up, connections
+ * holding at least the average stop being read (the ones holding the most go first); from 1, every
+ * connection holding anything; below RESUME, all of them are read again (hysteresis, so reading does not
+ * flap at the limit).
+ */
+const BUDGET_SELECTIVE = 7 / 8;
+const BUDGET_RESUME = 3 / 4;
+/** The read size near the total budget. */
+const OVER_BUDGET_READ_BYTES = 4 * 1024;
 
 function plural(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;

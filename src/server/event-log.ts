@@ -3,10 +3,10 @@
  * (callers test it first, so `--quiet` costs no string building); they are collected and written once per
  * loop turn, just before the server waits again. Start, error and summary lines are written at once.
  *
- * Clients decide how many lines there are, and nobody has to read them, so the log protects the server:
- * per-connection error lines are rate-limited (the rest are counted, one line a second says how many),
- * and a write waits for room on stderr only briefly (see stderr-writer.ts); what is dropped is reported in
- * the summary.
+ * Clients decide how many lines there are, and nobody has to read them, so the log never paces the
+ * server: per-connection error lines are rate-limited (the rest are counted, one line a second says how
+ * many), and while serving, a write never waits for room on stderr: what does not fit at once is dropped
+ * and counted (see stderr-writer.ts), and the summary reports it. Only the shutdown lines wait, briefly.
  */
 import { performance } from 'node:perf_hooks';
 import { FdLogWriter, type LogWriter } from './stderr-writer.js';
@@ -15,13 +15,10 @@ import { FdLogWriter, type LogWriter } from './stderr-writer.js';
 export const CONNECTION_ERRORS_PER_SECOND = 20;
 const WINDOW_MS = 1000;
 /**
- * How long a write may wait for a reader that is merely slow (a test harness or a pager on a loaded
- * machine can fall 100 ms behind without being gone). Once a write had to drop text, later writes do not
- * wait at all until one goes out whole again: a reader that is gone costs this once.
+ * The shutdown lines (held-back counts, "shutting down", the summary, the dropped-lines count) together may
+ * wait this long for a slow reader to make room, so a stuck stderr delays the exit by at most this much.
  */
-const SLOW_READER_WAIT_MS = 1000;
-/** The shutdown lines together may wait this long for room, so a stuck stderr cannot delay the exit more. */
-const SHUTDOWN_WAIT_MS = 500;
+const SHUTDOWN_WAIT_MS = 300;
 
 export class EventLog {
   readonly verbose: boolean;
@@ -85,8 +82,9 @@ export class EventLog {
 
   /** Shutdown begins: the lines from here on share one bounded wait, and held-back errors are counted. */
   finishing(): void {
-    this.#finalDeadline = performance.now() + SHUTDOWN_WAIT_MS;
+    // Event lines still collected go out only if there is room now: the wait is for the summary.
     this.flush();
+    this.#finalDeadline = performance.now() + SHUTDOWN_WAIT_MS;
     this.#reportSuppressed();
   }
 
@@ -105,9 +103,8 @@ export class EventLog {
   }
 
   #write(text: string): void {
-    const waitMs = this.#finalDeadline !== undefined
-      ? Math.max(0, this.#finalDeadline - performance.now())
-      : this.#out.stalled ? 0 : SLOW_READER_WAIT_MS;
+    // While serving, no wait at all: a reader that is slow (or gone) costs lines, never latency.
+    const waitMs = this.#finalDeadline !== undefined ? Math.max(0, this.#finalDeadline - performance.now()) : 0;
     this.#out.write(text, waitMs);
   }
 }

@@ -21,8 +21,6 @@ const NEWLINE = 0x0a;
 export interface LogWriter {
   /** Writes `text`, waiting at most `waitMs` in all for room; what does not fit in time is dropped. */
   write(text: string, waitMs: number): void;
-  /** True from the first drop until a write goes out whole again. */
-  readonly stalled: boolean;
   /** Lines (counted by their newlines) and bytes dropped so far. */
   readonly droppedLines: number;
   readonly droppedBytes: number;
@@ -35,7 +33,6 @@ export class FdLogWriter implements LogWriter {
   #broken = false;
   /** The last write stopped inside a line: the next one starts on a new line. */
   #midLine = false;
-  stalled = false;
   droppedLines = 0;
   droppedBytes = 0;
 
@@ -66,14 +63,12 @@ export class FdLogWriter implements LogWriter {
     }
     if (offset === bytes.length) {
       this.#midLine = false;
-      this.stalled = false;
       return;
     }
     const dropped = bytes.subarray(Math.max(offset, prefix));
     this.droppedBytes += dropped.length;
     for (const byte of dropped) if (byte === NEWLINE) this.droppedLines++;
     if (offset > prefix) this.#midLine = bytes[offset - 1] !== NEWLINE;
-    this.stalled = true;
   }
 
   /** Waits until fd 2 can take a write, or the deadline passes. Hang-ups and errors count as room: write reports them. */

@@ -1,12 +1,6 @@
 /** The socket module's own error, `gaierror`, and the helpers that raise errors the way CPython's does. */
 import { OSError } from '../errors.js';
-import { EAI_SYSTEM, gaiStrerror, type GaiFailure } from '../sys/netdb.js';
-
-const EAI_NAMES: Record<number, string> = {
-  [-1]: 'EAI_BADFLAGS', [-2]: 'EAI_NONAME', [-3]: 'EAI_AGAIN', [-4]: 'EAI_FAIL', [-5]: 'EAI_NODATA',
-  [-6]: 'EAI_FAMILY', [-7]: 'EAI_SOCKTYPE', [-8]: 'EAI_SERVICE', [-9]: 'EAI_ADDRFAMILY', [-10]: 'EAI_MEMORY',
-  [-11]: 'EAI_SYSTEM', [-12]: 'EAI_OVERFLOW',
-};
+import { EAI_SYSTEM, eaiName, gaiStrerror, type GaiFailure } from '../sys/netdb.js';
 
 /**
  * Python's `socket.gaierror`: a failed name lookup. `errno` is the EAI_* code (negative on Linux, -2 for
@@ -16,7 +10,7 @@ const EAI_NAMES: Record<number, string> = {
 export class gaierror extends OSError {
   constructor(eaiCode: number, message?: string) {
     super(eaiCode, message ?? gaiStrerror(eaiCode));
-    Object.defineProperty(this, 'code', { value: EAI_NAMES[eaiCode], enumerable: true });
+    Object.defineProperty(this, 'code', { value: eaiName(eaiCode), enumerable: true });
   }
 }
 

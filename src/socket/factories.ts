@@ -20,7 +20,7 @@ export function socketpair(family: number = sys.AF_UNIX, type: number = sys.SOCK
   const fam = intArg(family, 'family');
   const typ = intArg(type, 'type');
   const pro = intArg(proto, 'proto');
-  const r = sys.socketpair(fam, typ | sys.SOCK_CLOEXEC, pro, pairFds);
+  const r = sys.socketpairCloexec(fam, typ, pro, pairFds);
   if (r < 0) raiseErrno(r);
   const [fa, fb] = [pairFds[0]!, pairFds[1]!];
   let a: Socket | undefined;

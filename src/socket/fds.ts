@@ -4,7 +4,7 @@
  * `recvFds` always receives the fds close-on-exec (MSG_CMSG_CLOEXEC) — plus SO_PEERCRED/SCM_CREDENTIALS
  * helpers that turn `struct ucred` bytes into `{ pid, uid, gid }`.
  */
-import { ValueError } from '../errors.js';
+import { OSError, ValueError } from '../errors.js';
 import { describe } from '../fileobj.js';
 import { MSG } from '../sys/msg.js';
 import { readUcred, UCRED_BYTES, writeUcred } from '../sys/netinfo.js';
@@ -58,6 +58,7 @@ export interface Credentials {
  * it connected (or called socketpair). `sock.getsockopt(SOL_SOCKET, SO_PEERCRED, 12)` gives the raw bytes.
  */
 export function peerCredentials(sock: Socket): Credentials {
+  if (sys.SO_PEERCRED === undefined) throw new OSError(null, 'peerCredentials(): SO_PEERCRED is Linux only');
   return unpackCredentials(sock.getsockopt(sys.SOL_SOCKET, sys.SO_PEERCRED, UCRED_BYTES));
 }
 

@@ -4,6 +4,7 @@
  * non-blocking mode raises BlockingIOError where the kernel says EAGAIN.
  */
 import { OSError, TimeoutError, ValueError, raiseErrno } from '../errors.js';
+import { beforeFdClose } from '../fd-close.js';
 import { describe } from '../fileobj.js';
 import {
   ERRNO, FD_CLOEXEC, O_NONBLOCK, POLLERR, POLLIN, POLLOUT, close as closeFd, dupCloexec, getFdFlags, getStatusFlags, setFdFlags,
@@ -84,14 +85,15 @@ export class Socket implements Disposable {
       fam ??= sys.AF_INET;
       typ ??= sys.SOCK_STREAM;
       pro ??= 0;
-      fd = sys.socket(fam, typ | sys.SOCK_CLOEXEC, pro);
+      fd = sys.socketCloexec(fam, typ, pro);
       if (fd < 0) raiseErrno(fd);
     } else {
       fd = intArg(fileno, 'fileno');
       if (fd < 0) throw new ValueError(`negative file descriptor (${fd})`);
       if (!trusted || fam === undefined) fam = checkedFamily(fd, fam);
       typ ??= socketOption(fd, sys.SO_TYPE);
-      pro ??= socketOption(fd, sys.SO_PROTOCOL);
+      // Without SO_PROTOCOL (macOS) the protocol of a wrapped fd is unknown: 0, as CPython reports it there.
+      pro ??= sys.SO_PROTOCOL === undefined ? 0 : socketOption(fd, sys.SO_PROTOCOL);
     }
     this.#fd = fd;
     this.#family = fam;
@@ -185,7 +187,7 @@ export class Socket implements Disposable {
     let deadline = NOT_SET;
     for (;;) {
       sockaddrLength[0] = sys.SOCKADDR_STORAGE_BYTES;
-      const fd = sys.accept4(this.#fd, sockaddr, sockaddrLength, sys.SOCK_CLOEXEC);
+      const fd = sys.acceptCloexec(this.#fd, sockaddr, sockaddrLength);
       if (fd >= 0) {
         try {
           const address = decodeAddress(sockaddr, Math.min(sockaddrLength[0]!, sys.SOCKADDR_STORAGE_BYTES)) ?? '';
@@ -359,13 +361,13 @@ export class Socket implements Disposable {
     }
   }
 
-  // --- Sending. Every send passes MSG_NOSIGNAL: a closed peer is a BrokenPipeError, never a SIGPIPE.
+  // --- Sending. Every send passes SEND_NOSIGNAL: a closed peer is a BrokenPipeError, never a SIGPIPE.
 
   /** Sends what the kernel takes now (possibly less than all of `data`) and returns the count. */
   send(data: SocketData, flags: number = 0): number {
     const bytes = data instanceof Uint8Array ? data : bytesArg(data);
     if (flags !== 0) flags = intArg(flags, 'flags');
-    return this.#send(bytes, 0, bytes.length, flags | sys.MSG_NOSIGNAL, NOT_SET);
+    return this.#send(bytes, 0, bytes.length, flags | sys.SEND_NOSIGNAL, NOT_SET);
   }
 
   /**
@@ -375,7 +377,7 @@ export class Socket implements Disposable {
   sendall(data: SocketData, flags: number = 0): void {
     const bytes = data instanceof Uint8Array ? data : bytesArg(data);
     if (flags !== 0) flags = intArg(flags, 'flags');
-    flags |= sys.MSG_NOSIGNAL;
+    flags |= sys.SEND_NOSIGNAL;
     const deadline = this.#timeoutMs > 0 ? monotonicMs() + this.#timeoutMs : NOT_SET;
     let offset = 0;
     while (offset < bytes.length) offset += this.#send(bytes, offset, bytes.length - offset, flags, deadline);
@@ -390,7 +392,7 @@ export class Socket implements Disposable {
     if (!(data instanceof Uint8Array)) throw new TypeError(`data must be a Buffer or Uint8Array (got ${describe(data)})`);
     checkRange(data.length, offset, length);
     for (;;) {
-      const r = sys.send(this.#fd, data, offset, length, sys.MSG_DONTWAIT | sys.MSG_NOSIGNAL);
+      const r = sys.send(this.#fd, data, offset, length, sys.MSG_DONTWAIT | sys.SEND_NOSIGNAL);
       if (r >= 0) return r;
       if (r === -EAGAIN) return -1;
       if (r !== -EINTR) raiseErrno(r);
@@ -411,7 +413,7 @@ export class Socket implements Disposable {
     const len = encodeAddress(this.#family, target, 'sendto');
     let deadline = NOT_SET;
     for (;;) {
-      const r = sys.sendto(this.#fd, bytes, 0, bytes.length, flags | sys.MSG_NOSIGNAL, sockaddr, len);
+      const r = sys.sendto(this.#fd, bytes, 0, bytes.length, flags | sys.SEND_NOSIGNAL, sockaddr, len);
       if (r >= 0) return r;
       if (r !== -EINTR) deadline = this.#afterFailure(r, POLLOUT, deadline);
     }
@@ -443,7 +445,7 @@ export class Socket implements Disposable {
     try {
       let deadline = NOT_SET;
       for (;;) {
-        const r = sendmsgNative(this.#fd, area, flags | sys.MSG_NOSIGNAL);
+        const r = sendmsgNative(this.#fd, area, flags | sys.SEND_NOSIGNAL);
         if (r >= 0) return r;
         if (r !== -EINTR) deadline = this.#afterFailure(r, POLLOUT, deadline);
       }
@@ -599,6 +601,7 @@ export class Socket implements Disposable {
     const fd = this.#fd;
     if (fd === -1) return;
     this.#fd = -1;
+    beforeFdClose(fd); // a watch of the fd lets go of it first
     const r = closeFd(fd);
     if (r < 0 && r !== -ECONNRESET) raiseErrno(r);
   }

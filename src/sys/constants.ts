@@ -1,24 +1,32 @@
 /**
- * Linux's values of the constants iomux needs (the same on x86_64, aarch64 and the other Linux ABIs for
- * everything listed here).
+ * The running platform's values of the constants iomux needs, named as C names them; the values come from the
+ * platform table (src/sys/<platform>/abi.ts). epoll's values are the epoll ABI's: defined by Linux, the same
+ * wherever an epoll exists, and only usable there (sys.epollCreate1 fails with ENOSYS elsewhere).
  */
-export const FD_SETSIZE = 1024;
-export const PIPE_BUF = 4096;
+import { abi } from './platform.js';
+
+const { poll, fcntl, limits } = abi;
+
+export const FD_SETSIZE = limits.FD_SETSIZE;
+export const PIPE_BUF = limits.PIPE_BUF;
+/** C's INT_MAX: int is 32 bits on every platform iomux supports. */
 export const INT_MAX = 0x7fffffff;
 
 // poll(2)
-export const POLLIN = 0x001;
-export const POLLPRI = 0x002;
-export const POLLOUT = 0x004;
-export const POLLERR = 0x008;
-export const POLLHUP = 0x010;
-export const POLLNVAL = 0x020;
-export const POLLRDNORM = 0x040;
-export const POLLRDBAND = 0x080;
-export const POLLWRNORM = 0x100;
-export const POLLWRBAND = 0x200;
-export const POLLMSG = 0x400;
-export const POLLRDHUP = 0x2000;
+export const POLLIN = poll.POLLIN;
+export const POLLPRI = poll.POLLPRI;
+export const POLLOUT = poll.POLLOUT;
+export const POLLERR = poll.POLLERR;
+export const POLLHUP = poll.POLLHUP;
+export const POLLNVAL = poll.POLLNVAL;
+export const POLLRDNORM = poll.POLLRDNORM;
+export const POLLRDBAND = poll.POLLRDBAND;
+export const POLLWRNORM = poll.POLLWRNORM;
+export const POLLWRBAND = poll.POLLWRBAND;
+/** Linux only (undefined elsewhere, where CPython has no select.POLLMSG either). */
+export const POLLMSG: number | undefined = poll.POLLMSG;
+/** Linux only. */
+export const POLLRDHUP: number | undefined = poll.POLLRDHUP;
 
 // epoll(7)
 export const EPOLLIN = 0x001;
@@ -42,18 +50,14 @@ export const EPOLL_CTL_DEL = 2;
 export const EPOLL_CTL_MOD = 3;
 
 // fcntl(2) and open(2)
-export const F_DUPFD_CLOEXEC = 1030;
-export const F_GETFD = 1;
-export const F_SETFD = 2;
-export const F_GETFL = 3;
-export const F_SETFL = 4;
-export const FD_CLOEXEC = 1;
-export const O_NONBLOCK = 0o4000;
-export const O_CLOEXEC = 0o2000000;
-
-// eventfd(2)
-export const EFD_NONBLOCK = O_NONBLOCK;
-export const EFD_CLOEXEC = O_CLOEXEC;
+export const F_DUPFD_CLOEXEC = fcntl.F_DUPFD_CLOEXEC;
+export const F_GETFD = fcntl.F_GETFD;
+export const F_SETFD = fcntl.F_SETFD;
+export const F_GETFL = fcntl.F_GETFL;
+export const F_SETFL = fcntl.F_SETFL;
+export const FD_CLOEXEC = fcntl.FD_CLOEXEC;
+export const O_NONBLOCK = fcntl.O_NONBLOCK;
+export const O_CLOEXEC = fcntl.O_CLOEXEC;
 
 // getrlimit(2)
-export const RLIMIT_NOFILE = 7;
+export const RLIMIT_NOFILE = fcntl.RLIMIT_NOFILE;

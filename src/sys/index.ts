@@ -5,3 +5,4 @@ export * from './io.js';
 export * from './multiplex.js';
 export * from './socket.js';
 export * from './netdb.js';
+export * from './kqueue.js';

@@ -2,7 +2,7 @@
  * File-descriptor syscalls. Every function returns its C result when it is non-negative and `-errno` when
  * the call failed, with errno read before anything else can overwrite it.
  */
-import { errno, libc } from './lib.js';
+import { errno, libc, natives } from './lib.js';
 import { F_GETFD, F_GETFL, F_SETFD, F_SETFL, F_DUPFD_CLOEXEC, RLIMIT_NOFILE } from './constants.js';
 
 type Bytes = Uint8Array;
@@ -10,12 +10,9 @@ type Bytes = Uint8Array;
 const readNative = libc.func('long read(int, void *, unsigned long)') as (fd: number, b: Bytes, n: number) => number;
 const writeNative = libc.func('long write(int, const void *, unsigned long)') as (fd: number, b: Bytes, n: number) => number;
 const closeNative = libc.func('int close(int)') as (fd: number) => number;
-const pipe2Native = libc.func('int pipe2(_Out_ int *fds, int flags)') as (fds: Int32Array, flags: number) => number;
 const dupNative = libc.func('int dup(int)') as (fd: number) => number;
-const dup3Native = libc.func('int dup3(int, int, int)') as (fd: number, fd2: number, flags: number) => number;
 const dup2Native = libc.func('int dup2(int, int)') as (fd: number, fd2: number) => number;
 const fcntlNative = libc.func('int fcntl(int, int, ...)') as (fd: number, cmd: number, ...rest: unknown[]) => number;
-const eventfdNative = libc.func('int eventfd(unsigned int, int)') as (initval: number, flags: number) => number;
 const getrlimitNative = libc.func('int getrlimit(int, _Out_ uint64_t *rlim)') as (res: number, out: BigUint64Array) => number;
 const setrlimitNative = libc.func('int setrlimit(int, const uint64_t *rlim)') as (res: number, lim: BigUint64Array) => number;
 const getpidNative = libc.func('int getpid(void)') as () => number;
@@ -38,9 +35,10 @@ export function close(fd: number): number {
   return closeNative(fd) < 0 ? -errno() : 0;
 }
 
-/** pipe2(2): fills `out` with [read end, write end]. */
-export function pipe2(out: Int32Array, flags: number): number {
-  return pipe2Native(out, flags) < 0 ? -errno() : 0;
+/** A pipe with both ends close-on-exec (pipe2(O_CLOEXEC), or pipe + fcntl): fills `out` with [read, write]. */
+export function pipeCloexec(out: Int32Array): number {
+  const r = natives.pipe(out);
+  return r < 0 ? r : 0;
 }
 
 export function dup(fd: number): number {
@@ -59,9 +57,9 @@ export function dup2(fd: number, fd2: number): number {
   return r < 0 ? -errno() : r;
 }
 
-export function dup3(fd: number, fd2: number, flags: number): number {
-  const r = dup3Native(fd, fd2, flags);
-  return r < 0 ? -errno() : r;
+/** dup2 of `fd` onto `fd2` (they must differ), close-on-exec when `cloexec` (dup3 where it exists). */
+export function dup2Cloexec(fd: number, fd2: number, cloexec: boolean): number {
+  return natives.dup2(fd, fd2, cloexec);
 }
 
 export function getFdFlags(fd: number): number {
@@ -80,11 +78,6 @@ export function getStatusFlags(fd: number): number {
 
 export function setStatusFlags(fd: number, flags: number): number {
   return fcntlNative(fd, F_SETFL, 'int', flags) < 0 ? -errno() : 0;
-}
-
-export function eventfd(initval: number, flags: number): number {
-  const r = eventfdNative(initval, flags);
-  return r < 0 ? -errno() : r;
 }
 
 const rlimit = new BigUint64Array(2);

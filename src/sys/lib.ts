@@ -1,31 +1,39 @@
 /**
- * Loads koffi and the C library. This file and its siblings in src/sys/ are the only place in iomux that
- * touches koffi, C prototypes or struct layouts; everything above calls plain functions that return a
- * non-negative result or `-errno`.
+ * Loads koffi, the C library the platform table names, and binds the platform's own natives. This file and its
+ * siblings in src/sys/ are the only place in iomux that touches koffi, C prototypes or struct layouts;
+ * everything above calls plain functions that return a non-negative result or `-errno`.
  */
 import koffi, { type LibraryHandle } from 'koffi';
+import type { NativeContext, PlatformNatives } from './abi.js';
+import { bindNatives as darwinNatives } from './darwin/natives.js';
+import { bindNatives as freebsdNatives } from './freebsd/natives.js';
+import { bindNatives as linuxNatives } from './linux/natives.js';
+import { abi } from './platform.js';
 
-if (process.platform !== 'linux') {
-  // select/poll/epoll layouts and constants below are Linux's. kqueue (BSD, macOS) is not implemented:
-  // it cannot be built or tested on the Linux machines this project is developed on.
-  throw new Error(`iomux supports Linux only (this is ${process.platform}/${process.arch})`);
-}
+export { koffi, abi };
 
-export { koffi };
-
-/** glibc, or whatever libc the running process links (musl), resolved through the process' own symbols. */
+/** The C library: glibc/musl on Linux (falling back to the process' own symbols), libSystem, FreeBSD's libc.so.7. */
 export const libc: LibraryHandle = loadLibc();
 
 function loadLibc(): LibraryHandle {
-  try {
-    return koffi.load('libc.so.6');
-  } catch {
-    return koffi.load(null);
+  let last: unknown;
+  for (const name of abi.libc) {
+    try {
+      return koffi.load(name);
+    } catch (err) {
+      last = err;
+    }
   }
+  throw new Error(`iomux: cannot load the C library of ${abi.platform} (${abi.libc.join(', ')})`, { cause: last });
 }
 
 /** The calling thread's errno. Call it immediately after the failing native call, before any other. */
 export const errno: () => number = () => koffi.errno();
+
+const context: NativeContext = { libc, errno, abi };
+/** The calls whose spelling differs per platform, bound for this one only. */
+export const natives: PlatformNatives =
+  abi.platform === 'linux' ? linuxNatives(context) : abi.platform === 'darwin' ? darwinNatives(context) : freebsdNatives(context);
 
 const strerrorNative = libc.func('const char *strerror(int)') as (e: number) => string | null;
 
@@ -35,9 +43,11 @@ export function strerror(e: number): string {
 }
 
 const errnoNames = new Map<number, string>();
-for (const [name, value] of Object.entries(koffi.os.errno)) {
-  // EWOULDBLOCK aliases EAGAIN, EDEADLOCK aliases EDEADLK and ENOTSUP aliases EOPNOTSUPP: keep the canonical (first seen) names.
-  if (!errnoNames.has(value) || name === 'EAGAIN' || name === 'EDEADLK' || name === 'EOPNOTSUPP') errnoNames.set(value, name);
+// The table's names first: aliases (EWOULDBLOCK = EAGAIN, ENOTSUP = EOPNOTSUPP on Linux and FreeBSD) keep the
+// canonical, first-listed name. koffi's own list (read from the running platform's headers when koffi was
+// built) names the rarer values the table leaves out.
+for (const [name, value] of [...Object.entries(abi.errno), ...Object.entries(koffi.os.errno)]) {
+  if (!errnoNames.has(value)) errnoNames.set(value, name);
 }
 
 /** The symbolic name of an errno value ('EBADF'), or undefined for an unknown value. */
@@ -45,5 +55,5 @@ export function errnoName(e: number): string | undefined {
   return errnoNames.get(e);
 }
 
-/** Errno values by name, from the platform (koffi reads them from the C headers it was built with). */
-export const ERRNO: Readonly<Record<string, number>> = Object.freeze({ ...koffi.os.errno });
+/** Errno values by name: the platform's table, completed by koffi's list for names the table leaves out. */
+export const ERRNO: Readonly<Record<string, number>> = Object.freeze({ ...koffi.os.errno, ...abi.errno });

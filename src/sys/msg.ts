@@ -12,17 +12,13 @@
  * Field offsets come from the platform table in msg-layout.ts; the running platform's is checked against
  * koffi's own view of the C structs when this module loads.
  */
-import { errno, koffi, libc } from './lib.js';
-import { cmsgAlign, cmsgDataAt, layoutFor, type MsgLayout } from './msg-layout.js';
+import { abi, errno, koffi, libc } from './lib.js';
+import { cmsgAlign, cmsgDataAt, msgLayoutOf, type MsgLayout } from './msg-layout.js';
 
 type Bytes = Uint8Array;
 
-const found = layoutFor(process.platform, koffi.sizeof('void *'));
-if (found === null) {
-  throw new Error(`iomux has no msghdr/cmsghdr layout for ${process.platform}/${process.arch}`);
-}
 /** The running platform's message layout and constants. */
-export const MSG: MsgLayout = found;
+export const MSG: MsgLayout = msgLayoutOf(abi);
 
 checkAgainstCompiler(MSG);
 
@@ -126,7 +122,7 @@ export class MessageArea {
   }
 
   #putPointer(at: number, value: bigint): void {
-    // Pointers are 8 bytes in every table (layoutFor refuses anything else).
+    // Pointers are 8 bytes in every table (checked against koffi at load).
     this.#view.setBigUint64(at, value, LE);
   }
 
@@ -265,7 +261,7 @@ export function writeInt(buf: Bytes, at: number, value: number): void {
  * offset here would make the kernel write through a wrong pointer.
  */
 function checkAgainstCompiler(L: MsgLayout): void {
-  const linux = process.platform === 'linux';
+  const linux = abi.platform === 'linux';
   const lenType = linux ? 'size_t' : 'uint32_t';
   const Msghdr = koffi.struct({
     msg_name: 'void *',
@@ -279,6 +275,7 @@ function checkAgainstCompiler(L: MsgLayout): void {
   const Iovec = koffi.struct({ iov_base: 'void *', iov_len: 'size_t' });
   const Cmsghdr = koffi.struct({ cmsg_len: lenType, cmsg_level: 'int', cmsg_type: 'int' });
   const checks: Array<[string, number, number]> = [
+    ['sizeof(void *)', koffi.sizeof('void *'), 8],
     ['sizeof(msghdr)', koffi.sizeof(Msghdr), L.msghdrBytes],
     ['msg_namelen', koffi.offsetof(Msghdr, 'msg_namelen'), L.namelenAt],
     ['msg_iov', koffi.offsetof(Msghdr, 'msg_iov'), L.iovAt],

@@ -2,17 +2,20 @@
  * select(2), poll(2) and epoll(7): the native calls and the struct layouts they read and write. Callers
  * own the buffers (so a wait loop can reuse them); this module only knows where each field lives.
  */
-import { errno, koffi, libc } from './lib.js';
+import { abi, errno, koffi, libc, natives } from './lib.js';
 import { FD_SETSIZE } from './constants.js';
+
+const { fdSet, timeval, pollfd } = abi.layout;
 
 type Bytes = Uint8Array;
 
-// --- select(2): fd_set is a bitmap of FD_SETSIZE bits in longs; timeval is { time_t sec; suseconds_t usec }.
+// --- select(2): fd_set is a bitmap of FD_SETSIZE bits in words; timeval is { time_t sec; suseconds_t usec }.
 
-/** Bytes in one fd_set (128 on Linux). */
+/** Bytes in one fd_set (128 for 1024 fds). */
 export const FD_SET_BYTES = FD_SETSIZE / 8;
-/** Bytes in a struct timeval (two longs). */
-export const TIMEVAL_BYTES = 2 * koffi.sizeof('long');
+if (fdSet.bytes !== FD_SET_BYTES) throw new Error(`iomux: fd_set of ${fdSet.bytes} bytes for FD_SETSIZE ${FD_SETSIZE}`);
+/** Bytes in a struct timeval. */
+export const TIMEVAL_BYTES = timeval.bytes;
 
 const selectNative = libc.func('int select(int, void *, void *, void *, void *)') as (
   nfds: number, r: Bytes | null, w: Bytes | null, x: Bytes | null, tv: Bytes | null,
@@ -27,16 +30,16 @@ export function select(nfds: number, r: Bytes | null, w: Bytes | null, x: Bytes 
   return n < 0 ? -errno() : n;
 }
 
-// The bitmap is an array of native longs; on little-endian machines bit `fd` is bit (fd & 7) of byte (fd >> 3).
-// On big-endian ones the byte order within each long is reversed.
-const LONG_BYTES = koffi.sizeof('long');
+// The bitmap is an array of native words (long on Linux and FreeBSD, int32 on macOS); on little-endian machines
+// bit `fd` is bit (fd & 7) of byte (fd >> 3). On big-endian ones the byte order within each word is reversed.
+const WORD_BYTES = fdSet.wordBytes;
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 function fdSetByte(fd: number): number {
   if (LITTLE_ENDIAN) return fd >> 3;
-  const word = Math.floor(fd / (LONG_BYTES * 8));
-  const inWord = (fd % (LONG_BYTES * 8)) >> 3;
-  return word * LONG_BYTES + (LONG_BYTES - 1 - inWord);
+  const word = Math.floor(fd / (WORD_BYTES * 8));
+  const inWord = (fd % (WORD_BYTES * 8)) >> 3;
+  return word * WORD_BYTES + (WORD_BYTES - 1 - inWord);
 }
 
 export function fdSetAdd(set: Bytes, fd: number): void {
@@ -50,16 +53,16 @@ export function fdSetHas(set: Bytes, fd: number): boolean {
 /** Writes a timeval of `usec` (a non-negative integer) microseconds into `tv`. */
 export function writeTimeval(tv: Bytes, usec: number): void {
   const sec = Math.floor(usec / 1e6);
-  putLong(tv, 0, sec);
-  putLong(tv, LONG_BYTES, usec - sec * 1e6);
+  putInt(tv, 0, timeval.secBytes, sec);
+  putInt(tv, timeval.usecAt, timeval.usecBytes, usec - sec * 1e6);
 }
 
-// As two 32-bit halves, byte by byte in native order: select() runs this on every wait, and a DataView or
-// BigInt would allocate each time.
-function putLong(buf: Bytes, at: number, value: number): void {
+// A non-negative integer of `size` (4 or 8) bytes, as 32-bit halves byte by byte in native order: select()
+// runs this on every wait, and a DataView or BigInt would allocate each time.
+export function putInt(buf: Bytes, at: number, size: number, value: number): void {
   const low = value % 0x100000000;
-  putU32Native(buf, LONG_BYTES === 4 || LITTLE_ENDIAN ? at : at + 4, low);
-  if (LONG_BYTES === 8) putU32Native(buf, LITTLE_ENDIAN ? at + 4 : at, (value - low) / 0x100000000);
+  putU32Native(buf, size === 4 || LITTLE_ENDIAN ? at : at + 4, low);
+  if (size === 8) putU32Native(buf, LITTLE_ENDIAN ? at + 4 : at, (value - low) / 0x100000000);
 }
 
 function putU32Native(buf: Bytes, at: number, value: number): void {
@@ -78,10 +81,10 @@ function putU32Native(buf: Bytes, at: number, value: number): void {
 
 // --- poll(2): struct pollfd { int fd; short events; short revents; } is 8 bytes everywhere.
 
-export const POLLFD_BYTES = 8;
-export const POLLFD_FD = 0;
-export const POLLFD_EVENTS = 4;
-export const POLLFD_REVENTS = 6;
+export const POLLFD_BYTES = pollfd.bytes;
+export const POLLFD_FD = pollfd.fd;
+export const POLLFD_EVENTS = pollfd.events;
+export const POLLFD_REVENTS = pollfd.revents;
 
 const pollNative = libc.func('int poll(void *, unsigned long, int)') as (fds: Bytes | null, n: number, ms: number) => number;
 
@@ -91,30 +94,30 @@ export function poll(fds: Bytes | null, n: number, timeoutMs: number): number {
   return r < 0 ? -errno() : r;
 }
 
-// --- epoll(7): struct epoll_event { uint32_t events; epoll_data_t data; } is packed on x86_64 only.
+// --- epoll(7), where the kernel has it: struct epoll_event { uint32_t events; epoll_data_t data; }, packed on
+// x86_64 only. Elsewhere every epoll call fails with ENOSYS (and the record size is the unpacked one).
 
-const EPOLL_PACKED = process.arch === 'x64';
-export const EPOLL_EVENT_BYTES = EPOLL_PACKED ? 12 : 16;
-export const EPOLL_EVENT_EVENTS = 0;
-export const EPOLL_EVENT_DATA = EPOLL_PACKED ? 4 : 8;
+const epollLayout = abi.layout.epollEvent;
+const epoll = natives.epoll;
+export const EPOLL_EVENT_BYTES = epollLayout?.bytes ?? 16;
+export const EPOLL_EVENT_EVENTS = epollLayout?.events ?? 0;
+export const EPOLL_EVENT_DATA = epollLayout?.data ?? 8;
+const ENOSYS = abi.errno.ENOSYS!;
 
-{
-  // Cross-check the hand-written offsets against koffi's own view of the C ABI.
-  const layout = EPOLL_PACKED
-    ? koffi.pack({ events: 'uint32_t', data: 'uint64_t' })
-    : koffi.struct({ events: 'uint32_t', data: 'uint64_t' });
+if (epollLayout !== null) {
+  // Cross-check the table's offsets against koffi's own view of the C ABI.
+  const packed = epollLayout.bytes === 12;
+  const layout = packed ? koffi.pack({ events: 'uint32_t', data: 'uint64_t' }) : koffi.struct({ events: 'uint32_t', data: 'uint64_t' });
   if (koffi.sizeof(layout) !== EPOLL_EVENT_BYTES || koffi.offsetof(layout, 'data') !== EPOLL_EVENT_DATA) {
-    throw new Error(`iomux: unexpected struct epoll_event layout on ${process.arch}`);
+    throw new Error(`iomux: unexpected struct epoll_event layout on ${abi.platform}/${abi.arch}`);
   }
 }
 
-const epollCreate1Native = libc.func('int epoll_create1(int)') as (flags: number) => number;
-const epollCtlNative = libc.func('int epoll_ctl(int, int, int, void *)') as (ep: number, op: number, fd: number, ev: Bytes) => number;
-const epollWaitNative = libc.func('int epoll_wait(int, void *, int, int)') as (ep: number, evs: Bytes, max: number, ms: number) => number;
+/** Whether this platform has epoll. */
+export const hasEpollNative = epoll !== null;
 
 export function epollCreate1(flags: number): number {
-  const r = epollCreate1Native(flags);
-  return r < 0 ? -errno() : r;
+  return epoll === null ? -ENOSYS : epoll.create1(flags);
 }
 
 const ctlEvent = Buffer.alloc(EPOLL_EVENT_BYTES);
@@ -137,13 +140,12 @@ export function epollCtl(epfd: number, op: number, fd: number, events: number, d
   putU32(ctlEvent, events, EPOLL_EVENT_EVENTS);
   putU32(ctlEvent, dataLow, EPOLL_EVENT_DATA + (LE ? 0 : 4));
   putU32(ctlEvent, dataHigh, EPOLL_EVENT_DATA + (LE ? 4 : 0));
-  return epollCtlNative(epfd, op, fd, ctlEvent) < 0 ? -errno() : 0;
+  return epoll === null ? -ENOSYS : epoll.ctl(epfd, op, fd, ctlEvent);
 }
 
 /** epoll_wait(2) into `events`, room for `maxevents` records. Returns the count, or -errno. */
 export function epollWait(epfd: number, events: Bytes, maxevents: number, timeoutMs: number): number {
-  const r = epollWaitNative(epfd, events, maxevents, timeoutMs);
-  return r < 0 ? -errno() : r;
+  return epoll === null ? -ENOSYS : epoll.wait(epfd, events, maxevents, timeoutMs);
 }
 
 /** Allocates an event buffer with room for `maxevents` records. */

@@ -1,51 +1,59 @@
 /**
  * Name resolution: getaddrinfo(3) with its linked list of struct addrinfo, gai_strerror(3), and numeric
- * getnameinfo(3). getaddrinfo reports failures as EAI_* codes (negative on glibc), not errno; EAI_SYSTEM
+ * getnameinfo(3). getaddrinfo reports failures as EAI_* codes (negative on glibc, positive on the BSDs), not errno; EAI_SYSTEM
  * means "see errno", which is why failures come back as a `GaiFailure` carrying both.
  */
-import { errno, koffi, libc } from './lib.js';
+import { abi, errno, koffi, libc } from './lib.js';
 
 type Bytes = Uint8Array;
 
-export const AI_PASSIVE = 0x1;
-export const AI_CANONNAME = 0x2;
-export const AI_NUMERICHOST = 0x4;
-export const AI_V4MAPPED = 0x8;
-export const AI_ALL = 0x10;
-export const AI_ADDRCONFIG = 0x20;
-export const AI_NUMERICSERV = 0x400;
+const N = abi.netdb;
 
-export const NI_NUMERICHOST = 1;
-export const NI_NUMERICSERV = 2;
-export const NI_NOFQDN = 4;
-export const NI_NAMEREQD = 8;
-export const NI_DGRAM = 16;
-export const NI_MAXHOST = 1025;
-export const NI_MAXSERV = 32;
+export const AI_PASSIVE = N.AI_PASSIVE;
+export const AI_CANONNAME = N.AI_CANONNAME;
+export const AI_NUMERICHOST = N.AI_NUMERICHOST;
+export const AI_V4MAPPED = N.AI_V4MAPPED;
+export const AI_ALL = N.AI_ALL;
+export const AI_ADDRCONFIG = N.AI_ADDRCONFIG;
+export const AI_NUMERICSERV = N.AI_NUMERICSERV;
+export const NI_NUMERICHOST = N.NI_NUMERICHOST;
+export const NI_NUMERICSERV = N.NI_NUMERICSERV;
+export const NI_NOFQDN = N.NI_NOFQDN;
+export const NI_NAMEREQD = N.NI_NAMEREQD;
+export const NI_DGRAM = N.NI_DGRAM;
+export const NI_MAXHOST = N.NI_MAXHOST;
+export const NI_MAXSERV = N.NI_MAXSERV;
+export const EAI_BADFLAGS = N.EAI_BADFLAGS;
+export const EAI_NONAME = N.EAI_NONAME;
+export const EAI_AGAIN = N.EAI_AGAIN;
+export const EAI_FAIL = N.EAI_FAIL;
+export const EAI_FAMILY = N.EAI_FAMILY;
+export const EAI_SOCKTYPE = N.EAI_SOCKTYPE;
+export const EAI_SERVICE = N.EAI_SERVICE;
+export const EAI_MEMORY = N.EAI_MEMORY;
+export const EAI_SYSTEM = N.EAI_SYSTEM;
+export const EAI_OVERFLOW = N.EAI_OVERFLOW;
+export const EAI_NODATA: number | undefined = N.EAI_NODATA;
+export const EAI_ADDRFAMILY: number | undefined = N.EAI_ADDRFAMILY;
 
-export const EAI_BADFLAGS = -1;
-export const EAI_NONAME = -2;
-export const EAI_AGAIN = -3;
-export const EAI_FAIL = -4;
-export const EAI_FAMILY = -6;
-export const EAI_SOCKTYPE = -7;
-export const EAI_SERVICE = -8;
-export const EAI_MEMORY = -10;
-export const EAI_SYSTEM = -11;
-export const EAI_OVERFLOW = -12;
-export const EAI_NODATA = -5;
-export const EAI_ADDRFAMILY = -9;
+const eaiNames = new Map<number, string>();
+for (const [name, value] of Object.entries(N)) if (name.startsWith('EAI_') && value !== undefined) eaiNames.set(value, name);
 
-const AddrInfo = koffi.struct('iomux_addrinfo', {
-  ai_flags: 'int',
-  ai_family: 'int',
-  ai_socktype: 'int',
-  ai_protocol: 'int',
-  ai_addrlen: 'uint32_t',
-  ai_addr: 'void *',
-  ai_canonname: 'char *',
-  ai_next: 'void *',
-});
+/** The name of a getaddrinfo error code ('EAI_NONAME'), or undefined. */
+export function eaiName(code: number): string | undefined {
+  return eaiNames.get(code);
+}
+
+// glibc: ai_addr then ai_canonname; the BSDs and macOS: ai_canonname then ai_addr.
+const AddrInfo = koffi.struct('iomux_addrinfo', abi.layout.addrinfoCanonnameFirst
+  ? {
+    ai_flags: 'int', ai_family: 'int', ai_socktype: 'int', ai_protocol: 'int', ai_addrlen: 'uint32_t',
+    ai_canonname: 'char *', ai_addr: 'void *', ai_next: 'void *',
+  }
+  : {
+    ai_flags: 'int', ai_family: 'int', ai_socktype: 'int', ai_protocol: 'int', ai_addrlen: 'uint32_t',
+    ai_addr: 'void *', ai_canonname: 'char *', ai_next: 'void *',
+  });
 const ADDRINFO_BYTES = koffi.sizeof(AddrInfo);
 const FLAGS_AT = koffi.offsetof(AddrInfo, 'ai_flags');
 const FAMILY_AT = koffi.offsetof(AddrInfo, 'ai_family');

@@ -4,7 +4,7 @@
  * if_nameindex(3), gethostname(2); and `struct ucred` (SO_PEERCRED, SCM_CREDENTIALS) and the Linux-only
  * sockaddr layouts sockaddr_nl (AF_NETLINK) and sockaddr_ll (AF_PACKET).
  */
-import { errno, koffi, libc } from './lib.js';
+import { abi, errno, koffi, libc } from './lib.js';
 
 type Bytes = Uint8Array;
 
@@ -19,10 +19,13 @@ function cString(buf: Bytes, encoding: BufferEncoding = 'utf8'): string {
   return Buffer.from(buf.buffer, buf.byteOffset, end < 0 ? buf.length : end).toString(encoding);
 }
 
-// ─── Platform values (Linux) ─────────────────────────────────────────────────────────────────────────────
+// ─── Platform values ─────────────────────────────────────────────────────────────────────────────────────
 
-export const AF_NETLINK = 16;
-export const AF_PACKET = 17;
+/** Linux's netlink and packet families (undefined elsewhere, as CPython has no such attributes there). */
+export const AF_NETLINK: number | undefined = abi.socket.AF_NETLINK;
+export const AF_PACKET: number | undefined = abi.socket.AF_PACKET;
+// The protocol numbers and sockaddr_nl/sockaddr_ll layouts below are Linux's <linux/netlink.h>,
+// <linux/if_packet.h> and <linux/if_ether.h>; they mean something only where the families above exist.
 export const NETLINK_ROUTE = 0;
 export const NETLINK_USERSOCK = 2;
 export const NETLINK_FIREWALL = 3;
@@ -158,7 +161,7 @@ export function writeUcred(pid: number, uid: number, gid: number): Buffer {
 export function writeSockaddrNl(buf: Bytes, pid: number, groups: number): number {
   buf.fill(0, 0, SOCKADDR_NL_BYTES);
   const v = viewOf(buf);
-  v.setUint16(0, AF_NETLINK, LE);
+  v.setUint16(0, AF_NETLINK ?? 0, LE);
   v.setUint32(4, pid, LE);
   v.setUint32(8, groups, LE);
   return SOCKADDR_NL_BYTES;
@@ -176,7 +179,7 @@ export function writeSockaddrLl(
 ): number {
   buf.fill(0, 0, SOCKADDR_LL_BYTES);
   const v = viewOf(buf);
-  v.setUint16(0, AF_PACKET, LE);
+  v.setUint16(0, AF_PACKET ?? 0, LE);
   v.setUint16(2, protocol, false);
   v.setInt32(4, ifindex, LE);
   v.setUint16(8, hatype, LE);

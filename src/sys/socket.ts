@@ -1,98 +1,112 @@
 /**
- * BSD socket syscalls and the sockaddr layouts they read and write (Linux). Every function returns its C
+ * BSD socket syscalls and the sockaddr layouts they read and write (the platform table's). Every function returns its C
  * result when it is non-negative and `-errno` when the call failed. Buffers belong to the caller, so the
  * socket layer can keep one sockaddr scratch buffer and one socklen cell for every call it makes.
  */
-import { errno, libc } from './lib.js';
+import { abi, errno, libc, natives } from './lib.js';
 
 type Bytes = Uint8Array;
 
-// --- Constants (Linux's values; identical on every Linux ABI for the ones listed here).
+// --- Constants: the running platform's values (src/sys/<platform>/abi.ts). Those a platform lacks are
+// undefined there, as CPython then has no such attribute.
 
-export const AF_UNSPEC = 0;
-export const AF_UNIX = 1;
-export const AF_INET = 2;
-export const AF_INET6 = 10;
+const C = abi.socket;
 
-export const SOCK_STREAM = 1;
-export const SOCK_DGRAM = 2;
-export const SOCK_RAW = 3;
-export const SOCK_SEQPACKET = 5;
-export const SOCK_NONBLOCK = 0o4000;
-export const SOCK_CLOEXEC = 0o2000000;
-
-export const SOL_SOCKET = 1;
-export const SO_DEBUG = 1;
-export const SO_REUSEADDR = 2;
-export const SO_TYPE = 3;
-export const SO_ERROR = 4;
-export const SO_DONTROUTE = 5;
-export const SO_BROADCAST = 6;
-export const SO_SNDBUF = 7;
-export const SO_RCVBUF = 8;
-export const SO_KEEPALIVE = 9;
-export const SO_OOBINLINE = 10;
-export const SO_LINGER = 13;
-export const SO_REUSEPORT = 15;
-export const SO_PASSCRED = 16;
-export const SO_PEERCRED = 17;
-export const SO_RCVLOWAT = 18;
-export const SO_SNDLOWAT = 19;
-export const SO_RCVTIMEO = 20;
-export const SO_SNDTIMEO = 21;
-export const SO_ACCEPTCONN = 30;
-export const SO_PROTOCOL = 38;
-export const SO_DOMAIN = 39;
-
-export const IPPROTO_IP = 0;
-export const IPPROTO_TCP = 6;
-export const IPPROTO_UDP = 17;
-export const IPPROTO_IPV6 = 41;
-export const IPV6_V6ONLY = 26;
-export const TCP_NODELAY = 1;
-export const TCP_KEEPIDLE = 4;
-export const TCP_KEEPINTVL = 5;
-export const TCP_KEEPCNT = 6;
-
-export const SHUT_RD = 0;
-export const SHUT_WR = 1;
-export const SHUT_RDWR = 2;
-
-export const MSG_OOB = 0x1;
-export const MSG_PEEK = 0x2;
-export const MSG_DONTROUTE = 0x4;
-export const MSG_TRUNC = 0x20;
-export const MSG_DONTWAIT = 0x40;
-export const MSG_EOR = 0x80;
-export const MSG_WAITALL = 0x100;
-export const MSG_NOSIGNAL = 0x4000;
-export const MSG_CMSG_CLOEXEC = 0x40000000;
-
-/** glibc's <sys/socket.h> value (4096 since glibc 2.35), which is what CPython exposes as socket.SOMAXCONN. */
-export const SOMAXCONN = 4096;
+export const AF_UNSPEC = C.AF_UNSPEC;
+export const AF_UNIX = C.AF_UNIX;
+export const AF_INET = C.AF_INET;
+export const AF_INET6 = C.AF_INET6;
+export const SOCK_STREAM = C.SOCK_STREAM;
+export const SOCK_DGRAM = C.SOCK_DGRAM;
+export const SOCK_RAW = C.SOCK_RAW;
+export const SOCK_SEQPACKET = C.SOCK_SEQPACKET;
+export const SOCK_NONBLOCK = C.SOCK_NONBLOCK;
+export const SOCK_CLOEXEC = C.SOCK_CLOEXEC;
+export const SOL_SOCKET = C.SOL_SOCKET;
+export const SO_DEBUG = C.SO_DEBUG;
+export const SO_REUSEADDR = C.SO_REUSEADDR;
+export const SO_TYPE = C.SO_TYPE;
+export const SO_ERROR = C.SO_ERROR;
+export const SO_DONTROUTE = C.SO_DONTROUTE;
+export const SO_BROADCAST = C.SO_BROADCAST;
+export const SO_SNDBUF = C.SO_SNDBUF;
+export const SO_RCVBUF = C.SO_RCVBUF;
+export const SO_KEEPALIVE = C.SO_KEEPALIVE;
+export const SO_OOBINLINE = C.SO_OOBINLINE;
+export const SO_LINGER = C.SO_LINGER;
+export const SO_REUSEPORT = C.SO_REUSEPORT;
+export const SO_PASSCRED: number | undefined = C.SO_PASSCRED;
+export const SO_PEERCRED: number | undefined = C.SO_PEERCRED;
+export const SO_RCVLOWAT = C.SO_RCVLOWAT;
+export const SO_SNDLOWAT = C.SO_SNDLOWAT;
+export const SO_RCVTIMEO = C.SO_RCVTIMEO;
+export const SO_SNDTIMEO = C.SO_SNDTIMEO;
+export const SO_ACCEPTCONN = C.SO_ACCEPTCONN;
+export const SO_PROTOCOL: number | undefined = C.SO_PROTOCOL;
+export const SO_DOMAIN: number | undefined = C.SO_DOMAIN;
+export const IPPROTO_IP = C.IPPROTO_IP;
+export const IPPROTO_TCP = C.IPPROTO_TCP;
+export const IPPROTO_UDP = C.IPPROTO_UDP;
+export const IPPROTO_IPV6 = C.IPPROTO_IPV6;
+export const IPV6_V6ONLY = C.IPV6_V6ONLY;
+export const TCP_NODELAY = C.TCP_NODELAY;
+export const TCP_KEEPIDLE: number | undefined = C.TCP_KEEPIDLE;
+export const TCP_KEEPINTVL = C.TCP_KEEPINTVL;
+export const TCP_KEEPCNT = C.TCP_KEEPCNT;
+export const SHUT_RD = C.SHUT_RD;
+export const SHUT_WR = C.SHUT_WR;
+export const SHUT_RDWR = C.SHUT_RDWR;
+export const MSG_OOB = C.MSG_OOB;
+export const MSG_PEEK = C.MSG_PEEK;
+export const MSG_DONTROUTE = C.MSG_DONTROUTE;
+export const MSG_TRUNC = C.MSG_TRUNC;
+export const MSG_DONTWAIT = C.MSG_DONTWAIT;
+export const MSG_EOR = C.MSG_EOR;
+export const MSG_WAITALL = C.MSG_WAITALL;
+export const MSG_NOSIGNAL: number | undefined = C.MSG_NOSIGNAL;
+export const MSG_CMSG_CLOEXEC: number | undefined = C.MSG_CMSG_CLOEXEC;
+export const SOMAXCONN = C.SOMAXCONN;
+export const MSG_CTRUNC = C.MSG_CTRUNC;
+/** SO_NOSIGPIPE where the platform has it (macOS, FreeBSD). */
+export const SO_NOSIGPIPE: number | undefined = C.SO_NOSIGPIPE;
+/**
+ * The flag every send passes so a closed peer is EPIPE, never SIGPIPE: MSG_NOSIGNAL where it exists, 0 on
+ * macOS, whose sockets get SO_NOSIGPIPE when natives.socket()/accept() create them.
+ */
+export const SEND_NOSIGNAL = C.MSG_NOSIGNAL ?? 0;
 
 // --- struct sockaddr layouts.
 
+const SA = abi.layout.sockaddr;
 /** sizeof(struct sockaddr_storage): room for any address. */
-export const SOCKADDR_STORAGE_BYTES = 128;
+export const SOCKADDR_STORAGE_BYTES = SA.storageBytes;
 /** sizeof(struct sockaddr_in). */
-export const SOCKADDR_IN_BYTES = 16;
+export const SOCKADDR_IN_BYTES = SA.inBytes;
 /** sizeof(struct sockaddr_in6). */
-export const SOCKADDR_IN6_BYTES = 28;
-/** offsetof(struct sockaddr_un, sun_path): the family comes first. */
-export const SUN_PATH_OFFSET = 2;
-/** sizeof(((struct sockaddr_un *)0)->sun_path). */
-export const SUN_PATH_BYTES = 108;
+export const SOCKADDR_IN6_BYTES = SA.in6Bytes;
+/** offsetof(struct sockaddr_un, sun_path): the family (and on the BSDs the length byte) comes first. */
+export const SUN_PATH_OFFSET = SA.sunPathOffset;
+/** sizeof(((struct sockaddr_un *)0)->sun_path): 108 on Linux, 104 on the BSDs and macOS. */
+export const SUN_PATH_BYTES = SA.sunPathBytes;
 
-// sa_family_t is a host-order unsigned short at offset 0 in every sockaddr; ports and IPv4 addresses are in
-// network order; sin6_flowinfo is network order, sin6_scope_id host order.
-const FAMILY_AT = 0;
+// Linux: sa_family_t is a host-order uint16 at offset 0. BSD: a uint8 length at 0 and a uint8 family at 1.
+// Ports and IPv4 addresses are in network order; sin6_flowinfo is network order, sin6_scope_id host order.
+const LENGTH_BYTE = SA.lengthByte;
 const PORT_AT = 2;
 const IN_ADDR_AT = 4;
 const IN6_FLOWINFO_AT = 4;
 const IN6_ADDR_AT = 8;
 const IN6_SCOPE_AT = 24;
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function putFamily(buf: Bytes, family: number, length: number): void {
+  if (LENGTH_BYTE) {
+    buf[0] = length;
+    buf[1] = family;
+  } else {
+    putHostU16(buf, 0, family);
+  }
+}
 
 function putHostU16(buf: Bytes, at: number, v: number): void {
   buf[at + (LITTLE_ENDIAN ? 0 : 1)] = v & 0xff;
@@ -132,7 +146,7 @@ function getNetU32(buf: Bytes, at: number): number {
 /** Writes a sockaddr_in (the 4 address bytes in network order) and returns its length. */
 export function writeSockaddrIn(buf: Bytes, addr4: Bytes, port: number): number {
   buf.fill(0, 0, SOCKADDR_IN_BYTES);
-  putHostU16(buf, FAMILY_AT, AF_INET);
+  putFamily(buf, AF_INET, SOCKADDR_IN_BYTES);
   putNetU16(buf, PORT_AT, port);
   buf.set(addr4.subarray(0, 4), IN_ADDR_AT);
   return SOCKADDR_IN_BYTES;
@@ -141,7 +155,7 @@ export function writeSockaddrIn(buf: Bytes, addr4: Bytes, port: number): number 
 /** Writes a sockaddr_in6 and returns its length. */
 export function writeSockaddrIn6(buf: Bytes, addr16: Bytes, port: number, flowinfo: number, scopeId: number): number {
   buf.fill(0, 0, SOCKADDR_IN6_BYTES);
-  putHostU16(buf, FAMILY_AT, AF_INET6);
+  putFamily(buf, AF_INET6, SOCKADDR_IN6_BYTES);
   putNetU16(buf, PORT_AT, port);
   putNetU32(buf, IN6_FLOWINFO_AT, flowinfo);
   buf.set(addr16.subarray(0, 16), IN6_ADDR_AT);
@@ -156,15 +170,16 @@ export function writeSockaddrIn6(buf: Bytes, addr16: Bytes, port: number, flowin
  */
 export function writeSockaddrUn(buf: Bytes, path: Bytes): number {
   buf.fill(0, 0, SUN_PATH_OFFSET + SUN_PATH_BYTES);
-  putHostU16(buf, FAMILY_AT, AF_UNIX);
   buf.set(path, SUN_PATH_OFFSET);
   const abstract = path.length > 0 && path[0] === 0;
-  return SUN_PATH_OFFSET + path.length + (abstract ? 0 : 1);
+  const length = SUN_PATH_OFFSET + path.length + (abstract ? 0 : 1);
+  putFamily(buf, AF_UNIX, length);
+  return length;
 }
 
 /** The sa_family of a sockaddr. */
 export function sockaddrFamily(buf: Bytes): number {
-  return getHostU16(buf, FAMILY_AT);
+  return LENGTH_BYTE ? buf[1]! : getHostU16(buf, 0);
 }
 
 /** The port of a sockaddr_in or sockaddr_in6 (host order). */
@@ -210,20 +225,14 @@ export function sockaddrUnPath(buf: Bytes, len: number): Bytes {
 
 /** Sets the sa_family field (for copying addresses resolved for another family). */
 export function setSockaddrFamily(buf: Bytes, family: number): void {
-  putHostU16(buf, FAMILY_AT, family);
+  if (LENGTH_BYTE) buf[1] = family;
+  else putHostU16(buf, 0, family);
 }
 
 // --- Natives. Pointers to socklen_t are passed as a one-cell Uint32Array the caller owns.
 
-const socketNative = libc.func('int socket(int, int, int)') as (d: number, t: number, p: number) => number;
-const socketpairNative = libc.func('int socketpair(int, int, int, _Out_ int *sv)') as (
-  d: number, t: number, p: number, sv: Int32Array,
-) => number;
 const bindNative = libc.func('int bind(int, const void *, uint32_t)') as (fd: number, a: Bytes, l: number) => number;
 const listenNative = libc.func('int listen(int, int)') as (fd: number, backlog: number) => number;
-const accept4Native = libc.func('int accept4(int, void *, void *, int)') as (
-  fd: number, a: Bytes | null, l: Uint32Array | null, flags: number,
-) => number;
 const connectNative = libc.func('int connect(int, const void *, uint32_t)') as (fd: number, a: Bytes, l: number) => number;
 // recv and send have their own prototypes although glibc turns them into recvfrom/sendto: koffi marshals
 // two arguments fewer, which is measurable (about 50-100 ns a call) on the echo hot path.
@@ -252,14 +261,18 @@ const getpeernameNative = libc.func('int getpeername(int, void *, void *)') as (
 ) => number;
 const inetPtonNative = libc.func('int inet_pton(int, const char *, void *)') as (af: number, s: string, out: Bytes) => number;
 
-export function socket(family: number, type: number, proto: number): number {
-  const r = socketNative(family, type, proto);
-  return r < 0 ? -errno() : r;
+/**
+ * socket(2), close-on-exec, and non-blocking when `type` has SOCK_NONBLOCK; sends on it never raise SIGPIPE
+ * when SEND_NOSIGNAL is passed. One call on Linux and FreeBSD, socket + fcntl (+ SO_NOSIGPIPE) on macOS.
+ */
+export function socketCloexec(family: number, type: number, proto: number): number {
+  return natives.socket(family, type, proto);
 }
 
-/** socketpair(2): fills `out` with the two connected fds. */
-export function socketpair(family: number, type: number, proto: number, out: Int32Array): number {
-  return socketpairNative(family, type, proto, out) < 0 ? -errno() : 0;
+/** socketpair(2) with socketCloexec's rules for both ends: fills `out` with the two connected fds. */
+export function socketpairCloexec(family: number, type: number, proto: number, out: Int32Array): number {
+  const r = natives.socketpair(family, type, proto, out);
+  return r < 0 ? r : 0;
 }
 
 export function bind(fd: number, addr: Bytes, len: number): number {
@@ -271,12 +284,12 @@ export function listen(fd: number, backlog: number): number {
 }
 
 /**
- * accept4(2). `addrlen[0]` is the room in `addr` on entry and the address length on return; pass nulls
- * for both when the peer's address is not wanted.
+ * accept(2) of a connection as a close-on-exec, blocking fd (accept4(SOCK_CLOEXEC), or accept + fcntl).
+ * `addrlen[0]` is the room in `addr` on entry and the address length on return; pass nulls for both when the
+ * peer's address is not wanted.
  */
-export function accept4(fd: number, addr: Bytes | null, addrlen: Uint32Array | null, flags: number): number {
-  const r = accept4Native(fd, addr, addrlen, flags);
-  return r < 0 ? -errno() : r;
+export function acceptCloexec(fd: number, addr: Bytes | null, addrlen: Uint32Array | null): number {
+  return natives.accept(fd, addr, addrlen);
 }
 
 export function connect(fd: number, addr: Bytes, len: number): number {

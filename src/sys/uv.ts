@@ -31,6 +31,8 @@ export interface PollListener {
 }
 
 const UV_POLL = 8; // uv_handle_type (UV_HANDLE_TYPE_MAP order)
+/** uv_poll_event: what a handle waits for. */
+export const UV_READABLE = 1;
 
 /** The native functions, declared on first use so that merely importing iomux never needs libuv's symbols. */
 interface Natives {
@@ -146,6 +148,18 @@ function scheduleRelease(): void {
 
 function releaseIfIdle(): void {
   releaseScheduled = false;
+  if (listeners.size === 0 && callbackAddress !== null) {
+    koffi.unregister(callbackAddress);
+    callbackAddress = null;
+  }
+}
+
+/**
+ * Unregisters the shared callback right away when no handle is open. For the thread's 'exit' (a worker's
+ * process.exit(), or its natural end), after which no poll result can arrive: koffi gives a thread's
+ * callback slot back only through unregister, so a thread that ends with it registered loses the slot.
+ */
+export function releaseCallbackNow(): void {
   if (listeners.size === 0 && callbackAddress !== null) {
     koffi.unregister(callbackAddress);
     callbackAddress = null;

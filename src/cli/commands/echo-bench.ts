@@ -1,33 +1,38 @@
-/** `iomux echo-bench`: the closed-loop echo load generator on iomux's epoll (src/bench/echo-load.ts). */
-import { intOption, numberOption, parse, runCommand, UsageError } from '../../bench/args.js';
-import { runEchoBench, type EchoBenchResult } from '../../bench/echo-load.js';
-import { num, sig } from '../../bench/format.js';
-import { ProgressBar } from '../../bench/progress.js';
+/** `iomux echo-bench`: the closed-loop echo load generator on iomux's epoll (src/load/echo-load.ts). */
+import { runEchoBench, type EchoBenchResult } from '../../load/echo-load.js';
+import { num, sig } from '../format.js';
+import { ProgressBar } from '../progress.js';
+import { intOption, runCommand, secondsOption, stringOption, UsageError, type CommandSpec, type ParsedArgs } from '../args.js';
 
-const USAGE = `usage: iomux echo-bench [--host 127.0.0.1] [--port 10000] [--connections 50] [--depth 16]
-                        [--size 64] [--duration 5] [--warmup 1] [--idle 0] [--server-pid PID] [--json]
+export const spec: CommandSpec = {
+  name: 'echo-bench',
+  summary:
+    'A closed-loop load generator for a TCP echo server, written on iomux\'s own epoll and non-blocking sockets.\n' +
+    'Each active connection keeps --depth messages of --size bytes in flight and sends the next when one has fully\n' +
+    'come back; every echoed byte is checked against what was sent. --idle connections are opened first, stay\n' +
+    'silent, and at the end each must echo an 8-byte probe. Prints messages/s, MB/s (10^6 bytes of echoed\n' +
+    'payload) and latency percentiles (send of a message\'s first byte to receipt of its last, so queueing\n' +
+    'behind the other in-flight messages is included); a progress bar on stderr when it is a terminal.',
+  options: {
+    host: { type: 'string', metavar: 'H', help: 'server address or name (default 127.0.0.1)' },
+    port: { type: 'string', metavar: 'P', help: "server port (default 10000, the echo server's)" },
+    connections: { type: 'string', metavar: 'N', help: 'active connections (default 50)' },
+    depth: { type: 'string', metavar: 'D', help: 'messages in flight per active connection (default 16)' },
+    size: { type: 'string', metavar: 'S', help: 'message size in bytes (default 64)' },
+    duration: { type: 'string', metavar: 'SEC', help: 'measured seconds (default 5)' },
+    warmup: { type: 'string', metavar: 'SEC', help: 'seconds of load before the measured window (default 1)' },
+    idle: { type: 'string', metavar: 'K', help: 'idle connections (default 0)' },
+    'server-pid': { type: 'string', metavar: 'PID', help: "also report that process's CPU time (with its descendants) per message" },
+    json: { type: 'boolean', help: "print one JSON object (echoload's keys) instead of the summary" },
+  },
+  epilog: `Exit status: 0 ok; 1 connection errors, early close, missing bytes, failed probes or nothing echoed;
+2 bad arguments; 3 corrupted or extra bytes received.`,
+};
 
-A closed-loop load generator for a TCP echo server, written on iomux's own epoll and non-blocking sockets.
-Each active connection keeps --depth messages of --size bytes in flight and sends the next when one has fully
-come back; every echoed byte is checked against what was sent. --idle connections are opened first, stay
-silent, and at the end each must echo an 8-byte probe. Prints messages/s, MB/s (10^6 bytes of echoed
-payload) and latency percentiles (send of a message's first byte to receipt of its last, so queueing
-behind the other in-flight messages is included); a progress bar on stderr when it is a terminal.
-
-  --host H          server address or name (default 127.0.0.1)
-  --port P          server port (default 10000, the echo server's)
-  --connections N   active connections (default 50)
-  --depth D         messages in flight per active connection (default 16)
-  --size S          message size in bytes (default 64)
-  --duration SEC    measured seconds (default 5)
-  --warmup SEC      seconds of load before the measured window (default 1)
-  --idle K          idle connections (default 0)
-  --server-pid PID  also report that process's CPU time (with its descendants) per message
-  --json            print one JSON object (echoload's keys) instead of the summary
-
-Exit status: 0 ok; 1 connection errors, early close, missing bytes, failed probes or nothing echoed;
-2 bad arguments; 3 corrupted or extra bytes received.
-`;
+/** "12.3%", or why there is no figure (the JSON keeps echoload's -1 for "not measured"). */
+function percent(value: number, what: string): string {
+  return value < 0 ? `${what} not measured (no measured window)` : `${what} ${num(value)}%`;
+}
 
 function summary(r: EchoBenchResult): string {
   const lines = [
@@ -41,40 +46,30 @@ function summary(r: EchoBenchResult): string {
     `  connections  active ${r.active_connected}/${r.conns}` +
       (r.idle ? `, idle ${r.idle_connected}/${r.idle} (probes echoed ${r.idle_probe_ok}, closed by server ${r.idle_closed})` : '') +
       `; connect errors ${r.connect_errors + r.connect_timeouts}, resets ${r.resets}, early close ${r.eof_early}`,
-    `  cpu          client ${num(r.client_cpu_pct)}%` +
-      (r.server_cpu_us >= 0 ? `, server ${num(r.server_cpu_pct)}% = ${sig(r.server_cpu_us_per_msg)} µs per message` : ''),
+    `  cpu          ${percent(r.client_cpu_pct, 'client')}` +
+      (r.server_cpu_us < 0 ? '' : r.server_cpu_us_per_msg < 0 ? `, ${percent(r.server_cpu_pct, 'server')}`
+        : `, server ${num(r.server_cpu_pct)}% = ${sig(r.server_cpu_us_per_msg)} µs per message`),
     `  status       ${r.status}`,
   ];
   for (const p of r.problems) lines.push(`    - ${p}`);
   return `${lines.join('\n')}\n`;
 }
 
-async function run(argv: string[]): Promise<number> {
-  const { values } = parse(argv, {
-    host: { type: 'string' }, port: { type: 'string' }, connections: { type: 'string' }, depth: { type: 'string' },
-    size: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' }, idle: { type: 'string' },
-    'server-pid': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-  });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  const host = values.host ?? '127.0.0.1';
-  if (host === '') throw new UsageError('--host must not be empty');
+async function run(args: ParsedArgs): Promise<number> {
   const options = {
-    host,
-    port: intOption('port', values.port, 10_000, 1, 65_535),
-    connections: intOption('connections', values.connections, 50, 1, 100_000),
-    depth: intOption('depth', values.depth, 16, 1, 65_536),
-    size: intOption('size', values.size, 64, 1, 16 * 1024 * 1024),
-    duration: numberOption('duration', values.duration, 5, 0.01, 86_400),
-    warmup: numberOption('warmup', values.warmup, 1, 0, 86_400),
-    idle: intOption('idle', values.idle, 0, 0, 1_000_000),
+    host: stringOption(args, 'host', '127.0.0.1'),
+    port: intOption(args, 'port', 10_000, 1, 65_535),
+    connections: intOption(args, 'connections', 50, 1, 100_000),
+    depth: intOption(args, 'depth', 16, 1, 65_536),
+    size: intOption(args, 'size', 64, 1, 16 * 1024 * 1024),
+    duration: secondsOption(args, 'duration', 5, 0.01, 86_400),
+    warmup: secondsOption(args, 'warmup', 1, 0, 86_400),
+    idle: intOption(args, 'idle', 0, 0, 1_000_000),
   };
   if (options.size * options.depth > 256 * 1024 * 1024) {
     throw new UsageError(`--size × --depth must be at most 256 MiB per connection (got ${options.size} × ${options.depth})`);
   }
-  const serverPid = values['server-pid'] === undefined ? undefined : intOption('server-pid', values['server-pid'], 0, 1, 2 ** 22);
+  const serverPid = args.values['server-pid'] === undefined ? undefined : intOption(args, 'server-pid', 0, 1, 2 ** 22);
 
   const bar = process.stderr.isTTY ? new ProgressBar(process.stderr) : undefined;
   let result: EchoBenchResult;
@@ -91,10 +86,10 @@ async function run(argv: string[]): Promise<number> {
   } finally {
     bar?.clear();
   }
-  process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : summary(result));
+  process.stdout.write(args.values.json === true ? `${JSON.stringify(result)}\n` : summary(result));
   return result.status === 'ok' ? 0 : result.status === 'corrupt' ? 3 : 1;
 }
 
 export function main(argv: string[]): Promise<number> {
-  return runCommand('iomux echo-bench', () => run(argv));
+  return runCommand(spec, argv, run);
 }

@@ -44,15 +44,19 @@ async function runEchoClient(host: string, port: number, count: number, timeout:
   const labels = socks.map((s) => formatAddress(s.getsockname()));
   const open = socks.map(() => true);
   let ok = true;
+  // What a timeout interrupted, for its message.
+  let waitingFor = (): string => 'the server';
   try {
-    for (const part of parts) {
+    for (const [p, part] of parts.entries()) {
       socks.forEach((s, i) => {
         if (!open[i]) return;
+        waitingFor = () => `the server to take part ${p + 1} of ${parts.length} on ${labels[i]}`;
         say(`${labels[i]}: sending ${showPayload(part, 0, part.length)}`);
         s.sendall(part);
       });
       socks.forEach((s, i) => {
         if (!open[i]) return;
+        waitingFor = () => `the echo of part ${p + 1} of ${parts.length} on ${labels[i]}`;
         const echo = readEcho(s, labels[i]!, part.length);
         if (echo.length < part.length) {
           say(`closing socket ${labels[i]}`);
@@ -67,7 +71,7 @@ async function runEchoClient(host: string, port: number, count: number, timeout:
       });
     }
   } catch (err) {
-    reportOSError(spec.name, err);
+    reportOSError(spec.name, err, waitingFor, timeout);
     ok = false;
   } finally {
     socks.forEach((s, i) => {

@@ -3,6 +3,7 @@ import { runEchoServer } from '../../server/run.js';
 import { BACKENDS, DEFAULTS, DRIVERS, SELECTOR_CLASSES, type ServerOptions } from '../../server/options.js';
 import {
   bytesOption, choiceOption, intOption, runCommand, secondsOption, stringOption, UsageError, type CommandSpec,
+  type ParsedArgs,
 } from '../args.js';
 
 export const spec: CommandSpec = {
@@ -30,6 +31,13 @@ export const spec: CommandSpec = {
     'max-connections': { type: 'string', metavar: 'N', help: 'serve at most N clients at once; more are accepted and closed (default: no limit)' },
     'max-pending': { type: 'string', metavar: 'BYTES', help: 'stop reading from a client while more than BYTES of its echo are unsent (default 1M)' },
     'idle-timeout': { type: 'string', metavar: 'SEC', help: 'close connections silent for SEC seconds (default: never)' },
+    // ---- options added for issue 9 (abuse limits) and issue 12 (tutorial log): kept together for the
+    // ---- declarative-spec rewrite; parsed in `serverLimits` below.
+    'max-total-pending': {
+      type: 'string', metavar: 'BYTES',
+      help: 'stop reading from the clients holding the most while more than BYTES of echo are unsent in all; 0: no total limit (default 128M)',
+    },
+    // ---- end of the added options
   },
   epilog: `backends (each a loop written in its API's own idiom, sharing one connection core):
   select     select() with inputs/outputs lists; fds at or above 1024 are refused
@@ -42,6 +50,14 @@ drivers:
   blocking   the backend's own loop waits (in bounded steps, so signals are noticed within 0.2 s)
   loop       the selector is attached to Node's event loop (selectors and default backends only)`,
 };
+
+/** The options added for issue 9 and issue 12, parsed in one place (see the spec's delimited block). */
+function serverLimits(args: ParsedArgs): Pick<ServerOptions, 'maxTotalPending'> {
+  const total = bytesOption(args, 'max-total-pending', DEFAULTS.maxTotalPending, 0, 2 ** 50);
+  return {
+    maxTotalPending: total === 0 ? Number.POSITIVE_INFINITY : total,
+  };
+}
 
 export async function main(argv: string[]): Promise<number> {
   return runCommand(spec, argv, async (args) => {
@@ -58,6 +74,7 @@ export async function main(argv: string[]): Promise<number> {
         : intOption(args, 'max-connections', 0, 1, 10_000_000),
       maxPending: bytesOption(args, 'max-pending', DEFAULTS.maxPending, 1, 2 ** 40),
       idleTimeout: args.values['idle-timeout'] === undefined ? null : secondsOption(args, 'idle-timeout', 0, 0, 86400 * 365, true),
+      ...serverLimits(args),
     };
     if (args.values.selector !== undefined && options.backend !== 'selectors') {
       throw new UsageError(`--selector only applies to --backend selectors (got --backend ${options.backend})`);

@@ -42,15 +42,19 @@ async function runSlowClient(host: string, port: number, delay: number, timeout:
   const socks = connectAll(spec.name, host, port, 1, timeout);
   if (socks === null) return 1;
   const sock = socks[0]!;
+  const sent = Buffer.concat(parts);
+  let received = 0;
+  // What a timeout interrupted, for its message.
+  let waitingFor = (): string => 'the server to take the first part';
   try {
-    for (const part of parts) {
+    for (const [i, part] of parts.entries()) {
       say(`sending ${showPayload(part, 0, part.length)}`);
+      waitingFor = () => `the server to take part ${i + 1} of ${parts.length}`;
       sock.sendall(part);
       await sleep(delay * 1000);
     }
-    const sent = Buffer.concat(parts);
+    waitingFor = () => `the echo (${received} of ${sent.length} bytes came back)`;
     const pieces: Buffer[] = [];
-    let received = 0;
     while (received < sent.length) {
       const data = sock.recv(PIECE_BYTES);
       if (data.length === 0) {
@@ -67,7 +71,7 @@ async function runSlowClient(host: string, port: number, delay: number, timeout:
     }
     return 0;
   } catch (err) {
-    reportOSError(spec.name, err);
+    reportOSError(spec.name, err, waitingFor, timeout);
     return 1;
   } finally {
     say('closing socket');

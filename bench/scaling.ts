@@ -11,9 +11,9 @@
  * `select()` (which also walks its argument list in JavaScript, as CPython's does), `Poll.poll()`
  * and the allocation-free `Epoll.wait()`.
  */
-import { close, pipe, read, write } from '../os.js';
-import { Epoll, EPOLLIN, FD_SETSIZE, Poll, POLLIN, select } from '../select/index.js';
-import { OSError } from '../errors.js';
+import { close, pipe, read, write } from 'iomux/os';
+import { Epoll, EPOLLIN, FD_SETSIZE, Poll, POLLIN, select } from 'iomux/select';
+import { OSError } from 'iomux/errors';
 
 export type Mechanism = 'select' | 'poll' | 'epoll';
 export const MECHANISMS: readonly Mechanism[] = ['select', 'poll', 'epoll'];

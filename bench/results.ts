@@ -44,6 +44,13 @@ export interface SuiteResults {
   scaling: (ScalingResult & { verdicts?: unknown }) | undefined;
 }
 
+/** A results directory that `bench all` did not write (or that was damaged): what is wrong with it. */
+export class InvalidResultsError extends Error {
+  override get name(): string {
+    return 'InvalidResultsError';
+  }
+}
+
 /** The JSON lines of a results file (none if it does not exist). */
 export function readLines(file: string): ResultLine[] {
   if (!existsSync(file)) return [];
@@ -53,24 +60,47 @@ export function readLines(file: string): ResultLine[] {
     try {
       out.push(JSON.parse(line) as ResultLine);
     } catch {
-      throw new Error(`${file}:${i + 1} is not a JSON line`);
+      throw new InvalidResultsError(`${file}:${i + 1} is not a JSON line`);
     }
   }
   return out;
 }
 
+/** A JSON file of a results directory, parsed; InvalidResultsError when it is not JSON. */
+function readJson(file: string): unknown {
+  const text = readFileSync(file, 'utf8');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    const why = text.trim() === '' ? 'it is empty' : err instanceof Error ? err.message : String(err);
+    throw new InvalidResultsError(`${file} is not the JSON \`bench all\` writes (${why})`);
+  }
+}
+
+/** The meta.json fields the report reads; InvalidResultsError names the first one missing. */
+function checkMeta(file: string, meta: unknown): SuiteMeta {
+  const m = meta as Partial<SuiteMeta> | null;
+  const missing = typeof m !== 'object' || m === null ? 'an object'
+    : typeof m.startedAt !== 'string' ? 'startedAt'
+      : typeof m.machine?.cpuCount !== 'number' || typeof m.machine.cpuModel !== 'string' ? 'machine.cpuCount and machine.cpuModel'
+        : typeof m.options?.serverCpu !== 'number' ? 'options.serverCpu' : undefined;
+  if (missing !== undefined) throw new InvalidResultsError(`${file} is not the meta.json \`bench all\` writes (no ${missing})`);
+  return m as SuiteMeta;
+}
+
+/** Reads a results directory of `bench all`; InvalidResultsError says what is wrong with a damaged one. */
 export function loadResults(dir: string): SuiteResults {
   const metaFile = join(dir, 'meta.json');
-  if (!existsSync(metaFile)) throw new Error(`${dir} is not a \`bench all\` results directory (no meta.json)`);
+  if (!existsSync(metaFile)) throw new InvalidResultsError(`${dir} is not a \`bench all\` results directory (no meta.json)`);
   const scalingFile = join(dir, 'scaling.json');
-  const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as SuiteMeta;
+  const meta = checkMeta(metaFile, readJson(metaFile));
   return {
     dir,
     pins: { serverCpu: meta.options?.serverCpu ?? 1, loadCpu: meta.options?.loadCpu ?? 0 },
     meta,
     echo: readLines(join(dir, 'echo.jsonl')),
     echoBench: readLines(join(dir, 'echo-bench.jsonl')),
-    scaling: existsSync(scalingFile) ? (JSON.parse(readFileSync(scalingFile, 'utf8')) as SuiteResults['scaling']) : undefined,
+    scaling: existsSync(scalingFile) ? (readJson(scalingFile) as SuiteResults['scaling']) : undefined,
   };
 }
 

@@ -163,7 +163,7 @@ function disturbedText(res: SuiteResults): string {
 }
 
 function section(name: string, body: string): string {
-  return `<!-- BEGIN GENERATED ${name} (iomux bench report) -->\n${body.trim()}\n<!-- END GENERATED ${name} -->`;
+  return `<!-- BEGIN GENERATED ${name} (bench report) -->\n${body.trim()}\n<!-- END GENERATED ${name} -->`;
 }
 
 function summarySection(res: SuiteResults): string {
@@ -251,7 +251,7 @@ function scalingSection(res: SuiteResults, img: string): string {
   return [
     '## select, poll and epoll: the scaling curve',
     '',
-    `What one readiness wait costs with N watched descriptors of which exactly one is ready (\`iomux bench scaling\`,`,
+    `What one readiness wait costs with N watched descriptors of which exactly one is ready (\`npm run bench:scaling\`,`,
     `pinned to CPU ${res.meta.options.serverCpu}). The descriptors are both ends of N/2 pipes, all watched for input; one byte`,
     'left unread in the pipe nearest the middle of the set keeps exactly one readable. Each wait goes through iomux\'s',
     'public API with a zero timeout (`select()`, `Poll.poll()`, the allocation-free `Epoll.wait()`), so the figures',
@@ -279,7 +279,7 @@ function rawSection(res: SuiteResults): string {
     const text = typeof lines === 'string' ? lines : lines.map((l) => JSON.stringify(l)).join('\n');
     return `<details><summary>${title}</summary>\n\n\`\`\`json\n${text}\n\`\`\`\n\n</details>`;
   };
-  const parts = ['## Raw data of the latest run', '', 'Every figure above is computed from these lines by `iomux bench report`.', ''];
+  const parts = ['## Raw data of the latest run', '', 'Every figure above is computed from these lines by `bench report` (`node build/bench/main.js report --from DIR`).', ''];
   parts.push(block(`run-echo.sh / echoload (${res.echo.length} lines)`, res.echo));
   if (res.echoBench.length) parts.push('', block(`iomux echo-bench (${res.echoBench.length} lines)`, res.echoBench));
   if (res.scaling) parts.push('', block('bench scaling', JSON.stringify(res.scaling)));
@@ -293,21 +293,23 @@ a multiplexed server in one thread serves many clients at close to C speed and w
 and epoll's cost follows the ready descriptors while select's and poll's grow with every watched one.
 
 Everything below between \`BEGIN GENERATED\` and \`END GENERATED\` markers is written by \`npm run bench\`
-(\`iomux bench all\`) from the JSON lines of one run; the rest is written by hand.
+(\`bench all\` of the repository's bench/ tools) from the JSON lines of one run; the rest is written by hand.
 
 ${section('summary', '')}
 
 ## Reproduce
 
 \`\`\`sh
-npm run bench                   # builds, then iomux bench all (about 10 minutes): this file and docs/img/*.svg
-npm run bench -- --rounds 1     # options go after --; see node dist/cli/main.js bench all --help
-node dist/cli/main.js bench report --from DIR           # rewrite the generated sections from a finished run
-node dist/cli/main.js bench scaling --plot curve.svg    # the scaling curve alone
-node dist/cli/main.js echo-bench --port 10000           # the load generator alone, against a running server
+npm run bench                   # builds, then bench all (about 10 minutes): this file and docs/img/*.svg
+npm run bench -- --rounds 1     # options go after --; see npm run bench -- --help
+node build/bench/main.js report --from DIR            # rewrite the generated sections from a finished run
+npm run bench:scaling -- --plot curve.svg             # the scaling curve alone
+npm run bench:syscalls                                # the syscall costs below
+node dist/cli/main.js echo-bench --port 10000         # the load generator alone, against a running server
 \`\`\`
 
-\`bench all\` builds \`../shared/bench\` (\`make\`; \`--shared-bench DIR\` or \`IOMUX_SHARED_BENCH\` to point
+These tools live in the repository (bench/, built into build/bench by \`npm run build:dev\`); they do not
+ship with the package. \`bench all\` builds \`../shared/bench\` (\`make\`; \`--shared-bench DIR\` or \`IOMUX_SHARED_BENCH\` to point
 elsewhere), then runs \`run-echo.sh\` for each server and scenario, \`iomux echo-bench\` against iomux's server and
 Node's \`net\` echo, and the scaling curve. Run it on a quiet machine: it records how busy the machine was.
 
@@ -361,7 +363,8 @@ ${section('raw', '')}
 export function spliceSections(doc: string, sections: Record<string, string>): string {
   let out = doc;
   for (const [name, body] of Object.entries(sections)) {
-    const re = new RegExp(`<!-- BEGIN GENERATED ${name} \\(iomux bench report\\) -->[\\s\\S]*?<!-- END GENERATED ${name} -->`);
+    // The marker's parenthesis named the writer as `iomux bench report` before the tools left the package.
+    const re = new RegExp(`<!-- BEGIN GENERATED ${name} \\((iomux )?bench report\\) -->[\\s\\S]*?<!-- END GENERATED ${name} -->`);
     const replacement = section(name, body);
     out = re.test(out) ? out.replace(re, () => replacement) : `${out.trimEnd()}\n\n${replacement}\n`;
   }

@@ -1,10 +1,10 @@
 /**
- * `iomux bench all`: runs the whole benchmark matrix and leaves its raw results in one directory:
+ * `bench all` (`npm run bench`): runs the whole benchmark matrix and leaves its raw results in one directory:
  *
  *   meta.json        machine, options, how quiet the machine was before and after
  *   echo.jsonl       ../shared/bench/run-echo.sh lines (echoload against every server and scenario)
  *   echo-bench.jsonl `iomux echo-bench` (our own load generator) against iomux's server and Node's net echo
- *   scaling.json     `iomux bench scaling --json`
+ *   scaling.json     `bench scaling --json`
  *   logs/            the servers' and echoload's output
  *
  * Rounds are interleaved (every server once, then every server again), so a slow patch of machine time
@@ -21,7 +21,7 @@ import { isDisturbed, readLines } from './results.js';
 export const SCENARIOS = ['lat', 'tput64', 'tput4k', 'idle1k', 'idle10k'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
-/** The package root (this file is dist/bench/suite.js). */
+/** The repository (this file is build/bench/suite.js). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = join(REPO_ROOT, 'dist', 'cli', 'main.js');
 

@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
-import { busyPercent, cpuJiffies } from './proc.js';
+import { busyPercent, cpuJiffies } from '#internal/load/proc.js';
 
 export interface MachineInfo {
   cpuModel: string;

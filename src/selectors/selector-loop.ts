@@ -7,11 +7,12 @@
 import { RuntimeError, type OSError } from '../errors.js';
 import { describe } from '../fileobj.js';
 import { monotonicMs } from '../timeout.js';
-import type { SelectorKey } from '../selectors/key.js';
-import { EVENT_READ } from '../selectors/key.js';
-import { InterestMirror } from './mirror.js';
-import { reportUncaught } from './uncaught.js';
-import { watch, type Watcher } from './watch.js';
+import { EVENT_READ } from '../events.js';
+import { reportUncaught } from '../loop/uncaught.js';
+import { watch, type Watcher } from '../loop/watch.js';
+import type { SelectorKey } from './key.js';
+import { abortError } from './wait-options.js';
+import { InterestMirror, type MirrorPoller } from './mirror.js';
 
 /** Called by an attached selector for each ready registration. */
 export type SelectorHandler<T> = (key: SelectorKey<T>, events: number) => void;
@@ -23,6 +24,8 @@ export type ReadyVisitor<T> = (key: SelectorKey<T>, events: number) => boolean;
 export interface SelectorPort<T> {
   /** The kernel object to watch (the epoll fd), or null when the selector has none. */
   kernelFd(): number | null;
+  /** A new kernel set for the private mirror, when `kernelFd()` is null. */
+  newMirrorPoller(): MirrorPoller;
   /**
    * select(0)'s batch, each entry visited with the key its registration has at that moment (entries of
    * registrations gone meanwhile are skipped, even when the fd number was registered again) and its events
@@ -45,6 +48,9 @@ interface PendingSelect<T> {
   timer: NodeJS.Timeout | null;
   /** monotonicMs() when the wait ends, or null to wait for readiness only. */
   deadline: number | null;
+  /** The caller's AbortSignal and our listener on it, removed when the wait settles. */
+  signal: AbortSignal | null;
+  onAbort: (() => void) | null;
 }
 
 /** setTimeout's limit; longer waits are made of several timers. */
@@ -129,8 +135,9 @@ export class SelectorLoop<T> {
    * What `select(timeout)` would return, without blocking: resolves as soon as something is ready, or with
    * what is ready (usually nothing) when the timeout passes. `timeoutMs` null waits for readiness only.
    */
-  selectAsync(timeoutMs: number | null): Promise<Array<[SelectorKey<T>, number]>> {
+  selectAsync(timeoutMs: number | null, signal?: AbortSignal): Promise<Array<[SelectorKey<T>, number]>> {
     if (this.#closed) return Promise.reject(this.#port.closedError());
+    if (signal?.aborted) return Promise.reject(abortError(signal));
     if (this.#attached) return Promise.reject(new RuntimeError('selectAsync() cannot wait on an attached selector: detach() it first'));
     if (this.#pending !== null) return Promise.reject(new RuntimeError('another selectAsync() is already waiting on this selector'));
     let ready: Array<[SelectorKey<T>, number]>;
@@ -142,7 +149,13 @@ export class SelectorLoop<T> {
     }
     if (ready.length !== 0 || timeoutMs === 0) return Promise.resolve(ready);
     return new Promise((resolve, reject) => {
-      const pending: PendingSelect<T> = { resolve, reject, timer: null, deadline: null };
+      const pending: PendingSelect<T> = { resolve, reject, timer: null, deadline: null, signal: null, onAbort: null };
+      if (signal !== undefined) {
+        const onAbort = (): void => this.#settle(pending, null, abortError(signal));
+        signal.addEventListener('abort', onAbort, { once: true });
+        pending.signal = signal;
+        pending.onAbort = onAbort;
+      }
       if (timeoutMs !== null) {
         pending.deadline = monotonicMs() + timeoutMs;
         this.#startTimer(pending, timeoutMs);
@@ -192,7 +205,7 @@ export class SelectorLoop<T> {
     if (this.#watcher !== null) return;
     let fd = this.#port.kernelFd();
     if (fd === null) {
-      const mirror = new InterestMirror();
+      const mirror = new InterestMirror(this.#port.newMirrorPoller());
       try {
         for (const key of this.#port.keys()) mirror.add(key.fd, key.events);
       } catch (err) {
@@ -336,6 +349,9 @@ export class SelectorLoop<T> {
     this.#pending = null;
     if (pending.timer !== null) clearTimeout(pending.timer);
     pending.timer = null;
+    if (pending.signal !== null) pending.signal.removeEventListener('abort', pending.onAbort!);
+    pending.signal = null;
+    pending.onAbort = null;
     if (!this.#closed) this.#disarm();
     if (ready !== null) pending.resolve(ready);
     else pending.reject(error);

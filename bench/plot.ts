@@ -2,8 +2,8 @@
  * Charts for the benchmark docs, as SVG, drawn by Vega (https://vega.github.io) rendering headless: the
  * specs below describe scales, axes and marks, and Vega lays them out and writes the SVG.
  *
- * Vega is a development dependency, loaded only when a chart is asked for, so the rest of the CLI (and the
- * library) works without it.
+ * Vega is a development dependency, loaded only when a chart is asked for, so the rest of the benchmark
+ * tools work without it.
  */
 import type { Spec } from 'vega';
 
@@ -17,8 +17,7 @@ export function loadVega(): Promise<VegaModule> {
     vegaModule = undefined;
     const code = (err as { code?: unknown } | null)?.code;
     if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
-      throw new Error("drawing charts needs the 'vega' package, a development dependency of iomux: run " +
-        "`npm install` in the iomux checkout (or `npm install vega`), or leave the plot option out");
+      throw new Error("drawing charts needs the 'vega' package, a development dependency of iomux: run \`npm install\` in the iomux checkout");
     }
     throw err;
   });

@@ -1,0 +1,152 @@
+/**
+ * The echo server under abuse, measured (issue 9 items 8, 9, 11; a benchmark, not a test: run it by hand,
+ * `npm run build && npm run build:dev && node build/bench/echo-server-abuse.js flood|slow [options]`).
+ *
+ * flood: N clients connect and send without ever reading (each 4 MiB, the same buffer). Meanwhile a
+ *   separate process (so the load generator's own event loop does not show in its figures) sends a 64-byte
+ *   ping every 2 ms and times each echo. Reports the server's resident memory before, at its peak, while the
+ *   flooders hold on, and after they leave; and the ping's p50/p99/max round trip.
+ * slow: N clients each send one byte every `--every` seconds (slowloris-style) for `--seconds`; reports how
+ *   many the server still holds at the end, and when it closed the others.
+ *
+ * The server runs as `node dist/cli/main.js echo-server --quiet --port 0 [server options after --]`.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    clients: { type: 'string', default: '2000' },
+    seconds: { type: 'string', default: '10' },
+    every: { type: 'string', default: '3' },
+  },
+});
+const [mode = 'flood', ...serverArgs] = positionals;
+const clients = Number(values.clients);
+const seconds = Number(values.seconds);
+
+function rssMiB(pid: number): number {
+  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function startServer(): Promise<{ pid: number; port: number; stop: () => Promise<string> }> {
+  const child = spawn(process.execPath, [MAIN, 'echo-server', '--quiet', '--port', '0', ...serverArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (log += d));
+  for (let i = 0; i < 500 && !/port (\d+)/.test(log); i++) await sleep(20);
+  const m = /port (\d+)/.exec(log);
+  if (!m) throw new Error(`the server did not start:\n${log}`);
+  return {
+    pid: child.pid!,
+    port: Number(m[1]),
+    async stop() {
+      const t0 = performance.now();
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+      return `${log}(exit ${(performance.now() - t0).toFixed(0)} ms after SIGTERM)\n`;
+    },
+  };
+}
+
+function connect(port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ port, host: '127.0.0.1' });
+    s.once('connect', () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
+/** The interactive client, in a process of its own: pings for `ms`, prints the round trips' percentiles. */
+const PINGER = `
+const net = require('node:net');
+const [port, ms] = process.argv.slice(1).map(Number);
+const s = net.connect({ port, host: '127.0.0.1', noDelay: true }, () => {
+  const rtts = []; const ping = Buffer.alloc(64, 0x2e); let t0 = 0; let got = 0;
+  const end = performance.now() + ms;
+  const send = () => { if (performance.now() > end) return done(); got = 0; t0 = performance.now(); s.write(ping); };
+  s.on('data', (d) => { got += d.length; if (got >= 64) { rtts.push(performance.now() - t0); setTimeout(send, 2); } });
+  const done = () => {
+    rtts.sort((a, b) => a - b);
+    const q = (p) => rtts[Math.min(rtts.length - 1, Math.floor(p * rtts.length))];
+    console.log(JSON.stringify({ n: rtts.length, p50: q(0.5), p99: q(0.99), max: rtts[rtts.length - 1] }));
+    s.destroy();
+  };
+  send();
+});`;
+
+async function flood(): Promise<void> {
+  const server = await startServer();
+  const before = rssMiB(server.pid);
+  const payload = Buffer.alloc(1024 * 1024, 0x61);
+  let peak = before;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(server.pid))), 50);
+  const pinger = spawn(process.execPath, ['-e', PINGER, String(server.port), String(seconds * 1000)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let pingOut = '';
+  pinger.stdout.setEncoding('utf8').on('data', (d: string) => (pingOut += d));
+  const t0 = performance.now();
+  const socks: net.Socket[] = [];
+  for (let i = 0; i < clients; i += 100) {
+    const batch = await Promise.all(Array.from({ length: Math.min(100, clients - i) }, () => connect(server.port)));
+    for (const s of batch) {
+      s.on('error', () => {});
+      s.pause(); // never reads
+      for (let k = 0; k < 4; k++) s.write(payload);
+    }
+    socks.push(...batch);
+  }
+  const connected = performance.now() - t0;
+  await once(pinger, 'exit');
+  const during = rssMiB(server.pid);
+  for (const s of socks) s.destroy();
+  await sleep(2000);
+  const after = rssMiB(server.pid);
+  clearInterval(sampler);
+  const log = await server.stop();
+  const ping = JSON.parse(pingOut || '{}') as { n: number; p50: number; p99: number; max: number };
+  console.log(`server ${serverArgs.join(' ') || '(defaults)'}: ${clients} flooding clients connected in ${(connected / 1000).toFixed(1)} s`);
+  console.log(`RSS MiB: before ${before.toFixed(0)}, peak ${peak.toFixed(0)}, at ${seconds} s ${during.toFixed(0)}, 2 s after they left ${after.toFixed(0)}`);
+  console.log(`interactive 64-byte ping (${ping.n} round trips): p50 ${ping.p50?.toFixed(2)} ms, p99 ${ping.p99?.toFixed(2)} ms, max ${ping.max?.toFixed(1)} ms`);
+  process.stdout.write(log.split('\n').slice(-4).join('\n'));
+}
+
+async function slow(): Promise<void> {
+  const server = await startServer();
+  const every = Number(values.every) * 1000;
+  const t0 = performance.now();
+  const closedAt: number[] = [];
+  const socks: net.Socket[] = [];
+  for (let i = 0; i < clients; i += 100) {
+    const batch = await Promise.all(Array.from({ length: Math.min(100, clients - i) }, () => connect(server.port)));
+    for (const s of batch) {
+      s.on('error', () => {});
+      s.on('close', () => closedAt.push(performance.now() - t0));
+      s.resume();
+    }
+    socks.push(...batch);
+  }
+  const drip = setInterval(() => {
+    for (const s of socks) if (!s.destroyed) s.write('x');
+  }, every);
+  await sleep(seconds * 1000);
+  clearInterval(drip);
+  const held = socks.filter((s) => !s.destroyed).length;
+  closedAt.sort((a, b) => a - b);
+  for (const s of socks) s.destroy();
+  const log = await server.stop();
+  console.log(`server ${serverArgs.join(' ') || '(defaults)'}: ${clients} clients sending 1 byte every ${every / 1000} s for ${seconds} s`);
+  console.log(`held at the end: ${held}; closed by the server: ${closedAt.length}` +
+    (closedAt.length ? ` (first after ${(closedAt[0]! / 1000).toFixed(1)} s, last after ${(closedAt[closedAt.length - 1]! / 1000).toFixed(1)} s)` : ''));
+  process.stdout.write(log.split('\n').slice(-4).join('\n'));
+}
+
+await (mode === 'slow' ? slow() : flood());

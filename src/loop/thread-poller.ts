@@ -1,0 +1,221 @@
+/**
+ * The thread's one libuv poll handle, and the private epoll set behind it.
+ *
+ * libuv `abort()`s when a fd it polls is closed or replaced behind its back (its deferred `epoll_ctl` then
+ * fails with EBADF, ENOENT or EPERM), and it files events by fd number, so a stale `uv_poll` would receive
+ * the events of whatever Node opens next under that number. So no user fd ever reaches libuv: every
+ * `watch()` of the thread (and every attached selector, through its own watch) is a member of one private
+ * epoll set, created and closed by iomux alone, and that set's fd is the only one libuv is given. What a
+ * caller does to its own fds can then only make our `epoll_ctl` fail — an OSError — never libuv.
+ * See docs/loop.md, "Why nothing a caller does can make libuv abort".
+ */
+import { FileExistsError, InterruptedError, OSError } from '../errors.js';
+import { setFdCloseListener } from '../fd-close.js';
+import { Epoll, EPOLLERR } from '../select/index.js';
+import * as sys from '../sys/index.js';
+import * as uv from '../sys/uv.js';
+import { reportUncaught } from './uncaught.js';
+
+/** One watch of the thread. */
+export interface PollerMember {
+  readonly fd: number;
+  /** The epoll events reported for the member's fd (a subset of what it armed, plus ERR/HUP). */
+  onReady(events: number): void;
+  /** iomux is about to close the member's fd: the member is already disarmed and released. */
+  onFdClosing(): void;
+}
+
+const { EBADF, ENOENT, EEXIST } = sys.ERRNO;
+
+/** fd → its member; a fd has at most one. */
+const members = new Map<number, PollerMember>();
+/** Members armed in the set that keep the loop alive. */
+let refs = 0;
+let epoll: Epoll | null = null;
+/** The uv_poll handle on the set's fd (0: none). */
+let handle = 0;
+let handleRef = true;
+
+// The batch being dispatched, copied out of the epoll buffer (kept between batches: nothing per event).
+let batchFds = new Int32Array(64);
+let batchEvents = new Int32Array(64);
+let batchMembers: Array<PollerMember | undefined> = new Array<PollerMember | undefined>(64).fill(undefined);
+
+const listener: uv.PollListener = { onPoll };
+
+setFdCloseListener((fd) => {
+  const member = members.get(fd);
+  if (member === undefined) return;
+  disarm(fd);
+  members.delete(fd);
+  member.onFdClosing();
+  closeIfIdle();
+});
+
+/** The member registered for `fd`, if any. */
+export function memberOf(fd: number): PollerMember | undefined {
+  return members.get(fd);
+}
+
+/**
+ * Makes `member` the one for its fd; FileExistsError-worthy conflicts are the caller's to detect first
+ * (it knows whether the old member's file is still the one open under that number).
+ */
+export function claim(member: PollerMember): void {
+  if (members.has(member.fd)) throw new FileExistsError(EEXIST!, `fd ${member.fd} already has a member`);
+  ensureOpen();
+  members.set(member.fd, member);
+}
+
+/** Forgets `member` (after disarming it); closes the handle and the set once the thread has no member. */
+export function release(member: PollerMember): void {
+  if (members.get(member.fd) === member) members.delete(member.fd);
+  closeIfIdle();
+}
+
+/**
+ * Puts `fd` in the set with `mask` (EPOLLIN/EPOLLOUT), or changes its mask when `armed`. Returns 0 or a
+ * negative errno (EPERM for a regular file or directory, EBADF for a closed fd).
+ */
+export function arm(fd: number, mask: number, armed: boolean): number {
+  const set = ensureOpen();
+  try {
+    if (armed) {
+      try {
+        set.modify(fd, mask);
+        return 0;
+      } catch (err) {
+        // The entry is gone (the fd was closed and the same file took the number again): add it anew.
+        if (!(err instanceof OSError) || err.errno !== ENOENT) throw err;
+      }
+    }
+    set.register(fd, mask);
+    return 0;
+  } catch (err) {
+    if (err instanceof OSError && typeof err.errno === 'number' && err.errno > 0) return -err.errno;
+    throw err;
+  }
+}
+
+/** Takes `fd` out of the set; a fd already gone from it (closed meanwhile) is not an error. */
+export function disarm(fd: number): void {
+  if (epoll === null) return;
+  try {
+    epoll.unregister(fd);
+  } catch (err) {
+    if (!(err instanceof OSError) || (err.errno !== EBADF && err.errno !== ENOENT)) throw err;
+  }
+}
+
+/** A member started or stopped keeping the loop alive. */
+export function adjustRef(delta: 1 | -1): void {
+  refs += delta;
+  applyRef();
+}
+
+export function memberCount(): number {
+  return members.size;
+}
+
+let exitHooked = false;
+
+/**
+ * When the thread ends with JavaScript still running (process.exit(), also from a callback, or a worker's
+ * natural end), the handle and the set are closed and koffi's callback slot is given back at once: a
+ * thread whose callback is still registered when it is torn down never returns its slot (koffi 3.3.4).
+ */
+function closeAtExit(): void {
+  if (epoll !== null) {
+    uv.pollClose(handle);
+    handle = 0;
+    epoll.close();
+    epoll = null;
+    refs = 0;
+  }
+  members.clear();
+  uv.releaseCallbackNow();
+}
+
+function ensureOpen(): Epoll {
+  if (epoll !== null) return epoll;
+  if (!exitHooked) {
+    process.once('exit', closeAtExit);
+    exitHooked = true;
+  }
+  const set = new Epoll();
+  const h = uv.pollOpen(set.fileno(), listener);
+  if (h < 0) {
+    set.close();
+    throw OSError.fromErrno(-h);
+  }
+  const status = uv.pollStart(h, uv.UV_READABLE);
+  if (status < 0) {
+    uv.pollClose(h);
+    set.close();
+    throw OSError.fromErrno(-status);
+  }
+  epoll = set;
+  handle = h;
+  handleRef = true;
+  applyRef();
+  return set;
+}
+
+function closeIfIdle(): void {
+  if (members.size !== 0 || epoll === null) return;
+  // The handle goes first: libuv borrows the set's fd until it is stopped.
+  uv.pollClose(handle);
+  handle = 0;
+  epoll.close();
+  epoll = null;
+  refs = 0;
+}
+
+function applyRef(): void {
+  if (handle === 0) return;
+  const want = refs > 0;
+  if (want === handleRef) return;
+  uv.pollSetRef(handle, want);
+  handleRef = want;
+}
+
+/** libuv says the set is readable: collect the batch with one epoll_wait(0), then dispatch it. */
+function onPoll(status: number): void {
+  if (status < 0) {
+    // The set's own fd failed (it never should): every member is told, as for an error on its own fd.
+    for (const member of [...members.values()]) member.onReady(EPOLLERR);
+    return;
+  }
+  const set = epoll;
+  if (set === null) return;
+  let count: number;
+  try {
+    count = set.wait(0, Math.max(members.size, 1));
+  } catch (err) {
+    if (!(err instanceof InterruptedError)) reportUncaught(err);
+    return;
+  }
+  if (count > batchFds.length) {
+    const size = Math.max(count, batchFds.length * 2);
+    batchFds = new Int32Array(size);
+    batchEvents = new Int32Array(size);
+    batchMembers = new Array<PollerMember | undefined>(size).fill(undefined);
+  }
+  for (let i = 0; i < count; i++) {
+    const fd = set.readyFd(i);
+    batchFds[i] = fd;
+    batchEvents[i] = set.readyEvents(i);
+    batchMembers[i] = members.get(fd);
+  }
+  for (let i = 0; i < count; i++) {
+    const member = batchMembers[i];
+    batchMembers[i] = undefined;
+    // A member closed (or replaced) by an earlier callback of the batch gets nothing more of it.
+    if (member === undefined || members.get(batchFds[i]!) !== member) continue;
+    try {
+      member.onReady(batchEvents[i]!);
+    } catch (err) {
+      reportUncaught(err); // members catch their own errors; this is a last resort, never into C
+    }
+  }
+}

@@ -1,0 +1,239 @@
+/**
+ * kqueue(2) with CPython 3.13's `select.kqueue` and `select.kevent` semantics. On macOS and the BSDs it is the
+ * kernel's; on Linux it works wherever libkqueue is installed (see `hasKqueue()`), else `kqueue()` raises
+ * OSError(ENOSYS) with a message saying how to get it.
+ *
+ * Deliberate deviations, for JavaScript's numbers: `ident`, `data` and `udata` are numbers and must be safe
+ * integers (|x| < 2**53); CPython's `udata` wraps a negative int modulo 2**64, iomux raises OverflowError.
+ */
+import { OSError, OverflowError, ValueError, raiseErrno } from '../errors.js';
+import { asFileDescriptor, describe, type FileLike } from '../fileobj.js';
+import * as sys from '../sys/index.js';
+import { monotonicMs } from '../timeout.js';
+
+const EINTR = sys.ERRNO.EINTR!;
+const ENOSYS = sys.ERRNO.ENOSYS!;
+
+function integer(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new TypeError(`${name} must be an integer (got ${describe(value)})`);
+  }
+  return value;
+}
+
+function safe(value: number, name: string, min: number): number {
+  if (value < min || value > Number.MAX_SAFE_INTEGER) throw new OverflowError(`${name} ${value} is out of range`);
+  return value;
+}
+
+/** One `struct kevent`: what to change in a kqueue, or what it reported. Immutable fields, as CPython's. */
+export class Kevent {
+  readonly ident: number;
+  readonly filter: number;
+  readonly flags: number;
+  readonly fflags: number;
+  readonly data: number;
+  readonly udata: number;
+
+  /**
+   * `ident` is a FileLike (its fd) or an integer (a pid, a signal, a timer id); `filter` a C short
+   * (OverflowError outside it), `flags` a C unsigned short and `fflags` a C unsigned int, both wrapping as
+   * CPython's converters do.
+   */
+  constructor(
+    ident: FileLike, filter: number = sys.KQ.EVFILT_READ, flags: number = sys.KQ.EV_ADD,
+    fflags: number = 0, data: number = 0, udata: number = 0,
+  ) {
+    this.ident = typeof ident === 'number' && Number.isInteger(ident)
+      ? safe(ident, 'ident', 0)
+      : asFileDescriptor(ident);
+    const f = integer(filter, 'filter');
+    if (f < -0x8000) throw new OverflowError('signed short integer is less than minimum');
+    if (f > 0x7fff) throw new OverflowError('signed short integer is greater than maximum');
+    this.filter = f;
+    this.flags = Number(BigInt.asUintN(16, BigInt(integer(flags, 'flags'))));
+    this.fflags = Number(BigInt.asUintN(32, BigInt(integer(fflags, 'fflags'))));
+    this.data = safe(integer(data, 'data'), 'data', -Number.MAX_SAFE_INTEGER);
+    this.udata = safe(integer(udata, 'udata'), 'udata', 0);
+    Object.freeze(this);
+  }
+
+  /** True when `other` is a Kevent with the same six fields. */
+  equals(other: unknown): boolean {
+    return other instanceof Kevent && this.compare(other) === 0;
+  }
+
+  /** -1, 0 or 1, ordering by ident, filter, flags, fflags, data, udata (CPython's rich comparison). */
+  compare(other: Kevent): number {
+    if (!(other instanceof Kevent)) throw new TypeError(`can't compare select.kevent to ${describe(other)}`);
+    return cmp(this.ident, other.ident) || cmp(this.filter, other.filter) || cmp(this.flags, other.flags) ||
+      cmp(this.fflags, other.fflags) || cmp(this.data, other.data) || cmp(this.udata, other.udata);
+  }
+
+  toString(): string {
+    return `<select.kevent ident=${this.ident} filter=${this.filter} flags=0x${this.flags.toString(16)} ` +
+      `fflags=0x${this.fflags.toString(16)} data=0x${this.data.toString(16)} udata=0x${this.udata.toString(16)}>`;
+  }
+}
+
+function cmp(a: number, b: number): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** `select.kevent(...)`: a new Kevent. */
+export function kevent(ident: FileLike, filter?: number, flags?: number, fflags?: number, data?: number, udata?: number): Kevent {
+  return new Kevent(ident, filter, flags, fflags, data, udata);
+}
+
+/** True when `kqueue()` works here (always on macOS/BSD; on Linux when libkqueue can be loaded). */
+export function hasKqueue(): boolean {
+  return sys.kqueueUnavailable() === null;
+}
+
+/**
+ * Whether a kqueue fd can itself be watched for readability (by poll, epoll or Node's event loop): yes for a
+ * kernel kqueue, no under libkqueue. Internal (used by KqueueSelector's event-loop integration).
+ */
+export function kqueueFdIsPollable(): boolean {
+  return sys.KQUEUE_FD_POLLABLE;
+}
+
+/** Marks the one constructor call `fromFd` makes, so wrapping an fd creates no kqueue of its own. */
+class Adopt {
+  constructor(readonly fd: number) {}
+}
+
+/** The seconds → nanoseconds rule of CPython's kqueue.control: rounded up (away from zero), negatives refused. */
+function timeoutNs(timeout: unknown): number | null {
+  if (timeout === null || timeout === undefined) return null;
+  if (typeof timeout !== 'number') {
+    throw new TypeError(`timeout argument must be a number or None, got ${describe(timeout)}`);
+  }
+  if (Number.isNaN(timeout)) throw new ValueError('Invalid value NaN (not a number)');
+  if (!Number.isFinite(timeout) || Math.abs(timeout) > 9.2e9) {
+    throw new OverflowError('timestamp too large to convert to C PyTime_t');
+  }
+  const ns = timeout >= 0 ? Math.ceil(timeout * 1e9) : -Math.ceil(-timeout * 1e9);
+  if (ns < 0) throw new ValueError('timeout must be positive or None');
+  return ns;
+}
+
+/**
+ * A kqueue: `control(changelist, maxEvents, timeout)` applies changes and collects events in one kevent(2).
+ * Close-on-exec. Closing it twice is fine; any other call on a closed kqueue raises
+ * ValueError("I/O operation on closed kqueue object").
+ */
+export class Kqueue implements Disposable {
+  #fd: number;
+  #changes: Buffer = Buffer.alloc(0);
+  #events: Buffer = Buffer.alloc(0);
+  readonly #timespec = Buffer.alloc(sys.TIMESPEC_BYTES);
+
+  constructor();
+  constructor(...args: unknown[]) {
+    if (args[0] instanceof Adopt) {
+      this.#fd = args[0].fd;
+      return;
+    }
+    if (args.length > 0) throw new ValueError("select.kqueue doesn't accept arguments");
+    const fd = sys.kqueueCreate();
+    if (fd === -ENOSYS) {
+      const why = sys.kqueueUnavailable();
+      throw new OSError(ENOSYS, why ?? undefined);
+    }
+    if (fd < 0) raiseErrno(fd);
+    this.#fd = fd;
+  }
+
+  /** Wraps an existing kqueue fd (taking ownership, without checking it). `fromFd(-1)` makes a new one. */
+  static fromFd(fd: number): Kqueue {
+    const n = integer(fd, 'fd');
+    if (n > sys.INT_MAX || n < -sys.INT_MAX - 1) throw new OverflowError(`fd ${n} does not fit a C int`);
+    if (n === -1) return new Kqueue();
+    if (n < 0) throw OSError.fromErrno(sys.ERRNO.EBADF!);
+    return new (Kqueue as unknown as new (a: Adopt) => Kqueue)(new Adopt(n));
+  }
+
+  /** True once `close()` was called. */
+  get closed(): boolean {
+    return this.#fd < 0;
+  }
+
+  /** The kqueue fd. */
+  fileno(): number {
+    return this.#checkOpen();
+  }
+
+  /** Closes the kqueue fd; calling it again does nothing. */
+  close(): void {
+    const fd = this.#fd;
+    if (fd < 0) return;
+    this.#fd = -1;
+    const r = sys.close(fd);
+    if (r < 0) raiseErrno(r);
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /**
+   * Applies `changelist` (an iterable of Kevent, or null) and returns up to `maxEvents` pending events,
+   * waiting up to `timeout` seconds (null: until one arrives; 0: not at all). A change that fails comes back
+   * as an event with KQ_EV_ERROR in its flags and the errno in `data` when there is room in the event list;
+   * without room kevent(2) raises it. Interrupted by a signal, the wait resumes with the time left.
+   */
+  control(changelist: Iterable<Kevent> | null | undefined, maxEvents: number, timeout?: number | null): Kevent[] {
+    const kq = this.#checkOpen();
+    const max = integer(maxEvents, 'max_events');
+    if (max > sys.INT_MAX) throw new OverflowError('signed integer is greater than maximum');
+    if (max < 0) throw new ValueError(`Length of eventlist must be 0 or positive, got ${max}`);
+    let ns = timeoutNs(timeout);
+    const nchanges = this.#encodeChanges(changelist);
+    if (this.#events.length < max * sys.KEVENT_BYTES) this.#events = Buffer.alloc(max * sys.KEVENT_BYTES);
+    const deadline = ns === null ? 0 : monotonicMs() + ns / 1e6;
+    let got: number;
+    for (;;) {
+      if (ns !== null) sys.writeTimespec(this.#timespec, ns);
+      got = sys.kevent(kq, nchanges > 0 ? this.#changes : null, nchanges, max > 0 ? this.#events : null, max,
+        ns === null ? null : this.#timespec);
+      if (got !== -EINTR) break;
+      if (ns !== null) ns = Math.max(0, Math.ceil((deadline - monotonicMs()) * 1e6));
+    }
+    if (got < 0) raiseErrno(got);
+    const out = new Array<Kevent>(got);
+    const ev = this.#events;
+    for (let i = 0; i < got; i++) {
+      out[i] = new Kevent(sys.keventIdent(ev, i), sys.keventFilter(ev, i), sys.keventFlags(ev, i),
+        sys.keventFflags(ev, i), sys.keventData(ev, i), sys.keventUdata(ev, i));
+    }
+    return out;
+  }
+
+  #encodeChanges(changelist: Iterable<Kevent> | null | undefined): number {
+    if (changelist === null || changelist === undefined) return 0;
+    if (typeof (changelist as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== 'function') {
+      throw new TypeError('changelist is not iterable');
+    }
+    const items = Array.from(changelist as Iterable<unknown>);
+    for (const item of items) {
+      if (!(item instanceof Kevent)) throw new TypeError('changelist must be an iterable of select.kevent objects');
+    }
+    if (this.#changes.length < items.length * sys.KEVENT_BYTES) this.#changes = Buffer.alloc(items.length * sys.KEVENT_BYTES);
+    for (let i = 0; i < items.length; i++) {
+      const k = items[i] as Kevent;
+      sys.putKevent(this.#changes, i, k.ident, k.filter, k.flags, k.fflags, k.data, k.udata);
+    }
+    return items.length;
+  }
+
+  #checkOpen(): number {
+    if (this.#fd < 0) throw new ValueError('I/O operation on closed kqueue object');
+    return this.#fd;
+  }
+}
+
+/** `select.kqueue()`: a new Kqueue. */
+export function kqueue(): Kqueue {
+  return new Kqueue();
+}

@@ -1,0 +1,182 @@
+/**
+ * kqueue(2)/kevent(2) and `struct kevent`. On macOS and FreeBSD they are in libc; on Linux they come from
+ * libkqueue (a userspace kqueue over epoll), loaded on first use from $IOMUX_LIBKQUEUE, then
+ * `libkqueue.so.0`. Where neither exists every call returns -ENOSYS and `kqueueUnavailable()` says why.
+ */
+import { abi, errno, koffi, libc } from './lib.js';
+import type { LibraryHandle } from 'koffi';
+import { FD_CLOEXEC, F_SETFD } from './constants.js';
+
+type Bytes = Uint8Array;
+
+/** The <sys/event.h> constants of the running platform (libkqueue's on Linux). */
+export const KQ = abi.kqueue;
+const KE = abi.layout.kevent;
+/** sizeof(struct kevent): 32 on macOS and Linux/libkqueue, 64 on FreeBSD ≥ 12. */
+export const KEVENT_BYTES = KE.bytes;
+const TIMESPEC = abi.layout.timespec;
+export const TIMESPEC_BYTES = TIMESPEC.bytes;
+/**
+ * Whether the kqueue fd itself can be watched by poll/epoll/libuv: true for a kernel kqueue; false under
+ * libkqueue, whose fd does not become readable when events are pending.
+ */
+export const KQUEUE_FD_POLLABLE = abi.kqueueSource === 'libc';
+
+const ENOSYS = abi.errno.ENOSYS!;
+const LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+interface KqueueNatives {
+  kqueue(): number;
+  kevent(kq: number, changes: Bytes | null, nchanges: number, events: Bytes | null, nevents: number, timeout: Bytes | null): number;
+  fcntl(fd: number, cmd: number, ...rest: unknown[]): number;
+}
+
+let natives: KqueueNatives | string | undefined;
+
+function bind(lib: LibraryHandle): KqueueNatives {
+  return {
+    kqueue: lib.func('int kqueue(void)') as () => number,
+    kevent: lib.func('int kevent(int, const void *, int, void *, int, const void *)') as KqueueNatives['kevent'],
+    fcntl: libc.func('int fcntl(int, int, ...)') as KqueueNatives['fcntl'],
+  };
+}
+
+function load(): KqueueNatives | string {
+  if (natives !== undefined) return natives;
+  if (abi.kqueueSource === 'libc') {
+    natives = bind(libc);
+    return natives;
+  }
+  const path = process.env.IOMUX_LIBKQUEUE || 'libkqueue.so.0';
+  try {
+    natives = bind(koffi.load(path));
+  } catch (err) {
+    natives =
+      `kqueue is not available on ${abi.platform}: libkqueue could not be loaded from ${path} ` +
+      `(${err instanceof Error ? err.message : String(err)}). Install libkqueue (e.g. apt-get install libkqueue0) ` +
+      'or build it with ../shared/vendor/build-libkqueue.sh DIR and set IOMUX_LIBKQUEUE=DIR/lib/libkqueue.so.0';
+  }
+  return natives;
+}
+
+/** null when kqueue() can be used here, else the reason it cannot (what to install). */
+export function kqueueUnavailable(): string | null {
+  const n = load();
+  return typeof n === 'string' ? n : null;
+}
+
+/** kqueue(2), made close-on-exec (non-inheritable, as CPython makes it). -ENOSYS where there is none. */
+export function kqueueCreate(): number {
+  const n = load();
+  if (typeof n === 'string') return -ENOSYS;
+  const fd = n.kqueue();
+  if (fd < 0) return -errno();
+  if (n.fcntl(fd, F_SETFD, 'int', FD_CLOEXEC) < 0) {
+    const e = errno();
+    closeFd(fd);
+    return -e;
+  }
+  return fd;
+}
+
+const closeNative = libc.func('int close(int)') as (fd: number) => number;
+function closeFd(fd: number): void {
+  closeNative(fd);
+}
+
+/** kevent(2) over `nchanges` records in `changes` and room for `nevents` in `events`; `timeout` a timespec or null. */
+export function kevent(
+  kq: number, changes: Bytes | null, nchanges: number, events: Bytes | null, nevents: number, timeout: Bytes | null,
+): number {
+  const n = load();
+  if (typeof n === 'string') return -ENOSYS;
+  const r = n.kevent(kq, changes, nchanges, events, nevents, timeout);
+  return r < 0 ? -errno() : r;
+}
+
+// --- struct kevent codec. ident, data and udata are 64-bit; iomux keeps them as JS numbers (|x| < 2**53),
+// written and read as two 32-bit halves so nothing is allocated.
+
+function putU32(buf: Bytes, at: number, v: number): void {
+  v >>>= 0;
+  if (LE) {
+    buf[at] = v; buf[at + 1] = v >>> 8; buf[at + 2] = v >>> 16; buf[at + 3] = v >>> 24;
+  } else {
+    buf[at] = v >>> 24; buf[at + 1] = v >>> 16; buf[at + 2] = v >>> 8; buf[at + 3] = v;
+  }
+}
+
+function getU32(buf: Bytes, at: number): number {
+  return LE
+    ? (buf[at]! | (buf[at + 1]! << 8) | (buf[at + 2]! << 16) | (buf[at + 3]! << 24)) >>> 0
+    : ((buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!) >>> 0;
+}
+
+function put64(buf: Bytes, at: number, v: number): void {
+  const high = Math.floor(v / 0x100000000);
+  const low = v - high * 0x100000000;
+  putU32(buf, LE ? at : at + 4, low);
+  putU32(buf, LE ? at + 4 : at, high); // two's complement for negative values (high as int32)
+}
+
+function getU64(buf: Bytes, at: number): number {
+  return getU32(buf, LE ? at + 4 : at) * 0x100000000 + getU32(buf, LE ? at : at + 4);
+}
+
+function getI64(buf: Bytes, at: number): number {
+  return (getU32(buf, LE ? at + 4 : at) | 0) * 0x100000000 + getU32(buf, LE ? at : at + 4);
+}
+
+function put16(buf: Bytes, at: number, v: number): void {
+  buf[at + (LE ? 0 : 1)] = v & 0xff;
+  buf[at + (LE ? 1 : 0)] = (v >>> 8) & 0xff;
+}
+
+function getU16(buf: Bytes, at: number): number {
+  return LE ? buf[at]! | (buf[at + 1]! << 8) : (buf[at]! << 8) | buf[at + 1]!;
+}
+
+/** Writes record `i` of a kevent array (the rest of the record, e.g. FreeBSD's ext[4], is zeroed). */
+export function putKevent(
+  buf: Bytes, i: number, ident: number, filter: number, flags: number, fflags: number, data: number, udata: number,
+): void {
+  const at = i * KEVENT_BYTES;
+  buf.fill(0, at, at + KEVENT_BYTES);
+  put64(buf, at + KE.ident, ident);
+  put16(buf, at + KE.filter, filter);
+  put16(buf, at + KE.flags, flags);
+  putU32(buf, at + KE.fflags, fflags);
+  put64(buf, at + KE.data, data);
+  put64(buf, at + KE.udata, udata);
+}
+
+export function keventIdent(buf: Bytes, i: number): number {
+  return getU64(buf, i * KEVENT_BYTES + KE.ident);
+}
+
+export function keventFilter(buf: Bytes, i: number): number {
+  return (getU16(buf, i * KEVENT_BYTES + KE.filter) << 16) >> 16;
+}
+
+export function keventFlags(buf: Bytes, i: number): number {
+  return getU16(buf, i * KEVENT_BYTES + KE.flags);
+}
+
+export function keventFflags(buf: Bytes, i: number): number {
+  return getU32(buf, i * KEVENT_BYTES + KE.fflags);
+}
+
+export function keventData(buf: Bytes, i: number): number {
+  return getI64(buf, i * KEVENT_BYTES + KE.data);
+}
+
+export function keventUdata(buf: Bytes, i: number): number {
+  return getU64(buf, i * KEVENT_BYTES + KE.udata);
+}
+
+/** Writes a struct timespec of `ns` (a non-negative integer) nanoseconds. */
+export function writeTimespec(buf: Bytes, ns: number): void {
+  const sec = Math.floor(ns / 1e9);
+  put64(buf, 0, sec);
+  put64(buf, TIMESPEC.nsecAt, ns - sec * 1e9);
+}
