@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import net from 'node:net';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { AF_INET, SO_RCVBUF, SOCK_STREAM, SOL_SOCKET, Socket } from 'iomux/socket';
 import { outputMatching, runNode, type ChildResult } from './support/children.js';
 import { sleep } from './support/timing.js';
 
@@ -181,6 +182,19 @@ export async function connect(port: number): Promise<net.Socket> {
   return sock;
 }
 
+/**
+ * A node:net socket connected to the server whose receive buffer is tiny, so what the server echoes to it
+ * piles up in the server's queue rather than in the kernel's buffers.
+ */
+export async function smallWindowClient(port: number): Promise<net.Socket> {
+  const raw = new Socket(AF_INET, SOCK_STREAM);
+  raw.setsockopt(SOL_SOCKET, SO_RCVBUF, 4096);
+  raw.connect(['127.0.0.1', port]);
+  const sock = new net.Socket({ fd: raw.detach(), readable: true, writable: true });
+  sock.pause();
+  return sock;
+}
+
 /** "127.0.0.1:55821": how the server's log names this client. */
 export function label(sock: net.Socket): string {
   return `${sock.localAddress}:${sock.localPort}`;
@@ -240,7 +254,7 @@ export async function closedByPeer(sock: net.Socket, timeoutMs = 5000): Promise<
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
-      once(sock, 'close'),
+      new Promise((resolve) => sock.once('close', resolve)), // a reset is a close too (once() would reject)
       new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`${label(sock)} was not closed within ${timeoutMs} ms`)), timeoutMs))),
     ]);
   } finally {

@@ -9,7 +9,7 @@ import { EVENT_READ, EVENT_WRITE } from '../events.js';
 import { Epoll, EPOLLIN, EPOLLOUT, Kevent, Kqueue, KQ_EV_ADD, KQ_EV_DELETE, KQ_FILTER_READ, KQ_FILTER_WRITE } from '../select/index.js';
 import * as sys from '../sys/index.js';
 
-const { EBADF, EINVAL, ENOENT, EPERM, ENOSYS } = sys.ERRNO;
+const { ENOENT, EPERM } = sys.ERRNO;
 
 /**
  * A kernel readiness set the mirror drives: epoll here; a kqueue-based one where epoll does not exist.
@@ -70,7 +70,7 @@ export class KqueueMirrorPoller implements MirrorPoller {
     } catch (err) {
       // A filter the kernel has not for this kind of file (FreeBSD: EVFILT_WRITE on a regular file) is the
       // kqueue form of epoll's EPERM: a file the set cannot watch.
-      if (hasErrno(err, EINVAL)) throw OSError.fromErrno(EPERM!);
+      if (hasErrno(err, 'EINVAL')) throw OSError.fromErrno(EPERM!);
       throw err;
     }
     this.#events.set(fd, events);
@@ -110,7 +110,7 @@ export function defaultMirrorPoller(): MirrorPoller {
   try {
     return new EpollMirrorPoller();
   } catch (err) {
-    if (!hasErrno(err, ENOSYS)) throw err;
+    if (!hasErrno(err, 'ENOSYS')) throw err;
     return new KqueueMirrorPoller();
   }
 }
@@ -119,8 +119,9 @@ function epollMask(events: number): number {
   return (events & EVENT_READ ? EPOLLIN : 0) | (events & EVENT_WRITE ? EPOLLOUT : 0);
 }
 
-function hasErrno(err: unknown, ...errnos: Array<number | undefined>): boolean {
-  return err instanceof OSError && typeof err.errno === 'number' && errnos.includes(err.errno);
+/** Whether `err` is an OSError whose errno is one of `codes` ('EBADF', …). */
+function hasErrno(err: unknown, ...codes: string[]): boolean {
+  return err instanceof OSError && err.code !== undefined && codes.includes(err.code);
 }
 
 export class InterestMirror {
@@ -149,7 +150,7 @@ export class InterestMirror {
     try {
       this.#poller.add(fd, events);
     } catch (err) {
-      if (!hasErrno(err, EPERM, EBADF)) throw err;
+      if (!hasErrno(err, 'EPERM', 'EBADF')) throw err;
       this.#unwatchable.add(fd);
     }
   }
@@ -160,7 +161,7 @@ export class InterestMirror {
       this.#poller.modify(fd, events);
     } catch (err) {
       // ENOENT: the fd was closed (the kernel dropped it) and the number reused; EBADF: closed.
-      if (!hasErrno(err, ENOENT, EBADF)) throw err;
+      if (!hasErrno(err, 'ENOENT', 'EBADF')) throw err;
       this.add(fd, events);
     }
   }
@@ -172,7 +173,7 @@ export class InterestMirror {
     } catch (err) {
       // Closed before being unregistered (EBADF), or closed and the number reused (ENOENT): the kernel
       // forgot it already.
-      if (!hasErrno(err, ENOENT, EBADF)) throw err;
+      if (!hasErrno(err, 'ENOENT', 'EBADF')) throw err;
     }
   }
 

@@ -1,4 +1,5 @@
 /** The `select(timeout)` argument of the selectors, in the units each primitive wants. */
+import { OverflowError, ValueError } from '../errors.js';
 import { epollTimeoutMs, kqueueTimeoutNs, pollTimeoutMs, selectTimeoutUs } from '../timeout.js';
 import { describe } from '../fileobj.js';
 
@@ -10,13 +11,16 @@ export function timeoutSeconds(timeout: unknown): number | null {
 }
 
 /**
- * The poll-like selectors' rule: null blocks, `≤ 0` polls, anything else is rounded up to whole
- * milliseconds so the wait is never shorter than asked (NaN and ±Infinity are left for the primitive to
- * reject).
+ * The poll-like selectors' rule: null blocks, `≤ 0` (-Infinity too) polls, anything else is rounded up to
+ * whole milliseconds so the wait is never shorter than asked. CPython's `math.ceil(timeout * 1e3)` refuses
+ * NaN (ValueError) and Infinity (OverflowError) with its own texts; a finite value too large for the
+ * primitive is left for it to reject.
  */
 export function timeoutMs(timeout: unknown): number | null {
   const s = timeoutSeconds(timeout);
   if (s === null) return null;
+  if (Number.isNaN(s)) throw new ValueError('cannot convert float NaN to integer');
+  if (s === Infinity) throw new OverflowError('cannot convert float infinity to integer');
   return s <= 0 ? 0 : Math.ceil(s * 1e3);
 }
 
