@@ -62,6 +62,7 @@ const LINUX_SOCKET: Table = {
   TCP_KEEPINTVL: 5, TCP_KEEPCNT: 6, SHUT_RD: 0, SHUT_WR: 1, SHUT_RDWR: 2, MSG_OOB: 1, MSG_PEEK: 2, MSG_DONTROUTE: 4,
   MSG_CTRUNC: 8, MSG_TRUNC: 0x20, MSG_DONTWAIT: 0x40, MSG_EOR: 0x80, MSG_WAITALL: 0x100, MSG_NOSIGNAL: 0x4000,
   MSG_CMSG_CLOEXEC: 0x40000000, SOMAXCONN: 4096,
+  SCM_RIGHTS: 1, SCM_CREDENTIALS: 2, AF_NETLINK: 16, AF_PACKET: 17, // bits/socket.h, linux/netlink.h
 };
 // BSD: sys/socket.h — SOL_SOCKET 0xffff, bit-flag SO_* below 0x1000, value SO_* from 0x1001.
 const DARWIN_SOCKET: Table = {
@@ -75,6 +76,7 @@ const DARWIN_SOCKET: Table = {
   TCP_KEEPIDLE: undefined, TCP_KEEPINTVL: 0x101, TCP_KEEPCNT: 0x102, SHUT_RD: 0, SHUT_WR: 1, SHUT_RDWR: 2,
   MSG_OOB: 1, MSG_PEEK: 2, MSG_DONTROUTE: 4, MSG_EOR: 8, MSG_TRUNC: 0x10, MSG_CTRUNC: 0x20, MSG_WAITALL: 0x40,
   MSG_DONTWAIT: 0x80, MSG_NOSIGNAL: undefined, MSG_CMSG_CLOEXEC: undefined, SOMAXCONN: 128,
+  SCM_RIGHTS: 1, SCM_CREDENTIALS: undefined, AF_NETLINK: undefined, AF_PACKET: undefined,
 };
 const FREEBSD_SOCKET: Table = {
   ...DARWIN_SOCKET, AF_INET6: 28, SOCK_CLOEXEC: 0x10000000, SOCK_NONBLOCK: 0x20000000, SO_NOSIGPIPE: 0x800,
@@ -144,8 +146,9 @@ function checkValues(actual: object, expected: Table, what: string): void {
   const a = actual as Table;
   for (const [name, value] of Object.entries(expected)) assert.equal(a[name], value, `${what}.${name}`);
   // Nothing in the table that this copy does not also state (a value added there must be written down here).
-  for (const name of Object.keys(a)) {
-    if (what !== 'errno') assert.ok(name in expected, `${what}.${name} is in the table but not written down in this test`);
+  for (const [name, value] of Object.entries(a)) {
+    if (what === 'errno' || typeof value === 'object') continue; // errno: a subset here; objects: layouts, below
+    assert.ok(name in expected, `${what}.${name} is in the table but not written down in this test`);
   }
 }
 
@@ -159,6 +162,8 @@ const C_STRUCTS = {
     timeval: koffi.struct({ tv_sec: 'int64_t', tv_usec: 'int64_t' }),
     fd_set: koffi.struct({ fds_bits: koffi.array('unsigned long', 16) }),
     kevent: koffi.struct({ ident: 'uintptr_t', filter: 'int16_t', flags: 'uint16_t', fflags: 'uint32_t', data: 'intptr_t', udata: 'void *' }),
+    msghdr: koffi.struct({ name: 'void *', namelen: 'uint32_t', iov: 'void *', iovlen: 'size_t', control: 'void *', controllen: 'size_t', flags: 'int' }),
+    cmsghdr: koffi.struct({ len: 'size_t', level: 'int', type: 'int' }),
   },
   darwin: {
     sockaddr_in: koffi.struct({ sin_len: uint8, sin_family: uint8, sin_port: 'uint16_t', sin_addr: 'uint32_t', sin_zero: koffi.array(uint8, 8) }),
@@ -167,6 +172,8 @@ const C_STRUCTS = {
     timeval: koffi.struct({ tv_sec: 'int64_t', tv_usec: 'int32_t' }), // __darwin_suseconds_t is int32
     fd_set: koffi.struct({ fds_bits: koffi.array('int32_t', 32) }),
     kevent: koffi.struct({ ident: 'uintptr_t', filter: 'int16_t', flags: 'uint16_t', fflags: 'uint32_t', data: 'intptr_t', udata: 'void *' }),
+    msghdr: koffi.struct({ name: 'void *', namelen: 'uint32_t', iov: 'void *', iovlen: 'int', control: 'void *', controllen: 'uint32_t', flags: 'int' }),
+    cmsghdr: koffi.struct({ len: 'uint32_t', level: 'int', type: 'int' }),
   },
   freebsd: {
     sockaddr_in: koffi.struct({ sin_len: uint8, sin_family: uint8, sin_port: 'uint16_t', sin_addr: 'uint32_t', sin_zero: koffi.array(uint8, 8) }),
@@ -175,8 +182,11 @@ const C_STRUCTS = {
     timeval: koffi.struct({ tv_sec: 'int64_t', tv_usec: 'long' }),
     fd_set: koffi.struct({ fds_bits: koffi.array('unsigned long', 16) }),
     kevent: koffi.struct({ ident: 'uintptr_t', filter: 'int16_t', flags: 'uint16_t', fflags: 'uint32_t', data: 'int64_t', udata: 'void *', ext: koffi.array('uint64_t', 4) }),
+    msghdr: koffi.struct({ name: 'void *', namelen: 'uint32_t', iov: 'void *', iovlen: 'int', control: 'void *', controllen: 'uint32_t', flags: 'int' }),
+    cmsghdr: koffi.struct({ len: 'uint32_t', level: 'int', type: 'int' }),
   },
 };
+const IOVEC = koffi.struct({ base: 'void *', len: 'size_t' });
 
 for (const [platform, arch] of PLATFORMS) {
   describe(`${platform}/${arch}`, () => {
@@ -232,6 +242,19 @@ for (const [platform, arch] of PLATFORMS) {
       for (const field of ['ident', 'filter', 'flags', 'fflags', 'data', 'udata'] as const) {
         assert.equal(L.kevent[field], koffi.offsetof(k, field), `kevent.${field}`);
       }
+      // sendmsg/recvmsg: struct msghdr, struct iovec, struct cmsghdr; CMSG_ALIGN's unit (sizeof(size_t) on Linux,
+      // __DARWIN_ALIGN32's 4 on macOS, sizeof(long) on FreeBSD).
+      const m = structs.msghdr;
+      const c = structs.cmsghdr;
+      assert.deepEqual(abi.layout.msg, {
+        msghdrBytes: koffi.sizeof(m), nameAt: koffi.offsetof(m, 'name'), namelenAt: koffi.offsetof(m, 'namelen'),
+        iovAt: koffi.offsetof(m, 'iov'), iovlenAt: koffi.offsetof(m, 'iovlen'), iovlenBytes: platform === 'linux' ? 8 : 4,
+        controlAt: koffi.offsetof(m, 'control'), controllenAt: koffi.offsetof(m, 'controllen'),
+        controllenBytes: platform === 'linux' ? 8 : 4, flagsAt: koffi.offsetof(m, 'flags'),
+        iovecBytes: koffi.sizeof(IOVEC), iovBaseAt: koffi.offsetof(IOVEC, 'base'), iovLenAt: koffi.offsetof(IOVEC, 'len'), iovLenBytes: 8,
+        cmsghdrBytes: koffi.sizeof(c), cmsgLenBytes: platform === 'linux' ? 8 : 4, cmsgLevelAt: koffi.offsetof(c, 'level'),
+        cmsgTypeAt: koffi.offsetof(c, 'type'), cmsgAlign: platform === 'darwin' ? 4 : 8,
+      });
       if (platform === 'linux') {
         // x86_64 packs struct epoll_event (12 bytes, data at 4); aarch64 aligns it (16, data at 8).
         const packed = arch === 'x64';
