@@ -276,14 +276,15 @@ for (const sel of selectors.splice(0)) attempt('final selector.close()', () => s
 await bounded('pending selectAsync() calls', Promise.all(pendingWaits));
 for (const sock of sockets.splice(0)) attempt('final Socket.close()', () => sock.close());
 for (const fd of fds.splice(0)) attempt(`final os.close(${fd})`, () => os.close(fd));
-// libkqueue releases a closed kqueue's internal pipe end from its own thread a moment after close():
-// give the count a bounded while to settle.
-const settleBy = Date.now() + 3000;
-let fdsAtEnd = readdirSync('/proc/self/fd').length;
-while (fdsAtEnd > fdsAtStart && Date.now() < settleBy) {
-  await new Promise((resolve) => setTimeout(resolve, 20));
-  fdsAtEnd = readdirSync('/proc/self/fd').length;
+await turn();
+await turn();
+// libkqueue's monitoring thread releases a closed kqueue's internal pipe end a moment after close():
+// give it a bounded while before calling a surplus a leak.
+const fdCount = (): number => readdirSync('/proc/self/fd').length;
+for (const deadline = Date.now() + 3000; fdCount() > fdsAtStart && Date.now() < deadline; ) {
+  await new Promise((resolve) => setTimeout(resolve, 5));
 }
+const fdsAtEnd = fdCount();
 if (fdsAtEnd !== fdsAtStart) fail(`fd leak: ${fdsAtStart} fds at start, ${fdsAtEnd} at the end`);
 const stats = loopStats();
 if (stats.openHandles !== 0 || stats.watches !== 0) fail(`loop still holds ${JSON.stringify(stats)}`);
