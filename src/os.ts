@@ -1,14 +1,9 @@
 /** `iomux/os`: the fd functions of Python's `os` module that event-driven programs need. */
-import { OSError, OverflowError, raiseErrno } from './errors.js';
+import { allocBytes, fdArg, ssizeArg } from './args.js';
+import { OSError, raiseErrno } from './errors.js';
 import { describe } from './fileobj.js';
 import { beforeFdClose } from './fd-close.js';
 import * as sys from './sys/index.js';
-
-function fdArg(fd: unknown, name = 'fd'): number {
-  if (typeof fd !== 'number' || !Number.isInteger(fd)) throw new TypeError(`${name} must be an integer (got ${describe(fd)})`);
-  if (fd > sys.INT_MAX || fd < -sys.INT_MAX - 1) throw new OverflowError(`${name} ${fd} does not fit a C int`);
-  return fd;
-}
 
 function check(r: number): number {
   if (r < 0) raiseErrno(r);
@@ -36,9 +31,9 @@ export function close(fd: number): void {
  */
 export function read(fd: number, n: number): Buffer {
   fdArg(fd);
-  if (typeof n !== 'number' || !Number.isInteger(n)) throw new TypeError(`n must be an integer (got ${describe(n)})`);
+  n = ssizeArg(n, 'n');
   if (n < 0) throw new OSError(sys.ERRNO.EINVAL!);
-  const buf = Buffer.allocUnsafe(n);
+  const buf = allocBytes(n, 'n');
   for (;;) {
     const got = sys.read(fd, buf, 0, n);
     if (got >= 0) return got === n ? buf : Buffer.from(buf.subarray(0, got));

@@ -10,7 +10,8 @@ import { ERRNO, O_NONBLOCK, POLLERR, POLLIN, POLLOUT, close as closeFd, getStatu
 import * as sys from '../sys/socket.js';
 import { monotonicMs } from '../timeout.js';
 import { decodeAddress, encodeAddress, sockaddr, sockaddrLength, type AddressLike, type SocketAddress } from './address.js';
-import { bytesArg, checkRange, intArg, writableBytesArg } from './args.js';
+import { allocBytes, intArg, ssizeArg } from '../args.js';
+import { bytesArg, checkRange, writableBytesArg } from './args.js';
 import { getdefaulttimeout, parseSocketTimeout } from './timeout.js';
 import { waitForFd } from './wait.js';
 
@@ -258,12 +259,11 @@ export class Socket implements Disposable {
 
   /**
    * Up to `bufsize` bytes. An empty Buffer means the peer closed (and stays so on later calls). The
-   * first read after a reset raises ConnectionResetError.
+   * first read after a reset raises ConnectionResetError. `bufsize` is a Py_ssize_t (OverflowError from
+   * 2**63); one past what a Buffer can hold (4 GiB) is MemoryError, see `allocBytes`.
    */
   recv(bufsize: number, flags: number = 0): Buffer {
-    if (typeof bufsize !== 'number' || !Number.isInteger(bufsize)) {
-      throw new TypeError(`bufsize must be an integer (got ${describe(bufsize)})`);
-    }
+    bufsize = ssizeArg(bufsize, 'bufsize');
     if (bufsize < 0) throw new ValueError('negative buffersize in recv');
     if (flags !== 0) flags = intArg(flags, 'flags');
     if (bufsize <= RECV_SCRATCH_BYTES) {
@@ -273,7 +273,7 @@ export class Socket implements Disposable {
       recvScratch.copy(out, 0, 0, n);
       return out;
     }
-    const buf = Buffer.allocUnsafe(bufsize);
+    const buf = allocBytes(bufsize, 'bufsize');
     const n = Math.min(this.#recv(buf, 0, bufsize, flags), bufsize);
     return n === bufsize ? buf : Buffer.from(buf.subarray(0, n));
   }
@@ -284,7 +284,7 @@ export class Socket implements Disposable {
    */
   recvInto(buffer: Uint8Array | ArrayBufferView, nbytes: number = 0, flags: number = 0): number {
     const view = writableBytesArg(buffer);
-    const n = intArg(nbytes, 'nbytes');
+    const n = ssizeArg(nbytes, 'nbytes');
     if (n < 0) throw new ValueError('negative buffersize in recvInto');
     if (n > view.length) throw new ValueError(`buffer too small for requested bytes (${view.length} < ${n})`);
     if (flags !== 0) flags = intArg(flags, 'flags');
@@ -309,12 +309,10 @@ export class Socket implements Disposable {
 
   /** Up to `bufsize` bytes and the sender's address (null when the socket type gives none, as on TCP). */
   recvfrom(bufsize: number, flags: number = 0): [Buffer, SocketAddress | null] {
-    if (typeof bufsize !== 'number' || !Number.isInteger(bufsize)) {
-      throw new TypeError(`bufsize must be an integer (got ${describe(bufsize)})`);
-    }
+    bufsize = ssizeArg(bufsize, 'bufsize');
     if (bufsize < 0) throw new ValueError('negative buffersize in recvfrom');
     if (flags !== 0) flags = intArg(flags, 'flags');
-    const buf = bufsize <= RECV_SCRATCH_BYTES ? recvScratch : Buffer.allocUnsafe(bufsize);
+    const buf = bufsize <= RECV_SCRATCH_BYTES ? recvScratch : allocBytes(bufsize, 'bufsize');
     const n = Math.min(this.#recvfrom(buf, bufsize, flags), bufsize);
     const address = decodeAddress(sockaddr, Math.min(sockaddrLength[0]!, sys.SOCKADDR_STORAGE_BYTES));
     if (buf !== recvScratch) return [n === bufsize ? buf : Buffer.from(buf.subarray(0, n)), address];
@@ -326,7 +324,7 @@ export class Socket implements Disposable {
   /** `recvInto` that also returns the sender's address: `[count, address]`. */
   recvfromInto(buffer: Uint8Array | ArrayBufferView, nbytes: number = 0, flags: number = 0): [number, SocketAddress | null] {
     const view = writableBytesArg(buffer);
-    const n = intArg(nbytes, 'nbytes');
+    const n = ssizeArg(nbytes, 'nbytes');
     if (n < 0) throw new ValueError('negative buffersize in recvfromInto');
     if (n > view.length) throw new ValueError(`nbytes is greater than the length of the buffer (${n} > ${view.length})`);
     if (flags !== 0) flags = intArg(flags, 'flags');
