@@ -9,7 +9,7 @@ import { describe } from '../fileobj.js';
 import { ERRNO, O_NONBLOCK, POLLERR, POLLIN, POLLOUT, close as closeFd, getStatusFlags, setStatusFlags } from '../sys/index.js';
 import * as sys from '../sys/socket.js';
 import { monotonicMs } from '../timeout.js';
-import { decodeAddress, encodeAddress, sockaddr, sockaddrLength, type AddressLike, type SocketAddress } from './address.js';
+import { decodeAddress, encodeAddress, type AddressLike, type SocketAddress } from './address.js';
 import { allocBytes, intArg, ssizeArg } from '../args.js';
 import { bytesArg, checkRange, writableBytesArg } from './args.js';
 import { getdefaulttimeout, parseSocketTimeout } from './timeout.js';
@@ -41,7 +41,17 @@ const NOT_SET = -1;
  * True only during the constructor call made by `adoptSocketFd`, for an fd the kernel has just returned as
  * a socket (accept, socketpair): the check that a wrapped fd is an open socket would be a wasted syscall.
  */
-let adopting = false;
+/**
+ * The sockaddr every call of this module builds or fills, and its length cell: private to this module, which
+ * runs one socket call at a time per thread and decodes what it needs before returning.
+ */
+const sockaddr = Buffer.alloc(sys.SOCKADDR_STORAGE_BYTES);
+const sockaddrLength = new Uint32Array(1);
+
+/** An fd the kernel has just handed out as a socket (accept, socketpair): `adoptSocketFd` passes it as `fileno`. */
+class KernelSocketFd {
+  constructor(readonly fd: number) {}
+}
 
 /**
  * A socket, after Python's `socket.socket`. `new Socket(family = AF_INET, type = SOCK_STREAM, proto = 0)`
@@ -67,9 +77,10 @@ export class Socket implements Disposable {
   /** The same in milliseconds, -1 when blocking: what the I/O paths test. */
   #timeoutMs: number;
 
-  constructor(family?: number, type?: number, proto?: number, fileno?: number | null) {
-    const trusted = adopting;
-    adopting = false;
+  constructor(family?: number, type?: number, proto?: number, fileno?: number | null);
+  constructor(family?: number, type?: number, proto?: number, given?: number | null | KernelSocketFd) {
+    const trusted = given instanceof KernelSocketFd;
+    const fileno = trusted ? given.fd : given;
     let fam = family === undefined || family === -1 ? undefined : intArg(family, 'family');
     let typ = type === undefined || type === -1 ? undefined : intArg(type, 'type');
     let pro = proto === undefined || proto === -1 ? undefined : intArg(proto, 'proto');
@@ -159,7 +170,7 @@ export class Socket implements Disposable {
 
   /** Binds to `address` (see AddressLike). */
   bind(address: AddressLike): void {
-    const len = encodeAddress(this.#family, address, 'bind');
+    const len = encodeAddress(this.#family, address, 'bind', sockaddr);
     const r = sys.bind(this.#fd, sockaddr, len);
     if (r < 0) raiseErrno(r);
   }
@@ -200,7 +211,7 @@ export class Socket implements Disposable {
    * ConnectionRefusedError; timeout mode raises TimeoutError when the deadline passes.
    */
   connect(address: AddressLike): void {
-    const len = encodeAddress(this.#family, address, 'connect');
+    const len = encodeAddress(this.#family, address, 'connect', sockaddr);
     this.#connect(len, true);
   }
 
@@ -209,7 +220,7 @@ export class Socket implements Disposable {
    * when a timeout expires). Bad addresses still raise.
    */
   connectEx(address: AddressLike): number {
-    const len = encodeAddress(this.#family, address, 'connectEx');
+    const len = encodeAddress(this.#family, address, 'connectEx', sockaddr);
     return this.#connect(len, false);
   }
 
@@ -400,7 +411,7 @@ export class Socket implements Disposable {
       flags = intArg(flagsOrAddress, 'flags');
       target = address;
     }
-    const len = encodeAddress(this.#family, target, 'sendto');
+    const len = encodeAddress(this.#family, target, 'sendto', sockaddr);
     let deadline = NOT_SET;
     for (;;) {
       const r = sys.sendto(this.#fd, bytes, 0, bytes.length, flags | sys.SEND_NOSIGNAL, sockaddr, len);
@@ -552,12 +563,7 @@ function setNonblocking(fd: number, nonblocking: boolean): void {
  * Not exported from the package.
  */
 export function adoptSocketFd(family: number, type: number, proto: number, fd: number): Socket {
-  adopting = true;
-  try {
-    return new Socket(family, type, proto, fd);
-  } finally {
-    adopting = false;
-  }
+  return new Socket(family, type, proto, new KernelSocketFd(fd) as never);
 }
 
 /**
