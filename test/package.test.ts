@@ -80,8 +80,8 @@ function declaredFiles(): string[] {
 /** The import specifiers of a JavaScript or declaration file: static, re-exports, side-effect and import(). */
 function specifiers(source: string): string[] {
   const out: string[] = [];
-  // tsc writes each import and re-export at the start of a line (a multi-line one has no ';' inside).
-  const statics = [/^\s*(?:import|export)\b[^;'"]*?\bfrom\s*['"]([^'"]+)['"]/gm, /^\s*import\s*['"]([^'"]+)['"]/gm];
+  // Static forms are statements at the start of a line (so a string such as 'read from' : '…' is no import).
+  const statics = [/^\s*(?:import|export)\b[^'"]*?\bfrom\s*['"]([^'"]+)['"]/gm, /^\s*import\s*['"]([^'"]+)['"]/gm];
   for (const re of [...statics, /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g]) {
     for (const m of source.matchAll(re)) out.push(m[1]!);
   }

@@ -6,6 +6,7 @@
 import { abi, errno, koffi, libc } from './lib.js';
 import type { LibraryHandle } from 'koffi';
 import { FD_CLOEXEC, F_SETFD } from './constants.js';
+import { close } from './io.js';
 
 type Bytes = Uint8Array;
 
@@ -55,8 +56,8 @@ function load(): KqueueNatives | string {
   } catch (err) {
     natives =
       `kqueue is not available on ${abi.platform}: libkqueue could not be loaded from ${path} ` +
-      `(${err instanceof Error ? err.message : String(err)}). Install libkqueue (e.g. apt-get install libkqueue0) ` +
-      'or build it from https://github.com/mheily/libkqueue and set IOMUX_LIBKQUEUE=DIR/lib/libkqueue.so.0';
+      `(${err instanceof Error ? err.message : String(err)}). Install libkqueue (e.g. apt-get install libkqueue0), ` +
+      'or build it from its source (github.com/mheily/libkqueue) and set IOMUX_LIBKQUEUE to the path of libkqueue.so.0';
   }
   return natives;
 }
@@ -75,15 +76,10 @@ export function kqueueCreate(): number {
   if (fd < 0) return -errno();
   if (n.fcntl(fd, F_SETFD, 'int', FD_CLOEXEC) < 0) {
     const e = errno();
-    closeFd(fd);
+    close(fd);
     return -e;
   }
   return fd;
-}
-
-const closeNative = libc.func('int close(int)') as (fd: number) => number;
-function closeFd(fd: number): void {
-  closeNative(fd);
 }
 
 /** kevent(2) over `nchanges` records in `changes` and room for `nevents` in `events`; `timeout` a timespec or null. */
