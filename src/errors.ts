@@ -1,6 +1,6 @@
 /**
  * Python's exception classes, as iomux raises them: `OSError` and the subclasses Python picks by errno,
- * plus `ValueError`, `KeyError`, `RuntimeError` and `OverflowError`. JavaScript's own `TypeError` is used
+ * plus `ValueError`, `KeyError`, `RuntimeError`, `OverflowError` and `MemoryError`. JavaScript's own `TypeError` is used
  * where Python raises TypeError.
  */
 import { ERRNO, errnoName, strerror } from './sys/index.js';
@@ -70,6 +70,11 @@ function named(cls: new (message?: string) => Error): void {
 export class ValueError extends Error {}
 export class RuntimeError extends Error {}
 export class OverflowError extends Error {}
+/**
+ * Python's MemoryError: a buffer that cannot be allocated. Python's own text is empty; iomux's message says
+ * in parentheses what was asked for.
+ */
+export class MemoryError extends Error {}
 
 /**
  * Python's KeyError. `key` is what was missing; the message is its text (Python shows the repr of the key).
@@ -81,7 +86,7 @@ export class KeyError extends Error {
     this.key = key;
   }
 }
-for (const cls of [ValueError, RuntimeError, OverflowError, KeyError]) named(cls as never);
+for (const cls of [ValueError, RuntimeError, OverflowError, MemoryError, KeyError]) named(cls as never);
 
 type OSErrorClass = new (errnum: number | null, message?: string, filename?: string) => OSError;
 

@@ -7,6 +7,8 @@ import { INT_MAX } from './sys/index.js';
 
 /** Seconds beyond which a timeout no longer fits a time_t-based C timeval/timespec (CPython's limit). */
 const TIME_T_LIMIT_S = 9.2e9; // a bit under 2**63 ns, where CPython's PyTime_t overflows
+/** CPython's PyTime_t is a signed 64-bit count of nanoseconds. */
+const PYTIME_LIMIT_NS = 2 ** 63;
 
 function checkNumber(timeout: unknown, what: string): number {
   if (typeof timeout !== 'number') throw new TypeError(`${what} must be a number or null (got ${typeof timeout})`);
@@ -30,17 +32,35 @@ export function selectTimeoutUs(timeout: unknown): number | null {
 }
 
 /**
+ * kqueue.control()'s timeout: seconds → whole nanoseconds rounded away from zero (CPython's
+ * _PyTime_ROUND_TIMEOUT); null/undefined → null (block). Negative values raise
+ * ValueError("timeout must be positive or None").
+ */
+export function kqueueTimeoutNs(timeout: unknown): number | null {
+  if (timeout === null || timeout === undefined) return null;
+  const s = checkNumber(timeout, 'timeout');
+  const ns = awayFromZero(s * 1e9);
+  if (ns < 0) throw new ValueError('timeout must be positive or None');
+  return ns + 0; // + 0 turns -0 into 0
+}
+
+/**
  * poll()'s timeout: milliseconds rounded away from zero; null/undefined or any negative value → -1 (block).
+ * OverflowError "timestamp out of range for platform time_t" beyond ±2**63 ns, "timeout is too large"
+ * beyond a C int of milliseconds, as CPython's poll.poll() raises them.
  */
 export function pollTimeoutMs(timeout: unknown): number {
   if (timeout === null || timeout === undefined) return -1;
   if (typeof timeout !== 'number') throw new TypeError(`timeout must be an integer or null (got ${typeof timeout})`);
   if (Number.isNaN(timeout)) throw new ValueError('Invalid value NaN (not a number)');
+  // CPython converts milliseconds to its nanosecond PyTime_t first: beyond ±2**63 ns (infinities too)
+  // that conversion fails, before the C int check.
+  const ns = awayFromZero(timeout * 1e6);
+  if (!(ns >= -PYTIME_LIMIT_NS && ns < PYTIME_LIMIT_NS)) throw new OverflowError('timestamp out of range for platform time_t');
   if (timeout < 0) {
     if (timeout < -INT_MAX - 1) throw new OverflowError('timeout is too large');
     return -1;
   }
-  if (!Number.isFinite(timeout)) throw new OverflowError('timeout is too large');
   const ms = divAway(awayFromZero(timeout * 1e6), 1e6);
   if (ms > INT_MAX) throw new OverflowError('timeout is too large');
   return ms;

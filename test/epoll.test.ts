@@ -143,7 +143,7 @@ describe('epoll object lifecycle', () => {
     assert.ok(fresh.fileno() >= 0);
     assert.deepEqual(fresh.poll(0), []);
     fresh.close();
-    assert.equal(Epoll.fromFd(-5).closed, true);
+    assert.throws(() => Epoll.fromFd(-5), { name: 'OSError', message: '[Errno 0] Error' });
   });
 });
 

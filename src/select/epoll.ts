@@ -1,5 +1,5 @@
 /** epoll(7) with CPython's select.epoll semantics. */
-import { OSError, OverflowError, ValueError } from '../errors.js';
+import { MemoryError, OSError, OverflowError, ValueError } from '../errors.js';
 import { asFileDescriptor, describe, type FileLike } from '../fileobj.js';
 import { beforeFdClose } from '../fd-close.js';
 import * as sys from '../sys/index.js';
@@ -9,6 +9,10 @@ import { uintMask } from './mask.js';
 const DEFAULT_MASK = sys.EPOLLIN | sys.EPOLLPRI | sys.EPOLLOUT;
 /** CPython's default for maxevents = -1. */
 const DEFAULT_MAXEVENTS = sys.FD_SETSIZE - 1;
+/** The kernel's EP_MAX_EVENTS: epoll_wait refuses a larger maxevents (EINVAL). */
+const KERNEL_MAX_EVENTS = Math.floor(sys.INT_MAX / sys.EPOLL_EVENT_BYTES);
+/** The event buffer a new epoll object starts with, in records. */
+const INITIAL_EVENTS = 64;
 
 function intArg(value: unknown, name: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value)) {
@@ -32,6 +36,14 @@ export class Epoll implements Disposable {
   #count = 0;
 
   /**
+   * The most events one wait returns, whatever `maxevents` asks for (iomux's bound; CPython has none):
+   * 16384 records (192 KiB on x86_64, 256 KiB elsewhere) at most are ever kept for the kernel to fill. A
+   * larger `maxevents` is waited for with this many; epoll puts the fds it reported at the back of its
+   * ready list, so those left out come first on the next call.
+   */
+  static readonly maxWaitEvents = 16384;
+
+  /**
    * `sizehint` is accepted for compatibility (-1 or positive); `flags` may only be 0 or EPOLL_CLOEXEC:
    * the fd is close-on-exec either way.
    */
@@ -48,18 +60,20 @@ export class Epoll implements Disposable {
       if (fd < 0) throw OSError.fromErrno(-fd);
       this.#fd = fd;
     }
-    this.#capacity = 64;
-    this.#events = sys.allocEpollEvents(this.#capacity);
+    this.#events = sys.allocEpollEvents(INITIAL_EVENTS);
+    this.#capacity = INITIAL_EVENTS;
   }
 
   /**
    * Wraps an existing epoll fd without duplicating or checking it. As in CPython, `fromFd(-1)` makes a new
-   * one and any other negative number gives an object that is already closed.
+   * one and any other negative number raises OSError "[Errno 0] Error" (CPython's epoll_create with no
+   * errno set).
    */
   static fromFd(fd: number): Epoll {
     intArg(fd, 'fd');
     if (fd === -1) return new Epoll();
-    adoptFd = fd < 0 ? -1 : fd;
+    if (fd < 0) throw new OSError(0, 'Error');
+    adoptFd = fd;
     return new Epoll();
   }
 
@@ -113,6 +127,12 @@ export class Epoll implements Disposable {
    * Waits up to `timeout` seconds (`null`/`undefined` or negative: forever; rounded up to whole
    * milliseconds) for at most `maxevents` events (-1: 1023), returning `[fd, events]` pairs in the kernel's
    * order. Fds left out by `maxevents` come first next time.
+   *
+   * `maxevents` below 1 (other than -1) is a ValueError and one above the kernel's limit
+   * (INT_MAX / sizeof(struct epoll_event), 178956970 on x86_64) a MemoryError, as CPython raises for such
+   * values when it cannot allocate their buffer (where it can, the kernel refuses them with EINVAL; iomux
+   * never allocates it, so the error does not depend on the machine's memory). Any larger valid value
+   * returns at most `Epoll.maxWaitEvents` events per call.
    */
   poll(timeout?: number | null, maxevents: number = -1): Array<[number, number]> {
     const n = this.wait(timeout, maxevents);
@@ -128,18 +148,11 @@ export class Epoll implements Disposable {
   wait(timeout?: number | null, maxevents: number = -1): number {
     const epfd = this.#checkOpen();
     let ms = epollTimeoutMs(timeout);
-    intArg(maxevents, 'maxevents');
-    if (maxevents === -1) maxevents = DEFAULT_MAXEVENTS;
-    else if (maxevents < 1) throw new ValueError(`maxevents must be greater than 0, got ${maxevents}`);
-    if (maxevents > this.#capacity) {
-      // Grow geometrically: a selector asks for one more slot per registration, and reallocating on each
-      // new connection would make registering N fds cost O(N²) bytes.
-      this.#capacity = Math.max(maxevents, this.#capacity * 2);
-      this.#events = sys.allocEpollEvents(this.#capacity);
-    }
+    const room = this.#room(maxevents);
     const deadline = ms > 0 ? monotonicMs() + ms : 0;
     for (;;) {
-      const n = sys.epollWait(epfd, this.#events, maxevents, ms);
+      // `room` never exceeds the records #events holds: the kernel writes up to that many.
+      const n = sys.epollWait(epfd, this.#events, room, ms);
       if (n >= 0) return (this.#count = n);
       this.#count = 0;
       if (-n !== sys.ERRNO.EINTR) throw OSError.fromErrno(-n);
@@ -149,6 +162,31 @@ export class Epoll implements Disposable {
         ms = Math.ceil(left);
       }
     }
+  }
+
+  /**
+   * How many records the kernel may fill for `maxevents`: checked as CPython checks it, capped at
+   * `maxWaitEvents`, and made available in the buffer. The buffer and the capacity change together, only
+   * once the new buffer exists, so a failure leaves the object as it was.
+   */
+  #room(maxevents: number): number {
+    intArg(maxevents, 'maxevents');
+    if (maxevents === -1) maxevents = DEFAULT_MAXEVENTS;
+    else if (maxevents < 1) throw new ValueError(`maxevents must be greater than 0, got ${maxevents}`);
+    else if (maxevents > KERNEL_MAX_EVENTS) {
+      throw new MemoryError(`(maxevents ${maxevents} is above what epoll_wait accepts, ${KERNEL_MAX_EVENTS})`);
+    }
+    const room = Math.min(maxevents, Epoll.maxWaitEvents);
+    if (room > this.#capacity) {
+      // Grow geometrically: a selector asks for one more slot per registration, and reallocating on each
+      // new connection would make registering N fds cost O(N²) bytes.
+      const capacity = Math.min(Math.max(room, this.#capacity * 2), Epoll.maxWaitEvents);
+      const events = sys.allocEpollEvents(capacity);
+      this.#count = 0;
+      this.#events = events;
+      this.#capacity = capacity;
+    }
+    return room;
   }
 
   /** The fd of event `i` of the last `wait()`. */

@@ -2,13 +2,18 @@
 import { OverflowError, ValueError } from '../errors.js';
 import { describe } from '../fileobj.js';
 
-/** poll's eventmask: a C unsigned short, as CPython's converter checks it. */
+/**
+ * poll's eventmask: a C unsigned short, as CPython's `ushort_converter` checks it, with its texts: ValueError
+ * "value must be positive" below 0, OverflowError "Python int too large for C unsigned short" above 65535
+ * ("… to convert to C unsigned long" from 2**64, where the conversion to unsigned long fails first).
+ */
 export function ushortMask(mask: unknown): number {
   if (typeof mask !== 'number' || !Number.isInteger(mask)) {
     throw new TypeError(`eventmask must be an integer (got ${describe(mask)})`);
   }
-  if (mask < 0) throw new ValueError(`eventmask must be positive (got ${mask})`);
-  if (mask > 0xffff) throw new OverflowError(`eventmask ${mask} is too large for C unsigned short`);
+  if (mask < 0) throw new ValueError(`value must be positive (got ${mask})`);
+  if (mask >= 2 ** 64) throw new OverflowError(`Python int too large to convert to C unsigned long (got ${mask})`);
+  if (mask > 0xffff) throw new OverflowError(`Python int too large for C unsigned short (got ${mask})`);
   return mask;
 }
 

@@ -6,6 +6,8 @@ import { monotonicMs, pollTimeoutMs } from '../timeout.js';
 import { ushortMask } from './mask.js';
 
 const DEFAULT_MASK = sys.POLLIN | sys.POLLPRI | sys.POLLOUT;
+/** The pollfd array is never shrunk below this many records. */
+const MIN_POLLFDS = 64;
 
 /**
  * A set of watched fds, each with an event mask, polled with poll(2). No syscall is made until `poll()` or
@@ -107,16 +109,22 @@ export class Poll {
   }
 
   #rebuild(): void {
-    this.#count = this.#masks.size;
+    const count = this.#masks.size;
     const capacity = this.#pollfds.length / sys.POLLFD_BYTES;
-    // Grown geometrically, so registering N fds one by one between polls is not O(N²) in bytes.
-    if (capacity < this.#count) {
-      const grown = Math.max(this.#count, capacity * 2);
-      this.#pollfds = sys.allocPollfds(grown);
-      this.#ready = new Int32Array(grown);
+    // Grown geometrically, so registering N fds one by one between polls is not O(N²) in bytes; shrunk
+    // once three quarters are unused, so a burst of registrations is not held for ever. The new arrays
+    // replace the old ones only once both exist: a failed allocation leaves the object as it was.
+    if (capacity < count || (capacity > MIN_POLLFDS && count < capacity / 4)) {
+      const size = Math.max(count < capacity ? count * 2 : Math.max(count, capacity * 2), MIN_POLLFDS);
+      const pollfds = sys.allocPollfds(size);
+      const ready = new Int32Array(size);
+      this.#pollfds = pollfds;
+      this.#ready = ready;
     }
     let i = 0;
     for (const [fd, mask] of this.#masks) sys.setPollfd(this.#pollfds, i++, fd, mask);
+    this.#count = count;
+    this.#readyCount = 0;
     this.#dirty = false;
   }
 }

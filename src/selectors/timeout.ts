@@ -1,5 +1,6 @@
 /** The `select(timeout)` argument of the selectors, in the units each primitive wants. */
-import { epollTimeoutMs, pollTimeoutMs, selectTimeoutUs } from '../timeout.js';
+import { OverflowError, ValueError } from '../errors.js';
+import { epollTimeoutMs, kqueueTimeoutNs, pollTimeoutMs, selectTimeoutUs } from '../timeout.js';
 import { describe } from '../fileobj.js';
 
 /** null for "block", else the number (TypeError for anything that is not a number). */
@@ -10,13 +11,16 @@ export function timeoutSeconds(timeout: unknown): number | null {
 }
 
 /**
- * The poll-like selectors' rule: null blocks, `≤ 0` polls, anything else is rounded up to whole
- * milliseconds so the wait is never shorter than asked (NaN and ±Infinity are left for the primitive to
- * reject).
+ * The poll-like selectors' rule: null blocks, `≤ 0` (-Infinity too) polls, anything else is rounded up to
+ * whole milliseconds so the wait is never shorter than asked. CPython's `math.ceil(timeout * 1e3)` refuses
+ * NaN (ValueError) and Infinity (OverflowError) with its own texts; a finite value too large for the
+ * primitive is left for it to reject.
  */
 export function timeoutMs(timeout: unknown): number | null {
   const s = timeoutSeconds(timeout);
   if (s === null) return null;
+  if (Number.isNaN(s)) throw new ValueError('cannot convert float NaN to integer');
+  if (s === Infinity) throw new OverflowError('cannot convert float infinity to integer');
   return s <= 0 ? 0 : Math.ceil(s * 1e3);
 }
 
@@ -55,4 +59,12 @@ export function selectSelectorWaitMs(timeout: unknown): number | null {
   if (s === null) return null;
   const us = selectTimeoutUs(Math.max(s, 0));
   return us === null ? null : Math.ceil(us / 1e3);
+}
+
+/** KqueueSelector: `timeoutSeconds`, clamped at 0, then `kqueue.control()`'s conversion to nanoseconds. */
+export function kqueueSelectorWaitMs(timeout: unknown): number | null {
+  const s = timeoutSeconds(timeout);
+  if (s === null) return null;
+  const ns = kqueueTimeoutNs(Math.max(s, 0));
+  return ns === null ? null : Math.ceil(ns / 1e6);
 }
