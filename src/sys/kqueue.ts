@@ -55,8 +55,8 @@ function load(): KqueueNatives | string {
   } catch (err) {
     natives =
       `kqueue is not available on ${abi.platform}: libkqueue could not be loaded from ${path} ` +
-      `(${err instanceof Error ? err.message : String(err)}). Install libkqueue (e.g. apt-get install libkqueue0) ` +
-      'or build it with ../shared/vendor/build-libkqueue.sh DIR and set IOMUX_LIBKQUEUE=DIR/lib/libkqueue.so.0';
+      `(${err instanceof Error ? err.message : String(err)}). Install libkqueue (e.g. apt-get install libkqueue0), ` +
+      'or build it from its source (github.com/mheily/libkqueue) and set IOMUX_LIBKQUEUE to the path of libkqueue.so.0';
   }
   return natives;
 }
