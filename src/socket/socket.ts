@@ -11,12 +11,12 @@ import {
   setStatusFlags,
 } from '../sys/index.js';
 import * as sys from '../sys/socket.js';
-import { recvmsg as recvmsgNative, releaseMessageArea, sendmsg as sendmsgNative, messageArea, type MessageArea } from '../sys/msg.js';
+import { recvmsg as recvmsgNative, releaseMessageArea, sendmsg as sendmsgNative, type MessageArea } from '../sys/msg.js';
 import { monotonicMs } from '../timeout.js';
 import { decodeAddress, encodeAddress, sockaddr, sockaddrLength, type AddressLike, type SocketAddress } from './address.js';
 import { bytesArg, checkRange, intArg, writableBytesArg } from './args.js';
 import {
-  ancbufsizeArg, finishRecvmsg, finishRecvmsgInto, prepareSendmsg, recvBufsizeArg, recvBuffersArg,
+  ancbufsizeArg, finishRecvmsg, finishRecvmsgInto, messageArea, prepareSendmsg, recvBufsizeArg, recvBuffersArg,
   type AncillaryItemLike, type RecvmsgIntoResult, type RecvmsgResult,
 } from './messages.js';
 import { getdefaulttimeout, parseSocketTimeout } from './timeout.js';
