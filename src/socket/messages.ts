@@ -6,10 +6,10 @@
  *
  * The Socket methods (socket.ts) own the syscall loop (blocking, timeout, EINTR); this file owns the rest.
  */
-import { OverflowError, ValueError } from '../errors.js';
+import { MemoryError, OverflowError, ValueError } from '../errors.js';
 import { describe } from '../fileobj.js';
 import { close as closeFd, SOCKADDR_STORAGE_BYTES } from '../sys/index.js';
-import { MSG, messageArea, parseControl, readInt, writeCmsgHeader, writeInt, type MessageArea } from '../sys/msg.js';
+import { MSG, messageArea as nativeArea, parseControl, readInt, writeCmsgHeader, writeInt, type MessageArea } from '../sys/msg.js';
 import { cmsgLen, cmsgSpace } from '../sys/msg-layout.js';
 import { decodeAddress, encodeAddress, type SocketAddress } from './address.js';
 import { intArg } from '../args.js';
@@ -58,6 +58,16 @@ export function CMSG_SPACE(length: number): number {
   const n = cmsgArg(length, 'CMSG_SPACE');
   if (n < 0 || cmsgSpace(MSG, n) > MSG.socklenLimit) throw new OverflowError('CMSG_SPACE() argument out of range');
   return cmsgSpace(MSG, n);
+}
+
+/**
+ * The native block for a message of `dataBytes` and `controlBytes`; MemoryError (CPython's class for a
+ * buffer it cannot allocate) when there is not that much native memory.
+ */
+export function messageArea(dataBytes: number, controlBytes: number): MessageArea {
+  const area = nativeArea(dataBytes, controlBytes);
+  if (area === null) throw new MemoryError(`(cannot allocate ${dataBytes} data and ${controlBytes} control bytes for a message)`);
+  return area;
 }
 
 // ─── sendmsg ─────────────────────────────────────────────────────────────────────────────────────────────
