@@ -6,8 +6,10 @@
  * Deliberate deviations, for JavaScript's numbers: `ident`, `data` and `udata` are numbers and must be safe
  * integers (|x| < 2**53); CPython's `udata` wraps a negative int modulo 2**64, iomux raises OverflowError.
  */
+import { allocBytes } from '../args.js';
 import { OSError, OverflowError, ValueError, raiseErrno } from '../errors.js';
 import { asFileDescriptor, describe, type FileLike } from '../fileobj.js';
+import { beforeFdClose } from '../fd-close.js';
 import * as sys from '../sys/index.js';
 import { kqueueTimeoutNs, monotonicMs } from '../timeout.js';
 
@@ -118,6 +120,11 @@ function maxEventsArg(maxEvents: unknown): number {
   return max;
 }
 
+/** Room for `max` events; MemoryError (CPython's class) where no Buffer can hold them, never RangeError. */
+function eventList(max: number): Buffer {
+  return allocBytes(max * sys.KEVENT_BYTES, `the event list for max_events=${max}, bytes`);
+}
+
 /**
  * A kqueue: `control(changelist, maxEvents, timeout)` applies changes and collects events in one kevent(2).
  * Close-on-exec. Closing it twice is fine; any other call on a closed kqueue raises
@@ -174,6 +181,7 @@ export class Kqueue implements Disposable {
     const fd = this.#fd;
     if (fd < 0) return;
     this.#fd = -1;
+    beforeFdClose(fd); // a watch of the kqueue fd lets go of it first
     const r = sys.close(fd);
     if (r < 0) raiseErrno(r);
   }
@@ -193,7 +201,7 @@ export class Kqueue implements Disposable {
     const max = maxEventsArg(maxEvents);
     const ns = timeoutNs(timeout);
     const nchanges = this.#encodeChanges(changelist);
-    if (this.#controlEvents.length < max * sys.KEVENT_BYTES) this.#controlEvents = Buffer.alloc(max * sys.KEVENT_BYTES);
+    if (this.#controlEvents.length < max * sys.KEVENT_BYTES) this.#controlEvents = eventList(max);
     const ev = this.#controlEvents;
     const got = this.#kevent(kq, nchanges, ev, max, ns);
     const out = new Array<Kevent>(got);
@@ -214,7 +222,7 @@ export class Kqueue implements Disposable {
     const kq = this.#checkOpen();
     const max = maxEventsArg(maxEvents);
     const ns = timeoutNs(timeout);
-    if (this.#events.length < max * sys.KEVENT_BYTES) this.#events = Buffer.alloc(max * sys.KEVENT_BYTES);
+    if (this.#events.length < max * sys.KEVENT_BYTES) this.#events = eventList(max);
     this.#ready = 0;
     this.#ready = this.#kevent(kq, 0, this.#events, max, ns);
     return this.#ready;

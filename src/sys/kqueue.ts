@@ -25,6 +25,8 @@ export const KQUEUE_FD_POLLABLE = abi.kqueueSource === 'libc';
 
 const ENOSYS = abi.errno.ENOSYS!;
 const EINVAL = abi.errno.EINVAL!;
+const EBADF = abi.errno.EBADF!;
+const ENOENT = abi.errno.ENOENT!;
 const LIBKQUEUE = abi.kqueueSource === 'libkqueue';
 const LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -35,6 +37,19 @@ interface KqueueNatives {
 }
 
 let natives: KqueueNatives | string | undefined;
+/**
+ * libkqueue sets up its fd → kqueue map in its first kqueue() call only: a kevent() before any (on an fd
+ * given to Kqueue.fromFd) dereferences that still-NULL map and the process dies of SIGSEGV. The first
+ * kevent() of a thread that has made no kqueue yet therefore makes (and closes) one first.
+ */
+let libkqueueReady = false;
+
+function readyLibkqueue(n: KqueueNatives): void {
+  if (libkqueueReady) return;
+  const fd = n.kqueue();
+  if (fd >= 0) close(fd);
+  libkqueueReady = true;
+}
 
 function bind(lib: LibraryHandle): KqueueNatives {
   return {
@@ -74,6 +89,7 @@ export function kqueueCreate(): number {
   if (typeof n === 'string') return -ENOSYS;
   const fd = n.kqueue();
   if (fd < 0) return -errno();
+  libkqueueReady = true;
   if (n.fcntl(fd, F_SETFD, 'int', FD_CLOEXEC) < 0) {
     const e = errno();
     close(fd);
@@ -92,23 +108,38 @@ export function kevent(
     const r = n.kevent(kq, changes, nchanges, events, nevents, timeout);
     return r < 0 ? -errno() : r;
   }
+  readyLibkqueue(n);
   // libkqueue fails some changes without setting errno (re-adding a socket's existing EVFILT_READ without
   // EV_CLEAR: linux/read.c's kn_modify returns -1): clear errno first so that case reads as EINVAL, not as
   // whatever an earlier call left there.
   koffi.errno(0);
   if (nchanges === 0 || events === null || nevents === 0) {
     const r = n.kevent(kq, changes, nchanges, events, nevents, timeout);
-    return r < 0 ? -(errno() || EINVAL) : r;
+    return r < 0 ? libkqueueFailure(n, kq) : r;
   }
   // libkqueue writes a refused change to the eventlist as an EV_ERROR entry, as the kernels do, but when its
   // wait then times out it returns 0 and drops them (src/common/kevent.c, `rv == 0` after kevent_wait). They
   // are still at the start of the buffer: count them, so the result is what macOS and FreeBSD return.
-  events.fill(0, 0, nevents * KEVENT_BYTES);
+  // Only the first `nchanges` records can hold them: zero just those (touching all of a huge eventlist
+  // would commit gigabytes of memory for nothing).
+  const room = Math.min(nevents, nchanges);
+  events.fill(0, 0, room * KEVENT_BYTES);
   const r = n.kevent(kq, changes, nchanges, events, nevents, timeout);
-  if (r !== 0) return r < 0 ? -(errno() || EINVAL) : r;
+  if (r !== 0) return r < 0 ? libkqueueFailure(n, kq) : r;
   let errors = 0;
-  while (errors < nevents && (keventFlags(events, errors) & abi.kqueue.EV_ERROR) !== 0) errors++;
+  while (errors < room && (keventFlags(events, errors) & abi.kqueue.EV_ERROR) !== 0) errors++;
   return errors;
+}
+
+/**
+ * The -errno of a failed libkqueue kevent(). libkqueue reports an fd that is none of its kqueues (closed, or
+ * another file given to Kqueue.fromFd) as ENOENT, where the kernels, and so CPython, say EBADF; a change
+ * refused with ENOENT (EV_DELETE of no such event) is told apart by asking about the kqueue alone.
+ */
+function libkqueueFailure(n: KqueueNatives, kq: number): number {
+  const e = errno() || EINVAL;
+  if (e === ENOENT && n.kevent(kq, null, 0, null, 0, null) < 0) return -EBADF;
+  return -e;
 }
 
 // --- struct kevent codec. ident, data and udata are 64-bit; iomux keeps them as JS numbers (|x| < 2**53),
