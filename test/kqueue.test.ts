@@ -307,7 +307,7 @@ describe('kqueue', () => {
     assert.equal(out.code, 'ENOSYS');
     assert.equal(out.selector, 'ENOSYS');
     assert.match(String(out.message), /^\[Errno \d+\] kqueue is not available on linux: libkqueue could not be loaded from \/nonexistent\/libkqueue.so.0/);
-    assert.match(String(out.message), /apt-get install libkqueue0.*IOMUX_LIBKQUEUE/);
+    assert.match(String(out.message), /IOMUX_LIBKQUEUE/);
   });
 
   test('hasKqueue() is true here (libkqueue built by the pretest)', () => {

@@ -177,7 +177,9 @@ for (const [name, Cls] of CLASSES) {
       await finished;
       clearInterval(writer);
       assert.deepEqual(got, ['m0', 'm1', 'm2', 'm3']);
-      assert.ok(ticks >= 10, `only ${ticks} timer ticks`);
+      // The 5 ms ticker is due before every 30 ms write, so a loop that keeps running timers ticks at least once
+      // per delivered write (a stricter count would measure the machine's load, not the loop).
+      assert.ok(ticks >= got.length, `only ${ticks} timer ticks for ${got.length} writes`);
       sel.detach();
       assert.equal(sel.attached, false);
       os.write(w, 'after detach');

@@ -80,7 +80,9 @@ function declaredFiles(): string[] {
 /** The import specifiers of a JavaScript or declaration file: static, re-exports, side-effect and import(). */
 function specifiers(source: string): string[] {
   const out: string[] = [];
-  for (const re of [/\bfrom\s*['"]([^'"]+)['"]/g, /\bimport\s*['"]([^'"]+)['"]/g, /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g]) {
+  // Static forms are statements at the start of a line (so a string such as 'read from' : '…' is no import).
+  const statics = [/^\s*(?:import|export)\b[^'"]*?\bfrom\s*['"]([^'"]+)['"]/gm, /^\s*import\s*['"]([^'"]+)['"]/gm];
+  for (const re of [...statics, /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g]) {
     for (const m of source.matchAll(re)) out.push(m[1]!);
   }
   return out;

@@ -56,9 +56,8 @@ function load(): KqueueNatives | string {
   } catch (err) {
     natives =
       `kqueue is not available on ${abi.platform}: libkqueue could not be loaded from ${path} ` +
-      `(${err instanceof Error ? err.message : String(err)}). Install libkqueue (Debian/Ubuntu: apt-get install ` +
-      'libkqueue0) or build it from https://github.com/mheily/libkqueue, and point IOMUX_LIBKQUEUE at its ' +
-      'libkqueue.so.0 if it is not on the library path';
+      `(${err instanceof Error ? err.message : String(err)}). Install libkqueue (e.g. apt-get install libkqueue0), ` +
+      'or build it from its source (github.com/mheily/libkqueue) and set IOMUX_LIBKQUEUE to the path of libkqueue.so.0';
   }
   return natives;
 }

@@ -14,7 +14,6 @@ import * as os from 'iomux/os';
 import { socketpair, type Socket } from 'iomux/socket';
 import type { BaseSelector } from 'iomux/selectors';
 import { SELECTOR_CLASSES } from './selector-classes.js';
-import { sleep } from './timing.js';
 
 const seed = Number(process.argv[2] ?? 1);
 const OPS = Number(process.argv[3] ?? 200);
@@ -279,10 +278,13 @@ for (const sock of sockets.splice(0)) attempt('final Socket.close()', () => sock
 for (const fd of fds.splice(0)) attempt(`final os.close(${fd})`, () => os.close(fd));
 await turn();
 await turn();
-// libkqueue (KqueueSelector on Linux) closes a closed kqueue's internal pipe end on its own thread, a moment
-// later: give it that moment (bounded) before counting.
-for (const deadline = Date.now() + 2000; readdirSync('/proc/self/fd').length > fdsAtStart && Date.now() < deadline;) await sleep(5);
-const fdsAtEnd = readdirSync('/proc/self/fd').length;
+// libkqueue's monitoring thread releases a closed kqueue's internal pipe end a moment after close():
+// give it a bounded while before calling a surplus a leak.
+const fdCount = (): number => readdirSync('/proc/self/fd').length;
+for (const deadline = Date.now() + 3000; fdCount() > fdsAtStart && Date.now() < deadline; ) {
+  await new Promise((resolve) => setTimeout(resolve, 5));
+}
+const fdsAtEnd = fdCount();
 if (fdsAtEnd !== fdsAtStart) fail(`fd leak: ${fdsAtStart} fds at start, ${fdsAtEnd} at the end`);
 const stats = loopStats();
 if (stats.openHandles !== 0 || stats.watches !== 0) fail(`loop still holds ${JSON.stringify(stats)}`);
