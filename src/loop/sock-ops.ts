@@ -54,6 +54,13 @@ class FdWaiters {
   }
 
   add(direction: Direction, waiter: Waiter): void {
+    // An operation woken by readiness that another took first waits again: if a new operation claimed the
+    // direction in between, replacing it would leave that one pending forever.
+    const taken = direction === EVENT_READ ? this.reader : this.writer;
+    if (taken !== null && taken !== waiter) {
+      const verb = direction === EVENT_READ ? 'read' : 'write';
+      throw new RuntimeError(`another operation is already waiting to ${verb} on this socket (fd ${this.fd})`);
+    }
     if (direction === EVENT_READ) this.reader = waiter;
     else this.writer = waiter;
     if (this.watcher === null) {
@@ -179,8 +186,8 @@ function ready(sock: Socket, direction: Direction, signal: AbortSignal | undefin
     try {
       owner.add(direction, waiter);
     } catch (err) {
-      if (direction === EVENT_READ) owner.reader = null;
-      else owner.writer = null;
+      if (direction === EVENT_READ && owner.reader === waiter) owner.reader = null;
+      else if (direction === EVENT_WRITE && owner.writer === waiter) owner.writer = null;
       if (fresh) registry.delete(fd);
       reject(err);
       return;

@@ -1,0 +1,47 @@
+/**
+ * A hostile caller's review of iomux/loop's socket operations: each repro runs in a fresh child process, so
+ * that a hang (a promise that never settles) shows as a missing `ok` instead of stalling the runner.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { runModule, type ChildResult } from './support/children.js';
+
+/** The child must end by itself with code 0 and print `ok` last. */
+function assertSurvived(result: ChildResult): void {
+  assert.equal(result.signal, null, `child killed by ${result.signal}; stderr:\n${result.stderr}`);
+  assert.equal(result.code, 0, `exit code ${result.code}; stdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
+  assert.match(result.stdout, /ok\n$/, `stdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
+}
+
+test('a reader woken for data another took never silently replaces a reader that came in between', async () => {
+  assertSurvived(await runModule(`
+    import { socketpair } from 'iomux/socket';
+    import { sockRecv, watch, EVENT_READ } from 'iomux/loop';
+    import * as os from 'iomux/os';
+    const [a, b] = socketpair(); a.setblocking(false); b.setblocking(false);
+    const [yr, yw] = os.pipe(); os.setBlocking(yr, false);
+    const outcome = (p) => p.then((v) => 'resolved ' + v, (e) => 'rejected ' + e.constructor.name);
+    const reader1 = outcome(sockRecv(b, 10));
+    let reader2 = null;
+    // In the same loop turn as reader1's wake-up, another callback takes the byte and starts reader2.
+    const y = watch(yr, EVENT_READ, () => {
+      os.read(yr, 10);
+      y.close();
+      b.recv(10);
+      reader2 = outcome(sockRecv(b, 10));
+    });
+    await new Promise((r) => setImmediate(r));
+    a.send(Buffer.from('x'));
+    os.write(yw, Buffer.from('y'));
+    while (reader2 === null) await new Promise((r) => setImmediate(r));
+    a.send(Buffer.from('1'));
+    a.send(Buffer.from('2'));
+    const timer = setTimeout(() => { console.log('a reader never settled'); process.exit(3); }, 5000);
+    const results = [await reader1, await reader2];
+    clearTimeout(timer);
+    if (!results.some((r) => r.startsWith('resolved'))) throw new Error('nobody got the data: ' + results);
+    for (const r of results) if (!/^(resolved|rejected RuntimeError)/.test(r)) throw new Error('unexpected: ' + r);
+    a.close(); b.close(); os.close(yr); os.close(yw);
+    console.log('ok');
+  `, 20_000));
+});
