@@ -84,15 +84,29 @@ const s = net.connect({ port, host: '127.0.0.1', noDelay: true }, () => {
   send();
 });`;
 
+type Percentiles = { n: number; p50: number; p99: number; max: number };
+
+/** Runs the pinger for `ms` against `port` and returns its figures. */
+async function ping(port: number, ms: number): Promise<Percentiles> {
+  const pinger = spawn(process.execPath, ['-e', PINGER, String(port), String(ms)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  pinger.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  await once(pinger, 'close');
+  return JSON.parse(out || '{}') as Percentiles;
+}
+
+const showPing = (p: Percentiles): string =>
+  `p50 ${p.p50?.toFixed(2)} ms, p99 ${p.p99?.toFixed(2)} ms, max ${p.max?.toFixed(1)} ms (${p.n} round trips)`;
+
 async function flood(): Promise<void> {
   const server = await startServer();
+  // The machine's own noise: the same pings against the idle server.
+  const baseline = await ping(server.port, 3000);
   const before = rssMiB(server.pid);
   const payload = Buffer.alloc(1024 * 1024, 0x61);
   let peak = before;
   const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(server.pid))), 50);
-  const pinger = spawn(process.execPath, ['-e', PINGER, String(server.port), String(seconds * 1000)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let pingOut = '';
-  pinger.stdout.setEncoding('utf8').on('data', (d: string) => (pingOut += d));
+  const pinging = ping(server.port, seconds * 1000);
   const t0 = performance.now();
   const socks: net.Socket[] = [];
   for (let i = 0; i < clients; i += 100) {
@@ -105,17 +119,17 @@ async function flood(): Promise<void> {
     socks.push(...batch);
   }
   const connected = performance.now() - t0;
-  await once(pinger, 'exit');
+  const loaded = await pinging;
   const during = rssMiB(server.pid);
   for (const s of socks) s.destroy();
   await sleep(2000);
   const after = rssMiB(server.pid);
   clearInterval(sampler);
   const log = await server.stop();
-  const ping = JSON.parse(pingOut || '{}') as { n: number; p50: number; p99: number; max: number };
   console.log(`server ${serverArgs.join(' ') || '(defaults)'}: ${clients} flooding clients connected in ${(connected / 1000).toFixed(1)} s`);
   console.log(`RSS MiB: before ${before.toFixed(0)}, peak ${peak.toFixed(0)}, at ${seconds} s ${during.toFixed(0)}, 2 s after they left ${after.toFixed(0)}`);
-  console.log(`interactive 64-byte ping (${ping.n} round trips): p50 ${ping.p50?.toFixed(2)} ms, p99 ${ping.p99?.toFixed(2)} ms, max ${ping.max?.toFixed(1)} ms`);
+  console.log(`interactive 64-byte ping, idle server: ${showPing(baseline)}`);
+  console.log(`interactive 64-byte ping, during the flood: ${showPing(loaded)}`);
   process.stdout.write(log.split('\n').slice(-4).join('\n'));
 }
 

@@ -10,6 +10,7 @@ import { renderSvg, loadVega } from './plot.js';
 import { MECHANISMS, runScaling } from './scaling.js';
 import { scalingPlotSpec, scalingTextTable, scalingVerdicts } from './scaling-report.js';
 import { runSuiteCommand, reportCommand } from './suite-cli.js';
+import { handleOutputClosed } from '#internal/cli/output.js';
 import { intOption, listOption, runCommand, runSubcommand, UsageError, type CommandSpec, type ParsedArgs, type Subcommand } from '#internal/cli/args.js';
 
 /** Errors and usage lines read "bench scaling: …". */
@@ -98,9 +99,6 @@ const EPILOG = `Run from the repository: npm run bench (= all), npm run bench:sc
 after --), or node build/bench/main.js <command> after npm run build && npm run build:dev.`;
 
 // `… | head`: a reader that goes away is not an error of ours; end quietly.
-process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code !== 'EPIPE') throw err;
-  process.exit(process.exitCode ?? 0);
-});
+handleOutputClosed();
 
 process.exitCode = await runSubcommand(PROGRAM, SUBCOMMANDS, process.argv.slice(2), EPILOG);

@@ -11,6 +11,7 @@
 import { cpus, loadavg } from 'node:os';
 import { Epoll, EPOLLIN, EPOLLOUT, FD_SETSIZE, Poll, POLLIN, POLLOUT, select } from 'iomux/select';
 import * as os from 'iomux/os';
+import { CMSG_SPACE, SCM_RIGHTS, SOL_SOCKET, socketpair } from 'iomux/socket';
 // The raw natives are not a public entry point. They come through the package's private import map
 // ("#internal/*" → dist/*), so this is the same copy of the library as 'iomux/select' above: a second copy
 // (say from ../src) would register koffi's struct types twice and fail with "Duplicate type name".
@@ -138,6 +139,49 @@ function table(header: string[], rows: Row[]): string {
   return lines.join('\n');
 }
 
+/**
+ * A message of 64 bytes over an AF_UNIX stream socketpair, sent and received in the same thread: plain
+ * send + recvInto, sendmsg + recvmsg without ancillary data, and sendmsg + recvmsg passing one fd (the
+ * received duplicate is closed each round, as a real receiver would). The last column is the issue's
+ * target: at most 2× the plain pair.
+ */
+function measureMessages(): { rows: Row[]; ratio: number } {
+  const [a, b] = socketpair();
+  const [r, w] = os.pipe();
+  try {
+    const data = Buffer.alloc(64, 0x61);
+    const into = Buffer.alloc(64);
+    const fdData = Buffer.from(new Int32Array([w]).buffer);
+    const anc: Array<[number, number, Buffer]> = [[SOL_SOCKET, SCM_RIGHTS, fdData]];
+    const buffers = [data];
+    const space = CMSG_SPACE(4);
+    const plain = nsPerCall(() => {
+      a.send(data);
+      return b.recvInto(into);
+    });
+    const noFd = nsPerCall(() => {
+      a.sendmsg(buffers);
+      return b.recvmsg(64);
+    });
+    const oneFd = nsPerCall(() => {
+      a.sendmsg(buffers, anc);
+      const got = b.recvmsg(64, space)[1][0]![2];
+      os.close(got.readInt32LE(0));
+    });
+    const rows: Row[] = [
+      { label: 'send + recvInto (64 bytes)', values: [plain, '1.00×'] },
+      { label: 'sendmsg + recvmsg, no ancillary data', values: [noFd, `${(noFd / plain).toFixed(2)}×`] },
+      { label: 'sendmsg + recvmsg with one fd (+ close)', values: [oneFd, `${(oneFd / plain).toFixed(2)}×`] },
+    ];
+    return { rows, ratio: oneFd / plain };
+  } finally {
+    a.close();
+    b.close();
+    os.close(r);
+    os.close(w);
+  }
+}
+
 function measure(): void {
   const loadBefore = loadavg().map((l) => l.toFixed(2)).join(' ');
   const started = Date.now();
@@ -154,6 +198,8 @@ function measure(): void {
 
   const rows: Row[] = [];
   for (const state of ['idle', 'ready'] as const) for (const n of SIZES) rows.push(measureSize(n, state));
+
+  const messages = measureMessages();
 
   const loadAfter = loadavg().map((l) => l.toFixed(2)).join(' ');
   const out = [
@@ -180,6 +226,10 @@ function measure(): void {
     '',
     table(['fds, state', 'epoll.poll(0)', 'epoll.wait(0)', 'sys.epollWait', 'poll.poll(0)', 'sys.poll',
       'select(…, 0)', 'select fds'], rows),
+    '',
+    '## Messages with ancillary data (AF_UNIX stream socketpair, one thread)',
+    '',
+    table(['pair of calls', 'cost', 'vs send + recv'], messages.rows),
     '',
   ];
   console.log(out.join('\n'));

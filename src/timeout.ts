@@ -34,6 +34,19 @@ export function selectTimeoutUs(timeout: unknown): number | null {
 }
 
 /**
+ * kqueue.control()'s timeout: seconds → whole nanoseconds rounded away from zero (CPython's
+ * _PyTime_ROUND_TIMEOUT); null/undefined → null (block). Negative values raise
+ * ValueError("timeout must be positive or None").
+ */
+export function kqueueTimeoutNs(timeout: unknown): number | null {
+  if (timeout === null || timeout === undefined) return null;
+  const s = checkNumber(timeout, 'timeout');
+  const ns = awayFromZero(s * 1e9);
+  if (ns < 0) throw new ValueError('timeout must be positive or None');
+  return ns + 0; // + 0 turns -0 into 0
+}
+
+/**
  * poll()'s timeout: milliseconds rounded away from zero; null/undefined or any negative value → -1 (block).
  * OverflowError "timestamp out of range for platform time_t" beyond ±2**63 ns, "timeout is too large"
  * beyond a C int of milliseconds, as CPython's poll.poll() raises them.

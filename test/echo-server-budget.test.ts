@@ -5,26 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import { test } from 'node:test';
-import { AF_INET, SO_RCVBUF, SOCK_STREAM, SOL_SOCKET, Socket } from 'iomux/socket';
-import { collect, label, withServer } from './echo-server-harness.js';
+import { collect, label, smallWindowClient, withServer } from './echo-server-harness.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
-
-/**
- * A node:net socket connected to the server whose receive buffer is tiny, so what the server echoes to it
- * piles up in the server's queue rather than in the kernel's buffers.
- */
-async function smallWindowClient(port: number): Promise<net.Socket> {
-  const raw = new Socket(AF_INET, SOCK_STREAM);
-  raw.setsockopt(SOL_SOCKET, SO_RCVBUF, 4 * KiB);
-  raw.connect(['127.0.0.1', port]);
-  const sock = new net.Socket({ fd: raw.detach(), readable: true, writable: true });
-  sock.pause();
-  return sock;
-}
 
 test('--max-total-pending 4M: 50 clients that do not read make the server stop reading, and every byte comes back once they read', async (t) => {
   const budget = 4 * MiB;

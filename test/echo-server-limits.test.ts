@@ -13,7 +13,7 @@ import net from 'node:net';
 import { describe, test } from 'node:test';
 import * as os from 'iomux/os';
 import {
-  closedByPeer, collect, connect, label, MAIN, roundTrip, runCli, withServer,
+  closedByPeer, collect, connect, label, MAIN, roundTrip, runCli, smallWindowClient, withServer,
 } from './echo-server-harness.js';
 import { outputMatching } from './support/children.js';
 import { drain, Fds, type After } from './support/fds.js';
@@ -105,20 +105,28 @@ async function echoWithin(port: number, ms: number): Promise<string> {
 }
 
 /**
- * A server whose stderr is a pipe read by another process at 4 KiB per 100 ms (a slow log reader), which
- * passes on what it reads. `log()` is what the reader has passed on so far.
+ * A server whose stderr is a pipe read by another process (a slow log reader), which passes on what it
+ * reads: the start-up line, then nothing until `startReading()`, then 4 KiB per 100 ms. `log()` is what the
+ * reader has passed on so far.
  */
-async function startWithSlowReader(t: After, args: string[]): Promise<{ server: UnreadServer; log: () => string; readerDone: Promise<unknown> }> {
+async function startWithSlowReader(t: After, args: string[]): Promise<{
+  server: UnreadServer; log: () => string; startReading: () => void; readerDone: Promise<unknown>;
+}> {
   const fds = new Fds(t);
   const [r, w] = fds.pipe();
   const reader = spawn(process.execPath, ['-e', `
     const fs = require('node:fs');
     const buf = Buffer.alloc(4096);
-    const t = setInterval(() => {
-      const n = fs.readSync(0, buf, 0, 4096);
-      if (n === 0) { clearInterval(t); return; }
-      fs.writeSync(1, buf.subarray(0, n));
-    }, 100);`], { stdio: [r, 'pipe', 'inherit'] });
+    const idle = setInterval(() => {}, 1000); // alive until told to read (a signal handler alone is not)
+    process.on('SIGUSR2', () => {
+      clearInterval(idle);
+      const t = setInterval(() => {
+        const n = fs.readSync(0, buf, 0, 4096);
+        if (n === 0) { clearInterval(t); return; }
+        fs.writeSync(1, buf.subarray(0, n));
+      }, 100);
+    });
+    fs.writeSync(1, buf.subarray(0, fs.readSync(0, buf, 0, 4096)));`], { stdio: [r, 'pipe', 'inherit'] });
   t.after(() => {
     if (reader.exitCode === null && reader.signalCode === null) reader.kill('SIGKILL');
   });
@@ -145,7 +153,7 @@ async function startWithSlowReader(t: After, args: string[]): Promise<{ server: 
       return { code, ms: performance.now() - t0 };
     },
   };
-  return { server, log: () => log, readerDone };
+  return { server, log: () => log, startReading: () => reader.kill('SIGUSR2'), readerDone };
 }
 
 describe('echo-server limits and options', () => {
@@ -182,21 +190,25 @@ describe('echo-server limits and options', () => {
 
   test('--max-pending 4K: reading pauses and resumes again and again, and every byte still comes back in order', async (t) => {
     await withServer(['--max-pending', '4K', '--backend', 'poll'], async (server) => {
-      // More than the kernel's socket buffers hold (several MiB each way), read in short bursts with pauses in
-      // between: in each pause the buffers fill and the server's queue passes 4 KiB (it stops reading), in
-      // each burst the queue drains below 2 KiB (it reads again).
+      // The client reads only between the server's "pausing" and "resuming" lines: while it does not read,
+      // the kernel's buffers fill (a tiny receive window; the server's send buffer grows to 4 MiB) and the
+      // server's queue passes 4 KiB (it stops reading); while it reads, the queue drains below 2 KiB.
       const data = randomBytes(48 * 1024 * 1024);
-      const sock = await connect(server.port);
+      const sock = await smallWindowClient(server.port);
       const peer = label(sock);
-      const toggle = setInterval(() => (sock.isPaused() ? sock.resume() : sock.pause()), 10);
       try {
-        sock.pause();
-        const echo = collect(sock, data.length);
+        const echo = collect(sock, data.length, 60_000);
         sock.write(data);
+        for (let round = 1; round <= 3; round++) {
+          await server.waitForCount(new RegExp(`^pausing reads from ${peer}: `), round, 30_000);
+          sock.resume();
+          await server.waitForCount(new RegExp(`^resuming reads from ${peer}: `), round, 30_000);
+          sock.pause();
+        }
+        sock.resume();
         const got = await echo;
         assert.ok(got.equals(data), 'the echo differs from the data sent');
       } finally {
-        clearInterval(toggle);
         sock.destroy();
       }
       const resumes = server.lines().filter((l) => l.startsWith(`resuming reads from ${peer}`)).length;
@@ -206,14 +218,14 @@ describe('echo-server limits and options', () => {
   });
 
   test('--idle-timeout: a silent connection is closed, a talkative one is not', async () => {
-    await withServer(['--idle-timeout', '0.5', '--backend', 'epoll'], async (server) => {
+    await withServer(['--idle-timeout', '1', '--backend', 'epoll'], async (server) => {
       const silent = await connect(server.port);
       const talker = await connect(server.port);
       const silentLabel = label(silent);
       try {
         const t0 = performance.now();
         const silentClosed = closedByPeer(silent, 5000);
-        for (let i = 0; i < 8; i++) {
+        for (let i = 0; i < 10; i++) {
           const echo = collect(talker, 1);
           talker.write('.');
           assert.equal((await echo).toString(), '.');
@@ -221,12 +233,66 @@ describe('echo-server limits and options', () => {
         }
         await silentClosed;
         const ms = performance.now() - t0;
-        assert.ok(ms >= 400 && ms < 2000, `closed after ${ms.toFixed(0)} ms`);
+        assert.ok(ms >= 900 && ms < 5000, `closed after ${ms.toFixed(0)} ms`);
         assert.ok(!talker.destroyed, 'the active connection was closed too');
-        await server.waitFor(new RegExp(`closing ${silentLabel} after 0\\.5 s without activity`));
+        await server.waitFor(new RegExp(`closing ${silentLabel} after 1 s without activity`));
       } finally {
         silent.destroy();
         talker.destroy();
+      }
+    });
+  });
+
+  test('--min-rate: a client trickling a byte at a time is closed, one sending steadily is not', async () => {
+    await withServer(['--min-rate', '100', '--rate-window', '1', '--backend', 'select'], async (server) => {
+      const trickler = await connect(server.port);
+      const steady = await connect(server.port);
+      const tricklerLabel = label(trickler);
+      trickler.on('error', () => {});
+      trickler.resume();
+      steady.resume();
+      // 10 bytes a second against 100; the steady one sends 200 bytes every 100 ms (2 KB a second).
+      const drip = setInterval(() => {
+        if (!trickler.destroyed) trickler.write('x');
+        steady.write(Buffer.alloc(200, 0x2e));
+      }, 100);
+      try {
+        await closedByPeer(trickler, 5000);
+        const [line] = await server.waitForCount(new RegExp(`^closing ${tricklerLabel}: \\d+ bytes? in 1 s, below --min-rate 100 bytes a second$`), 1);
+        assert.ok(line);
+        // The steady client outlives two more windows.
+        await server.waitForCount(/^closing /, 1);
+        const t0 = performance.now();
+        while (performance.now() - t0 < 1200) {
+          const echo = collect(steady, 1);
+          steady.write('!');
+          await echo;
+        }
+        assert.ok(!steady.destroyed, 'the steady client was closed');
+        assert.ok(!server.log.includes(`closing ${label(steady)}`));
+      } finally {
+        clearInterval(drip);
+        trickler.destroy();
+        steady.destroy();
+      }
+    });
+  });
+
+  test('--idle-timeout off and --min-rate 0 turn the slow-client defences off; the defaults are 60 s and 1 byte a second', async () => {
+    const help = await runCli(['echo-server', '--help']);
+    assert.match(help.stdout, /--idle-timeout SEC\s+close connections silent for SEC seconds; off: never \(default 60\)/);
+    assert.match(help.stdout, /--min-rate BYTES\s+close connections that move fewer than BYTES a second over a --rate-window; 0: no rule \(default 1\)/);
+    await withServer(['--idle-timeout', 'off', '--min-rate', '0', '--rate-window', '0.2'], async (server) => {
+      const silent = await connect(server.port);
+      try {
+        // Five windows of silence; then the connection still echoes.
+        await sleep(1000);
+        const echo = collect(silent, 2);
+        silent.write('hi');
+        assert.equal((await echo).toString(), 'hi');
+        assert.doesNotMatch(server.log, /closing 127/);
+      } finally {
+        silent.destroy();
       }
     });
   });
@@ -275,7 +341,7 @@ describe('echo-server limits and options', () => {
         const t0 = performance.now();
         await closedByPeer(silent, 5000);
         const ms = performance.now() - t0;
-        assert.ok(ms >= 300 && ms < 2000, `closed after ${ms.toFixed(0)} ms`);
+        assert.ok(ms >= 300 && ms < 5000, `closed after ${ms.toFixed(0)} ms`);
         await server.waitFor(new RegExp(`closing ${silentLabel} after 0\\.4 s without activity`));
         await server.waitFor(/ {2}timed out, do some other work here\n/);
       } finally {
@@ -333,9 +399,10 @@ describe('echo-server limits and options', () => {
     });
 
     test('a slow reader (4 KiB per 100 ms): echoes do not wait for it, lines are dropped and counted, SIGTERM exits within 1 s', async (t) => {
-      const { server, log, readerDone } = await startWithSlowReader(t, ['--backend', 'poll']);
-      // Far more log than the pipe holds and the reader takes in a second.
+      const { server, log, startReading, readerDone } = await startWithSlowReader(t, ['--backend', 'poll']);
+      // Far more log than the pipe holds (about 200 KB), before the reader starts: the pipe is full.
       await resetStorm(server.port, 1500);
+      startReading();
       // Each round trip makes four log lines; with the pipe full, none of them may be waited for.
       const t0 = performance.now();
       for (let i = 0; i < 20; i++) assert.equal(await echoWithin(server.port, 3000), 'ping');

@@ -9,16 +9,18 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import {
-  BaseSelector, DefaultSelector, EVENT_READ, EpollSelector, PollSelector, SelectSelector,
+  BaseSelector, DefaultSelector, EVENT_READ, EpollSelector, KqueueSelector, PollSelector, SelectSelector,
 } from 'iomux/selectors';
 import { catchSignals } from './support/children.js';
 import { Fds } from './support/fds.js';
+import './support/kqueue.js';
 import { sleep, timed } from './support/timing.js';
 
 const CLASSES: Array<[string, new () => BaseSelector]> = [
   ['SelectSelector', SelectSelector],
   ['PollSelector', PollSelector],
   ['EpollSelector', EpollSelector],
+  ['KqueueSelector', KqueueSelector],
   ['DefaultSelector', DefaultSelector],
 ];
 

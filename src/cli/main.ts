@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { runSubcommand, UsageError, type Subcommand } from './args.js';
+import { handleOutputClosed } from './output.js';
 
 const commands: Record<string, Subcommand> = {
   'echo-server': { summary: 'the multiplexed echo server (select, poll, epoll or selectors)', load: () => import('./commands/echo-server.js') },
@@ -30,10 +31,7 @@ async function run(argv: string[]): Promise<number> {
 }
 
 // `iomux echo-client | head -1`: a reader that goes away is not an error of ours; end quietly.
-process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code !== 'EPIPE') throw err;
-  process.exit(process.exitCode ?? 0);
-});
+handleOutputClosed();
 
 run(process.argv.slice(2)).then(
   (code) => {

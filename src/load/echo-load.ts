@@ -53,7 +53,7 @@ export interface EchoBenchProgress {
   connected: number;
 }
 
-/** One run's figures. The keys are echoload's (`../shared/bench/echoload --json`), plus a few of its own. */
+/** One run's figures. The keys are those of echoload's `--json` (the C load generator of the project's benchmarks), plus a few of its own. */
 export interface EchoBenchResult {
   tool: 'iomux echo-bench';
   host: string;

@@ -9,7 +9,8 @@
  * caller does to its own fds can then only make our `epoll_ctl` fail — an OSError — never libuv.
  * See docs/loop.md, "Why nothing a caller does can make libuv abort".
  */
-import { FileExistsError, InterruptedError, OSError } from '../errors.js';
+import { isMainThread } from 'node:worker_threads';
+import { FileExistsError, InterruptedError, OSError, RuntimeError } from '../errors.js';
 import { setFdCloseListener } from '../fd-close.js';
 import { Epoll, EPOLLERR } from '../select/index.js';
 import * as sys from '../sys/index.js';
@@ -41,7 +42,14 @@ let batchFds = new Int32Array(64);
 let batchEvents = new Int32Array(64);
 let batchMembers: Array<PollerMember | undefined> = new Array<PollerMember | undefined>(64).fill(undefined);
 
-const listener: uv.PollListener = { onPoll };
+/**
+ * The thread's registered koffi callback (koffi has 8192 for the whole process): registered with the handle,
+ * given back on a later turn once the thread has none (never from inside the callback itself).
+ */
+let callbackAddress: bigint | null = null;
+let releaseScheduled = false;
+/** null until the first handle of this thread was checked; then whether libuv's handle layout is the expected one. */
+let layoutOk: boolean | null = null;
 
 setFdCloseListener((fd) => {
   const member = members.get(fd);
@@ -125,46 +133,96 @@ let exitHooked = false;
  * thread whose callback is still registered when it is torn down never returns its slot (koffi 3.3.4).
  */
 function closeAtExit(): void {
-  if (epoll !== null) {
-    uv.pollClose(handle);
-    handle = 0;
-    epoll.close();
-    epoll = null;
-    refs = 0;
-  }
   members.clear();
-  uv.releaseCallbackNow();
+  closeIfIdle();
+  if (callbackAddress !== null) {
+    uv.unregisterCallback(callbackAddress);
+    callbackAddress = null;
+  }
 }
 
+/** The thread's set and its handle, opened with the first member. */
 function ensureOpen(): Epoll {
   if (epoll !== null) return epoll;
   if (!exitHooked) {
     process.once('exit', closeAtExit);
     exitHooked = true;
   }
+  const loop = uv.threadLoop();
+  if (loop === 0n) throw new RuntimeError('cannot watch fds: napi_get_uv_event_loop failed');
   const set = new Epoll();
-  const h = uv.pollOpen(set.fileno(), listener);
-  if (h < 0) {
+  try {
+    handle = openHandle(loop, set.fileno());
+  } catch (err) {
     set.close();
-    throw OSError.fromErrno(-h);
-  }
-  const status = uv.pollStart(h, uv.UV_READABLE);
-  if (status < 0) {
-    uv.pollClose(h);
-    set.close();
-    throw OSError.fromErrno(-status);
+    throw err;
   }
   epoll = set;
-  handle = h;
   handleRef = true;
   applyRef();
   return set;
 }
 
+/** A started poll handle on `fd`, made safe for the thread's teardown. */
+function openHandle(loop: bigint, fd: number): number {
+  const h = uv.pollAlloc();
+  if (h < 0) throw OSError.fromErrno(-h);
+  const status = uv.pollInit(loop, h, fd);
+  if (status < 0) {
+    uv.pollFree(h); // never initialised: libuv does not know it
+    throw OSError.fromErrno(-status);
+  }
+  if (layoutOk === null) layoutOk = uv.handleLayoutMatches(h, loop);
+  if (!isMainThread) {
+    // Node aborts the whole process when a worker's loop still holds a handle it does not know about at
+    // exit (CheckedUvLoopClose); libuv does not count handles flagged internal. The flag lives in the
+    // handle's flags word, so only when the layout is the one checked for.
+    if (!layoutOk) {
+      uv.pollClose(h);
+      throw new RuntimeError('cannot watch fds in this worker thread: the libuv handle layout is not the one iomux checks for, so the handle could not be made safe for worker exit');
+    }
+    uv.markInternal(h);
+  }
+  // worker.terminate() runs the loop once more after the isolate is gone: C code stops the handle first.
+  uv.addTeardownStop(h);
+  const started = uv.pollStart(h, uv.UV_READABLE, acquireCallback());
+  if (started < 0) {
+    closeHandle(h);
+    throw OSError.fromErrno(-started);
+  }
+  return h;
+}
+
+function closeHandle(h: number): void {
+  uv.pollStop(h);
+  uv.removeTeardownStop(h);
+  uv.pollClose(h);
+  scheduleRelease();
+}
+
+function acquireCallback(): bigint {
+  if (callbackAddress === null) callbackAddress = uv.registerPollCallback(onPollNative);
+  return callbackAddress;
+}
+
+function scheduleRelease(): void {
+  if (releaseScheduled || callbackAddress === null) return;
+  releaseScheduled = true;
+  setImmediate(releaseIfIdle).unref();
+}
+
+function releaseIfIdle(): void {
+  releaseScheduled = false;
+  if (handle === 0 && callbackAddress !== null) {
+    uv.unregisterCallback(callbackAddress);
+    callbackAddress = null;
+  }
+}
+
 function closeIfIdle(): void {
   if (members.size !== 0 || epoll === null) return;
   // The handle goes first: libuv borrows the set's fd until it is stopped.
-  uv.pollClose(handle);
+  closeHandle(handle);
   handle = 0;
   epoll.close();
   epoll = null;
@@ -177,6 +235,23 @@ function applyRef(): void {
   if (want === handleRef) return;
   uv.pollSetRef(handle, want);
   handleRef = want;
+}
+
+/** The one function libuv calls, through koffi: it must never throw into C. */
+function onPollNative(h: number, status: number): void {
+  if (h !== handle) return;
+  try {
+    onPoll(status);
+  } catch (err) {
+    // A pending exception would silence every later callback while libuv keeps waking up (100% CPU).
+    uv.pollStop(h);
+    reportUncaught(err);
+  }
+}
+
+/** The thread's open poll handles: 1 while it has any member, else 0. */
+export function openHandleCount(): number {
+  return handle === 0 ? 0 : 1;
 }
 
 /** libuv says the set is readable: collect the batch with one epoll_wait(0), then dispatch it. */

@@ -319,5 +319,5 @@ export interface LoopStats {
 }
 
 export function loopStats(): LoopStats {
-  return { openHandles: uv.openPollCount(), watches: poller.memberCount(), registeredCallbacks: uv.registeredCallbackCount() };
+  return { openHandles: poller.openHandleCount(), watches: poller.memberCount(), registeredCallbacks: uv.registeredCallbackCount() };
 }

@@ -9,7 +9,7 @@
 import { OSError, OverflowError, ValueError, raiseErrno } from '../errors.js';
 import { asFileDescriptor, describe, type FileLike } from '../fileobj.js';
 import * as sys from '../sys/index.js';
-import { monotonicMs } from '../timeout.js';
+import { kqueueTimeoutNs, monotonicMs } from '../timeout.js';
 
 const EINTR = sys.ERRNO.EINTR!;
 const ENOSYS = sys.ERRNO.ENOSYS!;
@@ -103,19 +103,19 @@ class Adopt {
   constructor(readonly fd: number) {}
 }
 
-/** The seconds → nanoseconds rule of CPython's kqueue.control: rounded up (away from zero), negatives refused. */
+/** kqueue.control()'s timeout, with CPython's TypeError text for a non-number. */
 function timeoutNs(timeout: unknown): number | null {
-  if (timeout === null || timeout === undefined) return null;
-  if (typeof timeout !== 'number') {
+  if (timeout !== null && timeout !== undefined && typeof timeout !== 'number') {
     throw new TypeError(`timeout argument must be a number or None, got ${describe(timeout)}`);
   }
-  if (Number.isNaN(timeout)) throw new ValueError('Invalid value NaN (not a number)');
-  if (!Number.isFinite(timeout) || Math.abs(timeout) > 9.2e9) {
-    throw new OverflowError('timestamp too large to convert to C PyTime_t');
-  }
-  const ns = timeout >= 0 ? Math.ceil(timeout * 1e9) : -Math.ceil(-timeout * 1e9);
-  if (ns < 0) throw new ValueError('timeout must be positive or None');
-  return ns;
+  return kqueueTimeoutNs(timeout);
+}
+
+function maxEventsArg(maxEvents: unknown): number {
+  const max = integer(maxEvents, 'max_events');
+  if (max > sys.INT_MAX) throw new OverflowError('signed integer is greater than maximum');
+  if (max < 0) throw new ValueError(`Length of eventlist must be 0 or positive, got ${max}`);
+  return max;
 }
 
 /**
@@ -126,8 +126,13 @@ function timeoutNs(timeout: unknown): number | null {
 export class Kqueue implements Disposable {
   #fd: number;
   #changes: Buffer = Buffer.alloc(0);
+  /** wait()'s events, read by readyIdent(i) etc. until the next wait(). */
   #events: Buffer = Buffer.alloc(0);
+  /** control()'s, separate so that control() calls between a wait() and its reading leave that batch alone. */
+  #controlEvents: Buffer = Buffer.alloc(0);
   readonly #timespec = Buffer.alloc(sys.TIMESPEC_BYTES);
+  /** Events the last wait() left in #events. */
+  #ready = 0;
 
   constructor();
   constructor(...args: unknown[]) {
@@ -185,29 +190,75 @@ export class Kqueue implements Disposable {
    */
   control(changelist: Iterable<Kevent> | null | undefined, maxEvents: number, timeout?: number | null): Kevent[] {
     const kq = this.#checkOpen();
-    const max = integer(maxEvents, 'max_events');
-    if (max > sys.INT_MAX) throw new OverflowError('signed integer is greater than maximum');
-    if (max < 0) throw new ValueError(`Length of eventlist must be 0 or positive, got ${max}`);
-    let ns = timeoutNs(timeout);
+    const max = maxEventsArg(maxEvents);
+    const ns = timeoutNs(timeout);
     const nchanges = this.#encodeChanges(changelist);
-    if (this.#events.length < max * sys.KEVENT_BYTES) this.#events = Buffer.alloc(max * sys.KEVENT_BYTES);
-    const deadline = ns === null ? 0 : monotonicMs() + ns / 1e6;
-    let got: number;
-    for (;;) {
-      if (ns !== null) sys.writeTimespec(this.#timespec, ns);
-      got = sys.kevent(kq, nchanges > 0 ? this.#changes : null, nchanges, max > 0 ? this.#events : null, max,
-        ns === null ? null : this.#timespec);
-      if (got !== -EINTR) break;
-      if (ns !== null) ns = Math.max(0, Math.ceil((deadline - monotonicMs()) * 1e6));
-    }
-    if (got < 0) raiseErrno(got);
+    if (this.#controlEvents.length < max * sys.KEVENT_BYTES) this.#controlEvents = Buffer.alloc(max * sys.KEVENT_BYTES);
+    const ev = this.#controlEvents;
+    const got = this.#kevent(kq, nchanges, ev, max, ns);
     const out = new Array<Kevent>(got);
-    const ev = this.#events;
     for (let i = 0; i < got; i++) {
       out[i] = new Kevent(sys.keventIdent(ev, i), sys.keventFilter(ev, i), sys.keventFlags(ev, i),
         sys.keventFflags(ev, i), sys.keventData(ev, i), sys.keventUdata(ev, i));
     }
     return out;
+  }
+
+  /**
+   * iomux extension, the allocation-free form of `control(null, maxEvents, timeout)` for hot loops: waits the
+   * same way and returns the number of events, which `readyIdent(i)`, `readyFilter(i)`, `readyFlags(i)` and
+   * `readyData(i)` then read from the internal buffer until the next `wait()` (`control()` calls in between,
+   * e.g. to change filters while handling the batch, leave it alone).
+   */
+  wait(timeout: number | null | undefined, maxEvents: number): number {
+    const kq = this.#checkOpen();
+    const max = maxEventsArg(maxEvents);
+    const ns = timeoutNs(timeout);
+    if (this.#events.length < max * sys.KEVENT_BYTES) this.#events = Buffer.alloc(max * sys.KEVENT_BYTES);
+    this.#ready = 0;
+    this.#ready = this.#kevent(kq, 0, this.#events, max, ns);
+    return this.#ready;
+  }
+
+  /** The ident (the fd, for READ/WRITE filters) of event `i` of the last `wait()`. */
+  readyIdent(i: number): number {
+    return sys.keventIdent(this.#events, this.#checkIndex(i));
+  }
+
+  /** The filter of event `i` of the last `wait()`. */
+  readyFilter(i: number): number {
+    return sys.keventFilter(this.#events, this.#checkIndex(i));
+  }
+
+  /** The flags of event `i` of the last `wait()` (KQ_EV_EOF, KQ_EV_ERROR, …). */
+  readyFlags(i: number): number {
+    return sys.keventFlags(this.#events, this.#checkIndex(i));
+  }
+
+  /** The data of event `i` of the last `wait()` (bytes readable or writable, an errno with KQ_EV_ERROR). */
+  readyData(i: number): number {
+    return sys.keventData(this.#events, this.#checkIndex(i));
+  }
+
+  #checkIndex(i: number): number {
+    if (!Number.isInteger(i) || i < 0 || i >= this.#ready) {
+      throw new RangeError(`event index ${i} out of range (the last wait returned ${this.#ready})`);
+    }
+    return i;
+  }
+
+  /** kevent(2) with the first `nchanges` encoded changes; EINTR resumes the wait with the time left. */
+  #kevent(kq: number, nchanges: number, events: Buffer, max: number, timeoutNs: number | null): number {
+    let ns = timeoutNs;
+    const deadline = ns === null ? 0 : monotonicMs() + ns / 1e6;
+    for (;;) {
+      if (ns !== null) sys.writeTimespec(this.#timespec, ns);
+      const got = sys.kevent(kq, nchanges > 0 ? this.#changes : null, nchanges, max > 0 ? events : null, max,
+        ns === null ? null : this.#timespec);
+      if (got >= 0) return got;
+      if (got !== -EINTR) raiseErrno(got);
+      if (ns !== null) ns = Math.max(0, Math.ceil((deadline - monotonicMs()) * 1e6));
+    }
   }
 
   #encodeChanges(changelist: Iterable<Kevent> | null | undefined): number {

@@ -7,7 +7,7 @@ import { describe, type FileLike } from '../fileobj.js';
 import { lookupFd } from './fd.js';
 import { checkEvents, SelectorKey } from './key.js';
 import { SelectorMapping } from './mapping.js';
-import { EpollMirrorPoller, type MirrorPoller } from './mirror.js';
+import { defaultMirrorPoller, type MirrorPoller } from './mirror.js';
 import { SelectorLoop, type ReadyVisitor, type SelectorHandler } from './selector-loop.js';
 import { selectSelectorWaitMs } from './timeout.js';
 import { waitSignal, type WaitOptions } from './wait-options.js';
@@ -271,10 +271,10 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
 
   /**
    * The kernel set that mirrors the registrations of a selector without a `loopFd()` while it is attached
-   * or waiting asynchronously (epoll by default).
+   * or waiting asynchronously (epoll where it exists, else kqueue).
    */
   protected mirrorPoller(): MirrorPoller {
-    return new EpollMirrorPoller();
+    return defaultMirrorPoller();
   }
 
   /**

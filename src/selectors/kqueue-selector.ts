@@ -6,7 +6,7 @@ import {
 import { kqueueFdIsPollable } from '../select/kqueue.js';
 import { BaseSelector, type SelectResult } from './base.js';
 import { EVENT_READ, EVENT_WRITE, type SelectorKey } from './key.js';
-import { timeoutSeconds } from './timeout.js';
+import { kqueueSelectorWaitMs, timeoutSeconds } from './timeout.js';
 
 /** EBADF: the fd was closed before its filter was deleted; ENOENT: closed and the number reused. */
 function isGone(err: unknown): boolean {
@@ -39,12 +39,14 @@ export class KqueueSelector<T = unknown> extends BaseSelector<T> {
   select(timeout?: number | null): SelectResult<T> {
     const s = timeoutSeconds(timeout);
     // kevent() with room for 0 events ignores the timeout: ask for at least one (CPython bpo-29255).
-    const events = this.#kq.control(null, Math.max(this.#filters, 1), s === null ? null : Math.max(s, 0));
+    const kq = this.#kq;
+    const n = kq.wait(s === null ? null : Math.max(s, 0), Math.max(this.#filters, 1));
     const ready: SelectResult<T> = [];
-    for (const kev of events) {
-      const key = this.keyForFd(kev.ident);
+    for (let i = 0; i < n; i++) {
+      const key = this.keyForFd(kq.readyIdent(i));
       if (key === undefined) continue;
-      const bits = kev.filter === KQ_FILTER_READ ? EVENT_READ : kev.filter === KQ_FILTER_WRITE ? EVENT_WRITE : 0;
+      const filter = kq.readyFilter(i);
+      const bits = filter === KQ_FILTER_READ ? EVENT_READ : filter === KQ_FILTER_WRITE ? EVENT_WRITE : 0;
       ready.push([key, bits & key.events]);
     }
     return ready;
@@ -118,6 +120,10 @@ export class KqueueSelector<T = unknown> extends BaseSelector<T> {
    */
   protected override loopFd(): number | null {
     return kqueueFdIsPollable() ? this.#kq.fileno() : null;
+  }
+
+  protected override waitMs(timeout: unknown): number | null {
+    return kqueueSelectorWaitMs(timeout);
   }
 
   protected override closedError(): Error {

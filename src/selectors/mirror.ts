@@ -6,10 +6,10 @@
  */
 import { OSError } from '../errors.js';
 import { EVENT_READ, EVENT_WRITE } from '../events.js';
-import { Epoll, EPOLLIN, EPOLLOUT } from '../select/index.js';
+import { Epoll, EPOLLIN, EPOLLOUT, Kevent, Kqueue, KQ_EV_ADD, KQ_EV_DELETE, KQ_FILTER_READ, KQ_FILTER_WRITE } from '../select/index.js';
 import * as sys from '../sys/index.js';
 
-const { EBADF, ENOENT, EPERM } = sys.ERRNO;
+const { ENOENT, EPERM } = sys.ERRNO;
 
 /**
  * A kernel readiness set the mirror drives: epoll here; a kqueue-based one where epoll does not exist.
@@ -51,12 +51,77 @@ export class EpollMirrorPoller implements MirrorPoller {
   }
 }
 
+/**
+ * The mirror where there is no epoll (macOS, FreeBSD): a private kqueue, one filter per direction. Its fd is
+ * pollable there (a kernel kqueue). Not used on Linux, where epoll always exists. NOT RUN: written for
+ * macOS/FreeBSD, where it has not been executed yet (docs/architecture.md, Platforms).
+ */
+export class KqueueMirrorPoller implements MirrorPoller {
+  readonly #kq = new Kqueue();
+  readonly #events = new Map<number, number>();
+
+  fileno(): number {
+    return this.#kq.fileno();
+  }
+
+  add(fd: number, events: number): void {
+    try {
+      this.#change(fd, 0, events);
+    } catch (err) {
+      // A filter the kernel has not for this kind of file (FreeBSD: EVFILT_WRITE on a regular file) is the
+      // kqueue form of epoll's EPERM: a file the set cannot watch.
+      if (hasErrno(err, 'EINVAL')) throw OSError.fromErrno(EPERM!);
+      throw err;
+    }
+    this.#events.set(fd, events);
+  }
+
+  modify(fd: number, events: number): void {
+    const before = this.#events.get(fd);
+    if (before === undefined) throw OSError.fromErrno(ENOENT!);
+    this.#change(fd, before, events);
+    this.#events.set(fd, events);
+  }
+
+  remove(fd: number): void {
+    const before = this.#events.get(fd);
+    this.#events.delete(fd);
+    if (before === undefined) throw OSError.fromErrno(ENOENT!);
+    this.#change(fd, before, 0);
+  }
+
+  close(): void {
+    this.#events.clear();
+    this.#kq.close();
+  }
+
+  #change(fd: number, from: number, to: number): void {
+    const changes: Kevent[] = [];
+    for (const [bit, filter] of [[EVENT_READ, KQ_FILTER_READ], [EVENT_WRITE, KQ_FILTER_WRITE]] as const) {
+      if ((to & bit) && !(from & bit)) changes.push(new Kevent(fd, filter, KQ_EV_ADD));
+      if (!(to & bit) && (from & bit)) changes.push(new Kevent(fd, filter, KQ_EV_DELETE));
+    }
+    if (changes.length > 0) this.#kq.control(changes, 0, 0);
+  }
+}
+
+/** The mirror poller this system supports: epoll where it exists (ENOSYS elsewhere), else kqueue. */
+export function defaultMirrorPoller(): MirrorPoller {
+  try {
+    return new EpollMirrorPoller();
+  } catch (err) {
+    if (!hasErrno(err, 'ENOSYS')) throw err;
+    return new KqueueMirrorPoller();
+  }
+}
+
 function epollMask(events: number): number {
   return (events & EVENT_READ ? EPOLLIN : 0) | (events & EVENT_WRITE ? EPOLLOUT : 0);
 }
 
-function hasErrno(err: unknown, ...errnos: Array<number | undefined>): boolean {
-  return err instanceof OSError && typeof err.errno === 'number' && errnos.includes(err.errno);
+/** Whether `err` is an OSError whose errno is one of `codes` ('EBADF', …). */
+function hasErrno(err: unknown, ...codes: string[]): boolean {
+  return err instanceof OSError && err.code !== undefined && codes.includes(err.code);
 }
 
 export class InterestMirror {
@@ -85,7 +150,7 @@ export class InterestMirror {
     try {
       this.#poller.add(fd, events);
     } catch (err) {
-      if (!hasErrno(err, EPERM, EBADF)) throw err;
+      if (!hasErrno(err, 'EPERM', 'EBADF')) throw err;
       this.#unwatchable.add(fd);
     }
   }
@@ -96,7 +161,7 @@ export class InterestMirror {
       this.#poller.modify(fd, events);
     } catch (err) {
       // ENOENT: the fd was closed (the kernel dropped it) and the number reused; EBADF: closed.
-      if (!hasErrno(err, ENOENT, EBADF)) throw err;
+      if (!hasErrno(err, 'ENOENT', 'EBADF')) throw err;
       this.add(fd, events);
     }
   }
@@ -108,7 +173,7 @@ export class InterestMirror {
     } catch (err) {
       // Closed before being unregistered (EBADF), or closed and the number reused (ENOENT): the kernel
       // forgot it already.
-      if (!hasErrno(err, ENOENT, EBADF)) throw err;
+      if (!hasErrno(err, 'ENOENT', 'EBADF')) throw err;
     }
   }
 

@@ -1,6 +1,6 @@
 /** The `select(timeout)` argument of the selectors, in the units each primitive wants. */
 import { OverflowError, ValueError } from '../errors.js';
-import { epollTimeoutMs, pollTimeoutMs, selectTimeoutUs } from '../timeout.js';
+import { epollTimeoutMs, kqueueTimeoutNs, pollTimeoutMs, selectTimeoutUs } from '../timeout.js';
 import { describe } from '../fileobj.js';
 
 /** null for "block", else the number (TypeError for anything that is not a number). */
@@ -59,4 +59,12 @@ export function selectSelectorWaitMs(timeout: unknown): number | null {
   if (s === null) return null;
   const us = selectTimeoutUs(Math.max(s, 0));
   return us === null ? null : Math.ceil(us / 1e3);
+}
+
+/** KqueueSelector: `timeoutSeconds`, clamped at 0, then `kqueue.control()`'s conversion to nanoseconds. */
+export function kqueueSelectorWaitMs(timeout: unknown): number | null {
+  const s = timeoutSeconds(timeout);
+  if (s === null) return null;
+  const ns = kqueueTimeoutNs(Math.max(s, 0));
+  return ns === null ? null : Math.ceil(ns / 1e6);
 }

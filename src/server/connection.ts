@@ -23,6 +23,8 @@ export class Connection {
   overBudget = false;
   /** Counted among the connections holding unsent output (the core's bookkeeping). */
   holding = false;
+  /** --tutorial: everything was sent; the next writable event logs "output queue for … is empty". */
+  emptyUnannounced = false;
   /** The client shut down its sending side: echo what is queued, then close. */
   eof = false;
   open = true;
@@ -30,12 +32,16 @@ export class Connection {
   lastActive: number;
   bytesIn = 0;
   bytesOut = 0;
+  /** For --min-rate: when the current window began (monotonic ms), and bytesIn + bytesOut then. */
+  windowStart: number;
+  windowBase = 0;
 
   constructor(socket: Socket, address: unknown, now: number) {
     this.socket = socket;
     this.fd = socket.fileno();
     this.#address = address;
     this.lastActive = now;
+    this.windowStart = now;
   }
 
   /** For select(): a Connection can be put in its lists directly, like the seeds' socket objects. */

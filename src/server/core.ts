@@ -159,10 +159,14 @@ export class EchoCore {
     return ms > 0 ? ms / 1000 : 0;
   }
 
-  /** After each wait, with the number of ready events: timestamps, the --timeout line, timers. */
-  afterWait(events: number): void {
+  /**
+   * After each wait, with the number of ready events: timestamps, the --timeout line, timers, and the read
+   * size of this wake-up (`batch`: how many events the reads share; the Node-loop driver, which does not
+   * see its batches, passes 1).
+   */
+  afterWait(events: number, batch = events): void {
     const now = (this.now = performance.now());
-    this.#fairRead = events <= 1 ? READ_BUFFER_BYTES : Math.max(MIN_READ_BYTES, Math.min(READ_BUFFER_BYTES, Math.floor(WAKE_READ_BYTES / events)));
+    this.#fairRead = batch <= 1 ? READ_BUFFER_BYTES : Math.max(MIN_READ_BYTES, Math.min(READ_BUFFER_BYTES, Math.floor(WAKE_READ_BYTES / batch)));
     if (events > 0) {
       this.#lastEvent = now;
       this.#waitAnnounced = false;
@@ -196,17 +200,7 @@ export class EchoCore {
     if (this.#memory.tick(this.#totalPending, now)) {
       if (this.#verbose) this.log.event(`returned the memory of drained queues (${this.#totalPending} bytes still unsent)`);
     }
-    const idle = this.options.idleTimeout;
-    if (idle !== null && now >= this.#nextIdleSweep) {
-      const limitMs = idle * 1000;
-      for (const conn of this.#open) {
-        if (now - conn.lastActive >= limitMs) {
-          if (this.#verbose) this.log.event(`closing ${conn.label} after ${idle} s without activity`);
-          this.close(conn);
-        }
-      }
-      this.#nextIdleSweep = now + Math.min(limitMs / 4, 1000);
-    }
+    if (now >= this.#nextIdleSweep) this.#sweepSlow(now);
   }
 
   // ---- events ------------------------------------------------------------------------------------------
@@ -249,7 +243,7 @@ export class EchoCore {
     const buffer = this.#buffer;
     let n: number;
     try {
-      n = conn.socket.tryRecvInto(buffer, 0, this.#readLength());
+      n = conn.socket.tryRecvInto(buffer, 0, this.options.tutorial ? TUTORIAL_RECV_BYTES : this.#readLength());
     } catch (err) {
       this.#failed(conn, err);
       return;
@@ -264,7 +258,8 @@ export class EchoCore {
     if (this.#verbose) this.log.event(`received ${showPayload(buffer, 0, n)} from ${conn.label}`);
 
     let sent = 0;
-    if (conn.queue.size === 0) {
+    // --tutorial: everything read is queued and sent on a writable event, as the PyMOTW server does.
+    if (conn.queue.size === 0 && !this.options.tutorial) {
       try {
         sent = conn.socket.trySend(buffer, 0, n);
       } catch (err) {
@@ -309,6 +304,15 @@ export class EchoCore {
         this.#sync(conn);
         return;
       }
+      if (this.options.tutorial) {
+        // The tutorial finds its queue empty on the next writable event, not right after sending.
+        conn.emptyUnannounced = true;
+        this.#sync(conn);
+        return;
+      }
+      if (this.#verbose) this.log.event(`output queue for ${conn.label} is empty`);
+    } else if (conn.emptyUnannounced) {
+      conn.emptyUnannounced = false;
       if (this.#verbose) this.log.event(`output queue for ${conn.label} is empty`);
     }
     if (conn.eof) {
@@ -401,6 +405,38 @@ export class EchoCore {
 
   // ---- internals ---------------------------------------------------------------------------------------
 
+  /**
+   * Closes connections silent for --idle-timeout, and those that moved fewer than --min-rate bytes a second
+   * over their last --rate-window (a client trickling a byte every few seconds is never idle, yet holds a
+   * slot for good). Runs every quarter of the shorter period, at most every second.
+   */
+  #sweepSlow(now: number): void {
+    const { idleTimeout: idle, minRate, rateWindow } = this.options;
+    const idleMs = idle === null ? Number.POSITIVE_INFINITY : idle * 1000;
+    const windowMs = minRate > 0 ? rateWindow * 1000 : Number.POSITIVE_INFINITY;
+    if (idleMs === Number.POSITIVE_INFINITY && windowMs === Number.POSITIVE_INFINITY) {
+      this.#nextIdleSweep = Number.POSITIVE_INFINITY;
+      return;
+    }
+    for (const conn of this.#open) {
+      if (now - conn.lastActive >= idleMs) {
+        if (this.#verbose) this.log.event(`closing ${conn.label} after ${idle} s without activity`);
+        this.close(conn);
+        continue;
+      }
+      if (now - conn.windowStart < windowMs) continue;
+      const moved = conn.bytesIn + conn.bytesOut - conn.windowBase;
+      if (moved < minRate * rateWindow) {
+        if (this.#verbose) this.log.event(`closing ${conn.label}: ${plural(moved, 'byte')} in ${rateWindow} s, below --min-rate ${minRate} bytes a second`);
+        this.close(conn);
+        continue;
+      }
+      conn.windowStart = now;
+      conn.windowBase = conn.bytesIn + conn.bytesOut;
+    }
+    this.#nextIdleSweep = now + Math.min(idleMs / 4, windowMs / 4, 1000);
+  }
+
   #admit(socket: Socket, address: unknown): void {
     const fd = socket.fileno();
     if (fd >= this.backend.fdLimit) {
@@ -459,9 +495,9 @@ export class EchoCore {
    * How much one read may take. Every ready connection is read once per wake-up, and the reads of one
    * wake-up share WAKE_READ_BYTES (each between MIN_READ_BYTES and the 64 KiB buffer): with 2,000 busy
    * clients a wake-up reads 4 KiB from each instead of 64 KiB, so a quiet client's turn comes after
-   * about 8 MiB of copying rather than 128 MiB. Near the total budget, a connection that holds nothing (and so is still
-   * read) adds at most a small read if its send then falls short: the budget is passed by at most that
-   * much per connection.
+   * about 8 MiB of copying rather than 128 MiB. Near the total budget, a connection that holds nothing
+   * (and so is still read) adds at most a small read if its send then falls short: the budget is passed
+   * by at most that much per connection.
    */
   #readLength(): number {
     return this.#totalPending >= this.options.maxTotalPending * BUDGET_SELECTIVE ? OVER_BUDGET_READ_BYTES : this.#fairRead;
@@ -557,7 +593,9 @@ export class EchoCore {
       conn.paused = true;
       if (this.#verbose) this.log.event(`pausing reads from ${conn.label}: ${pending} bytes unsent`);
     }
-    const wanted = (conn.eof || conn.paused || conn.overBudget ? 0 : READ) | (pending > 0 ? WRITE : 0);
+    // --tutorial takes one step per wake-up (read, send, find the queue empty): no reading meanwhile.
+    const tutorialStep = this.options.tutorial && (pending > 0 || conn.emptyUnannounced);
+    const wanted = (conn.eof || conn.paused || conn.overBudget || tutorialStep ? 0 : READ) | (pending > 0 || conn.emptyUnannounced ? WRITE : 0);
     if (wanted === conn.watched) return;
     try {
       this.backend.watch(conn, wanted);
@@ -579,6 +617,8 @@ export class EchoCore {
  */
 const BUDGET_SELECTIVE = 7 / 8;
 const BUDGET_RESUME = 3 / 4;
+/** --tutorial reads as the seeds do: `s.recv(1024)`. */
+const TUTORIAL_RECV_BYTES = 1024;
 /** The read size near the total budget. */
 const OVER_BUDGET_READ_BYTES = 4 * 1024;
 

@@ -1,7 +1,7 @@
 /** The echo server's settings, as `iomux echo-server` takes them on its command line. */
 
 /** The event loops: each written with its API's own idiom (see src/server/backends/). */
-export const BACKENDS = ['default', 'select', 'poll', 'epoll', 'selectors'] as const;
+export const BACKENDS = ['default', 'select', 'poll', 'epoll', 'kqueue', 'selectors'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
 /** The selector classes the `selectors` backend can run on. */
@@ -35,6 +35,18 @@ export interface ServerOptions {
   maxTotalPending: number;
   /** Seconds of silence after which a connection is closed; null: never. */
   idleTimeout: number | null;
+  /**
+   * Bytes per second (read and sent together) a connection must average over each `rateWindow`, or it
+   * is closed: the defence against clients that trickle a byte now and then to hold a slot (0: no rule).
+   */
+  minRate: number;
+  /** Seconds over which --min-rate is measured. */
+  rateWindow: number;
+  /**
+   * Serve as the PyMOTW tutorial's select server does: queue what is read and send it on the next writable
+   * event, so the log reads received → sending → "output queue … is empty", one wake-up each.
+   */
+  tutorial: boolean;
 }
 
 export const DEFAULTS: ServerOptions = {
@@ -50,5 +62,10 @@ export const DEFAULTS: ServerOptions = {
   // The queues' share of a server meant to stay within ~256 MiB resident: Node and the server take ~55 MiB
   // at rest, and the budget can be passed by one read per connection that held nothing (see docs/cli.md).
   maxTotalPending: 128 * 1024 * 1024,
-  idleTimeout: null,
+  // Production defaults against slow clients, in the spirit of nginx (client_body_timeout/send_timeout 60 s)
+  // and Apache's mod_reqtimeout (MinRate): see docs/cli.md, "Slow clients".
+  idleTimeout: 60,
+  minRate: 1,
+  rateWindow: 60,
+  tutorial: false,
 };

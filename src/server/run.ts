@@ -1,6 +1,7 @@
 /** Starting, running and stopping the echo server: the listener, the backend, signals and the summary. */
 import { AF_INET, AF_INET6, SO_REUSEADDR, SOCK_STREAM, SOL_SOCKET, Socket } from '../socket/index.js';
 import { epollBackend } from './backends/epoll.js';
+import { kqueueBackend } from './backends/kqueue.js';
 import { pollBackend } from './backends/poll.js';
 import { selectBackend } from './backends/select.js';
 import { attachedSelectorsBackend } from './backends/attached.js';
@@ -41,6 +42,8 @@ export function createBackend(core: EchoCore): Backend {
       return pollBackend(core);
     case 'epoll':
       return epollBackend(core);
+    case 'kqueue':
+      return kqueueBackend(core);
     case 'selectors':
       return selectorsBackend(core, selector, 'selectors');
     case 'default':

@@ -6,6 +6,7 @@ import { OSError, OverflowError } from '../errors.js';
 import { describe } from '../fileobj.js';
 import { getaddrinfo, numericHost } from '../sys/netdb.js';
 import * as sys from '../sys/socket.js';
+import { decodeLinuxAddress, encodeLinuxAddress, isLinuxFamily, type NetlinkAddress, type PacketAddress } from './address-linux.js';
 import { gaiError } from './errors.js';
 
 /** `[host, port]`: an AF_INET address. */
@@ -18,7 +19,8 @@ export type Inet6Address = [host: string, port: number, flowinfo: number, scopei
  */
 export type UnixAddress = string | Buffer;
 /** Any address a socket call returns; families iomux does not decode come back as `[family, raw bytes]`. */
-export type SocketAddress = InetAddress | Inet6Address | UnixAddress | [family: number, data: Buffer];
+export type SocketAddress =
+  | InetAddress | Inet6Address | UnixAddress | NetlinkAddress | PacketAddress | [family: number, data: Buffer];
 
 /**
  * What socket calls accept as an address: `[host, port]` (AF_INET), `[host, port, flowinfo?, scopeid?]`
@@ -49,6 +51,7 @@ export function encodeAddress(family: number, address: unknown, caller: string, 
     case sys.AF_UNIX:
       return encodeUnix(address, caller, out);
     default:
+      if (isLinuxFamily(family)) return encodeLinuxAddress(out, family, address, caller);
       throw new OSError(null, `${caller}(): bad family ${family} (iomux handles AF_INET, AF_INET6 and AF_UNIX addresses)`);
   }
 }
@@ -195,6 +198,7 @@ export function decodeAddress(buf: Buffer, len: number): SocketAddress | null {
       return Buffer.from(path.buffer, path.byteOffset, end < 0 ? path.length : end).toString('utf8');
     }
     default:
+      if (isLinuxFamily(family)) return decodeLinuxAddress(buf, family);
       return [family, Buffer.from(buf.subarray(2, Math.min(len, buf.length)))];
   }
 }

@@ -13,6 +13,16 @@ export { getdefaulttimeout, setdefaulttimeout } from './timeout.js';
 export { gaierror } from './errors.js';
 export type { AddressLike, InetAddress, Inet6Address, UnixAddress, SocketAddress } from './address.js';
 export * from './constants.js';
+export * from './more-constants.js';
+export { CMSG_LEN, CMSG_SPACE } from './messages.js';
+export type { AncillaryItem, AncillaryItemLike, RecvmsgResult, RecvmsgIntoResult } from './messages.js';
+export { sendFds, recvFds, peerCredentials, packCredentials, unpackCredentials } from './fds.js';
+export type { Credentials } from './fds.js';
+export {
+  getnameinfo, inetPton, inetNtop, inetAton, inetNtoa, ifNametoindex, ifIndextoname, ifNameindex, gethostname, fromfd,
+  htons, ntohs, htonl, ntohl,
+} from './helpers.js';
+export type { NetlinkAddress, PacketAddress } from './address-linux.js';
 
 import { Socket } from './socket.js';
 

@@ -6,12 +6,20 @@
 import { OSError, TimeoutError, ValueError, raiseErrno } from '../errors.js';
 import { beforeFdClose } from '../fd-close.js';
 import { describe } from '../fileobj.js';
-import { ERRNO, O_NONBLOCK, POLLERR, POLLIN, POLLOUT, close as closeFd, getStatusFlags, setStatusFlags } from '../sys/index.js';
+import {
+  ERRNO, FD_CLOEXEC, O_NONBLOCK, POLLERR, POLLIN, POLLOUT, close as closeFd, dupCloexec, getFdFlags, getStatusFlags, setFdFlags,
+  setStatusFlags,
+} from '../sys/index.js';
 import * as sys from '../sys/socket.js';
+import { recvmsg as recvmsgNative, releaseMessageArea, sendmsg as sendmsgNative, messageArea, type MessageArea } from '../sys/msg.js';
 import { monotonicMs } from '../timeout.js';
 import { decodeAddress, encodeAddress, type AddressLike, type SocketAddress } from './address.js';
 import { allocBytes, intArg, ssizeArg } from '../args.js';
 import { bytesArg, checkRange, writableBytesArg } from './args.js';
+import {
+  ancbufsizeArg, finishRecvmsg, finishRecvmsgInto, prepareSendmsg, recvBufsizeArg, recvBuffersArg,
+  type AncillaryItemLike, type RecvmsgIntoResult, type RecvmsgResult,
+} from './messages.js';
 import { getdefaulttimeout, parseSocketTimeout } from './timeout.js';
 import { waitForFd } from './wait.js';
 
@@ -425,6 +433,114 @@ export class Socket implements Disposable {
       const r = sys.send(this.#fd, bytes, offset, length, flags);
       if (r >= 0) return r;
       if (r !== -EINTR) deadline = this.#afterFailure(r, POLLOUT, deadline);
+    }
+  }
+
+  // --- Messages with ancillary data (CPython's sendmsg/recvmsg family; see messages.ts).
+
+  /**
+   * Sends the bytes of `buffers` (gathered in order) with ancillary data `ancdata` (`[level, type, data]`
+   * items, e.g. `[SOL_SOCKET, SCM_RIGHTS, fds as C ints]`) and returns the number of bytes sent. `address`
+   * is for unconnected datagram sockets. The caller's fds in SCM_RIGHTS items stay the caller's: sending
+   * duplicates them into the message, and a send that fails (BlockingIOError on a full non-blocking socket
+   * included) sends nothing, neither bytes nor fds.
+   */
+  sendmsg(
+    buffers: Iterable<SocketData>, ancdata: Iterable<AncillaryItemLike> = [], flags: number = 0, address?: AddressLike | null,
+  ): number {
+    if (flags !== 0) flags = intArg(flags, 'flags');
+    const hasAddress = address !== undefined && address !== null;
+    const area = prepareSendmsg(this.#family, buffers, ancdata, address, hasAddress, 'sendmsg');
+    try {
+      let deadline = NOT_SET;
+      for (;;) {
+        const r = sendmsgNative(this.#fd, area, flags | sys.SEND_NOSIGNAL);
+        if (r >= 0) return r;
+        if (r !== -EINTR) deadline = this.#afterFailure(r, POLLOUT, deadline);
+      }
+    } finally {
+      releaseMessageArea();
+    }
+  }
+
+  /**
+   * Receives up to `bufsize` bytes and up to `ancbufsize` bytes of ancillary data (size it with CMSG_SPACE):
+   * `[data, ancdata, msgFlags, address]`. Control data that did not fit sets MSG_CTRUNC in msgFlags; fds the
+   * kernel delivered are in the SCM_RIGHTS items as C ints and are the caller's to close. Pass
+   * MSG_CMSG_CLOEXEC in `flags` to receive them close-on-exec (otherwise they are inheritable, as in CPython).
+   */
+  recvmsg(bufsize: number, ancbufsize: number = 0, flags: number = 0): RecvmsgResult {
+    const size = recvBufsizeArg(bufsize, 'recvmsg');
+    const anc = ancbufsizeArg(ancbufsize);
+    if (flags !== 0) flags = intArg(flags, 'flags');
+    const area = messageArea(size, anc);
+    try {
+      const n = this.#recvmsg(area, size, anc, flags);
+      return finishRecvmsg(area, n, size);
+    } finally {
+      releaseMessageArea();
+    }
+  }
+
+  /** recvmsg into `buffers` (filled in order): `[nbytes, ancdata, msgFlags, address]`. */
+  recvmsgInto(buffers: Iterable<Uint8Array | ArrayBufferView>, ancbufsize: number = 0, flags: number = 0): RecvmsgIntoResult {
+    const views = recvBuffersArg(buffers, 'recvmsgInto');
+    const anc = ancbufsizeArg(ancbufsize);
+    if (flags !== 0) flags = intArg(flags, 'flags');
+    let size = 0;
+    for (const v of views) size += v.length;
+    const area = messageArea(size, anc);
+    try {
+      const n = this.#recvmsg(area, size, anc, flags);
+      return finishRecvmsgInto(area, n, views);
+    } finally {
+      releaseMessageArea();
+    }
+  }
+
+  #recvmsg(area: MessageArea, size: number, anc: number, flags: number): number {
+    let deadline = NOT_SET;
+    for (;;) {
+      // Every attempt starts from a freshly prepared header: the kernel rewrote the lengths of the last one.
+      area.prepare(area.name.length, size, anc);
+      const r = recvmsgNative(this.#fd, area, flags);
+      if (r >= 0) return r;
+      if (r !== -EINTR) deadline = this.#afterFailure(r, POLLIN, deadline);
+    }
+  }
+
+  // --- Duplicates and inheritance.
+
+  /** A new Socket on a duplicate of the fd (close-on-exec), with the same family, type, proto and timeout. */
+  dup(): Socket {
+    const fd = dupCloexec(this.#fd);
+    if (fd < 0) raiseErrno(fd);
+    let sock: Socket;
+    try {
+      sock = adoptSocketFd(this.#family, this.#type, this.#proto, fd);
+    } catch (err) {
+      closeFd(fd);
+      throw err;
+    }
+    sock.settimeout(this.#timeout);
+    return sock;
+  }
+
+  /** True when the fd survives exec (FD_CLOEXEC clear). iomux makes every socket non-inheritable. */
+  getInheritable(): boolean {
+    const flags = getFdFlags(this.#fd);
+    if (flags < 0) raiseErrno(flags);
+    return (flags & FD_CLOEXEC) === 0;
+  }
+
+  /** Clears (`true`) or sets (`false`) FD_CLOEXEC. */
+  setInheritable(inheritable: boolean): void {
+    const flags = getFdFlags(this.#fd);
+    if (flags < 0) raiseErrno(flags);
+    const next = inheritable ? flags & ~FD_CLOEXEC : flags | FD_CLOEXEC;
+    if (next !== flags) {
+      const r = setFdFlags(this.#fd, next);
+      if (r < 0) raiseErrno(r);
     }
   }
 

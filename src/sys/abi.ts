@@ -38,6 +38,10 @@ export interface SocketConstants {
   MSG_NOSIGNAL?: number; MSG_CMSG_CLOEXEC?: number;
   /** <sys/socket.h>'s SOMAXCONN, which CPython exposes. */
   SOMAXCONN: number;
+  /** Ancillary data types: SCM_RIGHTS everywhere; SCM_CREDENTIALS (struct ucred) on Linux only. */
+  SCM_RIGHTS: number; SCM_CREDENTIALS?: number;
+  /** Linux's netlink and packet families. */
+  AF_NETLINK?: number; AF_PACKET?: number;
 }
 
 /** getaddrinfo/getnameinfo constants. EAI codes are negative on glibc, positive on the BSDs. */
@@ -98,6 +102,17 @@ export interface Layouts {
   epollEvent: { bytes: number; events: number; data: number } | null;
   /** struct kevent. `dataBytes` is 8 for intptr_t/int64 on 64-bit targets; `bytes` 64 on FreeBSD ≥ 12. */
   kevent: { bytes: number; ident: number; filter: number; flags: number; fflags: number; data: number; udata: number };
+  /**
+   * sendmsg/recvmsg: struct msghdr, struct iovec, struct cmsghdr. Lengths are size_t on Linux, socklen_t (or
+   * int for msg_iovlen) on the BSDs and macOS; `cmsgAlign` is CMSG_ALIGN's unit (sizeof(size_t) on Linux, 4
+   * on macOS, sizeof(long) on FreeBSD). Pointers are 8 bytes (every table here is 64-bit).
+   */
+  msg: {
+    msghdrBytes: number; nameAt: number; namelenAt: number; iovAt: number; iovlenAt: number; iovlenBytes: number;
+    controlAt: number; controllenAt: number; controllenBytes: number; flagsAt: number;
+    iovecBytes: number; iovBaseAt: number; iovLenAt: number; iovLenBytes: number;
+    cmsghdrBytes: number; cmsgLenBytes: number; cmsgLevelAt: number; cmsgTypeAt: number; cmsgAlign: number;
+  };
 }
 
 export interface PlatformAbi {

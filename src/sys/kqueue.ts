@@ -23,6 +23,8 @@ export const TIMESPEC_BYTES = TIMESPEC.bytes;
 export const KQUEUE_FD_POLLABLE = abi.kqueueSource === 'libc';
 
 const ENOSYS = abi.errno.ENOSYS!;
+const EINVAL = abi.errno.EINVAL!;
+const LIBKQUEUE = abi.kqueueSource === 'libkqueue';
 const LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 interface KqueueNatives {
@@ -53,8 +55,8 @@ function load(): KqueueNatives | string {
   } catch (err) {
     natives =
       `kqueue is not available on ${abi.platform}: libkqueue could not be loaded from ${path} ` +
-      `(${err instanceof Error ? err.message : String(err)}). Install libkqueue (e.g. apt-get install libkqueue0) ` +
-      'or build it with ../shared/vendor/build-libkqueue.sh DIR and set IOMUX_LIBKQUEUE=DIR/lib/libkqueue.so.0';
+      `(${err instanceof Error ? err.message : String(err)}). Install libkqueue (e.g. apt-get install libkqueue0), ` +
+      'or build it from its source (github.com/mheily/libkqueue) and set IOMUX_LIBKQUEUE to the path of libkqueue.so.0';
   }
   return natives;
 }
@@ -90,8 +92,27 @@ export function kevent(
 ): number {
   const n = load();
   if (typeof n === 'string') return -ENOSYS;
+  if (!LIBKQUEUE) {
+    const r = n.kevent(kq, changes, nchanges, events, nevents, timeout);
+    return r < 0 ? -errno() : r;
+  }
+  // libkqueue fails some changes without setting errno (re-adding a socket's existing EVFILT_READ without
+  // EV_CLEAR: linux/read.c's kn_modify returns -1): clear errno first so that case reads as EINVAL, not as
+  // whatever an earlier call left there.
+  koffi.errno(0);
+  if (nchanges === 0 || events === null || nevents === 0) {
+    const r = n.kevent(kq, changes, nchanges, events, nevents, timeout);
+    return r < 0 ? -(errno() || EINVAL) : r;
+  }
+  // libkqueue writes a refused change to the eventlist as an EV_ERROR entry, as the kernels do, but when its
+  // wait then times out it returns 0 and drops them (src/common/kevent.c, `rv == 0` after kevent_wait). They
+  // are still at the start of the buffer: count them, so the result is what macOS and FreeBSD return.
+  events.fill(0, 0, nevents * KEVENT_BYTES);
   const r = n.kevent(kq, changes, nchanges, events, nevents, timeout);
-  return r < 0 ? -errno() : r;
+  if (r !== 0) return r < 0 ? -(errno() || EINVAL) : r;
+  let errors = 0;
+  while (errors < nevents && (keventFlags(events, errors) & abi.kqueue.EV_ERROR) !== 0) errors++;
+  return errors;
 }
 
 // --- struct kevent codec. ident, data and udata are 64-bit; iomux keeps them as JS numbers (|x| < 2**53),

@@ -46,7 +46,7 @@ export function eaiName(code: number): string | undefined {
 }
 
 // glibc: ai_addr then ai_canonname; the BSDs and macOS: ai_canonname then ai_addr.
-const AddrInfo = koffi.struct('iomux_addrinfo', abi.layout.addrinfoCanonnameFirst
+const AddrInfo = koffi.struct(abi.layout.addrinfoCanonnameFirst
   ? {
     ai_flags: 'int', ai_family: 'int', ai_socktype: 'int', ai_protocol: 'int', ai_addrlen: 'uint32_t',
     ai_canonname: 'char *', ai_addr: 'void *', ai_next: 'void *',

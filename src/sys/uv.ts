@@ -1,38 +1,17 @@
 /**
- * Node's own libuv, through the symbols the node binary exports: `uv_poll` handles on the calling
- * thread's event loop. This is the only file in iomux that declares libuv or N-API functions.
- *
- * Lifecycle of a handle (the rules are libuv's, the failure modes were measured, see docs/loop.md):
- * - The loop is the calling thread's (`napi_get_uv_event_loop(env)`); `uv_default_loop()` would be the main
- *   thread's loop inside a worker.
- * - The handle memory comes from C `malloc`, because libuv keeps the pointer, and `uv_close` gets C `free`
- *   as its close callback: the memory is released exactly when libuv is done with it, with no JavaScript in
- *   the way (so it also happens while a worker is being torn down, when JavaScript can no longer run).
- * - Every handle of a thread shares ONE registered koffi callback: koffi has 8192 trampolines for the whole
- *   process, so one per handle would cap the number of watched fds. It is registered with the thread's
- *   first handle and unregistered (on a later turn, never while it runs) once the thread has none left.
- * - The JavaScript behind that callback never throws into C: a pending exception would silence every poll
- *   callback of the thread while libuv keeps waking up for the still-ready fd (100% CPU).
- * - Each handle adds an N-API environment cleanup hook that is `uv_poll_stop` itself, so a thread torn down
- *   with handles still open (worker.terminate()) stops them before the isolate goes away; in worker threads
- *   the handle is also flagged libuv-internal, because Node aborts the whole process when a worker's loop
- *   still holds a foreign handle at exit. Both are undone/irrelevant after a normal close.
- *
- * Functions return 0 or a handle id on success and a negative errno (libuv's UV_E* on Linux) on failure.
+ * Node's own libuv and N-API, through the symbols the node binary exports: the natives for `uv_poll` handles
+ * on the calling thread's event loop, the offsets of the `uv_handle_t` fields iomux reads, and the check of
+ * that layout. No policy: every function returns a result or a negative errno (libuv's UV_E* on Linux);
+ * when to open, start, reference or close a handle, and what to do in worker threads, is src/loop/'s.
  */
-import { isMainThread } from 'node:worker_threads';
-import { O_NONBLOCK } from './constants.js';
-import { getStatusFlags, setStatusFlags } from './io.js';
 import { koffi, libc } from './lib.js';
-
-/** Receives a handle's poll results: `status` is 0 or a negative errno (libuv has then stopped the handle). */
-export interface PollListener {
-  onPoll(status: number, events: number): void;
-}
 
 const UV_POLL = 8; // uv_handle_type (UV_HANDLE_TYPE_MAP order)
 /** uv_poll_event: what a handle waits for. */
 export const UV_READABLE = 1;
+
+const ENOMEM = koffi.os.errno.ENOMEM ?? 12;
+const EOVERFLOW = koffi.os.errno.EOVERFLOW ?? 75;
 
 /** The native functions, declared on first use so that merely importing iomux never needs libuv's symbols. */
 interface Natives {
@@ -94,163 +73,51 @@ const OFFSET_FLAGS = 11 * PTR;
 const UV_HANDLE_REF = 0x08;
 const UV_HANDLE_INTERNAL = 0x10;
 
-let loopAddress: bigint | null = null;
-/** null until the first handle of this thread was checked; then whether the flags layout is the expected one. */
-let layoutChecked: boolean | null = null;
-
-const listeners = new Map<number, PollListener>();
-let callbackAddress: bigint | null = null;
-let releaseScheduled = false;
-
-function threadLoop(): bigint {
-  if (loopAddress === null) {
-    const out: unknown[] = [null];
-    const status = natives().napiGetUvEventLoop(koffi.node.env, out);
-    if (status !== 0 || typeof out[0] !== 'bigint' || out[0] === 0n) {
-      throw new Error(`iomux: napi_get_uv_event_loop failed (napi_status ${status})`);
-    }
-    loopAddress = out[0];
-  }
-  return loopAddress;
+/** The calling thread's libuv loop (`napi_get_uv_event_loop`), or 0n when N-API refuses. */
+export function threadLoop(): bigint {
+  const out: unknown[] = [null];
+  const status = natives().napiGetUvEventLoop(koffi.node.env, out);
+  return status === 0 && typeof out[0] === 'bigint' ? out[0] : 0n;
 }
 
-/**
- * The one function libuv calls (through koffi) for every poll handle of this thread. It must not throw:
- * listeners catch their own errors; anything that still gets here stops the handle and is re-thrown from a
- * later turn of the loop, where Node reports it as an uncaught exception.
- */
-function onPollNative(handle: number, status: number, events: number): void {
-  const listener = listeners.get(handle);
-  if (listener === undefined) return;
-  try {
-    listener.onPoll(status, events);
-  } catch (err) {
-    natives().uvPollStop(handle);
-    setImmediate(rethrow, err);
-  }
-}
-
-function rethrow(err: unknown): never {
-  throw err;
-}
-
-function pollCallback(): bigint {
-  if (callbackAddress === null) callbackAddress = koffi.register(onPollNative, natives().pollCallbackType);
-  return callbackAddress;
-}
-
-/** Unregisters the shared callback once the thread has no handle left (never from inside the callback). */
-function scheduleRelease(): void {
-  if (releaseScheduled || callbackAddress === null) return;
-  releaseScheduled = true;
-  setImmediate(releaseIfIdle);
-}
-
-function releaseIfIdle(): void {
-  releaseScheduled = false;
-  if (listeners.size === 0 && callbackAddress !== null) {
-    koffi.unregister(callbackAddress);
-    callbackAddress = null;
-  }
-}
-
-/**
- * Unregisters the shared callback right away when no handle is open. For the thread's 'exit' (a worker's
- * process.exit(), or its natural end), after which no poll result can arrive: koffi gives a thread's
- * callback slot back only through unregister, so a thread that ends with it registered loses the slot.
- */
-export function releaseCallbackNow(): void {
-  if (listeners.size === 0 && callbackAddress !== null) {
-    koffi.unregister(callbackAddress);
-    callbackAddress = null;
-  }
-}
-
-/**
- * Checks, on a freshly initialised handle, that the fields we touch are where libuv 1.x puts them: the loop
- * pointer, the handle type and a flags word holding exactly UV_HANDLE_REF.
- */
-function checkLayout(handle: number, loop: bigint): boolean {
-  const loopField = koffi.decode(handle, OFFSET_LOOP, 'uintptr_t') as number | bigint;
-  const type = koffi.decode(handle, OFFSET_TYPE, 'int') as number;
-  const flags = koffi.decode(handle, OFFSET_FLAGS, 'uint32_t') as number;
-  return BigInt(loopField) === loop && type === UV_POLL && flags === UV_HANDLE_REF;
-}
-
-/** Marks the handle libuv-internal, so that the worker's `uv_loop_close()` at exit does not refuse it. */
-function markInternal(handle: number): void {
-  const flags = koffi.decode(handle, OFFSET_FLAGS, 'uint32_t') as number;
-  koffi.encode(handle, OFFSET_FLAGS, 'uint32_t', flags | UV_HANDLE_INTERNAL);
-}
-
-/**
- * A new poll handle for `fd` on this thread's loop, not started yet; its results go to `listener`.
- * Returns the handle id (> 0) or a negative errno: EEXIST when the loop already watches the fd (another
- * watch, or a Node stream owns it), EPERM for files epoll refuses (regular files, directories), EBADF for
- * a closed fd, ENOTSUP in a worker thread when libuv's handle layout is not the one checked for. The fd's
- * blocking mode is left as it was (uv_poll_init makes it non-blocking; that is undone).
- */
-export function pollOpen(fd: number, listener: PollListener): number {
+/** Memory for a poll handle (C malloc: libuv keeps the pointer): its address, or -ENOMEM / -EOVERFLOW. */
+export function pollAlloc(): number {
   const uv = natives();
-  const loop = threadLoop();
   const address = uv.malloc(uv.pollHandleBytes);
-  if (address === 0 || address === 0n) return -(koffi.os.errno.ENOMEM ?? 12);
+  if (address === 0 || address === 0n) return -ENOMEM;
   if (typeof address !== 'number') {
-    uv.free(Number(address));
-    throw new Error('iomux: a heap address does not fit a JavaScript number');
+    uv.free(Number(address)); // koffi gives a BigInt only beyond 2**53
+    return -EOVERFLOW;
   }
-  const handle = address;
-  // uv_poll_init sets O_NONBLOCK, but a poll handle only reports readiness: it never reads or writes the
-  // fd. Left set, the owner's blocking reads and writes would raise EAGAIN (BlockingIOError) for good, so
-  // the bit is put back as it was (status flags belong to the open file description, shared with dups).
-  const statusFlags = getStatusFlags(fd);
-  const status = uv.uvPollInit(loop, handle, fd);
-  if (statusFlags >= 0 && (statusFlags & O_NONBLOCK) === 0) setStatusFlags(fd, statusFlags);
-  if (status < 0) {
-    uv.free(handle); // never initialised: libuv does not know it
-    return status;
-  }
-  if (layoutChecked === null) layoutChecked = checkLayout(handle, loop);
-  if (!isMainThread) {
-    if (!layoutChecked) {
-      uv.uvClose(handle, uv.freeAddress);
-      return -(koffi.os.errno.ENOTSUP ?? 95);
-    }
-    markInternal(handle);
-  }
-  uv.napiAddEnvCleanupHook(koffi.node.env, uv.uvPollStopAddress, handle);
-  pollCallback();
-  listeners.set(handle, listener);
-  return handle;
+  return address;
 }
 
-/**
- * Starts (or changes) what the handle waits for: UV_READABLE (1) and UV_WRITABLE (2), the values of
- * EVENT_READ and EVENT_WRITE; 0 stops it. Returns 0 or a negative errno.
- */
-export function pollStart(handle: number, events: number): number {
-  return natives().uvPollStart(handle, events, pollCallback());
+/** Frees a handle that `pollInit` refused (libuv never knew it). */
+export function pollFree(handle: number): void {
+  natives().free(handle);
 }
 
-/** Stops the handle; the fd is the caller's again (it may be closed right after). */
+/** `uv_poll_init(loop, handle, fd)`: 0 or a negative errno (EEXIST, EPERM, EBADF…). */
+export function pollInit(loop: bigint, handle: number, fd: number): number {
+  return natives().uvPollInit(loop, handle, fd);
+}
+
+/** `uv_poll_start`: 0 or a negative errno. `callback` is a registered `PollCallback`'s address. */
+export function pollStart(handle: number, events: number, callback: bigint): number {
+  return natives().uvPollStart(handle, events, callback);
+}
+
+/** `uv_poll_stop`: the fd is the caller's again (it may be closed right after). */
 export function pollStop(handle: number): number {
   return natives().uvPollStop(handle);
 }
 
-/**
- * Stops and closes the handle. No poll result reaches the listener afterwards; libuv frees the memory
- * (C `free` is the close callback) at the end of the current loop iteration.
- */
+/** `uv_close` with C `free` as the close callback: libuv frees the memory when it is done with it. */
 export function pollClose(handle: number): void {
-  if (!listeners.delete(handle)) return;
   const uv = natives();
-  uv.uvPollStop(handle);
-  uv.napiRemoveEnvCleanupHook(koffi.node.env, uv.uvPollStopAddress, handle);
   uv.uvClose(handle, uv.freeAddress);
-  if (listeners.size === 0) scheduleRelease();
 }
 
-/** Whether an active handle keeps the loop (the process or worker) alive. */
 export function pollSetRef(handle: number, ref: boolean): void {
   if (ref) natives().uvRef(handle);
   else natives().uvUnref(handle);
@@ -260,9 +127,49 @@ export function pollHasRef(handle: number): boolean {
   return natives().uvHasRef(handle) !== 0;
 }
 
-/** The number of poll handles this thread has open. */
-export function openPollCount(): number {
-  return listeners.size;
+/**
+ * An N-API environment cleanup hook whose function is `uv_poll_stop` itself: at the thread's teardown, C code
+ * stops the handle before the isolate goes away, without JavaScript. Returns the napi_status (0: ok).
+ */
+export function addTeardownStop(handle: number): number {
+  const uv = natives();
+  return uv.napiAddEnvCleanupHook(koffi.node.env, uv.uvPollStopAddress, handle);
+}
+
+/** Removes the hook `addTeardownStop` added (before closing the handle). */
+export function removeTeardownStop(handle: number): number {
+  const uv = natives();
+  return uv.napiRemoveEnvCleanupHook(koffi.node.env, uv.uvPollStopAddress, handle);
+}
+
+/** libuv's poll callback, as JavaScript sees it: `status` is 0 or a negative errno. */
+export type PollCallback = (handle: number, status: number, events: number) => void;
+
+/** Registers `fn` as a C `uv_poll_cb` (a koffi trampoline, 8192 per process) and returns its address. */
+export function registerPollCallback(fn: PollCallback): bigint {
+  return koffi.register(fn, natives().pollCallbackType) as bigint;
+}
+
+/** Gives a registered callback's trampoline back. Never from inside that callback. */
+export function unregisterCallback(address: bigint): void {
+  koffi.unregister(address);
+}
+
+/**
+ * Whether the fields iomux touches are where libuv 1.x puts them, on a freshly initialised handle: the loop
+ * pointer, the handle type and a flags word holding exactly UV_HANDLE_REF.
+ */
+export function handleLayoutMatches(handle: number, loop: bigint): boolean {
+  const loopField = koffi.decode(handle, OFFSET_LOOP, 'uintptr_t') as number | bigint;
+  const type = koffi.decode(handle, OFFSET_TYPE, 'int') as number;
+  const flags = koffi.decode(handle, OFFSET_FLAGS, 'uint32_t') as number;
+  return BigInt(loopField) === loop && type === UV_POLL && flags === UV_HANDLE_REF;
+}
+
+/** Flags the handle libuv-internal, so that `uv_loop_close()` does not count it (check the layout first). */
+export function markInternal(handle: number): void {
+  const flags = koffi.decode(handle, OFFSET_FLAGS, 'uint32_t') as number;
+  koffi.encode(handle, OFFSET_FLAGS, 'uint32_t', flags | UV_HANDLE_INTERNAL);
 }
 
 /** Live koffi callback registrations in the whole process (all threads), from `koffi.stats()`. */

@@ -2,18 +2,24 @@
  * `iomux demo` (`npm run demo`): starts an echo server as a child process on a port the OS picks, runs the
  * multi-socket client and the slow client against it, stops the server with SIGTERM and prints the server's
  * event log: the seeds' walkthrough in one command.
+ *
+ * The demo owns its children: interrupted (SIGINT, SIGTERM, SIGHUP), cut off by its reader (`| head -1`) or
+ * failing, it stops the server and any running client before it ends, and ends by the signal it got, quietly
+ * (status 0) when its reader went away, with a stack (status 1) on an unexpected error.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { BACKENDS } from '../../server/options.js';
 import { choiceOption, runCommand, secondsOption, type CommandSpec } from '../args.js';
+import { Children, stopOnSignals } from '../children.js';
+import { outputClosed, whenOutputCloses } from '../output.js';
 
 export const spec: CommandSpec = {
   name: 'demo',
   summary:
     'Starts an echo server (a child process, on a port the OS picks), runs echo-client and slow-client\n' +
-    'against it, stops the server with SIGTERM and prints its event log.',
+    'against it, stops the server with SIGTERM and prints its event log. Interrupted, it stops what it started.',
   options: {
     backend: { type: 'string', metavar: 'NAME', help: `server backend: ${BACKENDS.join('|')} (default default)` },
     delay: { type: 'string', metavar: 'SEC', help: "slow-client's pause after each part (default 1.5)" },
@@ -27,55 +33,70 @@ export async function main(argv: string[]): Promise<number> {
   return runCommand(spec, argv, async (args) => {
     const backend = choiceOption(args, 'backend', 'default', BACKENDS);
     const delay = secondsOption(args, 'delay', 1.5, 0, 60);
-    return runDemo(backend, delay);
+    const children = new Children();
+    let stopped = false;
+    const release = stopOnSignals(children, () => (stopped = true));
+    whenOutputCloses(() => {
+      stopped = true;
+      void children.stopAll().finally(() => process.exit(process.exitCode ?? 0));
+    });
+    try {
+      return await runDemo(children, backend, delay, () => stopped || outputClosed());
+    } finally {
+      await children.stopAll();
+      // A signal that arrived meanwhile ends the process once its handler has seen the children stop.
+      if (!stopped) release();
+    }
   });
 }
 
 function say(text: string): void {
-  process.stdout.write(text);
+  if (!outputClosed()) process.stdout.write(text);
 }
 
-async function runDemo(backend: string, delay: number): Promise<number> {
+/** The walkthrough; `stopped()` turns true when a signal or the reader's going away ends it early. */
+async function runDemo(children: Children, backend: string, delay: number, stopped: () => boolean): Promise<number> {
   const serverArgs = ['echo-server', '--port', '0', '--backend', backend];
   say(`$ iomux ${serverArgs.join(' ')} &   (its event log is shown at the end)\n`);
-  const server = spawn(process.execPath, [MAIN, ...serverArgs], { stdio: ['ignore', 'inherit', 'pipe'] });
+  const server = children.spawn(process.execPath, [MAIN, ...serverArgs], ['ignore', 'inherit', 'pipe']);
   let log = '';
   server.stderr!.setEncoding('utf8');
   server.stderr!.on('data', (chunk: string) => (log += chunk));
   const exited = once(server, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-  try {
-    const port = await boundPort(server, () => log);
-    let status = 0;
-    for (const client of [['echo-client'], ['slow-client', '--delay', String(delay)]]) {
-      const clientArgs = [...client, '--port', String(port)];
-      say(`\n$ iomux ${clientArgs.join(' ')}\n`);
-      const child = spawn(process.execPath, [MAIN, ...clientArgs], { stdio: ['ignore', 'inherit', 'inherit'] });
-      const [code] = (await once(child, 'exit')) as [number | null];
-      if (code !== 0) {
-        say(`(${client[0]} exited with status ${code})\n`);
-        status = 1;
-      }
-    }
-    say('\n$ kill -TERM <server>\n');
-    server.kill('SIGTERM');
-    const [code, signal] = await exited;
-    say(`\n--- the server's event log (stderr) ---\n${log}`);
+  const port = await boundPort(server, () => log, stopped);
+  if (port === null) return 0;
+  let status = 0;
+  for (const client of [['echo-client'], ['slow-client', '--delay', String(delay)]]) {
+    if (stopped()) return status;
+    const clientArgs = [...client, '--port', String(port)];
+    say(`\n$ iomux ${clientArgs.join(' ')}\n`);
+    const child = children.spawn(process.execPath, [MAIN, ...clientArgs], ['ignore', 'inherit', 'inherit']);
+    const [code] = (await once(child, 'exit')) as [number | null];
+    if (stopped()) return status;
     if (code !== 0) {
-      say(`(the server exited with ${code === null ? `signal ${signal}` : `status ${code}`})\n`);
+      say(`(${client[0]} exited with status ${code})\n`);
       status = 1;
     }
-    return status;
-  } finally {
-    if (server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
   }
+  say('\n$ kill -TERM <server>\n');
+  server.kill('SIGTERM');
+  const [code, signal] = await exited;
+  if (stopped()) return status;
+  say(`\n--- the server's event log (stderr) ---\n${log}`);
+  if (code !== 0) {
+    say(`(the server exited with ${code === null ? `signal ${signal}` : `status ${code}`})\n`);
+    status = 1;
+  }
+  return status;
 }
 
-/** Waits for the server's "starting up on HOST port N" line and returns N. */
-async function boundPort(server: ChildProcess, log: () => string): Promise<number> {
+/** Waits for the server's "starting up on HOST port N" line and returns N; null when stopped meanwhile. */
+async function boundPort(server: ChildProcess, log: () => string, stopped: () => boolean): Promise<number | null> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
     const m = /starting up on \S+ port (\d+)/.exec(log());
     if (m) return Number(m[1]);
+    if (stopped()) return null;
     if (server.exitCode !== null || server.signalCode !== null) throw new Error(`the server did not start:\n${log()}`);
     if (Date.now() > deadline) throw new Error(`the server did not start within ${START_TIMEOUT_MS / 1000} s:\n${log()}`);
     await new Promise((resolve) => setTimeout(resolve, 20));

@@ -30,12 +30,21 @@ export const spec: CommandSpec = {
     quiet: { type: 'boolean', short: 'q', help: 'log only start-up, errors and the final summary' },
     'max-connections': { type: 'string', metavar: 'N', help: 'serve at most N clients at once; more are accepted and closed (default: no limit)' },
     'max-pending': { type: 'string', metavar: 'BYTES', help: 'stop reading from a client while more than BYTES of its echo are unsent (default 1M)' },
-    'idle-timeout': { type: 'string', metavar: 'SEC', help: 'close connections silent for SEC seconds (default: never)' },
-    // ---- options added for issue 9 (abuse limits) and issue 12 (tutorial log): kept together for the
-    // ---- declarative-spec rewrite; parsed in `serverLimits` below.
+    // ---- options added or changed for issue 9 (abuse limits) and issue 12 (tutorial log): kept together
+    // ---- for the declarative-spec rewrite; parsed in `serverLimits` below.
     'max-total-pending': {
       type: 'string', metavar: 'BYTES',
       help: 'stop reading from the clients holding the most while more than BYTES of echo are unsent in all; 0: no total limit (default 128M)',
+    },
+    'idle-timeout': { type: 'string', metavar: 'SEC', help: 'close connections silent for SEC seconds; off: never (default 60)' },
+    'min-rate': {
+      type: 'string', metavar: 'BYTES',
+      help: 'close connections that move fewer than BYTES a second over a --rate-window; 0: no rule (default 1)',
+    },
+    'rate-window': { type: 'string', metavar: 'SEC', help: 'the period --min-rate is measured over (default 60)' },
+    tutorial: {
+      type: 'boolean',
+      help: 'send in the writable step as the PyMOTW select tutorial does, so the log follows its sequence (slower)',
     },
     // ---- end of the added options
   },
@@ -43,8 +52,10 @@ export const spec: CommandSpec = {
   select     select() with inputs/outputs lists; fds at or above 1024 are refused
   poll       poll() with an fd map and READ_ONLY/READ_WRITE masks switched by modify()
   epoll      epoll with register()/modify() and the allocation-free wait()/readyFd()/readyEvents()
+  kqueue     kqueue with one filter per direction and the allocation-free wait()/readyIdent()/readyFilter()
+             (macOS, FreeBSD; Linux through libkqueue)
   selectors  the selectors module with callbacks as each key's data (--selector picks the class)
-  default    the same selectors loop on DefaultSelector (epoll on Linux)
+  default    the same selectors loop on DefaultSelector (epoll on Linux, kqueue on macOS and FreeBSD)
 
 drivers:
   blocking   the backend's own loop waits (in bounded steps, so signals are noticed within 0.2 s)
@@ -52,10 +63,16 @@ drivers:
 };
 
 /** The options added for issue 9 and issue 12, parsed in one place (see the spec's delimited block). */
-function serverLimits(args: ParsedArgs): Pick<ServerOptions, 'maxTotalPending'> {
+function serverLimits(args: ParsedArgs): Pick<ServerOptions, 'maxTotalPending' | 'idleTimeout' | 'minRate' | 'rateWindow' | 'tutorial'> {
   const total = bytesOption(args, 'max-total-pending', DEFAULTS.maxTotalPending, 0, 2 ** 50);
   return {
     maxTotalPending: total === 0 ? Number.POSITIVE_INFINITY : total,
+    idleTimeout: args.values['idle-timeout'] === 'off'
+      ? null
+      : secondsOption(args, 'idle-timeout', DEFAULTS.idleTimeout ?? 0, 0, 86400 * 365, true),
+    minRate: bytesOption(args, 'min-rate', DEFAULTS.minRate, 0, 2 ** 40),
+    rateWindow: secondsOption(args, 'rate-window', DEFAULTS.rateWindow, 0, 86400, true),
+    tutorial: args.values.tutorial === true,
   };
 }
 
@@ -73,7 +90,6 @@ export async function main(argv: string[]): Promise<number> {
         ? DEFAULTS.maxConnections
         : intOption(args, 'max-connections', 0, 1, 10_000_000),
       maxPending: bytesOption(args, 'max-pending', DEFAULTS.maxPending, 1, 2 ** 40),
-      idleTimeout: args.values['idle-timeout'] === undefined ? null : secondsOption(args, 'idle-timeout', 0, 0, 86400 * 365, true),
       ...serverLimits(args),
     };
     if (args.values.selector !== undefined && options.backend !== 'selectors') {

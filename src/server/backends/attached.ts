@@ -21,7 +21,8 @@ export function attachedSelectorsBackend(core: EchoCore, selectorName: SelectorN
   // "waiting for the next event" and write the collected lines. Run after each batch and on a timer.
   const turn = (): void => {
     turnQueued = false;
-    core.afterWait(events);
+    // The reads are not shared out per batch here (libuv dispatches the ready keys): full-size reads.
+    core.afterWait(events, 1);
     events = 0;
     core.beforeWait();
   };

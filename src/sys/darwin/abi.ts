@@ -41,7 +41,7 @@ export function darwinAbi(arch: ArchName): PlatformAbi {
       SHUT_RD: 0, SHUT_WR: 1, SHUT_RDWR: 2,
       MSG_OOB: 0x1, MSG_PEEK: 0x2, MSG_DONTROUTE: 0x4, MSG_EOR: 0x8, MSG_TRUNC: 0x10, MSG_CTRUNC: 0x20,
       MSG_WAITALL: 0x40, MSG_DONTWAIT: 0x80,
-      SOMAXCONN: 128,
+      SOMAXCONN: 128, SCM_RIGHTS: 1,
     },
     netdb: {
       AI_PASSIVE: 0x1, AI_CANONNAME: 0x2, AI_NUMERICHOST: 0x4, AI_ALL: 0x100, AI_ADDRCONFIG: 0x400,
@@ -82,6 +82,14 @@ export function darwinAbi(arch: ArchName): PlatformAbi {
       epollEvent: null,
       // struct kevent { uintptr_t ident; int16_t filter; uint16_t flags; uint32_t fflags; intptr_t data; void *udata; }
       kevent: { bytes: 32, ident: 0, filter: 8, flags: 10, fflags: 12, data: 16, udata: 24 },
+      // struct msghdr { void *msg_name; socklen_t msg_namelen; struct iovec *msg_iov; int msg_iovlen;
+      //   void *msg_control; socklen_t msg_controllen; int msg_flags; }; struct cmsghdr { socklen_t cmsg_len;
+      //   int cmsg_level; int cmsg_type; }, CMSG_DATA at 12 (__DARWIN_ALIGN32: 4-byte alignment).
+      msg: {
+        msghdrBytes: 48, nameAt: 0, namelenAt: 8, iovAt: 16, iovlenAt: 24, iovlenBytes: 4, controlAt: 32, controllenAt: 40,
+        controllenBytes: 4, flagsAt: 44, iovecBytes: 16, iovBaseAt: 0, iovLenAt: 8, iovLenBytes: 8,
+        cmsghdrBytes: 12, cmsgLenBytes: 4, cmsgLevelAt: 4, cmsgTypeAt: 8, cmsgAlign: 4,
+      },
     },
   };
 }

@@ -37,7 +37,7 @@ export function freebsdAbi(arch: ArchName): PlatformAbi {
       SHUT_RD: 0, SHUT_WR: 1, SHUT_RDWR: 2,
       MSG_OOB: 0x1, MSG_PEEK: 0x2, MSG_DONTROUTE: 0x4, MSG_EOR: 0x8, MSG_TRUNC: 0x10, MSG_CTRUNC: 0x20,
       MSG_WAITALL: 0x40, MSG_DONTWAIT: 0x80, MSG_NOSIGNAL: 0x20000, MSG_CMSG_CLOEXEC: 0x40000,
-      SOMAXCONN: 128,
+      SOMAXCONN: 128, SCM_RIGHTS: 1,
     },
     netdb: {
       AI_PASSIVE: 0x1, AI_CANONNAME: 0x2, AI_NUMERICHOST: 0x4, AI_NUMERICSERV: 0x8, AI_ALL: 0x100,
@@ -79,6 +79,14 @@ export function freebsdAbi(arch: ArchName): PlatformAbi {
       // FreeBSD ≥ 12 (symbol kevent@FBSD_1.5, the default dlsym finds): { uintptr_t ident; short filter;
       // u_short flags; u_int fflags; int64_t data; void *udata; uint64_t ext[4]; } = 64 bytes.
       kevent: { bytes: 64, ident: 0, filter: 8, flags: 10, fflags: 12, data: 16, udata: 24 },
+      // struct msghdr { void *msg_name; socklen_t msg_namelen; struct iovec *msg_iov; int msg_iovlen;
+      //   void *msg_control; socklen_t msg_controllen; int msg_flags; }; struct cmsghdr { socklen_t cmsg_len;
+      //   int cmsg_level; int cmsg_type; }, CMSG_DATA at 16 (_ALIGN: sizeof(long) alignment).
+      msg: {
+        msghdrBytes: 48, nameAt: 0, namelenAt: 8, iovAt: 16, iovlenAt: 24, iovlenBytes: 4, controlAt: 32, controllenAt: 40,
+        controllenBytes: 4, flagsAt: 44, iovecBytes: 16, iovBaseAt: 0, iovLenAt: 8, iovLenBytes: 8,
+        cmsghdrBytes: 12, cmsgLenBytes: 4, cmsgLevelAt: 4, cmsgTypeAt: 8, cmsgAlign: 8,
+      },
     },
   };
 }

@@ -46,6 +46,7 @@ export function linuxAbi(arch: ArchName): PlatformAbi {
       SHUT_RD: 0, SHUT_WR: 1, SHUT_RDWR: 2,
       MSG_OOB: 0x1, MSG_PEEK: 0x2, MSG_DONTROUTE: 0x4, MSG_CTRUNC: 0x8, MSG_TRUNC: 0x20, MSG_DONTWAIT: 0x40,
       MSG_EOR: 0x80, MSG_WAITALL: 0x100, MSG_NOSIGNAL: 0x4000, MSG_CMSG_CLOEXEC: 0x40000000,
+      SCM_RIGHTS: 1, SCM_CREDENTIALS: 2, AF_NETLINK: 16, AF_PACKET: 17,
       SOMAXCONN: 4096, // glibc ≥ 2.35 (was 128)
     },
     netdb: {
@@ -84,6 +85,12 @@ export function linuxAbi(arch: ArchName): PlatformAbi {
       epollEvent: epollPacked ? { bytes: 12, events: 0, data: 4 } : { bytes: 16, events: 0, data: 8 },
       // libkqueue's struct kevent: uintptr_t ident; int16 filter; uint16 flags; uint32 fflags; intptr_t data; void *udata.
       kevent: { bytes: 32, ident: 0, filter: 8, flags: 10, fflags: 12, data: 16, udata: 24 },
+      // <bits/socket.h>: msg_iovlen, msg_controllen and cmsg_len are size_t; CMSG_ALIGN rounds to sizeof(size_t).
+      msg: {
+        msghdrBytes: 56, nameAt: 0, namelenAt: 8, iovAt: 16, iovlenAt: 24, iovlenBytes: 8, controlAt: 32, controllenAt: 40,
+        controllenBytes: 8, flagsAt: 48, iovecBytes: 16, iovBaseAt: 0, iovLenAt: 8, iovLenBytes: 8,
+        cmsghdrBytes: 16, cmsgLenBytes: 8, cmsgLevelAt: 8, cmsgTypeAt: 12, cmsgAlign: 8,
+      },
     },
   };
 }

@@ -1,0 +1,72 @@
+/**
+ * The kqueue server (macOS and the BSDs; Linux through libkqueue): one kevent filter per direction, READ
+ * always while a connection is watched for input and WRITE only while it has output queued, changed with
+ * one `control()` each; the loop reads events with the allocation-free `wait()` + `readyIdent(i)`/
+ * `readyFilter(i)`/`readyFlags(i)`. Filters are deleted before a connection's fd is closed, which libkqueue
+ * requires and the kernels do not mind.
+ */
+import { Kevent, Kqueue, KQ_EV_ADD, KQ_EV_DELETE, KQ_EV_EOF, KQ_EV_ERROR, KQ_FILTER_READ, KQ_FILTER_WRITE } from '../../select/index.js';
+import { READ, WRITE } from '../connection.js';
+import type { Backend, EchoCore } from '../core.js';
+
+export function kqueueBackend(core: EchoCore): Backend {
+  const kq = new Kqueue();
+  const listenFd = core.listener.fileno();
+  /** Filters registered: the most events one wait can report. */
+  let filters = 0;
+
+  function change(fd: number, from: number, to: number): void {
+    const changes: Kevent[] = [];
+    if ((to & READ) && !(from & READ)) changes.push(new Kevent(fd, KQ_FILTER_READ, KQ_EV_ADD));
+    if ((to & WRITE) && !(from & WRITE)) changes.push(new Kevent(fd, KQ_FILTER_WRITE, KQ_EV_ADD));
+    if (!(to & READ) && (from & READ)) changes.push(new Kevent(fd, KQ_FILTER_READ, KQ_EV_DELETE));
+    if (!(to & WRITE) && (from & WRITE)) changes.push(new Kevent(fd, KQ_FILTER_WRITE, KQ_EV_DELETE));
+    if (changes.length === 0) return;
+    kq.control(changes, 0, 0);
+    filters += bitCount(to) - bitCount(from);
+  }
+
+  change(listenFd, 0, READ);
+
+  return {
+    name: 'kqueue',
+    fdLimit: Number.POSITIVE_INFINITY,
+    watch(conn, events) {
+      change(conn.fd, conn.watched, events);
+    },
+    forget(conn) {
+      change(conn.fd, conn.watched, 0);
+    },
+    setAccepting(accepting) {
+      if (accepting) change(listenFd, 0, READ);
+      else change(listenFd, READ, 0);
+    },
+    async run() {
+      while (core.running) {
+        core.beforeWait();
+        const n = kq.wait(core.waitTimeout(), Math.max(filters, 1));
+        core.afterWait(n);
+        for (let i = 0; i < n; i++) {
+          const fd = kq.readyIdent(i);
+          if (fd === listenFd) {
+            core.acceptAll();
+            continue;
+          }
+          const conn = core.connection(fd);
+          if (conn === undefined) continue; // closed earlier in this batch
+          const filter = kq.readyFilter(i);
+          if (filter === KQ_FILTER_READ || (kq.readyFlags(i) & (KQ_EV_EOF | KQ_EV_ERROR)) !== 0) core.onReadable(conn);
+          else if (filter === KQ_FILTER_WRITE) core.onWritable(conn);
+        }
+        if (core.yieldDue(n)) await core.yieldToNode();
+      }
+    },
+    close() {
+      kq.close();
+    },
+  };
+}
+
+function bitCount(events: number): number {
+  return (events & READ ? 1 : 0) + (events & WRITE ? 1 : 0);
+}

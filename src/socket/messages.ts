@@ -1,0 +1,279 @@
+/**
+ * CPython's sendmsg/recvmsg family above the native block of src/sys/msg.ts: argument checks with CPython's
+ * errors, filling the block for sendmsg, and turning what recvmsg left in it into `[data, ancdata, flags,
+ * address]`. Received fds are never leaked: if anything fails after the kernel installed them, every fd
+ * found in an SCM_RIGHTS item is closed before the error propagates.
+ *
+ * The Socket methods (socket.ts) own the syscall loop (blocking, timeout, EINTR); this file owns the rest.
+ */
+import { OverflowError, ValueError } from '../errors.js';
+import { describe } from '../fileobj.js';
+import { close as closeFd, SOCKADDR_STORAGE_BYTES } from '../sys/index.js';
+import { MSG, messageArea, parseControl, readInt, writeCmsgHeader, writeInt, type MessageArea } from '../sys/msg.js';
+import { cmsgLen, cmsgSpace } from '../sys/msg-layout.js';
+import { intArg } from '../args.js';
+import { decodeAddress, encodeAddress, type SocketAddress } from './address.js';
+import { bytesArg, writableBytesArg } from './args.js';
+
+/** sendmsg's destination address, encoded here before it is copied into the message area. */
+const sockaddr = Buffer.alloc(SOCKADDR_STORAGE_BYTES);
+
+/** One item of ancillary data: `[level, type, data]` (CPython's `(cmsg_level, cmsg_type, cmsg_data)`). */
+export type AncillaryItem = [level: number, type: number, data: Buffer];
+/** What sendmsg accepts as one item: any bytes-like data. */
+export type AncillaryItemLike = readonly [level: number, type: number, data: Uint8Array | ArrayBufferView | ArrayBuffer];
+
+/** recvmsg's result: `[data, ancdata, msgFlags, address]` (address null when the kernel gave none). */
+export type RecvmsgResult = [data: Buffer, ancdata: AncillaryItem[], msgFlags: number, address: SocketAddress | null];
+/** recvmsgInto's result: `[nbytes, ancdata, msgFlags, address]`. */
+export type RecvmsgIntoResult = [nbytes: number, ancdata: AncillaryItem[], msgFlags: number, address: SocketAddress | null];
+
+const INT_BYTES = 4;
+
+// ─── CMSG_LEN, CMSG_SPACE ────────────────────────────────────────────────────────────────────────────────
+
+function cmsgArg(length: unknown, fn: string): number {
+  if (typeof length !== 'number' || !Number.isInteger(length)) {
+    throw new TypeError(`${fn}() argument must be an integer (got ${describe(length)})`);
+  }
+  return length;
+}
+
+/**
+ * CMSG_LEN(length): the cmsg_len of an ancillary item carrying `length` data bytes, without trailing
+ * padding. OverflowError("CMSG_LEN() argument out of range") below 0 or when the result would not fit a
+ * socklen_t, as CPython.
+ */
+export function CMSG_LEN(length: number): number {
+  const n = cmsgArg(length, 'CMSG_LEN');
+  if (n < 0 || cmsgLen(MSG, n) > MSG.socklenLimit) throw new OverflowError('CMSG_LEN() argument out of range');
+  return cmsgLen(MSG, n);
+}
+
+/**
+ * CMSG_SPACE(length): the control-buffer room an item with `length` data bytes takes, padding included
+ * (the sum of these is the ancbufsize for several items). OverflowError outside CPython's range.
+ */
+export function CMSG_SPACE(length: number): number {
+  const n = cmsgArg(length, 'CMSG_SPACE');
+  if (n < 0 || cmsgSpace(MSG, n) > MSG.socklenLimit) throw new OverflowError('CMSG_SPACE() argument out of range');
+  return cmsgSpace(MSG, n);
+}
+
+// ─── sendmsg ─────────────────────────────────────────────────────────────────────────────────────────────
+
+function isIterable(value: unknown): value is Iterable<unknown> {
+  return value !== null && value !== undefined && typeof (value as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function';
+}
+
+/** A data buffer of sendmsg: bytes-like (or a string, sent as UTF-8, as everywhere in iomux). */
+function sendBuffer(item: unknown): Uint8Array {
+  if (item instanceof Uint8Array) return item;
+  if (typeof item === 'string' || ArrayBuffer.isView(item) || item instanceof ArrayBuffer) return bytesArg(item);
+  throw new TypeError(`a bytes-like object is required, not ${describe(item)}`);
+}
+
+const sendBuffers: Uint8Array[] = [];
+const ancLevels: number[] = [];
+const ancTypes: number[] = [];
+const ancData: Uint8Array[] = [];
+
+/**
+ * Checks sendmsg's arguments and fills the native block: the buffers' bytes one after the other, the
+ * ancillary items as cmsghdrs, the address (when given) as the msg_name. Returns the block, prepared.
+ */
+export function prepareSendmsg(
+  family: number, buffers: unknown, ancdata: unknown, address: unknown, hasAddress: boolean, caller: string,
+): MessageArea {
+  if (!isIterable(buffers) || typeof buffers === 'string') {
+    throw new TypeError(`${caller}() argument 1 must be an iterable of buffers (got ${describe(buffers)})`);
+  }
+  if (!isIterable(ancdata) || typeof ancdata === 'string') {
+    throw new TypeError(`${caller}() argument 2 must be an iterable (got ${describe(ancdata)})`);
+  }
+  sendBuffers.length = 0;
+  ancLevels.length = 0;
+  ancTypes.length = 0;
+  ancData.length = 0;
+  try {
+    let dataBytes = 0;
+    for (const item of buffers) {
+      const bytes = sendBuffer(item);
+      sendBuffers.push(bytes);
+      dataBytes += bytes.length;
+    }
+    let controlBytes = 0;
+    for (const item of ancdata) {
+      if (!Array.isArray(item) || item.length !== 3) {
+        const got = Array.isArray(item) ? `length ${item.length}` : describe(item);
+        throw new TypeError(`[${caller}() ancillary data items]() argument must be sequence of length 3, not ${got}`);
+      }
+      const level = intArg(item[0], 'ancillary data level');
+      const type = intArg(item[1], 'ancillary data type');
+      if (typeof item[2] === 'string') throw new TypeError(`a bytes-like object is required, not ${describe(item[2])}`);
+      const data = sendBuffer(item[2]);
+      if (cmsgSpace(MSG, data.length) > MSG.socklenLimit) throw new OverflowError('ancillary data item too large');
+      controlBytes += cmsgSpace(MSG, data.length);
+      if (controlBytes > MSG.socklenLimit) throw new OverflowError('too much ancillary data');
+      ancLevels.push(level);
+      ancTypes.push(type);
+      ancData.push(data);
+    }
+    const nameLen = hasAddress ? encodeAddress(family, address, caller, sockaddr) : 0;
+    const area = messageArea(dataBytes, controlBytes);
+    let at = 0;
+    for (const bytes of sendBuffers) {
+      area.data.set(bytes, at);
+      at += bytes.length;
+    }
+    if (controlBytes > 0) {
+      area.control.fill(0, 0, controlBytes);
+      let c = 0;
+      for (let i = 0; i < ancData.length; i++) {
+        const data = ancData[i]!;
+        const dataAt = writeCmsgHeader(area.control, c, data.length, ancLevels[i]!, ancTypes[i]!);
+        area.control.set(data, dataAt);
+        c += cmsgSpace(MSG, data.length);
+      }
+    }
+    if (nameLen > 0) sockaddr.copy(area.name, 0, 0, nameLen);
+    area.prepare(nameLen, dataBytes, controlBytes);
+    return area;
+  } finally {
+    // Do not keep the caller's buffers alive.
+    sendBuffers.length = 0;
+    ancData.length = 0;
+  }
+}
+
+// ─── recvmsg ─────────────────────────────────────────────────────────────────────────────────────────────
+
+/** recvmsg's bufsize: ValueError("negative buffer size in recvmsg()") below 0, as CPython. */
+export function recvBufsizeArg(bufsize: unknown, caller: string): number {
+  if (typeof bufsize !== 'number' || !Number.isInteger(bufsize)) {
+    throw new TypeError(`bufsize must be an integer (got ${describe(bufsize)})`);
+  }
+  if (bufsize < 0) throw new ValueError(`negative buffer size in ${caller}()`);
+  return bufsize;
+}
+
+/** The ancillary buffer size: ValueError("invalid ancillary data buffer length") outside 0..socklen_t max. */
+export function ancbufsizeArg(ancbufsize: unknown): number {
+  if (typeof ancbufsize !== 'number' || !Number.isInteger(ancbufsize)) {
+    throw new TypeError(`ancbufsize must be an integer (got ${describe(ancbufsize)})`);
+  }
+  if (ancbufsize < 0 || ancbufsize > MSG.socklenLimit) throw new ValueError('invalid ancillary data buffer length');
+  return ancbufsize;
+}
+
+/** recvmsgInto's buffers: writable byte views, as an array. */
+export function recvBuffersArg(buffers: unknown, caller: string): Uint8Array[] {
+  if (!isIterable(buffers) || typeof buffers === 'string') {
+    throw new TypeError(`${caller}() argument 1 must be an iterable of writable buffers (got ${describe(buffers)})`);
+  }
+  const out: Uint8Array[] = [];
+  for (const item of buffers) {
+    if (!ArrayBuffer.isView(item) && !(item instanceof ArrayBuffer)) {
+      throw new TypeError(`${caller}() argument 1 must be an iterable of writable buffers (got an item ${describe(item)})`);
+    }
+    out.push(writableBytesArg(item));
+  }
+  return out;
+}
+
+let warnedMalformed = false;
+
+/**
+ * The ancillary data the kernel left in the block, as CPython returns it: every item whose header could be
+ * read, its data cut short where the control buffer ended (CPython warns then; so does iomux, once per
+ * process, as a RuntimeWarning).
+ */
+function ancillaryItems(area: MessageArea, controllen: number): AncillaryItem[] {
+  const out: AncillaryItem[] = [];
+  for (const item of parseControl(area.control, controllen)) {
+    if (item.status !== 0 && !warnedMalformed) {
+      warnedMalformed = true;
+      process.emitWarning('received malformed or improperly-truncated ancillary data', 'RuntimeWarning');
+    }
+    if (item.status < 0) break;
+    out.push([item.level, item.type, Buffer.from(area.control.subarray(item.dataAt, item.dataAt + item.dataLen))]);
+  }
+  return out;
+}
+
+/**
+ * Closes every fd in the SCM_RIGHTS items of the block (CPython's err_closefds): what recvmsg does when it
+ * fails after the kernel has installed fds in this process.
+ */
+export function closeReceivedFds(area: MessageArea, controllen: number): void {
+  for (const item of parseControl(area.control, controllen)) {
+    if (item.status < 0) break;
+    if (item.level === MSG.SOL_SOCKET && item.type === MSG.SCM_RIGHTS) {
+      for (let at = item.dataAt; at + INT_BYTES <= item.dataAt + item.dataLen; at += INT_BYTES) {
+        closeFd(readInt(area.control, at));
+      }
+    }
+  }
+}
+
+/** The sender's address in the block (null when the kernel gave none, as CPython's None). */
+function senderAddress(area: MessageArea): SocketAddress | null {
+  const len = Math.min(area.nameLength(), area.name.length);
+  return len === 0 ? null : decodeAddress(area.name, len);
+}
+
+/**
+ * `[data, ancdata, msgFlags, address]` from the block after a recvmsg that returned `n`. Any failure here
+ * closes the received fds before it propagates.
+ */
+export function finishRecvmsg(area: MessageArea, n: number, bufsize: number): RecvmsgResult {
+  const controllen = area.controlLength();
+  try {
+    const count = Math.min(n, bufsize);
+    const data = Buffer.allocUnsafe(count);
+    area.data.copy(data, 0, 0, count);
+    return [data, ancillaryItems(area, controllen), area.flags(), senderAddress(area)];
+  } catch (err) {
+    closeReceivedFds(area, controllen);
+    throw err;
+  }
+}
+
+/** recvmsgInto's result: the data scattered over `buffers` in order, then as finishRecvmsg. */
+export function finishRecvmsgInto(area: MessageArea, n: number, buffers: Uint8Array[]): RecvmsgIntoResult {
+  const controllen = area.controlLength();
+  try {
+    let left = n;
+    let from = 0;
+    for (const buf of buffers) {
+      if (left <= 0) break;
+      const take = Math.min(left, buf.length);
+      buf.set(area.data.subarray(from, from + take));
+      from += take;
+      left -= take;
+    }
+    return [n, ancillaryItems(area, controllen), area.flags(), senderAddress(area)];
+  } catch (err) {
+    closeReceivedFds(area, controllen);
+    throw err;
+  }
+}
+
+// ─── fds as SCM_RIGHTS data ──────────────────────────────────────────────────────────────────────────────
+
+/** SCM_RIGHTS data for `fds`: each a C int in host byte order (CPython's array('i', fds)). */
+export function packFds(fds: unknown): Buffer {
+  if (!isIterable(fds) || typeof fds === 'string') throw new TypeError(`fds must be an iterable of integers (got ${describe(fds)})`);
+  const list: number[] = [];
+  for (const fd of fds) list.push(intArg(fd, 'fd'));
+  const data = Buffer.alloc(list.length * INT_BYTES);
+  list.forEach((fd, i) => writeInt(data, i * INT_BYTES, fd));
+  return data;
+}
+
+/** The fds in SCM_RIGHTS data; the bytes of a trailing partial int are dropped, as CPython's recv_fds does. */
+export function unpackFds(data: Uint8Array): number[] {
+  const fds: number[] = [];
+  for (let at = 0; at + INT_BYTES <= data.length; at += INT_BYTES) fds.push(readInt(data, at));
+  return fds;
+}

@@ -1,0 +1,30 @@
+/**
+ * A seeded, bounded fuzz of the loop (issue 9 item 14): each sequence (test/support/fuzz-child.ts) runs in
+ * its own process and must end by itself — no signal (a libuv abort is SIGABRT), no hang (every wait inside
+ * is bounded, and the child is killed after 20 s), no fd leak, no unexpected error class. Replay one sequence
+ * with `node build/test/support/fuzz-child.js SEED OPS`; IOMUX_FUZZ_SEED=n picks another first seed.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { runNode } from './support/children.js';
+
+const SEQUENCES = 16;
+const OPS = 300;
+const PARALLEL = 2;
+const FIRST_SEED = Number(process.env.IOMUX_FUZZ_SEED ?? 20261128);
+const CHILD = fileURLToPath(new URL('./support/fuzz-child.js', import.meta.url));
+
+test(`${SEQUENCES} random sequences of ${OPS} loop operations, each in a child process`, async () => {
+  const failures: string[] = [];
+  const seeds = Array.from({ length: SEQUENCES }, (_, i) => FIRST_SEED + i);
+  for (let i = 0; i < seeds.length; i += PARALLEL) {
+    await Promise.all(seeds.slice(i, i + PARALLEL).map(async (seed) => {
+      const result = await runNode([CHILD, String(seed), String(OPS)], { timeoutMs: 20_000 });
+      const replay = `replay: node build/test/support/fuzz-child.js ${seed} ${OPS}`;
+      if (result.signal !== null) failures.push(`seed ${seed}: killed by ${result.signal} (a hang if SIGKILL) — ${replay}\n${result.stderr.slice(-3000)}`);
+      else if (result.code !== 0 || !result.stdout.endsWith(`ok ${seed}\n`)) failures.push(`seed ${seed}: exit ${result.code} — ${replay}\n${result.stderr.slice(-3000)}`);
+    }));
+  }
+  assert.deepEqual(failures, []);
+});
