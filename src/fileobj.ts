@@ -1,11 +1,10 @@
 /** Turning the things users pass as "a file descriptor" into an fd, by CPython's rules. */
 import { OverflowError, ValueError } from './errors.js';
+import { INT_MAX, INT_MIN } from './sys/index.js';
 
 /** An fd, or anything with a `fileno()` method that returns one (sockets, Python-style file objects). */
 export type FileLike = number | { fileno(): number };
 
-const INT_MIN = -0x80000000;
-const INT_MAX = 0x7fffffff;
 
 function hasFileno(obj: unknown): obj is { fileno(): unknown } {
   return typeof obj === 'object' && obj !== null && typeof (obj as { fileno?: unknown }).fileno === 'function';

@@ -1,25 +1,35 @@
 /** `iomux/os`: the fd functions of Python's `os` module that event-driven programs need. */
-import { OSError, OverflowError, raiseErrno } from './errors.js';
+import { allocBytes, fdArg, ssizeArg } from './args.js';
+import { OSError, raiseErrno } from './errors.js';
 import { describe } from './fileobj.js';
+import { retryInterrupted } from './timeout.js';
 import { beforeFdClose } from './fd-close.js';
 import * as sys from './sys/index.js';
 
-function fdArg(fd: unknown, name = 'fd'): number {
-  if (typeof fd !== 'number' || !Number.isInteger(fd)) throw new TypeError(`${name} must be an integer (got ${describe(fd)})`);
-  if (fd > sys.INT_MAX || fd < -sys.INT_MAX - 1) throw new OverflowError(`${name} ${fd} does not fit a C int`);
-  return fd;
-}
+const pipeFds = new Int32Array(2);
 
-function check(r: number): number {
+// read(2) and write(2) of a whole buffer, in the argument order `retryInterrupted` passes (no timeout).
+const readInto = (fd: number, buf: Uint8Array, n: number): number => sys.read(fd, buf, 0, n);
+const writeFrom = (fd: number, buf: Uint8Array, n: number): number => sys.write(fd, buf, 0, n);
+
+/** fcntl(F_GETFL), raising on failure. */
+function statusFlags(fd: number): number {
+  const r = sys.getStatusFlags(fdArg(fd));
   if (r < 0) raiseErrno(r);
   return r;
 }
 
-const pipeFds = new Int32Array(2);
+/** fcntl(F_GETFD), raising on failure. */
+function fdFlags(fd: number): number {
+  const r = sys.getFdFlags(fdArg(fd));
+  if (r < 0) raiseErrno(r);
+  return r;
+}
 
 /** A new pipe, both ends close-on-exec (non-inheritable) and blocking: `[readEnd, writeEnd]`. */
 export function pipe(): [number, number] {
-  check(sys.pipeCloexec(pipeFds));
+  const r = sys.pipeCloexec(pipeFds);
+  if (r < 0) raiseErrno(r);
   return [pipeFds[0]!, pipeFds[1]!];
 }
 
@@ -27,7 +37,8 @@ export function pipe(): [number, number] {
 export function close(fd: number): void {
   fdArg(fd);
   beforeFdClose(fd); // a watch of the fd lets go of it first
-  check(sys.close(fd));
+  const r = sys.close(fd);
+  if (r < 0) raiseErrno(r);
 }
 
 /**
@@ -36,14 +47,12 @@ export function close(fd: number): void {
  */
 export function read(fd: number, n: number): Buffer {
   fdArg(fd);
-  if (typeof n !== 'number' || !Number.isInteger(n)) throw new TypeError(`n must be an integer (got ${describe(n)})`);
+  n = ssizeArg(n, 'n');
   if (n < 0) throw new OSError(sys.ERRNO.EINVAL!);
-  const buf = Buffer.allocUnsafe(n);
-  for (;;) {
-    const got = sys.read(fd, buf, 0, n);
-    if (got >= 0) return got === n ? buf : Buffer.from(buf.subarray(0, got));
-    if (-got !== sys.ERRNO.EINTR) raiseErrno(got);
-  }
+  const buf = allocBytes(n, 'n');
+  const got = retryInterrupted(readInto, fd, buf, n, -1);
+  if (got < 0) raiseErrno(got);
+  return got === n ? buf : Buffer.from(buf.subarray(0, got));
 }
 
 /** Writes `data` (bytes, or a string as UTF-8) and returns how many bytes the kernel took. */
@@ -51,16 +60,16 @@ export function write(fd: number, data: Uint8Array | string): number {
   fdArg(fd);
   const bytes = typeof data === 'string' ? Buffer.from(data) : data;
   if (!(bytes instanceof Uint8Array)) throw new TypeError(`data must be a Buffer, Uint8Array or string (got ${describe(data)})`);
-  for (;;) {
-    const n = sys.write(fd, bytes, 0, bytes.length);
-    if (n >= 0) return n;
-    if (-n !== sys.ERRNO.EINTR) raiseErrno(n);
-  }
+  const n = retryInterrupted(writeFrom, fd, bytes, bytes.length, -1);
+  if (n < 0) raiseErrno(n);
+  return n;
 }
 
 /** A duplicate of `fd` at the lowest free number, non-inheritable, as Python's os.dup(). */
 export function dup(fd: number): number {
-  return check(sys.dupCloexec(fdArg(fd)));
+  const r = sys.dupCloexec(fdArg(fd));
+  if (r < 0) raiseErrno(r);
+  return r;
 }
 
 /** Makes `fd2` a duplicate of `fd` (closing what `fd2` was) and returns `fd2`; inheritable by default. */
@@ -69,31 +78,36 @@ export function dup2(fd: number, fd2: number, inheritable = true): number {
   fdArg(fd2, 'fd2');
   if (fd === fd2) {
     // dup3 refuses equal fds; dup2 would only check that fd is open: check it the same way everywhere.
-    check(sys.getFdFlags(fd));
+    const r = sys.getFdFlags(fd);
+    if (r < 0) raiseErrno(r);
     return fd2;
   }
-  return check(sys.dup2Cloexec(fd, fd2, !inheritable));
+  const r = sys.dup2Cloexec(fd, fd2, !inheritable);
+  if (r < 0) raiseErrno(r);
+  return r;
 }
 
 /** False when O_NONBLOCK is set on the fd. */
 export function getBlocking(fd: number): boolean {
-  return (check(sys.getStatusFlags(fdArg(fd))) & sys.O_NONBLOCK) === 0;
+  return (statusFlags(fd) & sys.O_NONBLOCK) === 0;
 }
 
 /** Clears (`true`) or sets (`false`) O_NONBLOCK. */
 export function setBlocking(fd: number, blocking: boolean): void {
-  const flags = check(sys.getStatusFlags(fdArg(fd)));
+  const flags = statusFlags(fd);
   const next = blocking ? flags & ~sys.O_NONBLOCK : flags | sys.O_NONBLOCK;
-  if (next !== flags) check(sys.setStatusFlags(fd, next));
+  const r = next === flags ? 0 : sys.setStatusFlags(fd, next);
+  if (r < 0) raiseErrno(r);
 }
 
 /** True when the fd survives exec (FD_CLOEXEC clear). */
 export function getInheritable(fd: number): boolean {
-  return (check(sys.getFdFlags(fdArg(fd))) & sys.FD_CLOEXEC) === 0;
+  return (fdFlags(fd) & sys.FD_CLOEXEC) === 0;
 }
 
 export function setInheritable(fd: number, inheritable: boolean): void {
-  const flags = check(sys.getFdFlags(fdArg(fd)));
+  const flags = fdFlags(fd);
   const next = inheritable ? flags & ~sys.FD_CLOEXEC : flags | sys.FD_CLOEXEC;
-  if (next !== flags) check(sys.setFdFlags(fd, next));
+  const r = next === flags ? 0 : sys.setFdFlags(fd, next);
+  if (r < 0) raiseErrno(r);
 }

@@ -3,7 +3,9 @@
  * wait never returns earlier than asked).
  */
 import { OverflowError, ValueError } from './errors.js';
-import { INT_MAX } from './sys/index.js';
+import { ERRNO, INT_MAX } from './sys/index.js';
+
+const EINTR = ERRNO.EINTR!;
 
 /** Seconds beyond which a timeout no longer fits a time_t-based C timeval/timespec (CPython's limit). */
 const TIME_T_LIMIT_S = 9.2e9; // a bit under 2**63 ns, where CPython's PyTime_t overflows
@@ -92,4 +94,27 @@ function divAway(n: number, unit: number): number {
 /** Monotonic milliseconds, for deadlines that survive EINTR retries. */
 export function monotonicMs(): number {
   return performance.now();
+}
+
+/**
+ * PEP 475 in one place: calls `call(a, b, c, timeout)` — a syscall wrapper returning a count or -errno —
+ * again for as long as it fails with EINTR, and returns its first other result. A positive `timeout` (in units
+ * of `unitMs` milliseconds) is a deadline on the monotonic clock: each retry waits only what is left of it, and
+ * 0 (nothing ready) is returned once an interruption comes after it passed. A negative timeout (block) or 0
+ * (poll) is passed again unchanged, so calls without a timeout (read, write) retry with -1. The arguments are
+ * passed through instead of closed over, so a hot wait allocates nothing.
+ */
+export function retryInterrupted<A, B, C>(
+  call: (a: A, b: B, c: C, timeout: number) => number, a: A, b: B, c: C, timeout: number, unitMs = 1,
+): number {
+  const deadline = timeout > 0 ? monotonicMs() + timeout * unitMs : 0;
+  for (;;) {
+    const r = call(a, b, c, timeout);
+    if (r !== -EINTR) return r;
+    if (timeout > 0) {
+      const left = deadline - monotonicMs();
+      if (left < 0) return 0;
+      timeout = Math.ceil(left / unitMs);
+    }
+  }
 }

@@ -1,9 +1,10 @@
 /** epoll(7) with CPython's select.epoll semantics. */
-import { MemoryError, OSError, OverflowError, ValueError } from '../errors.js';
-import { asFileDescriptor, describe, type FileLike } from '../fileobj.js';
+import { fdArg, intArg } from '../args.js';
+import { MemoryError, OSError, raiseErrno, ValueError } from '../errors.js';
+import { asFileDescriptor, type FileLike } from '../fileobj.js';
 import { beforeFdClose } from '../fd-close.js';
 import * as sys from '../sys/index.js';
-import { epollTimeoutMs, monotonicMs } from '../timeout.js';
+import { epollTimeoutMs, retryInterrupted } from '../timeout.js';
 import { uintMask } from './mask.js';
 
 const DEFAULT_MASK = sys.EPOLLIN | sys.EPOLLPRI | sys.EPOLLOUT;
@@ -14,16 +15,10 @@ const KERNEL_MAX_EVENTS = Math.floor(sys.INT_MAX / sys.EPOLL_EVENT_BYTES);
 /** The event buffer a new epoll object starts with, in records. */
 const INITIAL_EVENTS = 64;
 
-function intArg(value: unknown, name: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value)) {
-    throw new TypeError(`${name} must be an integer (got ${describe(value)})`);
-  }
-  if (value > sys.INT_MAX || value < -sys.INT_MAX - 1) throw new OverflowError(`${name} ${value} does not fit a C int`);
-  return value;
+/** What `fromFd` hands the constructor: an fd to wrap instead of creating an epoll (only this module can make one). */
+class Adoption {
+  constructor(readonly fd: number) {}
 }
-
-/** Set by `fromFd` for the one constructor call that follows, so wrapping an fd creates no epoll of its own. */
-let adoptFd: number | undefined;
 
 /**
  * An epoll instance: the kernel keeps the interest list, so a wait costs what the ready fds cost, not what
@@ -47,17 +42,17 @@ export class Epoll implements Disposable {
    * `sizehint` is accepted for compatibility (-1 or positive); `flags` may only be 0 or EPOLL_CLOEXEC:
    * the fd is close-on-exec either way.
    */
-  constructor(sizehint: number = -1, flags: number = 0) {
-    intArg(sizehint, 'sizehint');
-    intArg(flags, 'flags');
-    if (sizehint === 0 || sizehint < -1) throw new ValueError('negative sizehint');
-    if (flags !== 0 && flags !== sys.EPOLL_CLOEXEC) throw new OSError(null, 'invalid flags');
-    if (adoptFd !== undefined) {
-      this.#fd = adoptFd;
-      adoptFd = undefined;
+  constructor(sizehint?: number, flags?: number);
+  constructor(sizehint: number | Adoption = -1, flags: number = 0) {
+    if (sizehint instanceof Adoption) {
+      this.#fd = sizehint.fd;
     } else {
+      const hint = intArg(sizehint, 'sizehint');
+      const flag = intArg(flags, 'flags');
+      if (hint === 0 || hint < -1) throw new ValueError('negative sizehint');
+      if (flag !== 0 && flag !== sys.EPOLL_CLOEXEC) throw new OSError(null, 'invalid flags');
       const fd = sys.epollCreate1(sys.EPOLL_CLOEXEC);
-      if (fd < 0) throw OSError.fromErrno(-fd);
+      if (fd < 0) raiseErrno(fd);
       this.#fd = fd;
     }
     this.#events = sys.allocEpollEvents(INITIAL_EVENTS);
@@ -70,11 +65,10 @@ export class Epoll implements Disposable {
    * errno set).
    */
   static fromFd(fd: number): Epoll {
-    intArg(fd, 'fd');
+    fdArg(fd, 'fd');
     if (fd === -1) return new Epoll();
     if (fd < 0) throw new OSError(0, 'Error');
-    adoptFd = fd;
-    return new Epoll();
+    return new Epoll(new Adoption(fd) as never);
   }
 
   /** True once `close()` was called. */
@@ -87,13 +81,18 @@ export class Epoll implements Disposable {
     return this.#checkOpen();
   }
 
-  /** Closes the epoll fd; calling it again does nothing. */
+  /**
+   * Closes the epoll fd; calling it again does nothing. A failing close(2) (EBADF: the fd was closed behind
+   * this object's back) raises OSError once the object is already closed, as `Socket.close()` does. CPython
+   * means to raise too, but its check (`errno < 0` after close) never fires, so its epoll.close() is silent.
+   */
   close(): void {
     const fd = this.#fd;
     if (fd < 0) return;
     this.#fd = -1;
     beforeFdClose(fd); // a watch of the epoll fd lets go of it first
-    sys.close(fd);
+    const r = sys.close(fd);
+    if (r < 0) raiseErrno(r);
   }
 
   [Symbol.dispose](): void {
@@ -147,21 +146,13 @@ export class Epoll implements Disposable {
    */
   wait(timeout?: number | null, maxevents: number = -1): number {
     const epfd = this.#checkOpen();
-    let ms = epollTimeoutMs(timeout);
+    const ms = epollTimeoutMs(timeout);
     const room = this.#room(maxevents);
-    const deadline = ms > 0 ? monotonicMs() + ms : 0;
-    for (;;) {
-      // `room` never exceeds the records #events holds: the kernel writes up to that many.
-      const n = sys.epollWait(epfd, this.#events, room, ms);
-      if (n >= 0) return (this.#count = n);
-      this.#count = 0;
-      if (-n !== sys.ERRNO.EINTR) throw OSError.fromErrno(-n);
-      if (ms > 0) {
-        const left = deadline - monotonicMs();
-        if (left < 0) return 0;
-        ms = Math.ceil(left);
-      }
-    }
+    // `room` never exceeds the records #events holds: the kernel writes up to that many.
+    const n = retryInterrupted(sys.epollWait, epfd, this.#events, room, ms);
+    this.#count = n < 0 ? 0 : n;
+    if (n < 0) raiseErrno(n);
+    return n;
   }
 
   /**
@@ -170,7 +161,7 @@ export class Epoll implements Disposable {
    * once the new buffer exists, so a failure leaves the object as it was.
    */
   #room(maxevents: number): number {
-    intArg(maxevents, 'maxevents');
+    maxevents = intArg(maxevents, 'maxevents');
     if (maxevents === -1) maxevents = DEFAULT_MAXEVENTS;
     else if (maxevents < 1) throw new ValueError(`maxevents must be greater than 0, got ${maxevents}`);
     else if (maxevents > KERNEL_MAX_EVENTS) {
@@ -213,7 +204,7 @@ export class Epoll implements Disposable {
   #ctl(op: number, fd: number, mask: number): void {
     const epfd = this.#checkOpen();
     const r = sys.epollCtl(epfd, op, fd, mask, fd, 0);
-    if (r < 0) throw OSError.fromErrno(-r);
+    if (r < 0) raiseErrno(r);
   }
 }
 

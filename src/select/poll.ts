@@ -1,11 +1,13 @@
 /** poll(2) with CPython's select.poll semantics. */
-import { KeyError, OSError } from '../errors.js';
+import { KeyError, raiseErrno } from '../errors.js';
 import { asFileDescriptor, type FileLike } from '../fileobj.js';
 import * as sys from '../sys/index.js';
-import { monotonicMs, pollTimeoutMs } from '../timeout.js';
+import { pollTimeoutMs, retryInterrupted } from '../timeout.js';
 import { ushortMask } from './mask.js';
 
 const DEFAULT_MASK = sys.POLLIN | sys.POLLPRI | sys.POLLOUT;
+/** poll(2) in the argument order `retryInterrupted` passes. */
+const pollRecords = (fds: Buffer | null, n: number, _: undefined, ms: number): number => sys.poll(fds, n, ms);
 /** The pollfd array is never shrunk below this many records. */
 const MIN_POLLFDS = 64;
 
@@ -35,7 +37,7 @@ export class Poll {
   modify(fd: FileLike, eventmask: number): void {
     const n = asFileDescriptor(fd);
     const mask = ushortMask(eventmask);
-    if (!this.#masks.has(n)) throw OSError.fromErrno(sys.ERRNO.ENOENT!);
+    if (!this.#masks.has(n)) raiseErrno(-sys.ERRNO.ENOENT!);
     this.#masks.set(n, mask);
     this.#dirty = true;
   }
@@ -65,21 +67,11 @@ export class Poll {
    * wait (registration changes in between take effect at that next wait).
    */
   wait(timeoutMs?: number | null): number {
-    let ms = pollTimeoutMs(timeoutMs);
+    const ms = pollTimeoutMs(timeoutMs);
     if (this.#dirty) this.#rebuild();
     this.#readyCount = 0;
-    const deadline = ms > 0 ? monotonicMs() + ms : 0;
-    let n: number;
-    for (;;) {
-      n = sys.poll(this.#count ? this.#pollfds : null, this.#count, ms);
-      if (n >= 0) break;
-      if (-n !== sys.ERRNO.EINTR) throw OSError.fromErrno(-n);
-      if (ms > 0) {
-        const left = deadline - monotonicMs();
-        if (left < 0) return 0;
-        ms = Math.ceil(left);
-      }
-    }
+    const n = retryInterrupted(pollRecords, this.#count ? this.#pollfds : null, this.#count, undefined, ms);
+    if (n < 0) raiseErrno(n);
     // poll(2) marks revents in place across the whole array; remembering where the ready records are makes
     // the i-th one O(1) to read.
     const ready = this.#ready;

@@ -1,8 +1,8 @@
 /** select(2) with CPython's select.select() semantics. */
-import { OSError, ValueError } from '../errors.js';
+import { raiseErrno, ValueError } from '../errors.js';
 import { asFileDescriptor, type FileLike } from '../fileobj.js';
 import * as sys from '../sys/index.js';
-import { monotonicMs, selectTimeoutUs } from '../timeout.js';
+import { retryInterrupted, selectTimeoutUs } from '../timeout.js';
 
 // Reused between calls: select() is synchronous, and these are only touched after every fileno() ran.
 const sets = [Buffer.alloc(sys.FD_SET_BYTES), Buffer.alloc(sys.FD_SET_BYTES), Buffer.alloc(sys.FD_SET_BYTES)] as const;
@@ -27,27 +27,23 @@ export function select<R extends FileLike, W extends FileLike, X extends FileLik
   const r = scan(rlist);
   const w = scan(wlist);
   const x = scan(xlist);
+  // PEP 475: a signal interrupting the wait retries it with what is left of the timeout (a blocking wait is
+  // -1 to retryInterrupted; 0 ready then, or once the time is up, gives three empty lists).
+  const n = retryInterrupted(selectOnce, r, w, x, us === null ? -1 : us, 1e-3);
+  if (n < 0) raiseErrno(n);
+  return [ready(r, sets[0], n), ready(w, sets[1], n), ready(x, sets[2], n)];
+}
+
+/** One select(2) over the scanned lists, its sets and timeval filled afresh (a failed call may leave them changed). */
+function selectOnce(r: Scanned<unknown>, w: Scanned<unknown>, x: Scanned<unknown>, us: number): number {
   let nfds = 0;
   for (const s of [r, w, x]) for (const fd of s.fds) if (fd >= nfds) nfds = fd + 1;
-
-  const deadline = us === null ? 0 : monotonicMs() + us / 1000;
-  let waitUs = us;
-  for (;;) {
-    fill(sets[0], r.fds);
-    fill(sets[1], w.fds);
-    fill(sets[2], x.fds);
-    if (waitUs !== null) sys.writeTimeval(timeval, waitUs);
-    const n = sys.select(nfds, r.fds.length ? sets[0] : null, w.fds.length ? sets[1] : null,
-      x.fds.length ? sets[2] : null, waitUs === null ? null : timeval);
-    if (n >= 0) return [ready(r, sets[0], n), ready(w, sets[1], n), ready(x, sets[2], n)];
-    if (-n !== sys.ERRNO.EINTR) throw OSError.fromErrno(-n);
-    // PEP 475: a signal interrupted the wait; retry with what is left of the timeout.
-    if (waitUs !== null) {
-      const left = deadline - monotonicMs();
-      if (left < 0) return [[], [], []];
-      waitUs = Math.ceil(left * 1000);
-    }
-  }
+  fill(sets[0], r.fds);
+  fill(sets[1], w.fds);
+  fill(sets[2], x.fds);
+  if (us >= 0) sys.writeTimeval(timeval, us);
+  return sys.select(nfds, r.fds.length ? sets[0] : null, w.fds.length ? sets[1] : null,
+    x.fds.length ? sets[2] : null, us < 0 ? null : timeval);
 }
 
 function scan<T extends FileLike>(list: Iterable<T>): Scanned<T> {

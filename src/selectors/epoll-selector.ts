@@ -55,8 +55,11 @@ export class EpollSelector<T = unknown> extends PollLikeSelector<T, Epoll> {
   override close(): void {
     // The event loop's poll handle on the epoll fd goes first: libuv borrows the fd until it is stopped.
     this.releaseLoop();
-    this.poller.close();
-    super.close();
+    try {
+      this.poller.close(); // raises when the epoll fd was closed behind the selector's back
+    } finally {
+      super.close();
+    }
   }
 
   /** Attached or waiting asynchronously, the event loop watches the epoll fd itself: one poll handle. */

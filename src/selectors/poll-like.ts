@@ -44,8 +44,8 @@ export abstract class PollLikeSelector<T, P extends Poller> extends BaseSelector
       this.poller.unregister(key.fd);
     } catch (err) {
       // EBADF: closed without unregistering first; ENOENT: closed and the number reused. Either way the
-      // kernel already forgot the old file.
-      if (!(err instanceof OSError)) throw err;
+      // kernel already forgot the old file. Anything else is a real failure.
+      if (!(err instanceof OSError && (err.code === 'EBADF' || err.code === 'ENOENT'))) throw err;
     }
   }
 

@@ -7,7 +7,7 @@ import { OSError, OverflowError, ValueError } from '../errors.js';
 import { describe } from '../fileobj.js';
 import { ERRNO } from '../sys/index.js';
 import * as net from '../sys/netinfo.js';
-import { intArg } from './args.js';
+import { intArg } from '../args.js';
 
 const ENODEV = ERRNO.ENODEV!;
 

@@ -34,35 +34,29 @@ export type AddressLike =
   | Uint8Array
   | SocketAddress;
 
-/**
- * The sockaddr every socket call builds or fills, and its length cell. One for the whole module: JavaScript
- * runs one socket call at a time per thread, and each call decodes what it needs before returning.
- */
-export const sockaddr = Buffer.alloc(sys.SOCKADDR_STORAGE_BYTES);
-export const sockaddrLength = new Uint32Array(1);
-
 const ip4 = new Uint8Array(4);
 const ip16 = new Uint8Array(16);
 
 /**
- * Writes `address` for a socket of `family` into `sockaddr` and returns its length. `caller` names the
- * method in error messages ("connect(): port must be 0-65535.").
+ * Writes `address` for a socket of `family` into `out` (a sockaddr_storage's worth of bytes, owned by the
+ * caller) and returns its length. `caller` names the method in error messages ("connect(): port must be
+ * 0-65535.").
  */
-export function encodeAddress(family: number, address: unknown, caller: string): number {
+export function encodeAddress(family: number, address: unknown, caller: string, out: Buffer): number {
   switch (family) {
     case sys.AF_INET:
-      return encodeInet(address, caller);
+      return encodeInet(address, caller, out);
     case sys.AF_INET6:
-      return encodeInet6(address, caller);
+      return encodeInet6(address, caller, out);
     case sys.AF_UNIX:
-      return encodeUnix(address, caller);
+      return encodeUnix(address, caller, out);
     default:
-      if (isLinuxFamily(family)) return encodeLinuxAddress(sockaddr, family, address, caller);
+      if (isLinuxFamily(family)) return encodeLinuxAddress(out, family, address, caller);
       throw new OSError(null, `${caller}(): bad family ${family} (iomux handles AF_INET, AF_INET6 and AF_UNIX addresses)`);
   }
 }
 
-function encodeUnix(address: unknown, caller: string): number {
+function encodeUnix(address: unknown, caller: string, out: Buffer): number {
   let path: Uint8Array;
   if (typeof address === 'string') path = Buffer.from(address, 'utf8');
   else if (address instanceof Uint8Array) path = address;
@@ -72,10 +66,10 @@ function encodeUnix(address: unknown, caller: string): number {
   if (abstract ? path.length > sys.SUN_PATH_BYTES : path.length >= sys.SUN_PATH_BYTES) {
     throw new OSError(null, `AF_UNIX path too long (${path.length} bytes; at most ${sys.SUN_PATH_BYTES - (abstract ? 0 : 1)})`);
   }
-  return sys.writeSockaddrUn(sockaddr, path);
+  return sys.writeSockaddrUn(out, path);
 }
 
-function encodeInet(address: unknown, caller: string): number {
+function encodeInet(address: unknown, caller: string, out: Buffer): number {
   if (!Array.isArray(address)) {
     throw new TypeError(`${caller}(): AF_INET address must be an array [host, port], not ${describe(address)}`);
   }
@@ -86,10 +80,10 @@ function encodeInet(address: unknown, caller: string): number {
   const port = uintArg(address[1], 'port', caller);
   resolveHost(host, sys.AF_INET, caller);
   if (port > 0xffff) throw new OverflowError(`${caller}(): port must be 0-65535.`);
-  return sys.writeSockaddrIn(sockaddr, ip4, port);
+  return sys.writeSockaddrIn(out, ip4, port);
 }
 
-function encodeInet6(address: unknown, caller: string): number {
+function encodeInet6(address: unknown, caller: string, out: Buffer): number {
   if (!Array.isArray(address)) {
     throw new TypeError(`${caller}(): AF_INET6 address must be an array [host, port, flowinfo?, scopeid?], not ${describe(address)}`);
   }
@@ -107,7 +101,7 @@ function encodeInet6(address: unknown, caller: string): number {
   if (flowinfo > 0xfffff) throw new OverflowError(`${caller}(): flowinfo must be 0-1048575.`);
   if (scopeId > 0xffffffff) throw new OverflowError(`${caller}(): scopeid must be 0-4294967295.`);
   // As in CPython, the tuple's scope id wins over one resolved from a "%interface" suffix.
-  return sys.writeSockaddrIn6(sockaddr, ip16, port, flowinfo, scopeId);
+  return sys.writeSockaddrIn6(out, ip16, port, flowinfo, scopeId);
 }
 
 function hostArg(host: unknown, caller: string): string {

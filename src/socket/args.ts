@@ -1,19 +1,5 @@
 /** Argument checks shared by the socket functions: what Python's argument parsing rejects, with messages that say what was wrong. */
-import { OverflowError } from '../errors.js';
 import { describe } from '../fileobj.js';
-
-const INT_MIN = -0x80000000;
-const INT_MAX = 0x7fffffff;
-
-/** A C int argument: TypeError for a non-integer, OverflowError outside C int. Booleans count as 0/1, as in Python. */
-export function intArg(value: unknown, name: string): number {
-  if (typeof value === 'boolean') return value ? 1 : 0;
-  if (typeof value !== 'number' || !Number.isInteger(value)) {
-    throw new TypeError(`${name} must be an integer (got ${describe(value)})`);
-  }
-  if (value < INT_MIN || value > INT_MAX) throw new OverflowError(`${name} ${value} does not fit a C int`);
-  return value;
-}
 
 /**
  * An options object (Python's keyword arguments): TypeError unless it is an object, and TypeError

@@ -10,7 +10,7 @@ import { MSG } from '../sys/msg.js';
 import { readUcred, UCRED_BYTES, writeUcred } from '../sys/netinfo.js';
 import * as sys from '../sys/socket.js';
 import type { AddressLike, SocketAddress } from './address.js';
-import { intArg } from './args.js';
+import { intArg } from '../args.js';
 import { CMSG_LEN, packFds, unpackFds } from './messages.js';
 import type { Socket, SocketData } from './socket.js';
 

@@ -9,10 +9,12 @@ import { close as closeFd, dupCloexec } from '../sys/index.js';
 import { AI_NUMERICHOST, getaddrinfo as getaddrinfoNative } from '../sys/netdb.js';
 import * as net from '../sys/netinfo.js';
 import * as sys from '../sys/socket.js';
-import { sockaddr } from './address.js';
-import { intArg } from './args.js';
+import { intArg } from '../args.js';
 import { gaiError } from './errors.js';
 import { Socket } from './socket.js';
+
+/** getnameinfo's sockaddr, built here and read by the native call within the same function. */
+const sockaddr = Buffer.alloc(sys.SOCKADDR_STORAGE_BYTES);
 
 function textArg(value: unknown, fn: string, what = 'argument'): string {
   if (typeof value !== 'string') throw new TypeError(`${fn}() ${what} must be str, not ${describe(value)}`);

@@ -2,7 +2,7 @@
 import { describe } from '../fileobj.js';
 import { getaddrinfo as getaddrinfoNative } from '../sys/netdb.js';
 import { decodeAddress, type SocketAddress } from './address.js';
-import { intArg } from './args.js';
+import { intArg } from '../args.js';
 import { gaiError } from './errors.js';
 
 /** One answer: `[family, type, proto, canonname, sockaddr]`, as Python returns it. */

@@ -11,12 +11,13 @@ import {
   setStatusFlags,
 } from '../sys/index.js';
 import * as sys from '../sys/socket.js';
-import { recvmsg as recvmsgNative, releaseMessageArea, sendmsg as sendmsgNative, messageArea, type MessageArea } from '../sys/msg.js';
+import { recvmsg as recvmsgNative, releaseMessageArea, sendmsg as sendmsgNative, type MessageArea } from '../sys/msg.js';
 import { monotonicMs } from '../timeout.js';
-import { decodeAddress, encodeAddress, sockaddr, sockaddrLength, type AddressLike, type SocketAddress } from './address.js';
-import { bytesArg, checkRange, intArg, writableBytesArg } from './args.js';
+import { decodeAddress, encodeAddress, type AddressLike, type SocketAddress } from './address.js';
+import { allocBytes, intArg, ssizeArg } from '../args.js';
+import { bytesArg, checkRange, writableBytesArg } from './args.js';
 import {
-  ancbufsizeArg, finishRecvmsg, finishRecvmsgInto, prepareSendmsg, recvBufsizeArg, recvBuffersArg,
+  ancbufsizeArg, finishRecvmsg, finishRecvmsgInto, messageArea, prepareSendmsg, recvBufsizeArg, recvBuffersArg,
   type AncillaryItemLike, type RecvmsgIntoResult, type RecvmsgResult,
 } from './messages.js';
 import { getdefaulttimeout, parseSocketTimeout } from './timeout.js';
@@ -48,7 +49,17 @@ const NOT_SET = -1;
  * True only during the constructor call made by `adoptSocketFd`, for an fd the kernel has just returned as
  * a socket (accept, socketpair): the check that a wrapped fd is an open socket would be a wasted syscall.
  */
-let adopting = false;
+/**
+ * The sockaddr every call of this module builds or fills, and its length cell: private to this module, which
+ * runs one socket call at a time per thread and decodes what it needs before returning.
+ */
+const sockaddr = Buffer.alloc(sys.SOCKADDR_STORAGE_BYTES);
+const sockaddrLength = new Uint32Array(1);
+
+/** An fd the kernel has just handed out as a socket (accept, socketpair): `adoptSocketFd` passes it as `fileno`. */
+class KernelSocketFd {
+  constructor(readonly fd: number) {}
+}
 
 /**
  * A socket, after Python's `socket.socket`. `new Socket(family = AF_INET, type = SOCK_STREAM, proto = 0)`
@@ -74,9 +85,10 @@ export class Socket implements Disposable {
   /** The same in milliseconds, -1 when blocking: what the I/O paths test. */
   #timeoutMs: number;
 
-  constructor(family?: number, type?: number, proto?: number, fileno?: number | null) {
-    const trusted = adopting;
-    adopting = false;
+  constructor(family?: number, type?: number, proto?: number, fileno?: number | null);
+  constructor(family?: number, type?: number, proto?: number, given?: number | null | KernelSocketFd) {
+    const trusted = given instanceof KernelSocketFd;
+    const fileno = trusted ? given.fd : given;
     let fam = family === undefined || family === -1 ? undefined : intArg(family, 'family');
     let typ = type === undefined || type === -1 ? undefined : intArg(type, 'type');
     let pro = proto === undefined || proto === -1 ? undefined : intArg(proto, 'proto');
@@ -166,7 +178,7 @@ export class Socket implements Disposable {
 
   /** Binds to `address` (see AddressLike). */
   bind(address: AddressLike): void {
-    const len = encodeAddress(this.#family, address, 'bind');
+    const len = encodeAddress(this.#family, address, 'bind', sockaddr);
     const r = sys.bind(this.#fd, sockaddr, len);
     if (r < 0) raiseErrno(r);
   }
@@ -207,7 +219,7 @@ export class Socket implements Disposable {
    * ConnectionRefusedError; timeout mode raises TimeoutError when the deadline passes.
    */
   connect(address: AddressLike): void {
-    const len = encodeAddress(this.#family, address, 'connect');
+    const len = encodeAddress(this.#family, address, 'connect', sockaddr);
     this.#connect(len, true);
   }
 
@@ -216,7 +228,7 @@ export class Socket implements Disposable {
    * when a timeout expires). Bad addresses still raise.
    */
   connectEx(address: AddressLike): number {
-    const len = encodeAddress(this.#family, address, 'connectEx');
+    const len = encodeAddress(this.#family, address, 'connectEx', sockaddr);
     return this.#connect(len, false);
   }
 
@@ -266,12 +278,11 @@ export class Socket implements Disposable {
 
   /**
    * Up to `bufsize` bytes. An empty Buffer means the peer closed (and stays so on later calls). The
-   * first read after a reset raises ConnectionResetError.
+   * first read after a reset raises ConnectionResetError. `bufsize` is a Py_ssize_t (OverflowError from
+   * 2**63); one past what a Buffer can hold (4 GiB) is MemoryError, see `allocBytes`.
    */
   recv(bufsize: number, flags: number = 0): Buffer {
-    if (typeof bufsize !== 'number' || !Number.isInteger(bufsize)) {
-      throw new TypeError(`bufsize must be an integer (got ${describe(bufsize)})`);
-    }
+    bufsize = ssizeArg(bufsize, 'bufsize');
     if (bufsize < 0) throw new ValueError('negative buffersize in recv');
     if (flags !== 0) flags = intArg(flags, 'flags');
     if (bufsize <= RECV_SCRATCH_BYTES) {
@@ -281,7 +292,7 @@ export class Socket implements Disposable {
       recvScratch.copy(out, 0, 0, n);
       return out;
     }
-    const buf = Buffer.allocUnsafe(bufsize);
+    const buf = allocBytes(bufsize, 'bufsize');
     const n = Math.min(this.#recv(buf, 0, bufsize, flags), bufsize);
     return n === bufsize ? buf : Buffer.from(buf.subarray(0, n));
   }
@@ -292,7 +303,7 @@ export class Socket implements Disposable {
    */
   recvInto(buffer: Uint8Array | ArrayBufferView, nbytes: number = 0, flags: number = 0): number {
     const view = writableBytesArg(buffer);
-    const n = intArg(nbytes, 'nbytes');
+    const n = ssizeArg(nbytes, 'nbytes');
     if (n < 0) throw new ValueError('negative buffersize in recvInto');
     if (n > view.length) throw new ValueError(`buffer too small for requested bytes (${view.length} < ${n})`);
     if (flags !== 0) flags = intArg(flags, 'flags');
@@ -317,12 +328,10 @@ export class Socket implements Disposable {
 
   /** Up to `bufsize` bytes and the sender's address (null when the socket type gives none, as on TCP). */
   recvfrom(bufsize: number, flags: number = 0): [Buffer, SocketAddress | null] {
-    if (typeof bufsize !== 'number' || !Number.isInteger(bufsize)) {
-      throw new TypeError(`bufsize must be an integer (got ${describe(bufsize)})`);
-    }
+    bufsize = ssizeArg(bufsize, 'bufsize');
     if (bufsize < 0) throw new ValueError('negative buffersize in recvfrom');
     if (flags !== 0) flags = intArg(flags, 'flags');
-    const buf = bufsize <= RECV_SCRATCH_BYTES ? recvScratch : Buffer.allocUnsafe(bufsize);
+    const buf = bufsize <= RECV_SCRATCH_BYTES ? recvScratch : allocBytes(bufsize, 'bufsize');
     const n = Math.min(this.#recvfrom(buf, bufsize, flags), bufsize);
     const address = decodeAddress(sockaddr, Math.min(sockaddrLength[0]!, sys.SOCKADDR_STORAGE_BYTES));
     if (buf !== recvScratch) return [n === bufsize ? buf : Buffer.from(buf.subarray(0, n)), address];
@@ -334,7 +343,7 @@ export class Socket implements Disposable {
   /** `recvInto` that also returns the sender's address: `[count, address]`. */
   recvfromInto(buffer: Uint8Array | ArrayBufferView, nbytes: number = 0, flags: number = 0): [number, SocketAddress | null] {
     const view = writableBytesArg(buffer);
-    const n = intArg(nbytes, 'nbytes');
+    const n = ssizeArg(nbytes, 'nbytes');
     if (n < 0) throw new ValueError('negative buffersize in recvfromInto');
     if (n > view.length) throw new ValueError(`nbytes is greater than the length of the buffer (${n} > ${view.length})`);
     if (flags !== 0) flags = intArg(flags, 'flags');
@@ -410,7 +419,7 @@ export class Socket implements Disposable {
       flags = intArg(flagsOrAddress, 'flags');
       target = address;
     }
-    const len = encodeAddress(this.#family, target, 'sendto');
+    const len = encodeAddress(this.#family, target, 'sendto', sockaddr);
     let deadline = NOT_SET;
     for (;;) {
       const r = sys.sendto(this.#fd, bytes, 0, bytes.length, flags | sys.SEND_NOSIGNAL, sockaddr, len);
@@ -670,12 +679,7 @@ function setNonblocking(fd: number, nonblocking: boolean): void {
  * Not exported from the package.
  */
 export function adoptSocketFd(family: number, type: number, proto: number, fd: number): Socket {
-  adopting = true;
-  try {
-    return new Socket(family, type, proto, fd);
-  } finally {
-    adopting = false;
-  }
+  return new Socket(family, type, proto, new KernelSocketFd(fd) as never);
 }
 
 /**

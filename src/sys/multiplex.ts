@@ -3,7 +3,7 @@
  * own the buffers (so a wait loop can reuse them); this module only knows where each field lives.
  */
 import { abi, errno, koffi, libc, natives } from './lib.js';
-import { FD_SETSIZE } from './constants.js';
+import { FD_SETSIZE, LITTLE_ENDIAN } from './constants.js';
 
 const { fdSet, timeval, pollfd } = abi.layout;
 
@@ -33,7 +33,6 @@ export function select(nfds: number, r: Bytes | null, w: Bytes | null, x: Bytes 
 // The bitmap is an array of native words (long on Linux and FreeBSD, int32 on macOS); on little-endian machines
 // bit `fd` is bit (fd & 7) of byte (fd >> 3). On big-endian ones the byte order within each word is reversed.
 const WORD_BYTES = fdSet.wordBytes;
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 function fdSetByte(fd: number): number {
   if (LITTLE_ENDIAN) return fd >> 3;

@@ -3,6 +3,7 @@
  * getnameinfo(3). getaddrinfo reports failures as EAI_* codes (negative on glibc, positive on the BSDs), not errno; EAI_SYSTEM
  * means "see errno", which is why failures come back as a `GaiFailure` carrying both.
  */
+import { LITTLE_ENDIAN } from './constants.js';
 import { abi, errno, koffi, libc } from './lib.js';
 
 type Bytes = Uint8Array;
@@ -96,8 +97,6 @@ export interface GaiFailure {
 
 const hints = Buffer.alloc(ADDRINFO_BYTES);
 const resultCell: unknown[] = [null];
-
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 function putInt(buf: Buffer, at: number, v: number): void {
   if (LITTLE_ENDIAN) buf.writeInt32LE(v, at);

@@ -3,6 +3,7 @@
  * result when it is non-negative and `-errno` when the call failed. Buffers belong to the caller, so the
  * socket layer can keep one sockaddr scratch buffer and one socklen cell for every call it makes.
  */
+import { LITTLE_ENDIAN } from './constants.js';
 import { abi, errno, libc, natives } from './lib.js';
 
 type Bytes = Uint8Array;
@@ -97,7 +98,6 @@ const IN_ADDR_AT = 4;
 const IN6_FLOWINFO_AT = 4;
 const IN6_ADDR_AT = 8;
 const IN6_SCOPE_AT = 24;
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 function putFamily(buf: Bytes, family: number, length: number): void {
   if (LENGTH_BYTE) {

@@ -1,0 +1,65 @@
+/**
+ * The integer conversions of CPython's argument parsing, shared by every module: a C int (`i`), a
+ * Py_ssize_t (`n`), and the bytes buffer a read allocates. Errors are CPython's classes and texts, with the
+ * argument's name in parentheses.
+ */
+import { constants as bufferConstants } from 'node:buffer';
+import { MemoryError, OverflowError } from './errors.js';
+import { describe } from './fileobj.js';
+import { INT_MAX, INT_MIN, SSIZE_MAX } from './sys/index.js';
+
+/** The largest Buffer Node can make. */
+const MAX_BUFFER_BYTES = bufferConstants.MAX_LENGTH;
+
+/**
+ * A C int argument: TypeError for a non-integer, OverflowError outside C int. Booleans count as 0/1, as
+ * Python's bool is an int (file descriptors are the exception: see `asFileDescriptor` and `fdArg`).
+ */
+export function intArg(value: unknown, name: string): number {
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new TypeError(`${name} must be an integer (got ${describe(value)})`);
+  }
+  if (value < INT_MIN || value > INT_MAX) {
+    throw new OverflowError(`Python int too large to convert to C int (${name} ${value})`);
+  }
+  return value;
+}
+
+/** A file descriptor given as a C int: as `intArg`, but a boolean is refused (iomux's rule: booleans are not fds). */
+export function fdArg(value: unknown, name = 'fd'): number {
+  if (typeof value === 'boolean') throw new TypeError(`${name} must be an integer (got ${value})`);
+  return intArg(value, name);
+}
+
+/**
+ * A Py_ssize_t argument (a size or count): TypeError for a non-integer, OverflowError "Python int too large to
+ * convert to C ssize_t" outside ±2**63. The caller decides what a negative value means.
+ */
+export function ssizeArg(value: unknown, name: string): number {
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new TypeError(`${name} must be an integer (got ${describe(value)})`);
+  }
+  // SSIZE_MAX is not exactly representable: 2**63 - 1 rounds up to 2**63, the first value out of range.
+  if (value >= SSIZE_MAX || value < -SSIZE_MAX) {
+    throw new OverflowError(`Python int too large to convert to C ssize_t (${name} ${value})`);
+  }
+  return value;
+}
+
+/**
+ * An uninitialised buffer of `size` bytes (a valid Py_ssize_t ≥ 0) for a read to fill. Where CPython would
+ * try the allocation, Node has a hard ceiling (buffer.constants.MAX_LENGTH, 4 GiB on Node 20) and may fail
+ * below it: both raise MemoryError, never Node's RangeError. (CPython on a machine that can reserve the memory
+ * would go on to make the call, e.g. recv(2**33) → BlockingIOError; iomux cannot hold such a buffer.)
+ */
+export function allocBytes(size: number, what: string): Buffer {
+  if (size > MAX_BUFFER_BYTES) throw new MemoryError(`(${what} ${size} is more than a buffer can hold, ${MAX_BUFFER_BYTES})`);
+  try {
+    return Buffer.allocUnsafe(size);
+  } catch (err) {
+    if (err instanceof RangeError) throw new MemoryError(`(cannot allocate ${size} bytes for ${what})`);
+    throw err;
+  }
+}
