@@ -200,13 +200,16 @@ let warnedMalformed = false;
  */
 function ancillaryItems(area: MessageArea, controllen: number): AncillaryItem[] {
   const out: AncillaryItem[] = [];
+  if (controllen === 0) return out;
   for (const item of parseControl(area.control, controllen)) {
     if (item.status !== 0 && !warnedMalformed) {
       warnedMalformed = true;
       process.emitWarning('received malformed or improperly-truncated ancillary data', 'RuntimeWarning');
     }
     if (item.status < 0) break;
-    out.push([item.level, item.type, Buffer.from(area.control.subarray(item.dataAt, item.dataAt + item.dataLen))]);
+    const data = Buffer.allocUnsafe(item.dataLen);
+    area.control.copy(data, 0, item.dataAt, item.dataAt + item.dataLen);
+    out.push([item.level, item.type, data]);
   }
   return out;
 }

@@ -189,9 +189,20 @@ export function recvmsg(fd: number, area: MessageArea, flags: number): number {
 
 // ─── Control messages inside a control buffer ───────────────────────────────────────────────────────────
 
+// The DataView of the buffer used last: recvmsg parses the same native control region every call, so the
+// hot path makes no new view.
+let viewedBuffer: Bytes | null = null;
+let view: DataView | null = null;
+
 function viewOf(buf: Bytes): DataView {
-  return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (buf !== viewedBuffer || view === null) {
+    view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    viewedBuffer = buf;
+  }
+  return view;
 }
+
+const NO_ITEMS: readonly ControlItem[] = Object.freeze([]);
 
 /** Writes a cmsghdr at `at` in `control` (cmsg_len = CMSG_LEN(dataLen)); returns the data offset. */
 export function writeCmsgHeader(control: Bytes, at: number, dataLen: number, level: number, type: number): number {
@@ -225,9 +236,10 @@ export interface ControlItem {
  * The control messages in the first `controllen` bytes of `control`, walked as CMSG_FIRSTHDR/CMSG_NXTHDR
  * do, with CPython's checks. Stops after the first item whose status is -1 (that item is included).
  */
-export function parseControl(control: Bytes, controllen: number): ControlItem[] {
-  const items: ControlItem[] = [];
+export function parseControl(control: Bytes, controllen: number): readonly ControlItem[] {
   const end = Math.min(controllen, control.length);
+  if (end < MSG.cmsghdrBytes) return NO_ITEMS;
+  const items: ControlItem[] = [];
   const hdr = MSG.cmsghdrBytes;
   const dataAt = cmsgDataAt(MSG);
   const v = viewOf(control);
