@@ -24,6 +24,13 @@ export type Scenario = (typeof SCENARIOS)[number];
 /** The repository (this file is build/bench/suite.js). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = join(REPO_ROOT, 'dist', 'cli', 'main.js');
+/** The benchmark tools' own entry point (build/bench/main.js, beside this file). */
+const BENCH = fileURLToPath(new URL('./main.js', import.meta.url));
+
+/** The command of the suite's scaling step, before CPU pinning: `bench scaling --json` up to `maxFds`. */
+export function scalingCommand(maxFds: number): string[] {
+  return [process.execPath, BENCH, 'scaling', '--json', '--max-fds', String(maxFds)];
+}
 
 export interface ServerSpec {
   /** run-echo.sh's NAME. */
@@ -306,7 +313,7 @@ export async function runSuite(o: SuiteOptions): Promise<string> {
   if (o.scaling) {
     await waitForQuiet();
     log(`scaling curve up to ${o.maxFds} fds (pinned to CPU ${o.serverCpu})`);
-    const args = [...taskset(o.serverCpu), process.execPath, CLI, 'bench', 'scaling', '--json', '--max-fds', String(o.maxFds)];
+    const args = [...taskset(o.serverCpu), ...scalingCommand(o.maxFds)];
     const { code, out } = await run(args[0]!, args.slice(1), process.env, 'pipe');
     if (code !== 0) throw new Error(`bench scaling failed (exit ${code})`);
     writeFileSync(join(o.outDir, 'scaling.json'), `${out.trim().split('\n').pop()}\n`);

@@ -94,10 +94,7 @@ export function getBlocking(fd: number): boolean {
 
 /** Clears (`true`) or sets (`false`) O_NONBLOCK. */
 export function setBlocking(fd: number, blocking: boolean): void {
-  const flags = statusFlags(fd);
-  const next = blocking ? flags & ~sys.O_NONBLOCK : flags | sys.O_NONBLOCK;
-  const r = next === flags ? 0 : sys.setStatusFlags(fd, next);
-  if (r < 0) raiseErrno(r);
+  setFlag(fd, statusFlags(fd), sys.O_NONBLOCK, !blocking, sys.setStatusFlags);
 }
 
 /** True when the fd survives exec (FD_CLOEXEC clear). */
@@ -105,9 +102,14 @@ export function getInheritable(fd: number): boolean {
   return (fdFlags(fd) & sys.FD_CLOEXEC) === 0;
 }
 
+/** Clears (`true`) or sets (`false`) FD_CLOEXEC. */
 export function setInheritable(fd: number, inheritable: boolean): void {
-  const flags = fdFlags(fd);
-  const next = inheritable ? flags & ~sys.FD_CLOEXEC : flags | sys.FD_CLOEXEC;
-  const r = next === flags ? 0 : sys.setFdFlags(fd, next);
+  setFlag(fd, fdFlags(fd), sys.FD_CLOEXEC, !inheritable, sys.setFdFlags);
+}
+
+/** Sets or clears `bit` in `flags` with `write`, skipping the call when nothing changes. */
+function setFlag(fd: number, flags: number, bit: number, on: boolean, write: (fd: number, flags: number) => number): void {
+  const next = on ? flags | bit : flags & ~bit;
+  const r = next === flags ? 0 : write(fd, next);
   if (r < 0) raiseErrno(r);
 }

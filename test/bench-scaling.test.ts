@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { runNode, type ChildResult } from './support/children.js';
 
 import { logSpacedCounts, runScaling } from '../bench/scaling.js';
+import { scalingCommand } from '../bench/suite.js';
 
 /** The benchmark tools' entry point (this file runs from build/test/). */
 const MAIN = fileURLToPath(new URL('../bench/main.js', import.meta.url));
@@ -97,5 +98,15 @@ describe('bench scaling', () => {
       'run `npm install` in the iomux checkout, then `npm run bench:scaling -- --plot FILE` draws it\n');
     // Measuring first would take over a minute (2 s per point, 3 mechanisms, 13 sizes).
     assert.ok(ms < 20_000, `took ${ms.toFixed(0)} ms: the curve was measured before the check`);
+  });
+
+  test("the suite's scaling step runs the bench tools' scaling command and gets one JSON line", async () => {
+    const [node, ...args] = scalingCommand(20);
+    assert.equal(node, process.execPath);
+    const run = await runNode([...args, '--ms-per-point', '2', '--rounds', '1']);
+    assert.equal(run.code, 0, run.stderr);
+    const result = JSON.parse(run.stdout.trim().split('\n').pop()!) as { bench: string; counts: number[] };
+    assert.equal(result.bench, 'scaling');
+    assert.deepEqual(result.counts, [1, 2, 5, 10, 20]);
   });
 });

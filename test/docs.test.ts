@@ -64,6 +64,10 @@ describe('the docs', () => {
     for (const { file, value } of mentions(/node build\/bench\/main\.js ([a-z]+)/g)) {
       if (!bench.has(value)) problems.push(`${file}: node build/bench/main.js ${value}`);
     }
+    // The bench tools run through their entry point; their other modules are not scripts.
+    for (const { file, value } of mentions(/node build\/bench\/([\w-]+)\.js/g)) {
+      if (value !== 'main') problems.push(`${file}: node build/bench/${value}.js (run node build/bench/main.js <command>)`);
+    }
     for (const { file, value } of mentions(/build\/examples\/([\w-]+)\.js/g)) {
       if (!existsSync(join(PACKAGE_ROOT, 'examples', `${value}.ts`))) problems.push(`${file}: examples/${value}.ts`);
     }

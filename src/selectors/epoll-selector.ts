@@ -42,14 +42,7 @@ export class EpollSelector<T = unknown> extends PollLikeSelector<T, Epoll> {
       if (err instanceof InterruptedError) return [];
       throw err;
     }
-    const ready: SelectResult<T> = [];
-    for (let i = 0; i < count; i++) {
-      const key = this.keyForFd(epoll.readyFd(i));
-      if (key === undefined) continue;
-      const events = this.selectorEvents(epoll.readyEvents(i)) & key.events;
-      if (events !== 0) ready.push([key, events]);
-    }
-    return ready;
+    return this.readyKeys(count);
   }
 
   override close(): void {

@@ -1,6 +1,6 @@
 /** What PollSelector and EpollSelector share (CPython's `_PollLikeSelector`). */
 import { OSError } from '../errors.js';
-import { BaseSelector } from './base.js';
+import { BaseSelector, type SelectResult } from './base.js';
 import { EVENT_READ, EVENT_WRITE, type SelectorKey } from './key.js';
 
 /** The part of `Poll` and `Epoll` a poll-like selector drives. */
@@ -8,6 +8,9 @@ export interface Poller {
   register(fd: number, eventmask: number): void;
   modify(fd: number, eventmask: number): void;
   unregister(fd: number): void;
+  /** The fd and the events of entry `i` of the last wait. */
+  readyFd(i: number): number;
+  readyEvents(i: number): number;
 }
 
 export interface PollLikeOptions<P> {
@@ -51,6 +54,22 @@ export abstract class PollLikeSelector<T, P extends Poller> extends BaseSelector
 
   protected override changeInterest(key: SelectorKey<T>, events: number): void {
     this.poller.modify(key.fd, this.#pollerMask(events));
+  }
+
+  /**
+   * `select()`'s result from the poller's last wait of `count` entries: `[key, events]` for each fd still
+   * registered whose events (translated) meet its key's. Nothing else is allocated.
+   */
+  protected readyKeys(count: number): SelectResult<T> {
+    const poller = this.poller;
+    const ready: SelectResult<T> = [];
+    for (let i = 0; i < count; i++) {
+      const key = this.keyForFd(poller.readyFd(i));
+      if (key === undefined) continue;
+      const events = this.selectorEvents(poller.readyEvents(i)) & key.events;
+      if (events !== 0) ready.push([key, events]);
+    }
+    return ready;
   }
 
   /**

@@ -30,14 +30,7 @@ export class PollSelector<T = unknown> extends PollLikeSelector<T, Poll> {
       if (err instanceof InterruptedError) return [];
       throw err;
     }
-    const ready: SelectResult<T> = [];
-    for (let i = 0; i < count; i++) {
-      const key = this.keyForFd(poller.readyFd(i));
-      if (key === undefined) continue;
-      const events = this.selectorEvents(poller.readyEvents(i)) & key.events;
-      if (events !== 0) ready.push([key, events]);
-    }
-    return ready;
+    return this.readyKeys(count);
   }
 
   /** The async waits' timeout: this selector's `select()` conversion (selectors/timeout.ts). */
