@@ -56,7 +56,10 @@ export function CMSG_LEN(length: number): number {
  */
 export function CMSG_SPACE(length: number): number {
   const n = cmsgArg(length, 'CMSG_SPACE');
-  if (n < 0 || cmsgSpace(MSG, n) > MSG.socklenLimit) throw new OverflowError('CMSG_SPACE() argument out of range');
+  // CPython's bound leaves room for CMSG_SPACE(1): the padding before and after the data.
+  if (n < 0 || n > MSG.socklenLimit - cmsgSpace(MSG, 1) || cmsgSpace(MSG, n) > MSG.socklenLimit) {
+    throw new OverflowError('CMSG_SPACE() argument out of range');
+  }
   return cmsgSpace(MSG, n);
 }
 
