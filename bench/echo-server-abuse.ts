@@ -1,6 +1,6 @@
 /**
- * The echo server under abuse, measured (issue 9 items 8, 9, 11; a benchmark, not a test: run it by hand,
- * `npm run build && npm run build:dev && node build/bench/echo-server-abuse.js flood|slow [options]`).
+ * `bench abuse flood|slow` (`node build/bench/main.js abuse …`): the echo server under abuse, measured. A
+ * benchmark, not a test: run it by hand after `npm run build && npm run build:dev`.
  *
  * flood: N clients connect and send without ever reading (each 4 MiB, the same buffer). Meanwhile a
  *   separate process (so the load generator's own event loop does not show in its figures) sends a 64-byte
@@ -16,21 +16,40 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { intOption, runCommand, secondsOption, UsageError, type CommandSpec } from '#internal/cli/args.js';
 
 const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
+export const spec: CommandSpec = {
+  program: 'bench',
+  name: 'abuse',
+  summary: 'The echo server under abuse: flood (clients that never read, RSS and an interactive ping) or slow\n' +
+    '(clients dripping one byte at a time, how many the server still holds).',
+  positionals: 'flood|slow [-- SERVER OPTIONS]',
   options: {
-    clients: { type: 'string', default: '2000' },
-    seconds: { type: 'string', default: '10' },
-    every: { type: 'string', default: '3' },
+    clients: { type: 'string', metavar: 'N', help: 'abusive clients (default 2000)' },
+    seconds: { type: 'string', metavar: 'SEC', help: 'how long the abuse lasts (default 10)' },
+    every: { type: 'string', metavar: 'SEC', help: 'slow: seconds between two bytes of a client (default 3)' },
   },
-});
-const [mode = 'flood', ...serverArgs] = positionals;
-const clients = Number(values.clients);
-const seconds = Number(values.seconds);
+};
+
+let clients = 2000;
+let seconds = 10;
+let everySeconds = 3;
+let serverArgs: string[] = [];
+
+export function main(argv: string[]): Promise<number> {
+  return runCommand(spec, argv, async (args) => {
+    const [mode = 'flood', ...rest] = args.positionals;
+    if (mode !== 'flood' && mode !== 'slow') throw new UsageError(`the first argument is flood or slow (got '${mode}')`);
+    serverArgs = rest;
+    clients = intOption(args, 'clients', clients, 1, 100_000);
+    seconds = secondsOption(args, 'seconds', seconds, 0, 86_400, true);
+    everySeconds = secondsOption(args, 'every', everySeconds, 0, 3600, true);
+    await (mode === 'slow' ? slow() : flood());
+    return 0;
+  });
+}
 
 function rssMiB(pid: number): number {
   const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -135,7 +154,7 @@ async function flood(): Promise<void> {
 
 async function slow(): Promise<void> {
   const server = await startServer();
-  const every = Number(values.every) * 1000;
+  const every = everySeconds * 1000;
   const t0 = performance.now();
   const closedAt: number[] = [];
   const socks: net.Socket[] = [];
@@ -163,4 +182,3 @@ async function slow(): Promise<void> {
   process.stdout.write(log.split('\n').slice(-4).join('\n'));
 }
 
-await (mode === 'slow' ? slow() : flood());

@@ -89,6 +89,10 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
     summary: 'rewrite docs/benchmarks.md sections and docs/img/*.svg from a finished `bench all` run',
     load: async () => ({ main: reportCommand }),
   },
+  abuse: {
+    summary: 'the echo server under abuse: flood (never-reading clients) or slow (one byte at a time), measured',
+    load: () => import('./echo-server-abuse.js'),
+  },
   syscalls: {
     summary: 'cost per call of the zero-timeout waits at 1, 100 and 1000 fds, and of the raw natives (npm run bench:syscalls)',
     load: () => import('./syscalls.js'),

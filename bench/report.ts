@@ -187,7 +187,9 @@ function summarySection(res: SuiteResults): string {
       `per scenario, a fresh server per scenario pinned to CPU ${o.serverCpu}, the load generator to CPU ${o.loadCpu}; ` +
       `values are means over the runs whose status was ok and that no other process disturbed (${disturbedText(res)}).`,
     '',
-    `### Targets of issue 6: ${met} met, ${missed} missed, ${verdicts.length - met - missed} not measured`,
+    `### Performance targets: ${met} met, ${missed} missed, ${verdicts.length - met - missed} not measured`,
+    '',
+    'Each target is a ratio between iomux and a reference server measured in this run (bench/targets.ts lists them).',
     '',
     markdownTable(['target', 'measured (iomux vs reference)', 'result'], rows),
   ].join('\n');
@@ -266,9 +268,10 @@ function scalingSection(res: SuiteResults, img: string): string {
     '',
     `![Cost of one readiness wait against watched descriptors, log-log](${img}/scaling.svg)`,
     '',
-    'For the shape, Kerrisk\'s figures (LCA 2006, CPU seconds for 100,000 waits with one random fd ready; from',
-    'ecosystem-notes §5.2) — divide by 100,000 for seconds per wait: at 10,000 fds poll took 17.5 ms per wait and',
-    'epoll 9.7 µs on the 2006 hardware.',
+    'For the shape, Michael Kerrisk\'s figures from his linux.conf.au 2006 talk "Linux 2.6 changes", slide "The epoll',
+    'API" (https://trainingfromthefuture.com/conf/lca2006/Linux_2.6_changes/epoll_2d.html): seconds for 100,000',
+    'monitoring operations with one randomly chosen fd ready each time — divide by 100,000 for seconds per wait: at',
+    '10,000 fds poll took 17.5 ms per wait and epoll 9.7 µs on the 2006 hardware.',
     '',
     KERRISK,
   ].join('\n');
@@ -279,10 +282,15 @@ function rawSection(res: SuiteResults): string {
     const text = typeof lines === 'string' ? lines : lines.map((l) => JSON.stringify(l)).join('\n');
     return `<details><summary>${title}</summary>\n\n\`\`\`json\n${text}\n\`\`\`\n\n</details>`;
   };
-  const parts = ['## Raw data of the latest run', '', 'Every figure above is computed from these lines by `bench report` (`node build/bench/main.js report --from DIR`).', ''];
-  parts.push(block(`run-echo.sh / echoload (${res.echo.length} lines)`, res.echo));
-  if (res.echoBench.length) parts.push('', block(`iomux echo-bench (${res.echoBench.length} lines)`, res.echoBench));
-  if (res.scaling) parts.push('', block('bench scaling', JSON.stringify(res.scaling)));
+  const parts = [
+    '## Raw data of the latest run', '',
+    'Every figure above is computed from these files by `bench report` (`node build/bench/main.js report --from DIR`):',
+    'saved as meta.json, echo.jsonl, echo-bench.jsonl and scaling.json in one directory, they reproduce the sections.', '',
+  ];
+  parts.push(block('meta.json', JSON.stringify(res.meta)), '');
+  parts.push(block(`echo.jsonl: run-echo.sh / echoload (${res.echo.length} lines)`, res.echo));
+  if (res.echoBench.length) parts.push('', block(`echo-bench.jsonl: iomux echo-bench (${res.echoBench.length} lines)`, res.echoBench));
+  if (res.scaling) parts.push('', block('scaling.json: bench scaling', JSON.stringify(res.scaling)));
   return parts.join('\n');
 }
 

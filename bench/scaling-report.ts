@@ -1,4 +1,4 @@
-/** Tables and the log-log plot for a scaling run, plus the checks of issue 6's scaling target. */
+/** Tables and the log-log plot for a scaling run, plus the checks of the scaling targets. */
 import type { Spec } from 'vega';
 import { markdownTable, sig, textTable, times } from './format.js';
 import { logLogSpec, type LinePoint } from './plot.js';

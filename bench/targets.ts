@@ -1,5 +1,5 @@
 /**
- * Issue 6's targets, checked against one run's figures: every target is a ratio measured in the same run on
+ * The performance targets of iomux's echo server and waits, checked against one run's figures: every target is a ratio measured in the same run on
  * the same machine, marked met or missed with the margin.
  */
 import { num, sig } from './format.js';

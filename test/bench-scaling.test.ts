@@ -80,4 +80,22 @@ describe('bench scaling', () => {
       assert.equal(run.stderr, `bench scaling: ${message}\n`);
     }
   });
+
+  test('--plot without the plotting package: one line saying how to get it, before anything is measured', async () => {
+    // A resolver that pretends 'vega' is not installed, as in a checkout without its devDependencies.
+    const hooks = `export async function resolve(specifier, context, next) {
+      if (specifier === 'vega') throw Object.assign(new Error("Cannot find package 'vega'"), { code: 'ERR_MODULE_NOT_FOUND' });
+      return next(specifier, context);
+    }`;
+    const register = `import { register } from 'node:module'; register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hooks)}));`;
+    const t0 = performance.now();
+    const run = await runNode(['--import', `data:text/javascript,${encodeURIComponent(register)}`, MAIN, 'scaling', '--ms-per-point', '2000', '--plot', join(tmp, 'never.svg')]);
+    const ms = performance.now() - t0;
+    assert.equal(run.code, 2, run.stderr);
+    assert.equal(run.stdout, '', 'nothing measured, no table');
+    assert.equal(run.stderr, "bench scaling: --plot: drawing charts needs the 'vega' package, a development dependency of iomux: " +
+      'run `npm install` in the iomux checkout, then `npm run bench:scaling -- --plot FILE` draws it\n');
+    // Measuring first would take over a minute (2 s per point, 3 mechanisms, 13 sizes).
+    assert.ok(ms < 20_000, `took ${ms.toFixed(0)} ms: the curve was measured before the check`);
+  });
 });

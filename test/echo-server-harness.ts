@@ -102,11 +102,17 @@ export class ServerProcess {
     throw new Error(`no ${re} in the server log within ${timeoutMs} ms:\n${tail(this.log)}`);
   }
 
-  /** Waits until at least `n` log lines match `re` (polling), and returns them. */
+  /** Waits until at least `n` log lines match `re` (polling, scanning only what is new), and returns them. */
   async waitForCount(re: RegExp, n: number, timeoutMs = 10_000): Promise<string[]> {
-    let found: string[] = [];
+    const found: string[] = [];
+    let scanned = 0;
     const counted = (): string => {
-      found = this.lines().filter((l) => re.test(l));
+      const log = this.log;
+      const end = log.lastIndexOf('\n') + 1; // whole lines only
+      if (end > scanned) {
+        for (const line of log.slice(scanned, end - 1).split('\n')) if (re.test(line)) found.push(line);
+        scanned = end;
+      }
       return found.length >= n ? 'enough' : '';
     };
     const m = await outputMatching(counted, /enough/, () => this.alive, timeoutMs);

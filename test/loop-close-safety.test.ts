@@ -150,16 +150,20 @@ describe('a stale watch never steals a Node socket (issue 9 item 4)', () => {
     assertSurvived(await run(`
       const server = net.createServer((c) => c.on('data', (d) => c.write(d)));
       await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-      const [r, w] = nonBlockingPipe();
-      os.close(w);
       const [r2, w2] = nonBlockingPipe();
       let stale = 0;
       const watcher = watch(r2, EVENT_READ | EVENT_WRITE, () => stale++);
       await turn();
       const number = r2;
-      fs.closeSync(r2);
-      fs.closeSync(w2);
-      os.close(r);
+      fs.closeSync(r2); // behind iomux's back: the watch is still open
+      // Node's next socket must get exactly that number: fill any lower hole for the moment.
+      const holders = [];
+      for (;;) {
+        const probe = os.dup(w2); // the lowest free number
+        if (probe === number) { os.close(probe); break; }
+        holders.push(probe);
+        if (probe > number) throw new Error('the number was taken meanwhile');
+      }
       const sock = net.connect(server.address().port, '127.0.0.1');
       const echo = (text) => new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error('no echo of ' + text)), 5000);
@@ -170,7 +174,9 @@ describe('a stale watch never steals a Node socket (issue 9 item 4)', () => {
         const timer = setTimeout(() => reject(new Error('connect never fired')), 5000);
         sock.once('connect', () => { clearTimeout(timer); resolve(); });
       });
-      if (sock._handle.fd !== number) console.error('note: Node got fd ' + sock._handle.fd + ', not ' + number);
+      for (const fd of holders) os.close(fd);
+      os.close(w2);
+      if (sock._handle.fd !== number) throw new Error('Node got fd ' + sock._handle.fd + ', not the stale number ' + number);
       if ((await echo('one')) !== 'one') throw new Error('bad echo');
       watcher.close();
       await turn();

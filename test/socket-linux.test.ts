@@ -52,6 +52,15 @@ test('SCM_CREDENTIALS: with SO_PASSCRED every message carries the sender\'s cred
   const [, anc3, flags3] = b.recvmsg(100, 0);
   assert.deepEqual(anc3, []);
   assert.equal(flags3 & MSG_CTRUNC, MSG_CTRUNC);
+  // Room for the header and part of the data: the kernel truncates the item and says MSG_CTRUNC; the part
+  // that arrived is returned, as CPython returns it.
+  a.sendmsg([Buffer.from('y')]);
+  const [, anc4, flags4] = b.recvmsg(100, CMSG_SPACE(12) - 8);
+  assert.equal(flags4 & MSG_CTRUNC, MSG_CTRUNC);
+  assert.equal(anc4.length, 1);
+  assert.equal(anc4[0]![1], SCM_CREDENTIALS);
+  assert.equal(anc4[0]![2].length, 8);
+  assert.equal(anc4[0]![2].readInt32LE(0), process.pid);
   assert.throws(() => packCredentials({ pid: 1, uid: -1, gid: 0 }), ValueError);
 });
 

@@ -11,7 +11,7 @@ import {
   AF_UNIX, CMSG_LEN, CMSG_SPACE, MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_DONTWAIT, MSG_PEEK, MSG_TRUNC, SCM_RIGHTS,
   SOCK_DGRAM, SOCK_NONBLOCK, SOCK_SEQPACKET, SOCK_STREAM, SOL_SOCKET, SO_SNDBUF, Socket, recvFds, sendFds,
 } from 'iomux/socket';
-import { BlockingIOError, OSError, OverflowError, TimeoutError, ValueError } from 'iomux/errors';
+import { BlockingIOError, MemoryError, OSError, OverflowError, TimeoutError, ValueError } from 'iomux/errors';
 import * as os from 'iomux/os';
 import { Fds, expectNoFdLeaks, openFdNumbers } from './support/fds.js';
 import { socketPair } from './support/sockets.js';
@@ -130,6 +130,13 @@ test('sendmsg and recvmsgInto argument errors, as CPython', (t) => {
   assert.throws(() => b.recvmsgInto(['x'] as never), TypeError);
   assert.throws(() => b.recvmsgInto([Buffer.alloc(1)]), BlockingIOError);
   assert.throws(() => b.recvmsg(1, 0, MSG_DONTWAIT), BlockingIOError);
+});
+
+test('a bufsize beyond what can be allocated raises MemoryError; the socket keeps working', (t) => {
+  const [a, b] = socketPair(t);
+  for (const n of [2 ** 31, 2 ** 40]) assert.throws(() => b.recvmsg(n), MemoryError);
+  a.sendmsg([Buffer.from('fine')]);
+  assert.equal(b.recvmsg(10)[0].toString(), 'fine');
 });
 
 test('a closed socket: sendmsg and recvmsg raise EBADF', () => {

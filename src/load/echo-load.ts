@@ -108,8 +108,12 @@ const DRAIN_BUDGET_MS = 2_000;
 const PROBE_BUDGET_MS = 5_000;
 const RECV_BUFFER_BYTES = 256 * 1024;
 const PROGRESS_EVERY_MS = 200;
-const EINPROGRESS = 115;
-const EALREADY = 114;
+/** A connect still under way: EINPROGRESS or EALREADY, by name (the numbers are the platform's). */
+function connectPending(err: number): boolean {
+  if (err === 0) return false;
+  const code = new OSError(err).code;
+  return code === 'EINPROGRESS' || code === 'EALREADY';
+}
 
 const enum State {
   New,
@@ -225,7 +229,7 @@ class Run {
       sock.setblocking(false);
       sock.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
       const err = sock.connectEx(this.address);
-      if (err !== 0 && err !== EINPROGRESS && err !== EALREADY) {
+      if (err !== 0 && !connectPending(err)) {
         this.counters.connectErrors++;
         this.problem(`connection ${c.id}: connect: ${new OSError(err).message}`);
         this.kill(c);
@@ -253,7 +257,7 @@ class Run {
 
   connected(c: Conn): void {
     const err = c.sock!.getsockopt(SOL_SOCKET, SO_ERROR) as number;
-    if (err === EINPROGRESS || err === EALREADY) return;
+    if (connectPending(err)) return;
     this.pendingConnects--;
     if (err !== 0) {
       this.counters.connectErrors++;

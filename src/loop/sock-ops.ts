@@ -145,8 +145,8 @@ function checkSocket(fn: string, sock: Socket, direction: Direction): void {
   if (sock.gettimeout() !== 0) throw new ValueError('the socket must be non-blocking');
   const waiting = registry.get(sock.fileno());
   if (waiting && (direction === EVENT_READ ? waiting.reader : waiting.writer)) {
-    const what = direction === EVENT_READ ? 'read from' : 'write to';
-    throw new RuntimeError(`${fn}() called while another operation is already waiting to ${what} this socket (fd ${sock.fileno()})`);
+    const verb = direction === EVENT_READ ? 'read' : 'write';
+    throw new RuntimeError(`${fn}() called while another operation is already waiting to ${verb} on this socket (fd ${sock.fileno()})`);
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * The thread's one libuv poll handle, and the private epoll set behind it.
+ * The thread's one libuv poll handle, and the private readiness set (epoll; kqueue without it) behind it.
  *
  * libuv `abort()`s when a fd it polls is closed or replaced behind its back (its deferred `epoll_ctl` then
  * fails with EBADF, ENOENT or EPERM), and it files events by fd number, so a stale `uv_poll` would receive
@@ -12,15 +12,15 @@
 import { isMainThread } from 'node:worker_threads';
 import { FileExistsError, InterruptedError, OSError, RuntimeError } from '../errors.js';
 import { setFdCloseListener } from '../fd-close.js';
-import { Epoll, EPOLLERR } from '../select/index.js';
 import * as sys from '../sys/index.js';
 import * as uv from '../sys/uv.js';
+import { newReadySet, READY_ERROR, type ReadySet } from './ready-set.js';
 import { reportUncaught } from './uncaught.js';
 
 /** One watch of the thread. */
 export interface PollerMember {
   readonly fd: number;
-  /** The epoll events reported for the member's fd (a subset of what it armed, plus ERR/HUP). */
+  /** What is ready on the member's fd: EVENT_READ/EVENT_WRITE, READY_ERROR, READY_HANGUP. */
   onReady(events: number): void;
   /** iomux is about to close the member's fd: the member is already disarmed and released. */
   onFdClosing(): void;
@@ -32,7 +32,7 @@ const { EBADF, ENOENT, EEXIST } = sys.ERRNO;
 const members = new Map<number, PollerMember>();
 /** Members armed in the set that keep the loop alive. */
 let refs = 0;
-let epoll: Epoll | null = null;
+let readySet: ReadySet | null = null;
 /** The uv_poll handle on the set's fd (0: none). */
 let handle = 0;
 let handleRef = true;
@@ -82,22 +82,22 @@ export function release(member: PollerMember): void {
 }
 
 /**
- * Puts `fd` in the set with `mask` (EPOLLIN/EPOLLOUT), or changes its mask when `armed`. Returns 0 or a
+ * Puts `fd` in the set for `events` (EVENT_READ/EVENT_WRITE), or changes them when `armed`. Returns 0 or a
  * negative errno (EPERM for a regular file or directory, EBADF for a closed fd).
  */
-export function arm(fd: number, mask: number, armed: boolean): number {
+export function arm(fd: number, events: number, armed: boolean): number {
   const set = ensureOpen();
   try {
     if (armed) {
       try {
-        set.modify(fd, mask);
+        set.modify(fd, events);
         return 0;
       } catch (err) {
         // The entry is gone (the fd was closed and the same file took the number again): add it anew.
         if (!(err instanceof OSError) || err.errno !== ENOENT) throw err;
       }
     }
-    set.register(fd, mask);
+    set.add(fd, events);
     return 0;
   } catch (err) {
     if (err instanceof OSError && typeof err.errno === 'number' && err.errno > 0) return -err.errno;
@@ -107,9 +107,9 @@ export function arm(fd: number, mask: number, armed: boolean): number {
 
 /** Takes `fd` out of the set; a fd already gone from it (closed meanwhile) is not an error. */
 export function disarm(fd: number): void {
-  if (epoll === null) return;
+  if (readySet === null) return;
   try {
-    epoll.unregister(fd);
+    readySet.remove(fd);
   } catch (err) {
     if (!(err instanceof OSError) || (err.errno !== EBADF && err.errno !== ENOENT)) throw err;
   }
@@ -142,22 +142,22 @@ function closeAtExit(): void {
 }
 
 /** The thread's set and its handle, opened with the first member. */
-function ensureOpen(): Epoll {
-  if (epoll !== null) return epoll;
+function ensureOpen(): ReadySet {
+  if (readySet !== null) return readySet;
   if (!exitHooked) {
     process.once('exit', closeAtExit);
     exitHooked = true;
   }
   const loop = uv.threadLoop();
   if (loop === 0n) throw new RuntimeError('cannot watch fds: napi_get_uv_event_loop failed');
-  const set = new Epoll();
+  const set = newReadySet();
   try {
     handle = openHandle(loop, set.fileno());
   } catch (err) {
     set.close();
     throw err;
   }
-  epoll = set;
+  readySet = set;
   handleRef = true;
   applyRef();
   return set;
@@ -220,12 +220,12 @@ function releaseIfIdle(): void {
 }
 
 function closeIfIdle(): void {
-  if (members.size !== 0 || epoll === null) return;
+  if (members.size !== 0 || readySet === null) return;
   // The handle goes first: libuv borrows the set's fd until it is stopped.
   closeHandle(handle);
   handle = 0;
-  epoll.close();
-  epoll = null;
+  readySet.close();
+  readySet = null;
   refs = 0;
 }
 
@@ -258,14 +258,14 @@ export function openHandleCount(): number {
 function onPoll(status: number): void {
   if (status < 0) {
     // The set's own fd failed (it never should): every member is told, as for an error on its own fd.
-    for (const member of [...members.values()]) member.onReady(EPOLLERR);
+    for (const member of [...members.values()]) member.onReady(READY_ERROR);
     return;
   }
-  const set = epoll;
+  const set = readySet;
   if (set === null) return;
   let count: number;
   try {
-    count = set.wait(0, Math.max(members.size, 1));
+    count = set.waitNow(Math.max(members.size, 1));
   } catch (err) {
     if (!(err instanceof InterruptedError)) reportUncaught(err);
     return;

@@ -5,11 +5,11 @@
 import { fstatSync } from 'node:fs';
 import { OSError, ValueError } from '../errors.js';
 import { asFileDescriptor, describe, type FileLike } from '../fileobj.js';
-import { EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT } from '../select/index.js';
 import { EVENT_READ, EVENT_WRITE } from '../events.js';
 import * as sys from '../sys/index.js';
 import * as uv from '../sys/uv.js';
 import { closedUnderWatchError, pollStatusError, watchOpenError, watchStartError } from './poll-errors.js';
+import { READY_ERROR, READY_HANGUP } from './ready-set.js';
 import * as poller from './thread-poller.js';
 import type { PollerMember } from './thread-poller.js';
 import { reportUncaught } from './uncaught.js';
@@ -49,10 +49,6 @@ function identityOf(fd: number): FileIdentity | null {
     if ((err as NodeJS.ErrnoException).code === 'EBADF') return null;
     throw err;
   }
-}
-
-function epollMask(events: number): number {
-  return (events & EVENT_READ ? EPOLLIN : 0) | (events & EVENT_WRITE ? EPOLLOUT : 0);
 }
 
 /**
@@ -204,17 +200,15 @@ export class Watcher implements Disposable, PollerMember {
 
   // --- PollerMember
 
-  /** @internal The thread's epoll set reported `events` for the fd. */
+  /** @internal The thread's set reported `events` for the fd (EVENT_* bits, READY_ERROR, READY_HANGUP). */
   onReady(events: number): void {
     if (!this.#active) return;
-    if (events & EPOLLERR) {
+    if (events & READY_ERROR) {
       this.#stoppedByError(-sys.ERRNO.EBADF);
       return;
     }
-    let ready = (events & EPOLLIN ? EVENT_READ : 0) | (events & EPOLLOUT ? EVENT_WRITE : 0);
     // A hang-up wakes whichever direction is watched, so the read or write that follows sees it (as libuv).
-    if (events & EPOLLHUP) ready |= this.#events;
-    ready &= this.#events;
+    const ready = (events & READY_HANGUP ? this.#events : events) & this.#events;
     if (ready === 0) return;
     try {
       this.#callback.call(undefined, ready);
@@ -255,7 +249,7 @@ export class Watcher implements Disposable, PollerMember {
   }
 
   #start(events: number): void {
-    const status = poller.arm(this.fd, epollMask(events), this.#active);
+    const status = poller.arm(this.fd, events, this.#active);
     if (status < 0) {
       this.#stop();
       throw OSError.fromErrno(-status);

@@ -13,7 +13,7 @@ import { intArg } from '../args.js';
 import { gaiError } from './errors.js';
 import { Socket } from './socket.js';
 
-/** getnameinfo's sockaddr, private to this module (one call at a time per thread). */
+/** getnameinfo's sockaddr, built here and read by the native call within the same function. */
 const sockaddr = Buffer.alloc(sys.SOCKADDR_STORAGE_BYTES);
 
 function textArg(value: unknown, fn: string, what = 'argument'): string {

@@ -6,17 +6,17 @@
  *
  * The Socket methods (socket.ts) own the syscall loop (blocking, timeout, EINTR); this file owns the rest.
  */
-import { OverflowError, ValueError } from '../errors.js';
+import { MemoryError, OverflowError, ValueError } from '../errors.js';
 import { describe } from '../fileobj.js';
 import { close as closeFd, SOCKADDR_STORAGE_BYTES } from '../sys/index.js';
-import { MSG, messageArea, parseControl, readInt, writeCmsgHeader, writeInt, type MessageArea } from '../sys/msg.js';
+import { MSG, messageArea as nativeArea, parseControl, readInt, writeCmsgHeader, writeInt, type MessageArea } from '../sys/msg.js';
 import { cmsgLen, cmsgSpace } from '../sys/msg-layout.js';
-import { intArg } from '../args.js';
 import { decodeAddress, encodeAddress, type SocketAddress } from './address.js';
+import { intArg } from '../args.js';
 import { bytesArg, writableBytesArg } from './args.js';
 
-/** sendmsg's destination address, encoded here before it is copied into the message area. */
-const sockaddr = Buffer.alloc(SOCKADDR_STORAGE_BYTES);
+/** sendmsg's destination, encoded before the native block is taken (an invalid address then costs nothing). */
+const addressScratch = Buffer.alloc(SOCKADDR_STORAGE_BYTES);
 
 /** One item of ancillary data: `[level, type, data]` (CPython's `(cmsg_level, cmsg_type, cmsg_data)`). */
 export type AncillaryItem = [level: number, type: number, data: Buffer];
@@ -58,6 +58,16 @@ export function CMSG_SPACE(length: number): number {
   const n = cmsgArg(length, 'CMSG_SPACE');
   if (n < 0 || cmsgSpace(MSG, n) > MSG.socklenLimit) throw new OverflowError('CMSG_SPACE() argument out of range');
   return cmsgSpace(MSG, n);
+}
+
+/**
+ * The native block for a message of `dataBytes` and `controlBytes`; MemoryError (CPython's class for a
+ * buffer it cannot allocate) when there is not that much native memory.
+ */
+export function messageArea(dataBytes: number, controlBytes: number): MessageArea {
+  const area = nativeArea(dataBytes, controlBytes);
+  if (area === null) throw new MemoryError(`(cannot allocate ${dataBytes} data and ${controlBytes} control bytes for a message)`);
+  return area;
 }
 
 // ─── sendmsg ─────────────────────────────────────────────────────────────────────────────────────────────
@@ -119,7 +129,7 @@ export function prepareSendmsg(
       ancTypes.push(type);
       ancData.push(data);
     }
-    const nameLen = hasAddress ? encodeAddress(family, address, caller, sockaddr) : 0;
+    const nameLen = hasAddress ? encodeAddress(family, address, caller, addressScratch) : 0;
     const area = messageArea(dataBytes, controlBytes);
     let at = 0;
     for (const bytes of sendBuffers) {
@@ -136,7 +146,7 @@ export function prepareSendmsg(
         c += cmsgSpace(MSG, data.length);
       }
     }
-    if (nameLen > 0) sockaddr.copy(area.name, 0, 0, nameLen);
+    if (nameLen > 0) addressScratch.copy(area.name, 0, 0, nameLen);
     area.prepare(nameLen, dataBytes, controlBytes);
     return area;
   } finally {

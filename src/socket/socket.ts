@@ -11,13 +11,13 @@ import {
   setStatusFlags,
 } from '../sys/index.js';
 import * as sys from '../sys/socket.js';
-import { recvmsg as recvmsgNative, releaseMessageArea, sendmsg as sendmsgNative, messageArea, type MessageArea } from '../sys/msg.js';
+import { recvmsg as recvmsgNative, releaseMessageArea, sendmsg as sendmsgNative, type MessageArea } from '../sys/msg.js';
 import { monotonicMs } from '../timeout.js';
 import { decodeAddress, encodeAddress, type AddressLike, type SocketAddress } from './address.js';
 import { allocBytes, intArg, ssizeArg } from '../args.js';
 import { bytesArg, checkRange, writableBytesArg } from './args.js';
 import {
-  ancbufsizeArg, finishRecvmsg, finishRecvmsgInto, prepareSendmsg, recvBufsizeArg, recvBuffersArg,
+  ancbufsizeArg, finishRecvmsg, finishRecvmsgInto, messageArea, prepareSendmsg, recvBufsizeArg, recvBuffersArg,
   type AncillaryItemLike, type RecvmsgIntoResult, type RecvmsgResult,
 } from './messages.js';
 import { getdefaulttimeout, parseSocketTimeout } from './timeout.js';

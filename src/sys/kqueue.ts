@@ -6,6 +6,7 @@
 import { abi, errno, koffi, libc } from './lib.js';
 import type { LibraryHandle } from 'koffi';
 import { FD_CLOEXEC, F_SETFD } from './constants.js';
+import { close } from './io.js';
 
 type Bytes = Uint8Array;
 
@@ -75,15 +76,10 @@ export function kqueueCreate(): number {
   if (fd < 0) return -errno();
   if (n.fcntl(fd, F_SETFD, 'int', FD_CLOEXEC) < 0) {
     const e = errno();
-    closeFd(fd);
+    close(fd);
     return -e;
   }
   return fd;
-}
-
-const closeNative = libc.func('int close(int)') as (fd: number) => number;
-function closeFd(fd: number): void {
-  closeNative(fd);
 }
 
 /** kevent(2) over `nchanges` records in `changes` and room for `nevents` in `events`; `timeout` a timespec or null. */

@@ -151,10 +151,16 @@ let retained = new MessageArea(INITIAL_DATA_BYTES, INITIAL_CONTROL_BYTES);
  * The block to use for a call moving `dataBytes` of data and `controlBytes` of control data: the retained
  * one when it is big enough, else a bigger one (which becomes the retained one). Call `releaseMessageArea`
  * when done with it. Only one call uses it at a time: JavaScript runs one socket call at a time per thread.
+ * Null when that much native memory cannot be allocated.
  */
-export function messageArea(dataBytes: number, controlBytes: number): MessageArea {
+export function messageArea(dataBytes: number, controlBytes: number): MessageArea | null {
   if (dataBytes > retained.data.length || controlBytes > retained.control.length) {
-    const next = new MessageArea(Math.max(dataBytes, retained.data.length), Math.max(controlBytes, retained.control.length));
+    let next: MessageArea;
+    try {
+      next = new MessageArea(Math.max(dataBytes, retained.data.length), Math.max(controlBytes, retained.control.length));
+    } catch {
+      return null; // koffi could not allocate that much native memory; the retained block is still good
+    }
     retained.free();
     retained = next;
   }

@@ -1,0 +1,102 @@
+/**
+ * Docs a reader can check: README, CHANGELOG and docs/ name no file the reader does not have, every command
+ * they name exists (npm scripts, iomux commands, the repository's bench commands, the examples), the quick
+ * ones run, and the hand-written summary in README agrees with the generated scaling table it quotes.
+ * (bench:syscalls runs in bench-syscalls.test.ts, the examples in loop-examples / echo-server-example,
+ * `npx iomux` from an installed tarball in package.test.ts.)
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { describe, test } from 'node:test';
+import { PACKAGE_ROOT, runNode } from './support/children.js';
+
+const DOCS = ['README.md', 'CHANGELOG.md', ...readdirSync(join(PACKAGE_ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const read = (file: string): string => readFileSync(join(PACKAGE_ROOT, file), 'utf8');
+const CLI = join(PACKAGE_ROOT, 'dist', 'cli', 'main.js');
+const BENCH = join(PACKAGE_ROOT, 'build', 'bench', 'main.js');
+
+/** The command names a `--help` listing shows ("  name  summary" lines under "commands:"). */
+async function listedCommands(main: string): Promise<Set<string>> {
+  const r = await runNode([main, '--help']);
+  assert.equal(r.code, 0, r.stderr);
+  return new Set([...r.stdout.split('commands:\n')[1]!.matchAll(/^ {2}(\S+) /gm)].map((m) => m[1]!));
+}
+
+/**
+ * Every match of `re` (its first group) in every doc but the changelog (which tells of commands that were),
+ * with where it was found.
+ */
+function mentions(re: RegExp): Array<{ file: string; value: string }> {
+  return DOCS.filter((f) => f !== 'CHANGELOG.md').flatMap((file) => [...read(file).matchAll(re)].map((m) => ({ file, value: m[1]! })));
+}
+
+describe('the docs', () => {
+  test('name no file the reader does not have, and every local link resolves', () => {
+    const problems: string[] = [];
+    for (const file of DOCS) {
+      const text = read(file);
+      for (const m of text.matchAll(/ANCHORS\.md|ecosystem[- ]notes|\bissue \d+/gi)) problems.push(`${file}: "${m[0]}"`);
+      for (const m of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        const target = m[1]!.split('#')[0]!;
+        if (target === '' || /^[a-z]+:/.test(target)) continue;
+        if (!existsSync(join(PACKAGE_ROOT, dirname(file), target))) problems.push(`${file}: link to ${m[1]} does not resolve`);
+      }
+    }
+    assert.deepEqual(problems, []);
+  });
+
+  test('every command they name exists', async () => {
+    const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
+    const iomux = await listedCommands(CLI);
+    const bench = await listedCommands(BENCH);
+    const problems: string[] = [];
+    for (const { file, value } of mentions(/\bnpm run ([\w:-]+)/g)) {
+      if (!(value in pkg.scripts)) problems.push(`${file}: npm run ${value}`);
+    }
+    for (const { file, value } of mentions(/`(?:bench:|npm run bench:)?(scaling|syscalls)`/g)) {
+      if (!(`bench:${value}` in pkg.scripts)) problems.push(`${file}: bench:${value}`);
+    }
+    for (const { file, value } of mentions(/(?:\biomux|node dist\/cli\/main\.js) ([a-z][\w-]*)/g)) {
+      // "iomux is …", "iomux's …" in prose are not commands; a command is followed by an option or a space.
+      if (!iomux.has(value) && /^(echo|slow|demo|bench)/.test(value)) problems.push(`${file}: iomux ${value}`);
+    }
+    for (const { file, value } of mentions(/node build\/bench\/main\.js ([a-z]+)/g)) {
+      if (!bench.has(value)) problems.push(`${file}: node build/bench/main.js ${value}`);
+    }
+    for (const { file, value } of mentions(/build\/examples\/([\w-]+)\.js/g)) {
+      if (!existsSync(join(PACKAGE_ROOT, 'examples', `${value}.ts`))) problems.push(`${file}: examples/${value}.ts`);
+    }
+    assert.deepEqual(problems, []);
+    // The iomux commands and bench commands the docs name all answer --help.
+    for (const cmd of iomux) {
+      const r = await runNode([CLI, cmd, '--help']);
+      assert.equal(r.code, 0, `iomux ${cmd} --help: ${r.stderr}`);
+    }
+    for (const cmd of bench) {
+      const r = await runNode([BENCH, cmd, '--help']);
+      assert.equal(r.code, 0, `bench ${cmd} --help: ${r.stderr}`);
+    }
+  });
+
+  test('npm run demo, as the scripts define it, runs to its end', async () => {
+    const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
+    assert.equal(pkg.scripts.demo, 'node dist/cli/main.js demo');
+    const r = await runNode([CLI, 'demo'], { cwd: PACKAGE_ROOT });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /served 3 connections \(0 refused\), echoed 140 bytes/);
+  });
+
+  test("README's scaling figures are the generated table's in docs/benchmarks.md", () => {
+    const doc = read('docs/benchmarks.md');
+    const table = /<!-- BEGIN GENERATED scaling[^]*?\| watched fds \|[^\n]*\n[^\n]*\n((?:\|[^\n]*\n)+)/.exec(doc);
+    assert.ok(table, 'the generated scaling table');
+    const epoll = table[1]!.trim().split('\n').map((row) => Number(row.split('|')[4]!.trim().replace(/,/g, '')));
+    const range = `${Math.min(...epoll).toFixed(2)}–${Math.max(...epoll).toFixed(2)} µs`;
+    assert.match(read('README.md'), new RegExp(`epoll wait costing ${range}`), `README should quote ${range}`);
+    assert.match(doc, new RegExp(`epoll's wait costs ${range} of CPU`), `the hand-written scaling paragraph should quote ${range}`);
+    const slope = /poll grows roughly linearly with the watched fds \| log-log slope ([\d.]+) from N = 100 to 10,000/.exec(doc);
+    assert.ok(slope, 'the generated poll verdict');
+    assert.match(doc, new RegExp(`poll's grows with log-log slope ${slope[1]!.replace('.', '\\.')} from 100 to 10,000 fds`));
+  });
+});
