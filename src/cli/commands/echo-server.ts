@@ -30,7 +30,7 @@ export const spec: CommandSpec = {
     quiet: { type: 'boolean', short: 'q', help: 'log only start-up, errors and the final summary' },
     'max-connections': { type: 'string', metavar: 'N', help: 'serve at most N clients at once; more are accepted and closed (default: no limit)' },
     'max-pending': { type: 'string', metavar: 'BYTES', help: 'stop reading from a client while more than BYTES of its echo are unsent (default 1M)' },
-    // ---- options added or changed for issue 9 (abuse limits) and issue 12 (tutorial log): kept together
+    // ---- the abuse limits (memory budget, slow clients) and the tutorial log: kept together
     // ---- for the declarative-spec rewrite; parsed in `serverLimits` below.
     'max-total-pending': {
       type: 'string', metavar: 'BYTES',
@@ -62,7 +62,7 @@ drivers:
   loop       the selector is attached to Node's event loop (selectors and default backends only)`,
 };
 
-/** The options added for issue 9 and issue 12, parsed in one place (see the spec's delimited block). */
+/** The abuse limits and the tutorial log, parsed in one place (see the spec's delimited block). */
 function serverLimits(args: ParsedArgs): Pick<ServerOptions, 'maxTotalPending' | 'idleTimeout' | 'minRate' | 'rateWindow' | 'tutorial'> {
   const total = bytesOption(args, 'max-total-pending', DEFAULTS.maxTotalPending, 0, 2 ** 50);
   return {
