@@ -1,6 +1,7 @@
 /**
  * "This fd is about to be closed": the one notice iomux's own close paths (`os.close`, `Socket.close`,
- * `Epoll.close`) give before close(2), so that whatever watches the fd (iomux/loop) can let go of it first.
+ * `Epoll.close`, `Kqueue.close`) give before close(2), so that whatever watches the fd (iomux/loop) can let
+ * go of it first.
  * A leaf module: the closers import it, and loop/ registers its listener here, so the layers below never
  * import loop/.
  */
