@@ -19,7 +19,7 @@ import { requireKqueue } from './support/kqueue.js';
 import { PACKAGE_ROOT } from './support/children.js';
 import { Fds, makeBadFd, type After } from './support/fds.js';
 import { socketPair } from './support/sockets.js';
-import { KqueueMirrorPoller } from '../src/selectors/mirror.js';
+import { KqueueReadySet } from '../src/loop/ready-set.js';
 
 function newKqueue(t: After): Kqueue {
   requireKqueue();
@@ -316,12 +316,12 @@ describe('kqueue', () => {
   });
 });
 
-describe('KqueueMirrorPoller (the event-loop mirror of select/poll selectors where there is no epoll)', () => {
+describe('KqueueReadySet as the mirror of select/poll selectors where there is no epoll', () => {
   test('add, modify and remove map to filters; errors are the ones InterestMirror handles', (t) => {
     requireKqueue();
     const fds = new Fds(t);
     const [r, w] = fds.pipe();
-    const mirror = new KqueueMirrorPoller();
+    const mirror = new KqueueReadySet();
     t.after(() => mirror.close());
     assert.ok(mirror.fileno() >= 0);
     mirror.add(r, 1);

@@ -7,7 +7,8 @@ import { describe, type FileLike } from '../fileobj.js';
 import { lookupFd } from './fd.js';
 import { checkEvents, SelectorKey } from './key.js';
 import { SelectorMapping } from './mapping.js';
-import { defaultMirrorPoller, type MirrorPoller } from './mirror.js';
+import { newReadySet } from '../loop/ready-set.js';
+import type { MirrorPoller } from './mirror.js';
 import { SelectorLoop, type ReadyVisitor, type SelectorHandler } from './selector-loop.js';
 import { selectSelectorWaitMs } from './timeout.js';
 import { waitSignal, type WaitOptions } from './wait-options.js';
@@ -274,7 +275,7 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
    * or waiting asynchronously (epoll where it exists, else kqueue).
    */
   protected mirrorPoller(): MirrorPoller {
-    return defaultMirrorPoller();
+    return newReadySet();
   }
 
   /**
