@@ -6,7 +6,7 @@
  * Deliberate deviations, for JavaScript's numbers: `ident`, `data` and `udata` are numbers and must be safe
  * integers (|x| < 2**53); CPython's `udata` wraps a negative int modulo 2**64, iomux raises OverflowError.
  */
-import { allocBytes } from '../args.js';
+import { allocBytes, fdArg } from '../args.js';
 import { OSError, OverflowError, ValueError, raiseErrno } from '../errors.js';
 import { asFileDescriptor, describe, type FileLike } from '../fileobj.js';
 import { beforeFdClose } from '../fd-close.js';
@@ -159,8 +159,7 @@ export class Kqueue implements Disposable {
 
   /** Wraps an existing kqueue fd (taking ownership, without checking it). `fromFd(-1)` makes a new one. */
   static fromFd(fd: number): Kqueue {
-    const n = integer(fd, 'fd');
-    if (n > sys.INT_MAX || n < -sys.INT_MAX - 1) throw new OverflowError(`fd ${n} does not fit a C int`);
+    const n = fdArg(fd, 'fd');
     if (n === -1) return new Kqueue();
     if (n < 0) throw OSError.fromErrno(sys.ERRNO.EBADF!);
     return new (Kqueue as unknown as new (a: Adopt) => Kqueue)(new Adopt(n));
