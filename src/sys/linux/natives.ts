@@ -1,26 +1,20 @@
 /** Linux: the kernel has every flag iomux needs, so each primitive is one atomic call. */
 import type { EpollNatives, NativeContext, PlatformNatives } from '../abi.js';
+import { bindAtomicCloexec } from '../atomic-cloexec.js';
 
 type Bytes = Uint8Array;
 
-export function bindNatives({ libc, errno, abi }: NativeContext): PlatformNatives {
-  const { SOCK_CLOEXEC } = abi.socket;
+export function bindNatives(ctx: NativeContext): PlatformNatives {
+  const { libc, errno, abi } = ctx;
   const { O_CLOEXEC } = abi.fcntl;
-  const socketNative = libc.func('int socket(int, int, int)') as (d: number, t: number, p: number) => number;
-  const socketpairNative = libc.func('int socketpair(int, int, int, _Out_ int *sv)') as (
-    d: number, t: number, p: number, sv: Int32Array) => number;
-  const accept4Native = libc.func('int accept4(int, void *, void *, int)') as (
-    fd: number, a: Bytes | null, l: Uint32Array | null, flags: number) => number;
-  const pipe2Native = libc.func('int pipe2(_Out_ int *fds, int flags)') as (fds: Int32Array, flags: number) => number;
   const dup3Native = libc.func('int dup3(int, int, int)') as (fd: number, fd2: number, flags: number) => number;
-  const result = (r: number): number => (r < 0 ? -errno() : r);
   return {
-    socket: (family, type, proto) => result(socketNative(family, type | SOCK_CLOEXEC, proto)),
-    socketpair: (family, type, proto, out) => result(socketpairNative(family, type | SOCK_CLOEXEC, proto, out)),
-    accept: (fd, addr, addrlen) => result(accept4Native(fd, addr, addrlen, SOCK_CLOEXEC)),
-    pipe: (out) => result(pipe2Native(out, O_CLOEXEC)),
-    dup2: (fd, fd2, cloexec) => result(dup3Native(fd, fd2, cloexec ? O_CLOEXEC : 0)),
-    epoll: bindEpoll({ libc, errno, abi }),
+    ...bindAtomicCloexec(ctx),
+    dup2: (fd, fd2, cloexec) => {
+      const r = dup3Native(fd, fd2, cloexec ? O_CLOEXEC : 0);
+      return r < 0 ? -errno() : r;
+    },
+    epoll: bindEpoll(ctx),
   };
 }
 

@@ -1,0 +1,26 @@
+/**
+ * The portable primitives for a kernel with SOCK_CLOEXEC/SOCK_NONBLOCK, accept4 and pipe2 (Linux; FreeBSD
+ * since 10.0): each one atomic call, so no fork+exec on another thread can catch a new fd without its flag.
+ * dup2 with close-on-exec differs between those kernels, so each platform's natives.ts adds its own.
+ */
+import type { NativeContext, PlatformNatives } from './abi.js';
+
+type Bytes = Uint8Array;
+
+export function bindAtomicCloexec({ libc, errno, abi }: NativeContext): Omit<PlatformNatives, 'dup2' | 'epoll'> {
+  const { SOCK_CLOEXEC } = abi.socket;
+  const { O_CLOEXEC } = abi.fcntl;
+  const socketNative = libc.func('int socket(int, int, int)') as (d: number, t: number, p: number) => number;
+  const socketpairNative = libc.func('int socketpair(int, int, int, _Out_ int *sv)') as (
+    d: number, t: number, p: number, sv: Int32Array) => number;
+  const accept4Native = libc.func('int accept4(int, void *, void *, int)') as (
+    fd: number, a: Bytes | null, l: Uint32Array | null, flags: number) => number;
+  const pipe2Native = libc.func('int pipe2(_Out_ int *fds, int flags)') as (fds: Int32Array, flags: number) => number;
+  const result = (r: number): number => (r < 0 ? -errno() : r);
+  return {
+    socket: (family, type, proto) => result(socketNative(family, type | SOCK_CLOEXEC, proto)),
+    socketpair: (family, type, proto, out) => result(socketpairNative(family, type | SOCK_CLOEXEC, proto, out)),
+    accept: (fd, addr, addrlen) => result(accept4Native(fd, addr, addrlen, SOCK_CLOEXEC)),
+    pipe: (out) => result(pipe2Native(out, O_CLOEXEC)),
+  };
+}
