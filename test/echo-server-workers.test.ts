@@ -8,8 +8,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import net from 'node:net';
 import { describe, test } from 'node:test';
-import { connect, MAIN, ServerProcess, withServer } from './echo-server-harness.js';
-import { runNode } from './support/children.js';
+import { collect, connect, MAIN, ServerProcess, smallWindowClient, withServer } from './echo-server-harness.js';
+import { spawn } from 'node:child_process';
+import { distUrl, esmWorkerUrl, outputMatching, runNode } from './support/children.js';
 
 const BALANCES = ['kernel', 'handoff'] as const;
 
@@ -163,4 +164,83 @@ test('--workers and --balance are validated with the CLI\'s one-line messages', 
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.equal(r.stderr.split('\n')[0], `iomux echo-server: ${message}`);
   }
+});
+
+test('a worker that throws while serving: reported, the other stopped, its connection slot released, status 1', async () => {
+  // The real worker entry, wrapped so that worker 1 throws once it has a connection open.
+  const wrapper = esmWorkerUrl(`
+    import { workerData } from 'node:worker_threads';
+    import { TallyReader } from ${JSON.stringify(distUrl('server/shared-tally.js'))};
+    const tally = new TallyReader(workerData.tally);
+    if (workerData.index === 0) setInterval(() => { if (tally.openIn(0) > 0) throw new Error('boom'); }, 5);
+    await import(${JSON.stringify(distUrl('server/worker-main.js'))});
+  `);
+  const child = spawn(process.execPath, ['--input-type=module', '-e', `
+    import { runWorkers } from ${JSON.stringify(distUrl('server/workers.js'))};
+    import { EventLog } from ${JSON.stringify(distUrl('server/event-log.js'))};
+    import { DEFAULTS } from ${JSON.stringify(distUrl('server/options.js'))};
+    const options = { ...DEFAULTS, port: 0, workers: 2, balance: 'handoff' };
+    process.exitCode = await runWorkers(options, new EventLog(true), new URL(${JSON.stringify(wrapper.href)}));
+  `], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (log += d));
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  try {
+    const m = await outputMatching(() => log, /starting up on \S+ port (\d+)/, () => child.exitCode === null, 15_000);
+    assert.ok(m, log);
+    // The hand-off gives the first connection to worker 1.
+    const client = await connect(Number(m[1]));
+    client.on('error', () => {});
+    const [code] = await exited;
+    assert.equal(code, 1, log);
+    assert.match(log, /^worker 1 failed: Error: boom$/m);
+    assert.match(log, /^shutting down \(worker 1 failed\): stopping 2 workers$/m);
+    assert.match(log, /^worker 1 ended with 1 connection still counted: released$/m);
+    assert.match(log, /^worker 2: served 0 connections \(0 refused\)/m);
+    // Worker 1's counts never came: the summary says so rather than pass off worker 2's as the total.
+    assert.match(log, /^served per worker: \? \+ 0 \(no counts from worker 1: it did not finish\)$/m);
+    client.destroy();
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+});
+
+test('--max-total-pending counts over both workers: two non-reading clients on different workers hold 4M together, not each', async (t) => {
+  const MiB = 1024 * 1024;
+  const budget = 4 * MiB;
+  // --max-pending out of the way, so only the total budget pauses a connection.
+  await withServer(['--workers', '2', '--balance', 'handoff', '--max-total-pending', '4M', '--max-pending', '64M'], async (server) => {
+    // One at a time, so the hand-off gives one to each worker (the fewest open).
+    const a = await smallWindowClient(server.port);
+    await server.waitFor(/^worker 1: new connection from /m);
+    const b = await smallWindowClient(server.port);
+    await server.waitFor(/^worker 2: new connection from /m);
+    try {
+      // More than the kernel buffers for a connection that is not read (~4 MiB): the rest is the server's.
+      const payload = randomBytes(12 * MiB);
+      a.write(payload);
+      b.write(payload);
+      const lines = await server.waitForCount(/^worker \d: pausing reads from \S+: \d+ bytes unsent, \d+ in all \(--max-total-pending 4194304\)$/, 2, 60_000);
+      const held = new Map<string, number>();
+      for (const line of lines) {
+        const m = /^worker (\d): pausing reads from \S+: (\d+) bytes unsent/.exec(line)!;
+        held.set(m[1]!, Number(m[2])); // a paused connection neither reads nor (its client not reading) sends
+      }
+      assert.deepEqual([...held.keys()].sort(), ['1', '2'], lines.join('\n'));
+      const together = held.get('1')! + held.get('2')!;
+      t.diagnostic(`held when paused: ${held.get('1')} + ${held.get('2')} bytes with a ${budget} byte budget`);
+      // Each worker alone under a budget of its own would hold up to 4M: together ~8M.
+      assert.ok(together <= budget + 2 * 64 * 1024 + 2 * 1024, `${together} bytes held by the two workers`);
+      const echoes = [a, b].map((sock) => {
+        const echo = collect(sock, payload.length, 120_000);
+        sock.resume();
+        return echo;
+      });
+      for (const echo of await Promise.all(echoes)) assert.ok(echo.equals(payload), 'the echo differs from the data sent');
+      await server.waitFor(/^worker \d: resuming reads from /m);
+    } finally {
+      a.destroy();
+      b.destroy();
+    }
+  });
 });

@@ -72,7 +72,11 @@ function openListeners(options: ServerOptions, balance: BalanceName, log: EventL
   }
 }
 
-export async function runWorkers(options: ServerOptions, log: EventLog): Promise<number> {
+/**
+ * Serves until SIGINT/SIGTERM (or a worker fails) and resolves with the exit status. `workerMain`: the
+ * workers' entry module (a test wraps worker-main.js to make one fail).
+ */
+export async function runWorkers(options: ServerOptions, log: EventLog, workerMain: URL = WORKER_MAIN): Promise<number> {
   const balance = balanceOf(options);
   if (balance === 'kernel' && !kernelBalances()) {
     log.error('--balance kernel: this system\'s kernel does not share connections out among listeners (use --balance handoff)');
@@ -133,7 +137,7 @@ export async function runWorkers(options: ServerOptions, log: EventLog): Promise
   const exits: Array<Promise<void>> = [];
   for (let i = 0; i < options.workers; i++) {
     const data: WorkerData = { index: i, options, balance, fd: fds[i]!, tally: tallyBuffer };
-    const worker = new Worker(WORKER_MAIN, { workerData: data });
+    const worker = new Worker(workerMain, { workerData: data });
     const thread: Thread = { worker, number: i + 1, ready: false, exited: false, counts: null };
     threads.push(thread);
     const prefix = `worker ${thread.number}: `;
@@ -162,9 +166,10 @@ export async function runWorkers(options: ServerOptions, log: EventLog): Promise
         thread.exited = true;
         // Whatever it did not give back itself (it died with connections open) no longer counts.
         const lost = tally.releaseWorker(i);
-        if (code !== 0 && status === 0) status = 1;
+        if (lost > 0) log.error(`worker ${thread.number} ended with ${lost} ${lost === 1 ? 'connection' : 'connections'} still counted: released`);
+        if (code !== 0) status = 1;
         if (!stopping) {
-          log.error(`worker ${thread.number} exited (status ${code})${lost > 0 ? ` with ${lost} connections open` : ''}`);
+          log.error(`worker ${thread.number} exited (status ${code})`);
           stopAll(`worker ${thread.number} exited`);
         }
         if (readyCount < options.workers) allReady(); // starting up is over either way
