@@ -108,7 +108,7 @@ for (const balance of BALANCES) {
       });
     });
 
-    test('SIGTERM with connections open stops both workers at once and exits 0', async () => {
+    test('SIGTERM with connections open stops both workers at once and exits 0', async (t) => {
       await withServer(['--workers', '2', '--balance', balance], async (server) => {
         const clients = await Promise.all(Array.from({ length: 6 }, () => connect(server.port)));
         await server.waitForCount(/^worker \d: new connection from /, 6);
@@ -117,6 +117,7 @@ for (const balance of BALANCES) {
         assert.equal(exit.code, 0, server.log.slice(-2000));
         assert.equal(exit.signal, null);
         // Two ticks of a worker's wait (0.2 s each) at most, plus the process's own exit: bounded loosely.
+        t.diagnostic(`SIGTERM to exit: ${exit.ms.toFixed(0)} ms`);
         assert.ok(exit.ms < 5000, `took ${exit.ms} ms`);
         assert.match(server.log, /^shutting down \(SIGTERM\): stopping 2 workers$/m);
         assert.match(server.log, /^worker 1: shutting down \(SIGTERM\): closing \d+ connections?$/m);
