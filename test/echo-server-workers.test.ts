@@ -10,7 +10,7 @@ import net from 'node:net';
 import { describe, test } from 'node:test';
 import { collect, connect, MAIN, ServerProcess, smallWindowClient, withServer } from './echo-server-harness.js';
 import { spawn } from 'node:child_process';
-import { distUrl, esmWorkerUrl, outputMatching, runNode } from './support/children.js';
+import { distUrl, esmWorkerUrl, outputMatching, runModule, runNode } from './support/children.js';
 
 const BALANCES = ['kernel', 'handoff'] as const;
 
@@ -244,4 +244,56 @@ test('--max-total-pending counts over both workers: two non-reading clients on d
       b.destroy();
     }
   });
+});
+
+test('hand-off backpressure: with every inbox full the acceptor stops accepting, refuses nothing, and resumes once the inbox is read', async () => {
+  // In one process: the acceptor on this thread's event loop, and the test reading the single inbox in
+  // place of a worker. 1,500 connections are more than an AF_UNIX datagram socketpair's send buffer holds.
+  const r = await runModule(`
+    import net from 'node:net';
+    import { once } from 'node:events';
+    import { HandoffAcceptor, HandoffInbox } from ${JSON.stringify(distUrl('server/worker-handoff.js'))};
+    import { createServer } from ${JSON.stringify(distUrl('socket/index.js'))};
+    import { BlockingIOError } from ${JSON.stringify(distUrl('errors.js'))};
+    const N = 1500;
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    const listener = createServer(['127.0.0.1', 0], { backlog: 4096 });
+    listener.setblocking(false);
+    const port = listener.getsockname()[1];
+    const acceptor = new HandoffAcceptor(listener, 1, () => 0, (err) => { throw err; });
+    acceptor.start();
+    let closedByServer = 0;
+    const clients = Array.from({ length: N }, () => {
+      const c = net.connect({ port, host: '127.0.0.1' });
+      c.on('close', () => closedByServer++);
+      return c;
+    });
+    await Promise.all(clients.map((c) => once(c, 'connect')));
+    for (let deadline = Date.now() + 10_000; !acceptor.holding && Date.now() < deadline;) await turn();
+    const heldAt = acceptor.holding ? Atomics.load(acceptor.taken, 0) : -1;
+    const inbox = new HandoffInbox(acceptor.inboxFds[0], acceptor.taken, 0);
+    const adopted = [];
+    for (let deadline = Date.now() + 20_000; adopted.length < N && Date.now() < deadline;) {
+      try {
+        adopted.push(inbox.accept()[0]);
+      } catch (err) {
+        if (!(err instanceof BlockingIOError)) throw err;
+        await turn();
+      }
+    }
+    const ports = new Set(adopted.map((s) => s.getpeername()[1]));
+    console.log(JSON.stringify({ heldAt, adopted: adopted.length, distinct: ports.size, taken: Atomics.load(acceptor.taken, 0), closedByServer, holding: acceptor.holding }));
+    for (const s of adopted) s.close();
+    inbox.close();
+    acceptor.close();
+    for (const c of clients) c.destroy();
+  `, 60_000);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { heldAt: number; adopted: number; distinct: number; taken: number; closedByServer: number; holding: boolean };
+  assert.equal(out.heldAt, 0, 'the acceptor never found the inbox full (nothing was read yet)');
+  assert.equal(out.adopted, 1500);
+  assert.equal(out.distinct, 1500);
+  assert.equal(out.taken, 1500);
+  assert.equal(out.closedByServer, 0);
+  assert.equal(out.holding, false);
 });

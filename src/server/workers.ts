@@ -26,7 +26,6 @@ import type { EventLog } from './event-log.js';
 import type { BalanceName, ServerOptions } from './options.js';
 import { openListener } from './run.js';
 import { sharedTallyBuffer, TallyReader } from './shared-tally.js';
-import { formatAddress } from './show.js';
 import { HandoffAcceptor } from './worker-handoff.js';
 import type { FromWorker, ToWorker, WorkerCounts, WorkerData } from './worker-messages.js';
 
@@ -88,19 +87,12 @@ export async function runWorkers(options: ServerOptions, log: EventLog, workerMa
   const tallyBuffer = sharedTallyBuffer(options.workers);
   const tally = new TallyReader(tallyBuffer);
   let status = 0;
-  let acceptorRefused = 0;
 
   let acceptor: HandoffAcceptor | null = null;
   if (balance === 'handoff') {
     try {
-      acceptor = new HandoffAcceptor(listeners[0]!, options.workers, (i) => tally.openIn(i), {
-        refused(address, why) {
-          acceptorRefused++;
-          log.error(`refusing connection from ${formatAddress(address)}: ${why}`);
-        },
-        failed(err) {
-          log.error(`accept failed: ${err.message}; retrying every 100 ms, other connections are still served`);
-        },
+      acceptor = new HandoffAcceptor(listeners[0]!, options.workers, (i) => tally.openIn(i), (err) => {
+        log.error(`accept failed: ${err.message}; retrying every 100 ms, other connections are still served`);
       });
     } catch (err) {
       listeners[0]!.close();
@@ -136,7 +128,7 @@ export async function runWorkers(options: ServerOptions, log: EventLog, workerMa
   const ready = new Promise<void>((resolve) => (allReady = resolve));
   const exits: Array<Promise<void>> = [];
   for (let i = 0; i < options.workers; i++) {
-    const data: WorkerData = { index: i, options, balance, fd: fds[i]!, tally: tallyBuffer };
+    const data: WorkerData = { index: i, options, balance, fd: fds[i]!, tally: tallyBuffer, taken: acceptor?.taken ?? null };
     const worker = new Worker(workerMain, { workerData: data });
     const thread: Thread = { worker, number: i + 1, ready: false, exited: false, counts: null };
     threads.push(thread);
@@ -194,13 +186,13 @@ export async function runWorkers(options: ServerOptions, log: EventLog, workerMa
     clearTimeout(graceTimer);
     acceptor?.close();
   }
-  summarize(log, threads, tally.peak, acceptorRefused);
+  summarize(log, threads, tally.peak);
   return status;
 }
 
-function summarize(log: EventLog, threads: Thread[], peak: number, acceptorRefused: number): void {
+function summarize(log: EventLog, threads: Thread[], peak: number): void {
   let served = 0;
-  let refused = acceptorRefused;
+  let refused = 0;
   let bytes = 0;
   for (const t of threads) {
     if (t.counts === null) continue;
