@@ -2,8 +2,8 @@
  * One client connection of the echo server (its socket, its unsent output, its state), and the table of
  * all of them. A server holds tens of thousands of idle connections, so each costs as little as it can
  * (see "Memory per idle connection" in docs/benchmarks.md): the object has only small-integer fields (V8
- * keeps them in place; a fractional number would cost a separate 16-byte box per field), the flags share
- * one field, the output queue exists only while something is unsent, an IPv4 peer is kept as two
+ * keeps them in place; a fractional number would cost a separate 16-byte box per field), the flags and
+ * the port share one field, the output queue exists only while something is unsent, an IPv4 peer is kept as two
  * integers, and the per-connection times and byte counts live in the table's fd-indexed Float64Arrays.
  */
 import type { Socket } from '../socket/index.js';
@@ -14,34 +14,36 @@ import { formatAddress } from './show.js';
 export const READ = 1;
 export const WRITE = 2;
 
-// The flags of `Connection.#flags`.
-const OPEN = 1;
-const PAUSED = 2;
-const OVER_BUDGET = 4;
-const HOLDING = 8;
-const EMPTY_UNANNOUNCED = 16;
-const EOF = 32;
+// `Connection.#bits`: the READ | WRITE bits watched, the flags, and an IPv4 peer's port above them.
+const WATCHED = READ | WRITE;
+const OPEN = 4;
+const PAUSED = 8;
+const OVER_BUDGET = 16;
+const HOLDING = 32;
+const EMPTY_UNANNOUNCED = 64;
+const EOF = 128;
+const PORT_SHIFT = 8;
 
 export class Connection {
   readonly socket: Socket;
   /** The fd, kept after close so backends can still find their registration. */
   readonly fd: number;
-  /** The peer: an IPv4 address as an int32 (with #port), or the address as accept() returned it. */
+  /** The peer: an IPv4 address as an int32 (its port in #bits), or the address as accept() returned it. */
   readonly #host: unknown;
-  readonly #port: number;
   /** Unsent echo output, in order; null while there is none (most connections, most of the time). */
   #queue: OutputQueue | null = null;
-  /** What the backend watches for this connection (READ | WRITE bits), 0 before the first registration. */
-  watched = 0;
-  /** OPEN, PAUSED, … together (no private methods either: V8 would add a brand field to each instance). */
-  #flags = OPEN;
+  /**
+   * WATCHED, OPEN, PAUSED, … and the port, in one small integer (24 bits). No private methods either: V8
+   * would add a brand field to each instance.
+   */
+  #bits: number;
 
   constructor(socket: Socket, address: unknown) {
     this.socket = socket;
     this.fd = socket.fileno();
     const packed = packIPv4(address);
     this.#host = packed === null ? address : packed;
-    this.#port = packed === null ? 0 : (address as [string, number])[1];
+    this.#bits = OPEN | (packed === null ? 0 : (address as [string, number])[1] << PORT_SHIFT);
   }
 
   /** For select(): a Connection can be put in its lists directly, like the seeds' socket objects. */
@@ -53,7 +55,7 @@ export class Connection {
   get label(): string {
     const host = this.#host;
     if (typeof host !== 'number') return formatAddress(host);
-    return `${host >>> 24}.${(host >>> 16) & 0xff}.${(host >>> 8) & 0xff}.${host & 0xff}:${this.#port}`;
+    return `${host >>> 24}.${(host >>> 16) & 0xff}.${(host >>> 8) & 0xff}.${host & 0xff}:${this.#bits >>> PORT_SHIFT}`;
   }
 
   /** Unsent bytes. */
@@ -71,52 +73,60 @@ export class Connection {
     this.#queue = null;
   }
 
+  /** What the backend watches for this connection (READ | WRITE bits), 0 before the first registration. */
+  get watched(): number {
+    return this.#bits & WATCHED;
+  }
+  set watched(events: number) {
+    this.#bits = (this.#bits & ~WATCHED) | (events & WATCHED);
+  }
+
   /** Open until the core closes it. */
   get open(): boolean {
-    return (this.#flags & OPEN) !== 0;
+    return (this.#bits & OPEN) !== 0;
   }
   set open(on: boolean) {
-    this.#flags = on ? this.#flags | OPEN : this.#flags & ~OPEN;
+    this.#bits = on ? this.#bits | OPEN : this.#bits & ~OPEN;
   }
 
   /** Reading stopped because too much output is pending; resumes when it drains to half. */
   get paused(): boolean {
-    return (this.#flags & PAUSED) !== 0;
+    return (this.#bits & PAUSED) !== 0;
   }
   set paused(on: boolean) {
-    this.#flags = on ? this.#flags | PAUSED : this.#flags & ~PAUSED;
+    this.#bits = on ? this.#bits | PAUSED : this.#bits & ~PAUSED;
   }
 
   /** Reading stopped because the whole server holds too much (--max-total-pending). */
   get overBudget(): boolean {
-    return (this.#flags & OVER_BUDGET) !== 0;
+    return (this.#bits & OVER_BUDGET) !== 0;
   }
   set overBudget(on: boolean) {
-    this.#flags = on ? this.#flags | OVER_BUDGET : this.#flags & ~OVER_BUDGET;
+    this.#bits = on ? this.#bits | OVER_BUDGET : this.#bits & ~OVER_BUDGET;
   }
 
   /** Counted among the connections holding unsent output (the core's bookkeeping). */
   get holding(): boolean {
-    return (this.#flags & HOLDING) !== 0;
+    return (this.#bits & HOLDING) !== 0;
   }
   set holding(on: boolean) {
-    this.#flags = on ? this.#flags | HOLDING : this.#flags & ~HOLDING;
+    this.#bits = on ? this.#bits | HOLDING : this.#bits & ~HOLDING;
   }
 
   /** --tutorial: everything was sent; the next writable event logs "output queue for … is empty". */
   get emptyUnannounced(): boolean {
-    return (this.#flags & EMPTY_UNANNOUNCED) !== 0;
+    return (this.#bits & EMPTY_UNANNOUNCED) !== 0;
   }
   set emptyUnannounced(on: boolean) {
-    this.#flags = on ? this.#flags | EMPTY_UNANNOUNCED : this.#flags & ~EMPTY_UNANNOUNCED;
+    this.#bits = on ? this.#bits | EMPTY_UNANNOUNCED : this.#bits & ~EMPTY_UNANNOUNCED;
   }
 
   /** The client shut down its sending side: echo what is queued, then close. */
   get eof(): boolean {
-    return (this.#flags & EOF) !== 0;
+    return (this.#bits & EOF) !== 0;
   }
   set eof(on: boolean) {
-    this.#flags = on ? this.#flags | EOF : this.#flags & ~EOF;
+    this.#bits = on ? this.#bits | EOF : this.#bits & ~EOF;
   }
 }
 
@@ -162,11 +172,9 @@ export class ConnectionTable {
   #size = 0;
   /** Per fd: monotonic ms of the last byte read or sent (--idle-timeout). */
   lastActive: Float64Array = new Float64Array(0);
-  /** Per fd: bytes read plus bytes sent since the connection opened (--min-rate). */
-  moved: Float64Array = new Float64Array(0);
-  /** Per fd, for --min-rate: when the current window began (monotonic ms), and `moved` then. */
+  /** Per fd, for --min-rate: when the current window began (monotonic ms), and the bytes read plus sent since. */
   windowStart: Float64Array = new Float64Array(0);
-  windowBase: Float64Array = new Float64Array(0);
+  windowMoved: Float64Array = new Float64Array(0);
 
   /** Open connections. */
   get size(): number {
@@ -189,9 +197,8 @@ export class ConnectionTable {
     this.#byFd[fd] = conn;
     this.#size++;
     this.lastActive[fd] = now;
-    this.moved[fd] = 0;
     this.windowStart[fd] = now;
-    this.windowBase[fd] = 0;
+    this.windowMoved[fd] = 0;
   }
 
   remove(conn: Connection): void {
@@ -203,7 +210,7 @@ export class ConnectionTable {
   /** `n` bytes went in or out of the connection on `fd` at `now`. */
   active(fd: number, n: number, now: number): void {
     this.lastActive[fd] = now;
-    this.moved[fd] += n;
+    this.windowMoved[fd] += n;
   }
 
   #grow(needed: number): void {
@@ -214,8 +221,7 @@ export class ConnectionTable {
       return a;
     };
     this.lastActive = grown(this.lastActive);
-    this.moved = grown(this.moved);
     this.windowStart = grown(this.windowStart);
-    this.windowBase = grown(this.windowBase);
+    this.windowMoved = grown(this.windowMoved);
   }
 }

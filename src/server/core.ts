@@ -431,14 +431,14 @@ export class EchoCore {
         continue;
       }
       if (now - open.windowStart[fd]! < windowMs) continue;
-      const moved = open.moved[fd]! - open.windowBase[fd]!;
+      const moved = open.windowMoved[fd]!;
       if (moved < minRate * rateWindow) {
         if (this.#verbose) this.log.event(`closing ${conn.label}: ${plural(moved, 'byte')} in ${rateWindow} s, below --min-rate ${minRate} bytes a second`);
         this.close(conn);
         continue;
       }
       open.windowStart[fd] = now;
-      open.windowBase[fd] = open.moved[fd]!;
+      open.windowMoved[fd] = 0;
     }
     this.#nextIdleSweep = now + Math.min(idleMs / 4, windowMs / 4, 1000);
   }
