@@ -8,7 +8,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { markdownTable, num, times } from './format.js';
+import { markdownTable, num, range, times } from './format.js';
 import { barsSpec, renderSvg, type Bar } from './plot.js';
 import {
   aggregate, DISTURBED_POINTS, foreignCpuPoints, idleMemory, meanAll, roundRatios, type Aggregate, type Pins, type ResultLine, type SuiteResults,
@@ -111,7 +111,7 @@ function memoryTable(lines: ResultLine[], pins: Pins): string {
     let perConn = '-';
     if (m) {
       perConn = num(m.bytesPerConn);
-      if (m.perRound.length > 1) perConn += ` (${num(Math.min(...m.perRound))}–${num(Math.max(...m.perRound))})`;
+      if (m.perRound.length > 1) perConn += ` (${range(Math.min(...m.perRound), Math.max(...m.perRound))})`;
     } else if (big && big.runs.some((l) => l.status !== 'ok')) {
       perConn = 'idle10k not ok';
     }
@@ -163,6 +163,17 @@ function busyDuringRun(lines: ResultLine[]): string {
   const maxIdleish = v.map((x) => Math.max(...x));
   return ` During the windows both CPUs were ${num(Math.min(...maxIdleish))}–${num(Math.max(...maxIdleish))} % busy at the busier core ` +
     '(server, load generator and kernel work together; echoload\'s `cpu_busy_pct`).';
+}
+
+/** A warning line when other work shared the machine (a busy start, or a quarter of the runs disturbed), else ''. */
+function sharedMachineText(res: SuiteResults): string {
+  const all = [...res.echo, ...res.echoBench].filter((l) => l.status === 'ok');
+  const disturbed = all.filter((l) => (foreignCpuPoints(l, res.pins) ?? 0) > DISTURBED_POINTS).length;
+  const load = res.meta.quietBefore?.loadavg[0] ?? 0;
+  if (load <= 1 && disturbed * 4 < all.length) return '';
+  return `- **Shared machine:** other work ran beside this run (load average ${load.toFixed(2)} at the start; ${disturbed} of ` +
+    `${all.length} ok runs disturbed). Where every run of a cell was disturbed its figures come from those runs (the notes ` +
+    'say so): read them as noisier than their spread between rounds suggests.';
 }
 
 /** How many runs were left out as disturbed, and by what rule. */
@@ -227,6 +238,7 @@ function summarySection(res: SuiteResults): string {
       `values are means over the runs whose status was ok and that no other process disturbed (${disturbedText(res)}).`,
     '',
     `- **Noise:** ${noiseText(res, rounds)}`,
+    ...[sharedMachineText(res)].filter(Boolean),
     '',
     `### Targets of issue 13: ${count(current)}`,
     '',

@@ -4,7 +4,7 @@
  * the means over the rounds; beside it, each side's spread between rounds and the ratio round by round, because
  * on a shared virtual machine rounds differ by 10–20 % and a margin smaller than that is not a verdict on the code.
  */
-import { num, sig } from './format.js';
+import { num, range, sig } from './format.js';
 import { aggregate, idleMemory, isDisturbed, meanAll, roundRatios, type Aggregate, type Pins, type SuiteResults } from './results.js';
 import { scalingVerdicts } from './scaling-report.js';
 
@@ -75,7 +75,7 @@ function byRound(values: number[], limit: number): { text: string; straddles: bo
 function marginText(r: number, limit: number, atMost: boolean, met: boolean, straddles: boolean): string {
   const base = atMost
     ? met ? `${pct(1 - r / limit)} under the limit` : over(r / limit)
-    : met ? `${pct(r / limit - 1)} above the limit` : `${pct(1 - r / limit)} short`;
+    : met ? r / limit > 2 ? `${(r / limit).toFixed(2)}× the limit` : `${pct(r / limit - 1)} above the limit` : `${pct(1 - r / limit)} short`;
   return straddles ? `${base}; within the rounds' spread` : base;
 }
 
@@ -131,7 +131,7 @@ function currentTargets(res: SuiteResults, agg: (server: string, scenario: strin
     const met = m.bytesPerConn <= IDLE_BYTES_LIMIT;
     const lo = Math.min(...m.perRound);
     const hi = Math.max(...m.perRound);
-    const rounds = m.perRound.length > 1 ? `; by round ${num(lo)}–${num(hi)} bytes (${m.perRound.length} rounds)` : '';
+    const rounds = m.perRound.length > 1 ? `; by round ${range(lo, hi)} bytes (${m.perRound.length} rounds)` : '';
     const straddles = m.perRound.length > 1 && lo <= IDLE_BYTES_LIMIT && hi > IDLE_BYTES_LIMIT;
     out.push({ group: CURRENT, target, met,
       measured: `${num(m.bytesPerConn)} bytes (${sig(m.rss1kKb / 1024)} → ${sig(m.rss10kKb / 1024)} MiB for ${num(m.idleDelta)} more)${rounds}`,

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 // The load generator's pieces ship but are not a public entry point: the package's private import map reaches them.
 import { LatencyHistogram } from '#internal/load/histogram.js';
 import { MessageCodec } from '#internal/load/messages.js';
+import { range } from '../bench/format.js';
 import { spliceSections, writeReport } from '../bench/report.js';
 import { loadResults } from '../bench/results.js';
 import { runScaling } from '../bench/scaling.js';
@@ -214,6 +215,12 @@ describe('report', () => {
   test('spliceSections replaces a section under the marker older documents carry', () => {
     const old = '# T\n\n<!-- BEGIN GENERATED extra (iomux bench report) -->\nold\n<!-- END GENERATED extra -->\n';
     assert.equal(spliceSections(old, { extra: 'new' }), '# T\n\n<!-- BEGIN GENERATED extra (bench report) -->\nnew\n<!-- END GENERATED extra -->\n');
+  });
+
+  test('ranges of whole numbers read without a dash that looks like a minus sign', () => {
+    assert.equal(range(579, 793), '579–793');
+    assert.equal(range(-62, -31), '-62 to -31');
+    assert.equal(range(-5, 1200), '-5 to 1,200');
   });
 
   test('spliceSections appends a section the document lacks', () => {
