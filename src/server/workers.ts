@@ -127,6 +127,7 @@ export async function runWorkers(options: ServerOptions, log: EventLog, workerMa
   let allReady!: () => void;
   const ready = new Promise<void>((resolve) => (allReady = resolve));
   const exits: Array<Promise<void>> = [];
+  const startFailures = new Set<string>();
   for (let i = 0; i < options.workers; i++) {
     const data: WorkerData = { index: i, options, balance, fd: fds[i]!, tally: tallyBuffer, taken: acceptor?.taken ?? null };
     const worker = new Worker(workerMain, { workerData: data });
@@ -150,7 +151,14 @@ export async function runWorkers(options: ServerOptions, log: EventLog, workerMa
     });
     worker.on('error', (err) => {
       status = 1;
-      log.error(`worker ${thread.number} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      if (thread.ready) {
+        log.error(`worker ${thread.number} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      } else {
+        // Every worker fails alike when its backend cannot be made (no libkqueue, say): the reason once.
+        const why = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+        log.error(`worker ${thread.number} cannot start: ${startFailures.has(why) ? 'the same error' : why}`);
+        startFailures.add(why);
+      }
       stopAll(`worker ${thread.number} failed`);
     });
     exits.push(new Promise((resolve) => {
@@ -207,7 +215,8 @@ function summarize(log: EventLog, threads: Thread[], peak: number): void {
   );
   log.info(
     `served per worker: ${threads.map((t) => (t.counts === null ? '?' : String(t.counts.served))).join(' + ')}` +
-      (missing.length > 0 ? ` (no counts from worker ${missing.join(', ')}: it did not finish)` : ''),
+      (missing.length === 1 ? ` (no counts from worker ${missing[0]}: it did not finish)` : '') +
+      (missing.length > 1 ? ` (no counts from workers ${missing.join(', ')}: they did not finish)` : ''),
   );
   log.reportDropped();
 }
