@@ -297,3 +297,83 @@ test('hand-off backpressure: with every inbox full the acceptor stops accepting,
   assert.equal(out.closedByServer, 0);
   assert.equal(out.holding, false);
 });
+
+describe('the shared tally (what --workers count --max-connections and --max-total-pending in)', () => {
+  interface TallyModule {
+    sharedTallyBuffer(workers: number): SharedArrayBuffer;
+    SharedTally: new (buffer: SharedArrayBuffer, worker: number) => {
+      open: number; pending: number; holders: number;
+      tryOpen(max: number): boolean; closed(): void; addPending(delta: number): void; addHolders(delta: number): void;
+    };
+    TallyReader: new (buffer: SharedArrayBuffer) => { open: number; peak: number; holders: number; pendingKib: number; openIn(worker: number): number; releaseWorker(worker: number): number };
+  }
+  const load = (): Promise<TallyModule> => import(distUrl('server/shared-tally.js')) as Promise<TallyModule>;
+
+  test('each worker sees its own bytes exactly and the others\' to the KiB below; a dead worker\'s share is released', async () => {
+    const { sharedTallyBuffer, SharedTally, TallyReader } = await load();
+    const buffer = sharedTallyBuffer(2);
+    const [a, b] = [new SharedTally(buffer, 0), new SharedTally(buffer, 1)];
+    const reader = new TallyReader(buffer);
+    a.addPending(5000);
+    b.addPending(3000);
+    assert.equal(a.pending, 5000 + 2048); // b's 3000 bytes published as 2 KiB
+    assert.equal(b.pending, 3000 + 4096);
+    a.addPending(-5000);
+    assert.equal(a.pending, 2048);
+    assert.equal(b.pending, 3000);
+    // Far past an Int32 of bytes: 3 GiB queued in all.
+    a.addPending(3 * 2 ** 30);
+    assert.equal(b.pending, 3 * 2 ** 30 + 3000);
+    assert.ok(a.tryOpen(3) && b.tryOpen(3) && b.tryOpen(3));
+    assert.equal(a.tryOpen(3), false);
+    assert.equal(a.open, 3);
+    a.addHolders(1);
+    b.addHolders(1);
+    assert.equal(reader.peak, 3);
+    assert.equal(reader.openIn(1), 2);
+    // Worker 2 dies holding 2 connections, 1 holder and 2 KiB: all given back.
+    assert.equal(reader.releaseWorker(1), 2);
+    assert.equal(reader.open, 1);
+    assert.equal(reader.holders, 1);
+    assert.equal(a.pending, 3 * 2 ** 30);
+    assert.ok(a.tryOpen(3));
+  });
+
+  test('four threads racing for 8 slots never hold more than 8 at once', async () => {
+    const { sharedTallyBuffer, TallyReader } = await load();
+    const buffer = sharedTallyBuffer(4);
+    const body = esmWorkerUrl(`
+      import { workerData, parentPort } from 'node:worker_threads';
+      import { SharedTally } from ${JSON.stringify(distUrl('server/shared-tally.js'))};
+      const tally = new SharedTally(workerData.buffer, workerData.index);
+      // All four start together: each arrives, then waits until the last has.
+      const gate = new Int32Array(workerData.gate);
+      if (Atomics.add(gate, 0, 1) === 3) Atomics.notify(gate, 0);
+      while (Atomics.load(gate, 0) < 4) Atomics.wait(gate, 0, Atomics.load(gate, 0), 1000);
+      // Each wants 6 (24 in all): take while it can, give one back when refused or at 6.
+      let held = 0, got = 0, refused = 0, seen = 0;
+      for (let i = 0; i < 200000; i++) {
+        if (held < 6 && tally.tryOpen(8)) { held++; got++; seen = Math.max(seen, tally.open); }
+        else { if (held < 6) refused++; if (held > 0) { tally.closed(); held--; } }
+      }
+      while (held > 0) { tally.closed(); held--; }
+      parentPort.postMessage([got, refused, seen]);
+    `);
+    const { Worker } = await import('node:worker_threads');
+    const gate = new SharedArrayBuffer(4);
+    const counts = await Promise.all([0, 1, 2, 3].map((index) => new Promise<[number, number, number]>((resolve, reject) => {
+      const w = new Worker(body, { workerData: { buffer, index, gate } });
+      w.on('message', resolve);
+      w.on('error', reject);
+    })));
+    const reader = new TallyReader(buffer);
+    // The limit turned threads away, so they did race for it (one may even be starved: the others keep
+    // all 8 busy); the peak, over all of them, is the limit, never above.
+    assert.ok(counts.some(([, refused]) => refused > 0), `slots taken, refusals, most seen open per thread: ${counts.join('; ')}`);
+    // Right after taking a slot, no thread ever saw more than 8 open.
+    assert.ok(counts.every(([, , seen]) => seen <= 8), `slots taken, refusals, most seen open per thread: ${counts.join('; ')}`);
+    assert.equal(reader.peak, 8);
+    assert.equal(reader.open, 0);
+    for (let i = 0; i < 4; i++) assert.equal(reader.openIn(i), 0);
+  });
+});
