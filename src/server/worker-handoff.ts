@@ -41,7 +41,10 @@ export class HandoffInbox extends Socket {
 
   /** The next handed-over connection; BlockingIOError when none is waiting, as a listener's accept. */
   override accept(): [Socket, SocketAddress] {
-    const [fd, address] = decode(this.recv(DATAGRAM_BYTES));
+    const datagram = this.recv(DATAGRAM_BYTES);
+    // An empty read: the main thread's end is closed (the server is stopping). Nothing was handed over.
+    if (datagram.length === 0) throw new BlockingIOError(null, 'the acceptor has closed the hand-off inbox');
+    const [fd, address] = decode(datagram);
     Atomics.add(this.#taken, this.#index, 1);
     try {
       return [new Socket(undefined, undefined, undefined, fd), address];
@@ -66,6 +69,7 @@ export class HandoffInbox extends Socket {
           if (err instanceof OSError) break;
           throw err;
         }
+        if (datagram.length === 0) break;
         Atomics.add(this.#taken, this.#index, 1);
         closeQuietly(decode(datagram)[0]);
       }
