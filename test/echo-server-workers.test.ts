@@ -82,15 +82,15 @@ for (const balance of BALANCES) {
       });
     });
 
-    test('--max-connections counts over both workers: the 17th of 16 is refused though each worker holds fewer', async () => {
-      await withServer(['--workers', '2', '--balance', balance, '--max-connections', '16'], async (server) => {
+    test('--max-connections counts over both workers: the 21st of 20 is refused though each worker holds fewer', async () => {
+      await withServer(['--workers', '2', '--balance', balance, '--max-connections', '20'], async (server) => {
         const clients: net.Socket[] = [];
-        for (let i = 0; i < 16; i++) clients.push(await connect(server.port));
-        const accepted = await server.waitForCount(/^worker \d: new connection from /, 16);
+        for (let i = 0; i < 20; i++) clients.push(await connect(server.port));
+        const accepted = await server.waitForCount(/^worker \d: new connection from /, 20);
         const perWorker = [1, 2].map((w) => accepted.filter((line) => line.startsWith(`worker ${w}:`)).length);
-        assert.ok(perWorker[0]! < 16 && perWorker[1]! < 16, `connections per worker: ${perWorker.join(' + ')}`);
+        assert.ok(perWorker[0]! < 20 && perWorker[1]! < 20, `connections per worker: ${perWorker.join(' + ')}`);
         await refusedAt(server.port);
-        await server.waitFor(/refusing connection from \S+: 16 connections are open \(--max-connections 16\)/);
+        await server.waitFor(/refusing connection from \S+: 20 connections are open \(--max-connections 20\)/);
         // A closed connection gives its slot back, whichever worker had it.
         clients.pop()!.end();
         await server.waitFor(/closing \S+ after reading no data/);
@@ -101,9 +101,9 @@ for (const balance of BALANCES) {
         const exit = await server.stop('SIGTERM');
         assert.equal(exit.code, 0);
         const s = summary(server.log);
-        assert.equal(s.served, 17);
+        assert.equal(s.served, 21);
         assert.equal(s.refused, 1);
-        assert.equal(s.peak, 16);
+        assert.equal(s.peak, 20);
         for (const c of clients) c.destroy();
       });
     });
