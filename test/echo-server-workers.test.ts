@@ -152,6 +152,17 @@ test('a port in use is reported once, before any worker starts, with status 1', 
   }
 });
 
+test('a second --balance kernel server on the port of a first is refused the port, not let into its listener group', async () => {
+  await withServer(['--workers', '2', '--balance', 'kernel', '--quiet'], async (first) => {
+    const r = await runNode([MAIN, 'echo-server', '--port', String(first.port), '--workers', '2', '--balance', 'kernel']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^cannot listen on 127\.0\.0\.1 port \d+: \[Errno \d+\] Address already in use\n$/);
+    // The first still serves every connection.
+    const payload = randomBytes(10_000);
+    assert.equal(sha256(await echoOf(first.port, payload)), sha256(payload));
+  });
+});
+
 test('--workers and --balance are validated with the CLI\'s one-line messages', async () => {
   const cases: Array<[string[], string]> = [
     [['--workers', '0'], '--workers must be an integer from 1 to 256 (got 0)'],

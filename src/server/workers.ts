@@ -20,7 +20,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { OSError } from '../errors.js';
-import { type Socket } from '../socket/index.js';
+import { AF_INET, AF_INET6, SO_REUSEADDR, SOCK_STREAM, SOL_SOCKET, Socket } from '../socket/index.js';
 import { LISTENER_BALANCING } from '../sys/socket.js';
 import type { EventLog } from './event-log.js';
 import type { BalanceName, ServerOptions } from './options.js';
@@ -51,14 +51,27 @@ interface Thread {
   counts: WorkerCounts | null;
 }
 
+/**
+ * A listener sharing the address would silently join another server's group of SO_REUSEPORT listeners on
+ * the port (its own earlier run, say) and split that server's connections with it. So the port is first
+ * bound once without the option, which fails as a single listener would when anything holds the port, and
+ * for port 0 picks a free one. Returns the port.
+ */
+function claimPort(host: string, port: number): number {
+  using probe = new Socket(host.includes(':') ? AF_INET6 : AF_INET, SOCK_STREAM);
+  probe.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
+  probe.bind([host, port]);
+  return (probe.getsockname() as [string, number])[1];
+}
+
 /** Opens the listeners: one per worker sharing the address (kernel), or one (handoff). Null when it cannot. */
 function openListeners(options: ServerOptions, balance: BalanceName, log: EventLog): { listeners: Socket[]; port: number } | null {
   const listeners: Socket[] = [];
   let port = options.port;
   try {
+    if (balance === 'kernel') port = claimPort(options.host, port);
     const count = balance === 'kernel' ? options.workers : 1;
     for (let i = 0; i < count; i++) {
-      // With port 0 the first listener gets a port from the OS, and the others join it there.
       listeners.push(openListener(options.host, port, balance === 'kernel' ? LISTENER_BALANCING : undefined));
       port = (listeners[0]!.getsockname() as [string, number])[1];
     }
