@@ -240,7 +240,7 @@ function summarySection(res: SuiteResults): string {
     `- **Noise:** ${noiseText(res, rounds)}`,
     ...[sharedMachineText(res)].filter(Boolean),
     '',
-    `### Targets of issue 13: ${count(current)}`,
+    `### Current targets: ${count(current)}`,
     '',
     'Each target is a ratio between iomux and a reference server measured in this run (bench/targets.ts lists them), judged',
     'on the means over the rounds. Beside each mean, its ± half-spread between rounds; "by round" is the same ratio',
@@ -249,7 +249,7 @@ function summarySection(res: SuiteResults): string {
     '',
     table(current),
     '',
-    `### Earlier targets (issue 6): ${count(earlier)}`,
+    `### Earlier targets, against C and Node (still checked): ${count(earlier)}`,
     '',
     table(earlier),
   ].join('\n');
