@@ -228,6 +228,7 @@ function summarySection(res: SuiteResults): string {
     `## Latest run: ${m.startedAt.slice(0, 10)}`,
     '',
     `- **When:** ${m.startedAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')} to ${(m.finishedAt ?? '?').replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}.`,
+    ...(m.commit ? [`- **Code:** commit ${m.commit}.`] : []),
     `- **Machine:** ${mc.cpuCount} × ${mc.cpuModel}${mc.virtualized ? ' (virtual machine)' : ''}, Linux ${mc.kernel}, ` +
       `${mc.memoryGiB} GiB RAM; Node.js ${mc.node}${mc.python ? `, ${mc.python}` : ''}${mc.gcc ? `, ${mc.gcc.replace(/\s*\(.*?\)\s*/, ' ')}` : ''}.`,
     `- **How quiet:** before the run ${quietText(m.quietBefore)}; after it ${quietText(m.quietAfter)}.${busyDuringRun(res.echo)}`,

@@ -110,7 +110,7 @@ function writeResults(dir: string): void {
     startedAt: '2026-11-23T10:00:00.000Z', finishedAt: '2026-11-23T10:10:00.000Z',
     machine: { cpuModel: 'Test CPU', cpuCount: 2, virtualized: true, kernel: '6.18.0', memoryGiB: 24, node: 'v20.20.2', python: 'Python 3.11.7', gcc: 'gcc (Debian 12.2.0-14) 12.2.0' },
     options: { sharedBench: '/x', rounds: 1, duration: 5, warmup: 2, scenarios: [], servers: [], port: 9400, maxFds: 20, echoBench: true, scaling: true, serverCpu: 1, loadCpu: 0 },
-    quietBefore: quiet, quietAfter: quiet, serverCommands: {},
+    quietBefore: quiet, quietAfter: quiet, serverCommands: {}, commit: 'abc1234',
   };
   writeFileSync(join(dir, 'meta.json'), JSON.stringify(meta));
 }
@@ -197,6 +197,7 @@ describe('report', () => {
     assert.match(text, /\| tput64 \| C epoll_echo \| 1\/1 \| 2,000,000 \|.*load generator saturated/);
     assert.match(text, /\| tput64 \| \*\*iomux epoll\*\* \| 1\/2 \| 2,000,000 \|.*round2 left out: other processes used 45 % of a pinned CPU/);
     assert.match(text, /1 of 19 ok runs were/);
+    assert.match(text, /\n- \*\*Code:\*\* commit abc1234\.\n/);
     // Memory: one row per server, the bytes per idle connection from idle1k and idle10k.
     assert.match(text, /\| iomux epoll \| 48\.8 \| 48\.8 \| 53\.7 \| 58\.6 \| 569 \|/);
     assert.match(text, /\| Node net \| 48\.8 \| 58\.6 \| 102\.5 \| 58\.6 \| 5,120 \|/);
