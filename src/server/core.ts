@@ -16,6 +16,7 @@ import { EventLog } from './event-log.js';
 import { MemoryReturn } from './memory.js';
 import { formatAddress, PAYLOAD_PREVIEW, showPayload } from './show.js';
 import type { ServerOptions } from './options.js';
+import { LocalTally, type Tally } from './tally.js';
 
 /** A backend: one event loop over one multiplexing API. */
 export interface Backend {
@@ -75,10 +76,13 @@ export class EchoCore {
   /** The open connections by fd, with their times and byte counts. */
   readonly #open = new ConnectionTable();
   readonly #resumeBelow: number;
-  /** Unsent bytes of all connections together, for --max-total-pending. */
+  /** Unsent bytes of this server's connections together (the memory it holds). */
   #totalPending = 0;
-  /** Connections with unsent bytes (the divisor of the average holding). */
-  #holders = 0;
+  /**
+   * What --max-connections and --max-total-pending count: open connections, unsent bytes and connections
+   * holding some (the divisor of the average holding) — this server's own, or all workers' (--workers).
+   */
+  readonly #tally: Tally;
   /** Connections not read because the server as a whole holds too much (see #overBudget). */
   readonly #budgetPaused = new Set<Connection>();
   readonly #memory = new MemoryReturn();
@@ -98,7 +102,8 @@ export class EchoCore {
   readonly #stopped: Promise<void>;
   #resolveStopped!: () => void;
 
-  constructor(options: ServerOptions, listener: Socket, log: EventLog) {
+  constructor(options: ServerOptions, listener: Socket, log: EventLog, tally: Tally = new LocalTally()) {
+    this.#tally = tally;
     this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
     this.options = options;
     this.listener = listener;
@@ -275,6 +280,7 @@ export class EchoCore {
     if (sent < n) {
       conn.queue.push(buffer, sent, n);
       this.#totalPending += n - sent;
+      this.#tally.addPending(n - sent);
       this.#memory.grew(this.#totalPending);
     }
     this.#sync(conn);
@@ -373,6 +379,7 @@ export class EchoCore {
     this.#dequeued(conn.pending);
     conn.releaseQueue();
     this.#account(conn);
+    this.#tally.closed();
     if (conn.overBudget) {
       conn.overBudget = false;
       this.#budgetPaused.delete(conn);
@@ -449,8 +456,9 @@ export class EchoCore {
       this.#refuse(socket, address, `fd ${fd} is out of range for ${this.backend.name} (FD_SETSIZE ${this.backend.fdLimit})`);
       return;
     }
-    if (this.#open.size >= this.options.maxConnections) {
-      const open = `${plural(this.#open.size, 'connection')} ${this.#open.size === 1 ? 'is' : 'are'} open`;
+    if (!this.#tally.tryOpen(this.options.maxConnections)) {
+      const n = this.#tally.open;
+      const open = `${plural(n, 'connection')} ${n === 1 ? 'is' : 'are'} open`;
       this.#refuse(socket, address, `${open} (--max-connections ${this.options.maxConnections})`);
       return;
     }
@@ -461,6 +469,7 @@ export class EchoCore {
       socket.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
       conn = new Connection(socket, address);
     } catch (err) {
+      this.#tally.closed();
       if (!(err instanceof OSError)) throw err;
       this.log.connectionError(`dropping connection from ${formatAddress(address)}: ${err.message}`, this.now);
       socket.close();
@@ -504,21 +513,22 @@ export class EchoCore {
    * by at most that much per connection.
    */
   #readLength(): number {
-    return this.#totalPending >= this.options.maxTotalPending * BUDGET_SELECTIVE ? OVER_BUDGET_READ_BYTES : this.#fairRead;
+    return this.#tally.pending >= this.options.maxTotalPending * BUDGET_SELECTIVE ? OVER_BUDGET_READ_BYTES : this.#fairRead;
   }
 
   /** Whether a connection holding `pending` bytes must stop reading, the server holding what it does. */
   #overBudget(pending: number): boolean {
     const budget = this.options.maxTotalPending;
-    const total = this.#totalPending;
+    const total = this.#tally.pending;
     if (total >= budget) return true;
-    return total >= budget * BUDGET_SELECTIVE && pending * this.#holders >= total;
+    return total >= budget * BUDGET_SELECTIVE && pending * this.#tally.holders >= total;
   }
 
   /** `n` queued bytes went out or were dropped; under the resume mark, everyone paused by the budget reads again. */
   #dequeued(n: number): void {
     this.#totalPending -= n;
-    if (this.#budgetPaused.size > 0 && this.#totalPending < this.options.maxTotalPending * BUDGET_RESUME) {
+    if (n !== 0) this.#tally.addPending(-n);
+    if (this.#budgetPaused.size > 0 && this.#tally.pending < this.options.maxTotalPending * BUDGET_RESUME) {
       for (const conn of [...this.#budgetPaused]) {
         this.#budgetResume(conn);
         if (conn.open) this.#sync(conn);
@@ -530,7 +540,7 @@ export class EchoCore {
     conn.overBudget = false;
     this.#budgetPaused.delete(conn);
     if (this.#verbose && conn.open) {
-      this.log.event(`resuming reads from ${conn.label}: ${conn.pending} bytes unsent, ${this.#totalPending} in all`);
+      this.log.event(`resuming reads from ${conn.label}: ${conn.pending} bytes unsent, ${this.#tally.pending} in all`);
     }
   }
 
@@ -539,7 +549,7 @@ export class EchoCore {
     const holds = conn.pending > 0;
     if (holds === conn.holding) return;
     conn.holding = holds;
-    this.#holders += holds ? 1 : -1;
+    this.#tally.addHolders(holds ? 1 : -1);
   }
 
   #echoed(conn: Connection, n: number): void {
@@ -584,7 +594,7 @@ export class EchoCore {
       conn.overBudget = true;
       this.#budgetPaused.add(conn);
       if (this.#verbose) {
-        this.log.event(`pausing reads from ${conn.label}: ${pending} bytes unsent, ${this.#totalPending} in all (--max-total-pending ${this.options.maxTotalPending})`);
+        this.log.event(`pausing reads from ${conn.label}: ${pending} bytes unsent, ${this.#tally.pending} in all (--max-total-pending ${this.options.maxTotalPending})`);
       }
     }
     if (conn.paused) {

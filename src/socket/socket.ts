@@ -17,8 +17,8 @@ import { decodeAddress, encodeAddress, type AddressLike, type SocketAddress } fr
 import { allocBytes, intArg, ssizeArg } from '../args.js';
 import { bytesArg, checkRange, writableBytesArg } from './args.js';
 import {
-  ancbufsizeArg, finishRecvmsg, finishRecvmsgInto, messageArea, prepareSendmsg, recvBufsizeArg, recvBuffersArg,
-  type AncillaryItemLike, type RecvmsgIntoResult, type RecvmsgResult,
+  ancbufsizeArg, finishRecvmsg, finishRecvmsgInto, messageArea, noAncillaryData, prepareSendmsg, recvBufsizeArg,
+  recvBuffersArg, type AncillaryItemLike, type RecvmsgIntoResult, type RecvmsgResult,
 } from './messages.js';
 import { getdefaulttimeout, parseSocketTimeout } from './timeout.js';
 import { waitForFd } from './wait.js';
@@ -485,7 +485,8 @@ export class Socket implements Disposable {
    * included) sends nothing, neither bytes nor fds.
    */
   sendmsg(
-    buffers: Iterable<SocketData>, ancdata: Iterable<AncillaryItemLike> = [], flags: number = 0, address?: AddressLike | null,
+    buffers: Iterable<SocketData>, ancdata: Iterable<AncillaryItemLike> = noAncillaryData, flags: number = 0,
+    address?: AddressLike | null,
   ): number {
     if (flags !== 0) flags = intArg(flags, 'flags');
     const hasAddress = address !== undefined && address !== null;
