@@ -217,6 +217,27 @@ test('a worker that throws while serving: reported, the other stopped, its conne
   }
 });
 
+test('workers that fail before adopting their fds: the listeners and inboxes the main thread opened for them are closed', async () => {
+  const wrapper = esmWorkerUrl(`throw new Error('cannot load');`);
+  for (const balance of ['kernel', 'handoff']) {
+    const r = await runModule(`
+      import { readdirSync } from 'node:fs';
+      import { runWorkers } from ${JSON.stringify(distUrl('server/workers.js'))};
+      import { EventLog } from ${JSON.stringify(distUrl('server/event-log.js'))};
+      import { DEFAULTS } from ${JSON.stringify(distUrl('server/options.js'))};
+      const sockets = () => readdirSync('/proc/self/fd').filter((fd) => { try { return readlinkSync('/proc/self/fd/' + fd).startsWith('socket:'); } catch { return false; } }).length;
+      import { readlinkSync } from 'node:fs';
+      const before = sockets();
+      const status = await runWorkers({ ...DEFAULTS, port: 0, workers: 2, balance: '${balance}', quiet: true }, new EventLog(false), new URL(${JSON.stringify(wrapper.href)}));
+      console.log(JSON.stringify({ status, before, after: sockets() }));
+    `);
+    const result = JSON.parse(r.stdout) as { status: number; before: number; after: number };
+    assert.equal(result.status, 1, r.stderr);
+    assert.match(r.stderr, /^worker \d cannot start: Error: cannot load$/m);
+    assert.equal(result.after, result.before, `--balance ${balance}: sockets left open: ${result.after - result.before}`);
+  }
+});
+
 test('--max-total-pending counts over both workers: two non-reading clients on different workers hold 4M together, not each', async (t) => {
   const MiB = 1024 * 1024;
   const budget = 4 * MiB;

@@ -82,7 +82,7 @@ function decode(datagram: Buffer): [number, SocketAddress] {
   return JSON.parse(datagram.toString('utf8')) as [number, SocketAddress];
 }
 
-function closeQuietly(fd: number): void {
+export function closeQuietly(fd: number): void {
   try {
     os.close(fd);
   } catch (err) {

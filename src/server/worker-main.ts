@@ -35,12 +35,15 @@ async function serve(port: MessagePort, data: WorkerData): Promise<void> {
   const listener = data.taken === null
     ? new Socket(undefined, undefined, undefined, data.fd)
     : new HandoffInbox(data.fd, data.taken, data.index);
-  const core = new EchoCore(data.options, listener, log, new SharedTally(data.tally, data.index));
+  // Until `ready` is posted the fd stays the main thread's to close (it does when this thread exits first):
+  // a failure here lets go of it without closing, so a number reused meanwhile is never closed twice.
+  let core: EchoCore;
   let backend: Backend;
   try {
+    core = new EchoCore(data.options, listener, log, new SharedTally(data.tally, data.index));
     backend = createBackend(core);
   } catch (err) {
-    listener.close();
+    listener.detach();
     throw err;
   }
   core.attach(backend);

@@ -26,7 +26,7 @@ import type { EventLog } from './event-log.js';
 import type { BalanceName, ServerOptions } from './options.js';
 import { openListener } from './run.js';
 import { sharedTallyBuffer, TallyReader } from './shared-tally.js';
-import { HandoffAcceptor } from './worker-handoff.js';
+import { closeQuietly, HandoffAcceptor } from './worker-handoff.js';
 import type { FromWorker, ToWorker, WorkerCounts, WorkerData } from './worker-messages.js';
 
 /** How long stopped workers may take before they are terminated (each needs one tick, 0.2 s). */
@@ -177,6 +177,9 @@ export async function runWorkers(options: ServerOptions, log: EventLog, workerMa
     exits.push(new Promise((resolve) => {
       worker.on('exit', (code) => {
         thread.exited = true;
+        // Its listener or inbox stays the main thread's until it reports ready (worker-main.ts leaves it
+        // open when it cannot start): one that never did would otherwise hold the port (or inbox) until exit.
+        if (!thread.ready) closeQuietly(fds[i]!);
         // Whatever it did not give back itself (it died with connections open) no longer counts.
         const lost = tally.releaseWorker(i);
         if (lost > 0) log.error(`worker ${thread.number} ended with ${lost} ${lost === 1 ? 'connection' : 'connections'} still counted: released`);
