@@ -25,6 +25,10 @@ export class Connection {
   holding = false;
   /** --tutorial: everything was sent; the next writable event logs "output queue for … is empty". */
   emptyUnannounced = false;
+  /** Its last read filled the whole read length, so more is probably waiting: read after the light ones. */
+  heavy = false;
+  /** Waiting in the core's ring for its read (served later in this wake-up or in the next ones). */
+  deferred = false;
   /** The client shut down its sending side: echo what is queued, then close. */
   eof = false;
   open = true;

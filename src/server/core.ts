@@ -14,6 +14,7 @@ import { IPPROTO_TCP, TCP_NODELAY, type Socket } from '../socket/index.js';
 import { Connection, READ, WRITE } from './connection.js';
 import { EventLog } from './event-log.js';
 import { MemoryReturn } from './memory.js';
+import { ReadyRing } from './ready-ring.js';
 import { formatAddress, PAYLOAD_PREVIEW, showPayload } from './show.js';
 import type { ServerOptions } from './options.js';
 
@@ -37,10 +38,19 @@ export interface Backend {
 
 /** One read's worth: what a connection can send in one go, and what its queue may exceed the limit by. */
 const READ_BUFFER_BYTES = 64 * 1024;
-/** What the reads of one wake-up may take together, shared among the ready connections (fairness)... */
-const WAKE_READ_BYTES = 1024 * 1024;
-/** ...but no read smaller than this, so a huge crowd still moves (2,000 ready: 8 MiB in a wake-up). */
+/**
+ * What the reads of one wake-up may take together (the last read may pass it): the wake-up stays short
+ * whatever the number of busy clients, so the listener and quiet clients are served again soon.
+ */
+const WAKE_READ_BYTES = 512 * 1024;
+/** The read size while many events are ready: 1 MiB shared among them... */
+const SHARED_READ_BYTES = 1024 * 1024;
+/** ...but no read smaller than this, so a huge crowd still moves. */
 const MIN_READ_BYTES = 4 * 1024;
+/** What a read counts against WAKE_READ_BYTES besides its bytes: its system calls. */
+const READ_COST_BYTES = 1024;
+/** Connections from the ring read per wake-up even when light ones took the whole budget, so the ring moves. */
+const RING_MIN_READS = 4;
 /**
  * The longest a blocking wait lasts. A JS signal handler cannot run while the thread sits in select, poll
  * or epoll_wait, so the loop comes back at least this often to let Node deliver SIGINT/SIGTERM.
@@ -95,6 +105,14 @@ export class EchoCore {
   #nextIdleSweep = 0;
   /** The read size for this wake-up, from the number of ready events (see #readLength). */
   #fairRead = READ_BUFFER_BYTES;
+  /** Bytes read in this wake-up so far, against WAKE_READ_BYTES. */
+  #wakeBytes = 0;
+  /** Ready light connections whose read waits for its turn (the wake-up's budget was spent). */
+  readonly #lightRing = new ReadyRing<Connection>();
+  /** Ready heavy connections whose read waits for its turn (see onReadable). */
+  readonly #heavyRing = new ReadyRing<Connection>();
+  /** --tutorial keeps the seeds' one read per event, in event order. */
+  readonly #defers: boolean;
 
   readonly #stopped: Promise<void>;
   #resolveStopped!: () => void;
@@ -105,6 +123,7 @@ export class EchoCore {
     this.listener = listener;
     this.log = log;
     this.#verbose = log.verbose;
+    this.#defers = !options.tutorial;
     // Hysteresis: reading resumes once the queue is down to half the limit, not at the first byte sent.
     this.#resumeBelow = Math.floor(options.maxPending / 2);
   }
@@ -138,8 +157,12 @@ export class EchoCore {
 
   // ---- the loop's rhythm -------------------------------------------------------------------------------
 
-  /** Before each wait: the seeds' "waiting for the next event", and the collected log lines. */
+  /**
+   * Before each wait, that is at the end of a wake-up: the reads that waited for their turn (as many as
+   * the wake-up's budget leaves), then the seeds' "waiting for the next event" and the collected log lines.
+   */
   beforeWait(): void {
+    this.#serveRings();
     if (!this.#verbose) return;
     if (!this.#waitAnnounced) {
       this.log.event('');
@@ -151,7 +174,7 @@ export class EchoCore {
 
   /** How long the next wait may block, in seconds: a tick, or less when --timeout or a backoff ends sooner. */
   waitTimeout(): number {
-    if (!this.running) return 0;
+    if (!this.running || this.waitingReads > 0) return 0;
     let ms = TICK_MS;
     const t = this.options.timeout;
     if (t !== null) ms = Math.min(ms, this.#lastEvent + t * 1000 - this.now);
@@ -166,7 +189,7 @@ export class EchoCore {
    */
   afterWait(events: number, batch = events): void {
     const now = (this.now = performance.now());
-    this.#fairRead = batch <= 1 ? READ_BUFFER_BYTES : Math.max(MIN_READ_BYTES, Math.min(READ_BUFFER_BYTES, Math.floor(WAKE_READ_BYTES / batch)));
+    this.#fairRead = batch <= 1 ? READ_BUFFER_BYTES : Math.max(MIN_READ_BYTES, Math.min(READ_BUFFER_BYTES, Math.floor(SHARED_READ_BYTES / batch)));
     if (events > 0) {
       this.#lastEvent = now;
       this.#waitAnnounced = false;
@@ -232,7 +255,20 @@ export class EchoCore {
     }
   }
 
-  /** `conn` is readable (or has an error or hang-up pending): read once, echo straight back. */
+  /** Connections whose read waits for a later turn (a driver without a wait of its own runs a turn soon). */
+  get waitingReads(): number {
+    return this.#lightRing.size + this.#heavyRing.size;
+  }
+
+  /**
+   * `conn` is readable (or has an error or hang-up pending). A light connection (its last read emptied
+   * its socket: an interactive client, a new one) is read at once while the wake-up's budget lasts; a
+   * heavy one (its last read was full: it is streaming) joins the heavy ring, and light ones past the
+   * budget join the light ring, both served first in first out at the end of the wake-up and in the next
+   * ones. So one wake-up does a bounded amount of work, quiet clients do not queue behind busy ones, and
+   * none starves: readiness is level-triggered, so a connection not read now is reported again, and its
+   * ring keeps its place meanwhile.
+   */
   onReadable(conn: Connection): void {
     if (!conn.open) return;
     if ((conn.watched & READ) === 0) {
@@ -240,10 +276,60 @@ export class EchoCore {
       this.onError(conn);
       return;
     }
+    if (conn.deferred) return; // already waiting in a ring
+    if (this.#defers) {
+      if (conn.heavy) {
+        this.#defer(conn, this.#heavyRing);
+        return;
+      }
+      // Light ones keep their order too: behind those deferred before, once the budget is spent.
+      if (this.#lightRing.size > 0 || this.#wakeBytes >= WAKE_READ_BYTES) {
+        this.#defer(conn, this.#lightRing);
+        return;
+      }
+    }
+    this.#read(conn, this.options.tutorial ? TUTORIAL_RECV_BYTES : this.#readLength(this.#fairRead));
+  }
+
+  #defer(conn: Connection, ring: ReadyRing<Connection>): void {
+    conn.deferred = true;
+    ring.push(conn);
+  }
+
+  /**
+   * The rings' turn at the end of a wake-up: the deferred light connections, then the heavy ones, each
+   * in arrival order while the wake-up's budget lasts, and at least RING_MIN_READS of each ring, so both
+   * move however much the others took. A full-size read each: the budget, not the read size, keeps the
+   * wake-up short. Then the next wake-up's budget starts.
+   */
+  #serveRings(): void {
+    const reads = this.#serveRing(this.#lightRing) + this.#serveRing(this.#heavyRing);
+    this.#wakeBytes = 0;
+    // A round of the rings is a wake-up's worth of work: the log says so even if no event came with it.
+    if (reads > 0) this.#waitAnnounced = false;
+  }
+
+  #serveRing(ring: ReadyRing<Connection>): number {
+    let reads = 0;
+    while (ring.size > 0 && this.running && (reads < RING_MIN_READS || this.#wakeBytes < WAKE_READ_BYTES)) {
+      const conn = ring.shift()!;
+      conn.deferred = false;
+      // Closed, or no longer read (paused) since: a pending error or hang-up is reported again.
+      if (!conn.open || (conn.watched & READ) === 0) continue;
+      reads++;
+      this.#read(conn, this.#readLength(READ_BUFFER_BYTES));
+    }
+    return reads;
+  }
+
+  /** Reads `conn` once (at most `length` bytes) and echoes straight back what the kernel takes. */
+  #read(conn: Connection, length: number): void {
+    // Every read costs its system calls, even one that brings nothing (an end of input, an error).
+    this.#wakeBytes += READ_COST_BYTES;
     const buffer = this.#buffer;
     let n: number;
     try {
-      n = conn.socket.tryRecvInto(buffer, 0, this.options.tutorial ? TUTORIAL_RECV_BYTES : this.#readLength());
+      n = conn.socket.tryRecvInto(buffer, 0, length);
     } catch (err) {
       this.#failed(conn, err);
       return;
@@ -253,6 +339,8 @@ export class EchoCore {
       this.#endOfInput(conn);
       return;
     }
+    this.#wakeBytes += n;
+    conn.heavy = n === length;
     conn.bytesIn += n;
     conn.lastActive = this.now;
     if (this.#verbose) this.log.event(`received ${showPayload(buffer, 0, n)} from ${conn.label}`);
@@ -492,15 +580,13 @@ export class EchoCore {
   }
 
   /**
-   * How much one read may take. Every ready connection is read once per wake-up, and the reads of one
-   * wake-up share WAKE_READ_BYTES (each between MIN_READ_BYTES and the 64 KiB buffer): with 2,000 busy
-   * clients a wake-up reads 4 KiB from each instead of 64 KiB, so a quiet client's turn comes after
-   * about 8 MiB of copying rather than 128 MiB. Near the total budget, a connection that holds nothing
-   * (and so is still read) adds at most a small read if its send then falls short: the budget is passed
-   * by at most that much per connection.
+   * How much one read may take: `wanted` (a light connection's share of SHARED_READ_BYTES among the
+   * wake-up's events, or the whole buffer for a turn in the ring). Near the total budget, a connection
+   * that holds nothing (and so is still read) adds at most a small read if its send then falls short:
+   * the budget is passed by at most that much per connection.
    */
-  #readLength(): number {
-    return this.#totalPending >= this.options.maxTotalPending * BUDGET_SELECTIVE ? OVER_BUDGET_READ_BYTES : this.#fairRead;
+  #readLength(wanted: number): number {
+    return this.#totalPending >= this.options.maxTotalPending * BUDGET_SELECTIVE ? OVER_BUDGET_READ_BYTES : wanted;
   }
 
   /** Whether a connection holding `pending` bytes must stop reading, the server holding what it does. */
