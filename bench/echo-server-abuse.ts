@@ -57,6 +57,12 @@ function rssMiB(pid: number): number {
   return m ? Number(m[1]) / 1024 : Number.NaN;
 }
 
+/** User + system CPU seconds the process has used so far. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime (clock ticks, USER_HZ 100)
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function startServer(): Promise<{ pid: number; port: number; stop: () => Promise<string> }> {
@@ -165,12 +171,14 @@ async function flood(): Promise<void> {
   const connected = performance.now() - t0;
   const loaded = await pinging;
   const during = rssMiB(server.pid);
+  const cpu = cpuSeconds(server.pid);
   for (const s of socks) s.destroy();
   await sleep(2000);
   const after = rssMiB(server.pid);
   clearInterval(sampler);
   const log = await server.stop();
   console.log(`server ${serverArgs.join(' ') || '(defaults)'}: ${clients} flooding clients connected in ${(connected / 1000).toFixed(1)} s`);
+  console.log(`server CPU while the flood lasted: ${cpu.toFixed(1)} s (user + system, start-up included)`);
   console.log(`RSS MiB: before ${before.toFixed(0)}, peak ${peak.toFixed(0)}, at ${seconds} s ${during.toFixed(0)}, 2 s after they left ${after.toFixed(0)}`);
   console.log(`interactive 64-byte ping, idle server: ${showPing(baseline)}`);
   console.log(`interactive 64-byte ping, during the flood: ${showPing(loaded)}`);

@@ -50,7 +50,7 @@ const MIN_READ_BYTES = 4 * 1024;
 /** What a read counts against WAKE_READ_BYTES besides its bytes: its system calls. */
 const READ_COST_BYTES = 1024;
 /** Connections from the ring read per wake-up even when light ones took the whole budget, so the ring moves. */
-const RING_MIN_READS = 4;
+const RING_MIN_READS = 2;
 /**
  * The longest a blocking wait lasts. A JS signal handler cannot run while the thread sits in select, poll
  * or epoll_wait, so the loop comes back at least this often to let Node deliver SIGINT/SIGTERM.
@@ -111,6 +111,11 @@ export class EchoCore {
   readonly #lightRing = new ReadyRing<Connection>();
   /** Ready heavy connections whose read waits for its turn (see onReadable). */
   readonly #heavyRing = new ReadyRing<Connection>();
+  /**
+   * How many at the head of the heavy ring were there when the last wake-up ended: those behind them
+   * were read in this wake-up (a full read sends a connection to the tail), and wait for the next one.
+   */
+  #heavyTurns = 0;
   /** --tutorial keeps the seeds' one read per event, in event order. */
   readonly #defers: boolean;
 
@@ -271,26 +276,23 @@ export class EchoCore {
    */
   onReadable(conn: Connection): void {
     if (!conn.open) return;
+    // Its turn in a ring comes (an error or hang-up reported meanwhile is found by that read).
+    if (conn.deferred) return;
     if ((conn.watched & READ) === 0) {
       // Not reading (paused or past EOF), so this is an error or hang-up: let a send decide.
       this.onError(conn);
       return;
     }
-    if (conn.deferred) return; // already waiting in a ring
-    if (this.#defers) {
-      if (conn.heavy) {
-        this.#defer(conn, this.#heavyRing);
-        return;
-      }
+    if (this.#defers && (conn.heavy || this.#lightRing.size > 0 || this.#wakeBytes >= WAKE_READ_BYTES)) {
       // Light ones keep their order too: behind those deferred before, once the budget is spent.
-      if (this.#lightRing.size > 0 || this.#wakeBytes >= WAKE_READ_BYTES) {
-        this.#defer(conn, this.#lightRing);
-        return;
-      }
+      this.#defer(conn, conn.heavy ? this.#heavyRing : this.#lightRing);
+      this.#sync(conn);
+      return;
     }
     this.#read(conn, this.options.tutorial ? TUTORIAL_RECV_BYTES : this.#readLength(this.#fairRead));
   }
 
+  /** `conn` waits in `ring`; the caller's #sync stops watching it for reading meanwhile. */
   #defer(conn: Connection, ring: ReadyRing<Connection>): void {
     conn.deferred = true;
     ring.push(conn);
@@ -299,23 +301,29 @@ export class EchoCore {
   /**
    * The rings' turn at the end of a wake-up: the deferred light connections, then the heavy ones, each
    * in arrival order while the wake-up's budget lasts, and at least RING_MIN_READS of each ring, so both
-   * move however much the others took. A full-size read each: the budget, not the read size, keeps the
-   * wake-up short. Then the next wake-up's budget starts.
+   * move however much the others took; each connection once. A full-size read each: the budget, not the
+   * read size, keeps the wake-up short. Then the next wake-up's budget starts.
    */
   #serveRings(): void {
-    const reads = this.#serveRing(this.#lightRing) + this.#serveRing(this.#heavyRing);
+    const reads = this.#serveRing(this.#lightRing, this.#lightRing.size) + this.#serveRing(this.#heavyRing, this.#heavyTurns);
+    this.#heavyTurns = this.#heavyRing.size;
     this.#wakeBytes = 0;
     // A round of the rings is a wake-up's worth of work: the log says so even if no event came with it.
     if (reads > 0) this.#waitAnnounced = false;
   }
 
-  #serveRing(ring: ReadyRing<Connection>): number {
+  /** Serves up to `turns` connections from the head of `ring`. */
+  #serveRing(ring: ReadyRing<Connection>, turns: number): number {
     let reads = 0;
-    while (ring.size > 0 && this.running && (reads < RING_MIN_READS || this.#wakeBytes < WAKE_READ_BYTES)) {
+    for (let left = turns; left > 0 && this.running && (reads < RING_MIN_READS || this.#wakeBytes < WAKE_READ_BYTES); left--) {
       const conn = ring.shift()!;
       conn.deferred = false;
-      // Closed, or no longer read (paused) since: a pending error or hang-up is reported again.
-      if (!conn.open || (conn.watched & READ) === 0) continue;
+      if (!conn.open) continue;
+      if (!this.#wantsRead(conn)) {
+        // Paused by a limit meanwhile: watched again for what it needs, and read once it resumes.
+        this.#sync(conn);
+        continue;
+      }
       reads++;
       this.#read(conn, this.#readLength(READ_BUFFER_BYTES));
     }
@@ -334,13 +342,20 @@ export class EchoCore {
       this.#failed(conn, err);
       return;
     }
-    if (n < 0) return; // spurious readiness
+    if (n < 0) {
+      // Nothing there after all (a full read had taken the last bytes): light again, watched for reading.
+      conn.heavy = false;
+      this.#sync(conn);
+      return;
+    }
     if (n === 0) {
       this.#endOfInput(conn);
       return;
     }
     this.#wakeBytes += n;
     conn.heavy = n === length;
+    // Streaming: its next read waits for its turn in the heavy ring, not for the next wake-up's events.
+    if (conn.heavy && this.#defers) this.#defer(conn, this.#heavyRing);
     conn.bytesIn += n;
     conn.lastActive = this.now;
     if (this.#verbose) this.log.event(`received ${showPayload(buffer, 0, n)} from ${conn.label}`);
@@ -616,6 +631,11 @@ export class EchoCore {
     }
   }
 
+  /** Whether the connection's state lets it be read (it is not past EOF nor paused by a limit). */
+  #wantsRead(conn: Connection): boolean {
+    return !(conn.eof || conn.paused || conn.overBudget);
+  }
+
   /** Keeps the count of connections holding unsent bytes. */
   #account(conn: Connection): void {
     const holds = conn.queue.size > 0;
@@ -681,10 +701,13 @@ export class EchoCore {
     }
     // --tutorial takes one step per wake-up (read, send, find the queue empty): no reading meanwhile.
     const tutorialStep = this.options.tutorial && (pending > 0 || conn.emptyUnannounced);
-    const wanted = (conn.eof || conn.paused || conn.overBudget || tutorialStep ? 0 : READ) | (pending > 0 || conn.emptyUnannounced ? WRITE : 0);
+    // A connection waiting in a ring is not watched for reading: the ring is its readiness (see onReadable).
+    const reading = !tutorialStep && this.#wantsRead(conn) && !conn.deferred;
+    const wanted = (reading ? READ : 0) | (pending > 0 || conn.emptyUnannounced ? WRITE : 0);
     if (wanted === conn.watched) return;
     try {
-      this.backend.watch(conn, wanted);
+      if (wanted === 0) this.backend.forget(conn);
+      else this.backend.watch(conn, wanted);
     } catch (err) {
       if (!(err instanceof OSError)) throw err;
       this.log.connectionError(`closing ${conn.label}: cannot watch it: ${err.message}`, this.now);
