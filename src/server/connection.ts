@@ -27,8 +27,10 @@ export class Connection {
   emptyUnannounced = false;
   /** Its last read filled the whole read length, so more is probably waiting: read after the light ones. */
   heavy = false;
-  /** Waiting in the core's ring for its read (served later in this wake-up or in the next ones). */
+  /** Waiting in one of the core's rings for its read (served later in this wake-up or in the next ones). */
   deferred = false;
+  /** Waiting in the core's write ring for its send. */
+  writeDeferred = false;
   /** The client shut down its sending side: echo what is queued, then close. */
   eof = false;
   open = true;

@@ -39,17 +39,21 @@ export interface Backend {
 /** One read's worth: what a connection can send in one go, and what its queue may exceed the limit by. */
 const READ_BUFFER_BYTES = 64 * 1024;
 /**
- * What the reads of one wake-up may take together (the last read may pass it): the wake-up stays short
- * whatever the number of busy clients, so the listener and quiet clients are served again soon.
+ * What the reads and sends of one wake-up may move together (the last one may pass it, and each ring
+ * gets RING_MIN_READS turns anyway): the wake-up stays short whatever the number of busy clients, so the
+ * listener and quiet clients are served again soon.
  */
 const WAKE_READ_BYTES = 512 * 1024;
 /** The read size while many events are ready: 1 MiB shared among them... */
 const SHARED_READ_BYTES = 1024 * 1024;
 /** ...but no read smaller than this, so a huge crowd still moves. */
 const MIN_READ_BYTES = 4 * 1024;
-/** What a read counts against WAKE_READ_BYTES besides its bytes: its system calls. */
-const READ_COST_BYTES = 1024;
-/** Connections from the ring read per wake-up even when light ones took the whole budget, so the ring moves. */
+/**
+ * What a read or a send counts against WAKE_READ_BYTES besides its bytes: its system calls, which cost
+ * about as much as copying this much (a small read and its echo take ~10 µs on loopback).
+ */
+const CALL_COST_BYTES = 8 * 1024;
+/** Turns each ring gets per wake-up even when the budget is spent, so every ring moves. */
 const RING_MIN_READS = 2;
 /**
  * The longest a blocking wait lasts. A JS signal handler cannot run while the thread sits in select, poll
@@ -116,6 +120,8 @@ export class EchoCore {
    * were read in this wake-up (a full read sends a connection to the tail), and wait for the next one.
    */
   #heavyTurns = 0;
+  /** Writable connections whose send waits for its turn (the wake-up's budget was spent). */
+  readonly #writeRing = new ReadyRing<Connection>();
   /** --tutorial keeps the seeds' one read per event, in event order. */
   readonly #defers: boolean;
 
@@ -179,7 +185,7 @@ export class EchoCore {
 
   /** How long the next wait may block, in seconds: a tick, or less when --timeout or a backoff ends sooner. */
   waitTimeout(): number {
-    if (!this.running || this.waitingReads > 0) return 0;
+    if (!this.running || this.waitingTurns > 0) return 0;
     let ms = TICK_MS;
     const t = this.options.timeout;
     if (t !== null) ms = Math.min(ms, this.#lastEvent + t * 1000 - this.now);
@@ -260,9 +266,9 @@ export class EchoCore {
     }
   }
 
-  /** Connections whose read waits for a later turn (a driver without a wait of its own runs a turn soon). */
-  get waitingReads(): number {
-    return this.#lightRing.size + this.#heavyRing.size;
+  /** Connections whose read or send waits for a later turn (a driver without a wait of its own runs a turn soon). */
+  get waitingTurns(): number {
+    return this.#lightRing.size + this.#heavyRing.size + this.#writeRing.size;
   }
 
   /**
@@ -307,9 +313,17 @@ export class EchoCore {
   #serveRings(): void {
     const reads = this.#serveRing(this.#lightRing, this.#lightRing.size) + this.#serveRing(this.#heavyRing, this.#heavyTurns);
     this.#heavyTurns = this.#heavyRing.size;
+    let writes = 0;
+    for (let left = this.#writeRing.size; left > 0 && (writes < RING_MIN_READS || this.#wakeBytes < WAKE_READ_BYTES); left--) {
+      const conn = this.#writeRing.shift()!;
+      conn.writeDeferred = false;
+      if (!conn.open) continue;
+      writes++;
+      this.#write(conn);
+    }
     this.#wakeBytes = 0;
     // A round of the rings is a wake-up's worth of work: the log says so even if no event came with it.
-    if (reads > 0) this.#waitAnnounced = false;
+    if (reads + writes > 0) this.#waitAnnounced = false;
   }
 
   /** Serves up to `turns` connections from the head of `ring`. */
@@ -333,7 +347,7 @@ export class EchoCore {
   /** Reads `conn` once (at most `length` bytes) and echoes straight back what the kernel takes. */
   #read(conn: Connection, length: number): void {
     // Every read costs its system calls, even one that brings nothing (an end of input, an error).
-    this.#wakeBytes += READ_COST_BYTES;
+    this.#wakeBytes += CALL_COST_BYTES;
     const buffer = this.#buffer;
     let n: number;
     try {
@@ -387,7 +401,20 @@ export class EchoCore {
 
   /** `conn` is writable: send what is queued. */
   onWritable(conn: Connection): void {
-    if (!conn.open) return;
+    if (!conn.open || conn.writeDeferred) return;
+    if (this.#defers && (this.#writeRing.size > 0 || this.#wakeBytes >= WAKE_READ_BYTES)) {
+      // The wake-up's budget is spent: its turn comes in the write ring (not watched for writing meanwhile).
+      conn.writeDeferred = true;
+      this.#writeRing.push(conn);
+      this.#sync(conn);
+      return;
+    }
+    this.#write(conn);
+  }
+
+  /** Sends what `conn` has queued, as much as the kernel takes. */
+  #write(conn: Connection): void {
+    this.#wakeBytes += CALL_COST_BYTES;
     const queue = conn.queue;
     if (queue.size > 0) {
       const preview = this.#verbose ? queue.peek(PAYLOAD_PREVIEW) : undefined;
@@ -399,6 +426,7 @@ export class EchoCore {
         return;
       }
       if (sent > 0) {
+        this.#wakeBytes += sent;
         this.#echoed(conn, sent);
         this.#dequeued(sent);
         if (preview) this.log.event(`sending ${showPayload(preview, 0, Math.min(sent, preview.length), sent)} to ${conn.label}`);
@@ -703,7 +731,8 @@ export class EchoCore {
     const tutorialStep = this.options.tutorial && (pending > 0 || conn.emptyUnannounced);
     // A connection waiting in a ring is not watched for reading: the ring is its readiness (see onReadable).
     const reading = !tutorialStep && this.#wantsRead(conn) && !conn.deferred;
-    const wanted = (reading ? READ : 0) | (pending > 0 || conn.emptyUnannounced ? WRITE : 0);
+    const writing = (pending > 0 || conn.emptyUnannounced) && !conn.writeDeferred;
+    const wanted = (reading ? READ : 0) | (writing ? WRITE : 0);
     if (wanted === conn.watched) return;
     try {
       if (wanted === 0) this.backend.forget(conn);

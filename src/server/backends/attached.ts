@@ -19,14 +19,14 @@ export function attachedSelectorsBackend(core: EchoCore, selectorName: SelectorN
   // What the blocking loop does around each wait: the reads that wait for their turn, count the events
   // (for --timeout), run the timers, log "waiting for the next event" and write the collected lines. Run
   // once after each batch libuv dispatches (an immediate runs right after the poll phase), again on the
-  // next loop turns while reads still wait (libuv then polls without blocking), and on a timer.
+  // next loop turns while reads or sends still wait their turn (libuv then polls without blocking), and on a timer.
   const turn = (): void => {
     turnQueued = false;
     // The reads are not shared out per batch here (libuv dispatches the ready keys): full-size reads.
     core.afterWait(events, 1);
     events = 0;
     core.beforeWait();
-    if (core.waitingReads > 0) queueTurn();
+    if (core.waitingTurns > 0) queueTurn();
   };
   const queueTurn = (): void => {
     if (turnQueued) return;
