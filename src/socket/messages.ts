@@ -9,7 +9,7 @@
 import { MemoryError, OverflowError, ValueError } from '../errors.js';
 import { describe } from '../fileobj.js';
 import { close as closeFd, SOCKADDR_STORAGE_BYTES } from '../sys/index.js';
-import { MSG, messageArea as nativeArea, parseControl, readInt, writeCmsgHeader, writeInt, type MessageArea } from '../sys/msg.js';
+import { ControlCursor, MSG, messageArea as nativeArea, readInt, writeCmsgHeader, type MessageArea } from '../sys/msg.js';
 import { cmsgLen, cmsgSpace } from '../sys/msg-layout.js';
 import { decodeAddress, encodeAddress, type SocketAddress } from './address.js';
 import { intArg } from '../args.js';
@@ -86,10 +86,39 @@ function sendBuffer(item: unknown): Uint8Array {
   throw new TypeError(`a bytes-like object is required, not ${describe(item)}`);
 }
 
+/**
+ * Copies `n` bytes from `src[srcAt…]` to `dst[dstAt…]`. Messages are mostly small (an fd is 4 bytes), where a
+ * loop beats TypedArray.set and Buffer.copy, which cost a native call and often a temporary view each.
+ */
+function copyBytes(src: Uint8Array, srcAt: number, dst: Uint8Array, dstAt: number, n: number): void {
+  if (n <= SMALL_COPY) {
+    for (let i = 0; i < n; i++) dst[dstAt + i] = src[srcAt + i]!;
+  } else if (srcAt === 0 && n === src.length) {
+    dst.set(src, dstAt);
+  } else {
+    dst.set(src.subarray(srcAt, srcAt + n), dstAt);
+  }
+}
+const SMALL_COPY = 8;
+
+// One sendmsg call's checked arguments, kept between the checks and the filling of the native block. The
+// slots are overwritten, never truncated (setting an array's length to 0 frees its storage, which the next
+// call then grows again), and the buffers are replaced by EMPTY after the call so the caller's memory is not
+// kept alive.
+const EMPTY = new Uint8Array(0);
 const sendBuffers: Uint8Array[] = [];
 const ancLevels: number[] = [];
 const ancTypes: number[] = [];
 const ancData: Uint8Array[] = [];
+const NO_ANCDATA: readonly AncillaryItemLike[] = Object.freeze([]);
+
+/** sendmsg's default ancillary data: none (one shared empty list, not a new one per call). */
+export const noAncillaryData = NO_ANCDATA as Iterable<AncillaryItemLike>;
+
+/** The items of an iterable argument: an array as it is (read by index, as CPython's PySequence_Fast reads a list), anything else copied into one. */
+function itemsOf(value: Iterable<unknown>): readonly unknown[] {
+  return Array.isArray(value) ? value : Array.from(value);
+}
 
 /**
  * Checks sendmsg's arguments and fills the native block: the buffers' bytes one after the other, the
@@ -104,19 +133,20 @@ export function prepareSendmsg(
   if (!isIterable(ancdata) || typeof ancdata === 'string') {
     throw new TypeError(`${caller}() argument 2 must be an iterable (got ${describe(ancdata)})`);
   }
-  sendBuffers.length = 0;
-  ancLevels.length = 0;
-  ancTypes.length = 0;
-  ancData.length = 0;
+  let buffersCount = 0;
+  let ancCount = 0;
   try {
     let dataBytes = 0;
-    for (const item of buffers) {
-      const bytes = sendBuffer(item);
-      sendBuffers.push(bytes);
+    const bufferItems = itemsOf(buffers);
+    for (let i = 0; i < bufferItems.length; i++) {
+      const bytes = sendBuffer(bufferItems[i]);
+      sendBuffers[buffersCount++] = bytes;
       dataBytes += bytes.length;
     }
     let controlBytes = 0;
-    for (const item of ancdata) {
+    const ancItems = itemsOf(ancdata);
+    for (let i = 0; i < ancItems.length; i++) {
+      const item = ancItems[i];
       if (!Array.isArray(item) || item.length !== 3) {
         const got = Array.isArray(item) ? `length ${item.length}` : describe(item);
         throw new TypeError(`[${caller}() ancillary data items]() argument must be sequence of length 3, not ${got}`);
@@ -128,34 +158,35 @@ export function prepareSendmsg(
       if (cmsgSpace(MSG, data.length) > MSG.socklenLimit) throw new OverflowError('ancillary data item too large');
       controlBytes += cmsgSpace(MSG, data.length);
       if (controlBytes > MSG.socklenLimit) throw new OverflowError('too much ancillary data');
-      ancLevels.push(level);
-      ancTypes.push(type);
-      ancData.push(data);
+      ancLevels[ancCount] = level;
+      ancTypes[ancCount] = type;
+      ancData[ancCount++] = data;
     }
     const nameLen = hasAddress ? encodeAddress(family, address, caller, addressScratch) : 0;
     const area = messageArea(dataBytes, controlBytes);
     let at = 0;
-    for (const bytes of sendBuffers) {
-      area.data.set(bytes, at);
+    for (let i = 0; i < buffersCount; i++) {
+      const bytes = sendBuffers[i]!;
+      copyBytes(bytes, 0, area.data, at, bytes.length);
       at += bytes.length;
     }
-    if (controlBytes > 0) {
-      area.control.fill(0, 0, controlBytes);
-      let c = 0;
-      for (let i = 0; i < ancData.length; i++) {
-        const data = ancData[i]!;
-        const dataAt = writeCmsgHeader(area.control, c, data.length, ancLevels[i]!, ancTypes[i]!);
-        area.control.set(data, dataAt);
-        c += cmsgSpace(MSG, data.length);
-      }
+    const control = area.control;
+    let c = 0;
+    for (let i = 0; i < ancCount; i++) {
+      const data = ancData[i]!;
+      const dataAt = writeCmsgHeader(control, c, data.length, ancLevels[i]!, ancTypes[i]!);
+      copyBytes(data, 0, control, dataAt, data.length);
+      // The padding up to CMSG_SPACE is zeroed: the kernel reads the whole msg_controllen.
+      c += cmsgSpace(MSG, data.length);
+      for (let p = dataAt + data.length; p < c; p++) control[p] = 0;
     }
     if (nameLen > 0) addressScratch.copy(area.name, 0, 0, nameLen);
     area.prepare(nameLen, dataBytes, controlBytes);
     return area;
   } finally {
     // Do not keep the caller's buffers alive.
-    sendBuffers.length = 0;
-    ancData.length = 0;
+    for (let i = 0; i < buffersCount; i++) sendBuffers[i] = EMPTY;
+    for (let i = 0; i < ancCount; i++) ancData[i] = EMPTY;
   }
 }
 
@@ -196,6 +227,10 @@ export function recvBuffersArg(buffers: unknown, caller: string): Uint8Array[] {
 
 let warnedMalformed = false;
 
+// One cursor per walk, so that closing fds after a failed parse never shares a cursor with the parse.
+const itemsCursor = new ControlCursor();
+const closeCursor = new ControlCursor();
+
 /**
  * The ancillary data the kernel left in the block, as CPython returns it: every item whose header could be
  * read, its data cut short where the control buffer ended (CPython warns then; so does iomux, once per
@@ -204,14 +239,16 @@ let warnedMalformed = false;
 function ancillaryItems(area: MessageArea, controllen: number): AncillaryItem[] {
   const out: AncillaryItem[] = [];
   if (controllen === 0) return out;
-  for (const item of parseControl(area.control, controllen)) {
+  const item = itemsCursor;
+  item.start(area.control, controllen);
+  while (item.next()) {
     if (item.status !== 0 && !warnedMalformed) {
       warnedMalformed = true;
       process.emitWarning('received malformed or improperly-truncated ancillary data', 'RuntimeWarning');
     }
     if (item.status < 0) break;
     const data = Buffer.allocUnsafe(item.dataLen);
-    area.control.copy(data, 0, item.dataAt, item.dataAt + item.dataLen);
+    copyBytes(area.control, item.dataAt, data, 0, item.dataLen);
     out.push([item.level, item.type, data]);
   }
   return out;
@@ -222,7 +259,9 @@ function ancillaryItems(area: MessageArea, controllen: number): AncillaryItem[] 
  * fails after the kernel has installed fds in this process.
  */
 export function closeReceivedFds(area: MessageArea, controllen: number): void {
-  for (const item of parseControl(area.control, controllen)) {
+  const item = closeCursor;
+  item.start(area.control, controllen);
+  while (item.next()) {
     if (item.status < 0) break;
     if (item.level === MSG.SOL_SOCKET && item.type === MSG.SCM_RIGHTS) {
       for (let at = item.dataAt; at + INT_BYTES <= item.dataAt + item.dataLen; at += INT_BYTES) {
@@ -247,7 +286,7 @@ export function finishRecvmsg(area: MessageArea, n: number, bufsize: number): Re
   try {
     const count = Math.min(n, bufsize);
     const data = Buffer.allocUnsafe(count);
-    area.data.copy(data, 0, 0, count);
+    copyBytes(area.data, 0, data, 0, count);
     return [data, ancillaryItems(area, controllen), area.flags(), senderAddress(area)];
   } catch (err) {
     closeReceivedFds(area, controllen);
@@ -264,7 +303,7 @@ export function finishRecvmsgInto(area: MessageArea, n: number, buffers: Uint8Ar
     for (const buf of buffers) {
       if (left <= 0) break;
       const take = Math.min(left, buf.length);
-      buf.set(area.data.subarray(from, from + take));
+      copyBytes(area.data, from, buf, 0, take);
       from += take;
       left -= take;
     }
@@ -282,9 +321,9 @@ export function packFds(fds: unknown): Buffer {
   if (!isIterable(fds) || typeof fds === 'string') throw new TypeError(`fds must be an iterable of integers (got ${describe(fds)})`);
   const list: number[] = [];
   for (const fd of fds) list.push(intArg(fd, 'fd'));
-  const data = Buffer.alloc(list.length * INT_BYTES);
-  list.forEach((fd, i) => writeInt(data, i * INT_BYTES, fd));
-  return data;
+  // An Int32Array holds C ints in host byte order, as SCM_RIGHTS wants them.
+  const ints = Int32Array.from(list);
+  return Buffer.from(ints.buffer, ints.byteOffset, ints.byteLength);
 }
 
 /** The fds in SCM_RIGHTS data; the bytes of a trailing partial int are dropped, as CPython's recv_fds does. */

@@ -17,8 +17,8 @@ import { decodeAddress, encodeAddress, type AddressLike, type SocketAddress } fr
 import { allocBytes, intArg, ssizeArg } from '../args.js';
 import { bytesArg, checkRange, writableBytesArg } from './args.js';
 import {
-  ancbufsizeArg, finishRecvmsg, finishRecvmsgInto, messageArea, prepareSendmsg, recvBufsizeArg, recvBuffersArg,
-  type AncillaryItemLike, type RecvmsgIntoResult, type RecvmsgResult,
+  ancbufsizeArg, finishRecvmsg, finishRecvmsgInto, messageArea, noAncillaryData, prepareSendmsg, recvBufsizeArg,
+  recvBuffersArg, type AncillaryItemLike, type RecvmsgIntoResult, type RecvmsgResult,
 } from './messages.js';
 import { getdefaulttimeout, parseSocketTimeout } from './timeout.js';
 import { waitForFd } from './wait.js';
@@ -56,6 +56,31 @@ const NOT_SET = -1;
 const sockaddr = Buffer.alloc(sys.SOCKADDR_STORAGE_BYTES);
 const sockaddrLength = new Uint32Array(1);
 
+/** A socket's family, type and protocol. */
+interface SocketKind {
+  readonly family: number;
+  readonly type: number;
+  readonly proto: number;
+}
+
+/** The kinds made so far, by family, type and protocol packed into one number (see `socketKind`). */
+const kinds = new Map<number, SocketKind>();
+
+/**
+ * The one SocketKind object for this family, type and protocol: a socket keeps a reference instead of three
+ * numbers. Values beyond the packed key's 16 + 8 + 24 bits (never seen in practice) get an object of their own.
+ */
+function socketKind(family: number, type: number, proto: number): SocketKind {
+  if ((family & ~0xffff) !== 0 || (type & ~0xff) !== 0 || (proto & ~0xffffff) !== 0) return Object.freeze({ family, type, proto });
+  const key = family * 2 ** 32 + type * 2 ** 24 + proto;
+  let kind = kinds.get(key);
+  if (kind === undefined) {
+    kind = Object.freeze({ family, type, proto });
+    kinds.set(key, kind);
+  }
+  return kind;
+}
+
 /** An fd the kernel has just handed out as a socket (accept, socketpair): `adoptSocketFd` passes it as `fileno`. */
 class KernelSocketFd {
   constructor(readonly fd: number) {}
@@ -77,9 +102,8 @@ class KernelSocketFd {
  */
 export class Socket implements Disposable {
   #fd: number;
-  readonly #family: number;
-  readonly #type: number;
-  readonly #proto: number;
+  /** Family, type and protocol, shared with the other sockets of that kind (a server holds thousands). */
+  readonly #kind: SocketKind;
   /** Seconds; null blocks, 0 is non-blocking. */
   #timeout: number | null;
   /** The same in milliseconds, -1 when blocking: what the I/O paths test. */
@@ -108,9 +132,7 @@ export class Socket implements Disposable {
       pro ??= sys.SO_PROTOCOL === undefined ? 0 : socketOption(fd, sys.SO_PROTOCOL);
     }
     this.#fd = fd;
-    this.#family = fam;
-    this.#type = typ & ~(sys.SOCK_NONBLOCK | sys.SOCK_CLOEXEC);
-    this.#proto = pro;
+    this.#kind = socketKind(fam, typ & ~(sys.SOCK_NONBLOCK | sys.SOCK_CLOEXEC), pro);
     // As CPython's init_sockobject: SOCK_NONBLOCK means timeout 0; otherwise the default timeout, and the
     // fd is made non-blocking only when that default is not null (a wrapped fd's mode is left alone).
     this.#timeout = (typ & sys.SOCK_NONBLOCK) !== 0 ? 0 : getdefaulttimeout();
@@ -123,6 +145,18 @@ export class Socket implements Disposable {
         throw err;
       }
     }
+  }
+
+  get #family(): number {
+    return this.#kind.family;
+  }
+
+  get #type(): number {
+    return this.#kind.type;
+  }
+
+  get #proto(): number {
+    return this.#kind.proto;
   }
 
   /** The address family (AF_INET, AF_INET6, AF_UNIX, …). */
@@ -446,7 +480,8 @@ export class Socket implements Disposable {
    * included) sends nothing, neither bytes nor fds.
    */
   sendmsg(
-    buffers: Iterable<SocketData>, ancdata: Iterable<AncillaryItemLike> = [], flags: number = 0, address?: AddressLike | null,
+    buffers: Iterable<SocketData>, ancdata: Iterable<AncillaryItemLike> = noAncillaryData, flags: number = 0,
+    address?: AddressLike | null,
   ): number {
     if (flags !== 0) flags = intArg(flags, 'flags');
     const hasAddress = address !== undefined && address !== null;

@@ -41,6 +41,22 @@ function alignUp(n: number, a: number): number {
   return Math.ceil(n / a) * a;
 }
 
+/** Splits a native address into the two 32-bit halves a DataView writes without BigInt arithmetic per call. */
+function halves(address: bigint): [low: number, high: number] {
+  return [Number(address & 0xffffffffn), Number(address >> 32n)];
+}
+
+const NULL: readonly [low: number, high: number] = [0, 0];
+
+// The table's offsets as plain constants: the hot path reads them on every call.
+const NAME_AT = MSG.nameAt;
+const NAMELEN_AT = MSG.namelenAt;
+const CONTROL_AT = MSG.controlAt;
+const CONTROLLEN_AT = MSG.controllenAt;
+const CONTROLLEN_BYTES = MSG.controllenBytes;
+const FLAGS_AT = MSG.flagsAt;
+const IOV_LEN_BYTES = MSG.iovLenBytes;
+
 /**
  * One native block: [msghdr | one iovec | name | control | data]. `name`, `control` and `data` are Buffers
  * over the native memory: what JavaScript writes there is what the kernel reads, and back.
@@ -48,8 +64,13 @@ function alignUp(n: number, a: number): number {
 export class MessageArea {
   readonly #ptr: unknown;
   readonly #view: DataView;
-  readonly #withName: bigint;
-  readonly #withControl: bigint;
+  readonly #iovLenAt: number;
+  // msg_name and msg_control as 32-bit halves, and which of them the header holds now (NULL or the region):
+  // the kernel never writes the pointer fields, so a call rewrites one only when it switches it on or off.
+  readonly #name: [low: number, high: number];
+  readonly #control: [low: number, high: number];
+  #nameOn = false;
+  #controlOn = false;
   readonly name: Buffer;
   readonly control: Buffer;
   readonly data: Buffer;
@@ -67,46 +88,55 @@ export class MessageArea {
     this.#ptr = koffi.alloc('uint8_t', total);
     const base = koffi.address(this.#ptr);
     const whole = Buffer.from(koffi.view(this.#ptr, total));
-    whole.fill(0, 0, dataAt);
+    whole.fill(0, 0, dataAt); // msg_name and msg_control start NULL, as #nameOn and #controlOn say
     this.#view = new DataView(whole.buffer, whole.byteOffset, total);
     this.name = whole.subarray(nameAt, nameAt + NAME_BYTES);
     this.control = whole.subarray(controlAt, controlAt + controlBytes);
     this.data = whole.subarray(dataAt, dataAt + Math.max(dataBytes, 1));
-    this.#withName = base + BigInt(nameAt);
-    this.#withControl = base + BigInt(controlAt);
+    this.#name = halves(base + BigInt(nameAt));
+    this.#control = halves(base + BigInt(controlAt));
     // The pointers that never change: msg_iov → our iovec (msg_iovlen 1), iov_base → data.
-    this.#putPointer(L.iovAt, base + BigInt(iovAt));
+    this.#putPointer(L.iovAt, halves(base + BigInt(iovAt)));
     this.#putSize(L.iovlenAt, L.iovlenBytes, 1);
-    this.#putPointer(iovAt + L.iovBaseAt, base + BigInt(dataAt));
+    this.#putPointer(iovAt + L.iovBaseAt, halves(base + BigInt(dataAt)));
     this.#iovLenAt = iovAt + L.iovLenAt;
   }
 
-  readonly #iovLenAt: number;
-
-  /** Fills in the lengths (and NULL pointers for an empty name or control part) before a call. */
+  /**
+   * Fills in the lengths (and NULL pointers for an empty name or control part) before a call. recvmsg
+   * rewrites msg_namelen, msg_controllen and msg_flags, so every attempt of a call prepares again.
+   */
   prepare(nameLen: number, dataLen: number, controlLen: number): void {
-    const L = MSG;
-    this.#putPointer(L.nameAt, nameLen > 0 ? this.#withName : 0n);
-    this.#view.setUint32(L.namelenAt, nameLen, LE);
-    this.#putSize(this.#iovLenAt, L.iovLenBytes, dataLen);
-    this.#putPointer(L.controlAt, controlLen > 0 ? this.#withControl : 0n);
-    this.#putSize(L.controllenAt, L.controllenBytes, controlLen);
-    this.#view.setInt32(L.flagsAt, 0, LE);
+    const v = this.#view;
+    const nameOn = nameLen > 0;
+    if (nameOn !== this.#nameOn) {
+      this.#putPointer(NAME_AT, nameOn ? this.#name : NULL);
+      this.#nameOn = nameOn;
+    }
+    v.setUint32(NAMELEN_AT, nameLen, LE);
+    this.#putSize(this.#iovLenAt, IOV_LEN_BYTES, dataLen);
+    const controlOn = controlLen > 0;
+    if (controlOn !== this.#controlOn) {
+      this.#putPointer(CONTROL_AT, controlOn ? this.#control : NULL);
+      this.#controlOn = controlOn;
+    }
+    this.#putSize(CONTROLLEN_AT, CONTROLLEN_BYTES, controlLen);
+    v.setInt32(FLAGS_AT, 0, LE);
   }
 
   /** msg_namelen after recvmsg: the sender address' length (0 when there is none). */
   nameLength(): number {
-    return this.#view.getUint32(MSG.namelenAt, LE);
+    return this.#view.getUint32(NAMELEN_AT, LE);
   }
 
   /** msg_controllen after recvmsg: how much of the control region the kernel filled. */
   controlLength(): number {
-    return this.#getSize(MSG.controllenAt, MSG.controllenBytes);
+    return this.#getSize(CONTROLLEN_AT, CONTROLLEN_BYTES);
   }
 
   /** msg_flags after recvmsg (MSG_TRUNC, MSG_CTRUNC, MSG_EOR, …). */
   flags(): number {
-    return this.#view.getInt32(MSG.flagsAt, LE);
+    return this.#view.getInt32(FLAGS_AT, LE);
   }
 
   /** The block's address, for the natives. */
@@ -121,9 +151,10 @@ export class MessageArea {
     koffi.free(this.#ptr);
   }
 
-  #putPointer(at: number, value: bigint): void {
+  #putPointer(at: number, address: readonly [low: number, high: number]): void {
     // Pointers are 8 bytes in every table (checked against koffi at load).
-    this.#view.setBigUint64(at, value, LE);
+    this.#view.setUint32(at + (LE ? 0 : 4), address[0], LE);
+    this.#view.setUint32(at + (LE ? 4 : 0), address[1], LE);
   }
 
   #putSize(at: number, bytes: number, value: number): void {
@@ -132,7 +163,7 @@ export class MessageArea {
       return;
     }
     const low = value >>> 0;
-    const high = Math.floor(value / 0x100000000);
+    const high = (value - low) / 0x100000000;
     this.#view.setUint32(at + (LE ? 0 : 4), low, LE);
     this.#view.setUint32(at + (LE ? 4 : 0), high, LE);
   }
@@ -202,76 +233,86 @@ function viewOf(buf: Bytes): DataView {
   return view;
 }
 
-const NO_ITEMS: readonly ControlItem[] = Object.freeze([]);
+const CMSGHDR_BYTES = MSG.cmsghdrBytes;
+const CMSG_LEN_BYTES = MSG.cmsgLenBytes;
+const CMSG_LEVEL_AT = MSG.cmsgLevelAt;
+const CMSG_TYPE_AT = MSG.cmsgTypeAt;
+const CMSG_DATA_AT = cmsgDataAt(MSG);
 
 /** Writes a cmsghdr at `at` in `control` (cmsg_len = CMSG_LEN(dataLen)); returns the data offset. */
 export function writeCmsgHeader(control: Bytes, at: number, dataLen: number, level: number, type: number): number {
   const v = viewOf(control);
-  const len = cmsgDataAt(MSG) + dataLen;
-  if (MSG.cmsgLenBytes === 4) {
+  const len = CMSG_DATA_AT + dataLen;
+  if (CMSG_LEN_BYTES === 4) {
     v.setUint32(at, len, LE);
   } else {
     v.setUint32(at + (LE ? 0 : 4), len >>> 0, LE);
     v.setUint32(at + (LE ? 4 : 0), Math.floor(len / 0x100000000), LE);
   }
-  v.setInt32(at + MSG.cmsgLevelAt, level, LE);
-  v.setInt32(at + MSG.cmsgTypeAt, type, LE);
-  return at + cmsgDataAt(MSG);
+  v.setInt32(at + CMSG_LEVEL_AT, level, LE);
+  v.setInt32(at + CMSG_TYPE_AT, type, LE);
+  return at + CMSG_DATA_AT;
 }
 
 /**
- * One control message as found in a received control buffer. `status` is CPython's get_cmsg_data_len:
- * 0 complete; 1 its data is cut short by the end of the buffer (`dataLen` is what is there); -1 its header
- * does not fit or is malformed, so nothing of it (and nothing after it) can be read.
+ * Walks the control messages in the first `controllen` bytes of a control buffer as CMSG_FIRSTHDR/CMSG_NXTHDR
+ * do, with CPython's checks, one item at a time and without allocating: `start` it, then while `next()` is
+ * true read the current item's fields. Walking stops after the first item whose status is -1.
  */
-export interface ControlItem {
-  level: number;
-  type: number;
-  dataAt: number;
-  dataLen: number;
-  status: 0 | 1 | -1;
-}
+export class ControlCursor {
+  level = 0;
+  type = 0;
+  /** Where the item's data starts in the control buffer. */
+  dataAt = 0;
+  /** How many of its data bytes are in the buffer. */
+  dataLen = 0;
+  /**
+   * CPython's get_cmsg_data_len: 0 complete; 1 its data is cut short by the end of the buffer (`dataLen` is
+   * what is there); -1 its header does not fit or is malformed, so nothing of it (and nothing after it) can
+   * be read.
+   */
+  status: 0 | 1 | -1 = 0;
+  #view: DataView | null = null;
+  #at = 0;
+  #end = 0;
 
-/**
- * The control messages in the first `controllen` bytes of `control`, walked as CMSG_FIRSTHDR/CMSG_NXTHDR
- * do, with CPython's checks. Stops after the first item whose status is -1 (that item is included).
- */
-export function parseControl(control: Bytes, controllen: number): readonly ControlItem[] {
-  const end = Math.min(controllen, control.length);
-  if (end < MSG.cmsghdrBytes) return NO_ITEMS;
-  const items: ControlItem[] = [];
-  const hdr = MSG.cmsghdrBytes;
-  const dataAt = cmsgDataAt(MSG);
-  const v = viewOf(control);
-  let at = 0;
-  while (at + hdr <= end) {
-    const len = MSG.cmsgLenBytes === 4
+  start(control: Bytes, controllen: number): void {
+    this.#view = viewOf(control);
+    this.#at = 0;
+    this.#end = Math.min(controllen, control.length);
+  }
+
+  /** Moves to the next item; false when there is none (or the walk stopped at a malformed one). */
+  next(): boolean {
+    const v = this.#view;
+    const at = this.#at;
+    const end = this.#end;
+    if (v === null || at + CMSGHDR_BYTES > end) return false;
+    const len = CMSG_LEN_BYTES === 4
       ? v.getUint32(at, LE)
       : v.getUint32(at + (LE ? 4 : 0), LE) * 0x100000000 + v.getUint32(at + (LE ? 0 : 4), LE);
-    const level = v.getInt32(at + MSG.cmsgLevelAt, LE);
-    const type = v.getInt32(at + MSG.cmsgTypeAt, LE);
-    if (len < dataAt || at + dataAt > end) {
-      items.push({ level, type, dataAt: at + dataAt, dataLen: 0, status: -1 });
-      break;
+    this.level = v.getInt32(at + CMSG_LEVEL_AT, LE);
+    this.type = v.getInt32(at + CMSG_TYPE_AT, LE);
+    this.dataAt = at + CMSG_DATA_AT;
+    if (len < CMSG_DATA_AT || at + CMSG_DATA_AT > end) {
+      this.dataLen = 0;
+      this.status = -1;
+      this.#end = 0; // nothing after a malformed header can be read
+      return true;
     }
-    const want = len - dataAt;
-    const room = end - (at + dataAt);
-    if (room >= want) items.push({ level, type, dataAt: at + dataAt, dataLen: want, status: 0 });
-    else items.push({ level, type, dataAt: at + dataAt, dataLen: room, status: 1 });
+    const want = len - CMSG_DATA_AT;
+    const room = end - (at + CMSG_DATA_AT);
+    this.dataLen = room >= want ? want : room;
+    this.status = room >= want ? 0 : 1;
     // CMSG_NXTHDR: the next header starts at CMSG_ALIGN(cmsg_len) and must fit whole.
-    at += cmsgAlign(MSG, len);
+    this.#at = at + cmsgAlign(MSG, len);
+    return true;
   }
-  return items;
 }
 
 /** A C int at `at` in host byte order (an fd in SCM_RIGHTS data). */
 export function readInt(buf: Bytes, at: number): number {
   return viewOf(buf).getInt32(at, LE);
-}
-
-/** Writes a C int at `at` in host byte order. */
-export function writeInt(buf: Bytes, at: number, value: number): void {
-  viewOf(buf).setInt32(at, value, LE);
 }
 
 /**
