@@ -173,8 +173,8 @@ export class EchoCore {
   // ---- the loop's rhythm -------------------------------------------------------------------------------
 
   /**
-   * Before each wait, that is at the end of a wake-up: the reads that waited for their turn (as many as
-   * the wake-up's budget leaves), then the seeds' "waiting for the next event" and the collected log lines.
+   * Before each wait, that is at the end of a wake-up: the reads and sends that waited for their turn (as
+   * many as the wake-up's budget leaves), then the seeds' "waiting for the next event" and the log lines.
    */
   beforeWait(): void {
     this.#serveRings();
