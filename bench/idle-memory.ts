@@ -26,7 +26,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { heapGrowth, summarizeSnapshot, type HeapSummary } from './heap-snapshot.js';
-import { runCommand, UsageError, type CommandSpec } from '#internal/cli/args.js';
+import { runCommand, secondsOption, UsageError, type CommandSpec } from '#internal/cli/args.js';
 
 const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
@@ -43,6 +43,7 @@ export const spec: CommandSpec = {
     counts: { type: 'string', metavar: 'LIST', help: 'comma-separated connection counts, ascending (default 1000,10000)' },
     heap: { type: 'boolean', help: 'also take heap snapshots (node servers only) and break the heap growth down' },
     rows: { type: 'string', metavar: 'N', help: 'heap groups shown with --heap (default 25)' },
+    settle: { type: 'string', metavar: 'SEC', help: 'wait this long at each step before reading VmRSS, for V8\'s idle-time memory reducer (default 0)' },
     json: { type: 'boolean', help: 'print one JSON object instead of the tables' },
   },
 };
@@ -71,7 +72,8 @@ export function main(argv: string[]): Promise<number> {
       : [process.execPath, MAIN, 'echo-server', '--quiet', '--backend', backend];
     const heap = args.values.heap === true;
     const rows = Number(args.values.rows ?? 25);
-    const result = await measure(command, counts, heap);
+    const settle = secondsOption(args, 'settle', 0, 0, 3600);
+    const result = await measure(command, counts, heap, settle);
     if (args.values.json === true) {
       process.stdout.write(`${JSON.stringify({ bench: 'idle-memory', command: command.join(' '), ...result })}\n`);
       return 0;
@@ -92,7 +94,7 @@ export interface Measurement {
   growth?: Array<[string, number, number]>;
 }
 
-export async function measure(command: string[], counts: number[], heap: boolean): Promise<Measurement> {
+export async function measure(command: string[], counts: number[], heap: boolean, settleSeconds = 0): Promise<Measurement> {
   const dir = heap ? mkdtempSync(join(tmpdir(), 'iomux-idle-memory-')) : '';
   const server = await startServer(heap ? withSnapshots(command, dir) : command);
   const sockets: net.Socket[] = [];
@@ -103,6 +105,9 @@ export async function measure(command: string[], counts: number[], heap: boolean
       await openIdle(server.port, sockets, count);
       const last = sockets[sockets.length - 1]!;
       await echo(last);
+      // An idle server allocates nothing, so V8's memory reducer (which shrinks the young generation and
+      // returns free pages) only runs some seconds after the last collection: --settle waits for it.
+      if (settleSeconds > 0) await new Promise((r) => setTimeout(r, settleSeconds * 1000));
       const step: Step = { connections: count, ...residentKb(server.pid) };
       if (heap) {
         const summary = await snapshot(server.child, dir, last);

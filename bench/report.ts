@@ -228,6 +228,7 @@ function summarySection(res: SuiteResults): string {
     `## Latest run: ${m.startedAt.slice(0, 10)}`,
     '',
     `- **When:** ${m.startedAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')} to ${(m.finishedAt ?? '?').replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}.`,
+    ...(m.commit ? [`- **Code:** commit ${m.commit}.`] : []),
     `- **Machine:** ${mc.cpuCount} × ${mc.cpuModel}${mc.virtualized ? ' (virtual machine)' : ''}, Linux ${mc.kernel}, ` +
       `${mc.memoryGiB} GiB RAM; Node.js ${mc.node}${mc.python ? `, ${mc.python}` : ''}${mc.gcc ? `, ${mc.gcc.replace(/\s*\(.*?\)\s*/, ' ')}` : ''}.`,
     `- **How quiet:** before the run ${quietText(m.quietBefore)}; after it ${quietText(m.quietAfter)}.${busyDuringRun(res.echo)}`,
@@ -240,7 +241,7 @@ function summarySection(res: SuiteResults): string {
     `- **Noise:** ${noiseText(res, rounds)}`,
     ...[sharedMachineText(res)].filter(Boolean),
     '',
-    `### Targets of issue 13: ${count(current)}`,
+    `### Current targets: ${count(current)}`,
     '',
     'Each target is a ratio between iomux and a reference server measured in this run (bench/targets.ts lists them), judged',
     'on the means over the rounds. Beside each mean, its ± half-spread between rounds; "by round" is the same ratio',
@@ -249,7 +250,7 @@ function summarySection(res: SuiteResults): string {
     '',
     table(current),
     '',
-    `### Earlier targets (issue 6): ${count(earlier)}`,
+    `### Earlier targets, against C and Node (still checked): ${count(earlier)}`,
     '',
     table(earlier),
   ].join('\n');

@@ -148,6 +148,16 @@ export interface SuiteMeta {
   quietAfter?: Quietness;
   /** Each server's command line and the directory it ran in. */
   serverCommands: Record<string, string>;
+  /** The repository's commit the run measured ("abc1234", "+ local changes" when the tree differs), if git knows. */
+  commit?: string;
+}
+
+/** The commit of the repository (short hash), marked when the working tree has changes; undefined without git. */
+export function describeCommit(dir: string = REPO_ROOT): string | undefined {
+  const head = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: dir, encoding: 'utf8' });
+  if (head.status !== 0) return undefined;
+  const dirty = spawnSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: dir, encoding: 'utf8' });
+  return `${head.stdout.trim()}${dirty.status === 0 && dirty.stdout.trim() !== '' ? ' + local changes' : ''}`;
 }
 
 /** Where `bench all` compiles the shared kit's C programs by default: under build/, never in the kit. */
@@ -367,7 +377,7 @@ export async function runSuite(o: SuiteOptions): Promise<string> {
   }
   const { outDir: _omit, ...optionsForMeta } = o;
   const meta: SuiteMeta = {
-    startedAt: new Date().toISOString(), machine: describeMachine(), options: optionsForMeta, quietBefore,
+    startedAt: new Date().toISOString(), machine: describeMachine(), options: optionsForMeta, quietBefore, commit: describeCommit(),
     serverCommands: Object.fromEntries(servers.map((s) => [s.name, `(cd ${s.cwd} && ${[...s.command(tools), '--port', 'PORT'].join(' ')})`])),
   };
   const metaFile = join(o.outDir, 'meta.json');

@@ -8,9 +8,12 @@ import { num, range, sig } from './format.js';
 import { aggregate, idleMemory, isDisturbed, meanAll, roundRatios, type Aggregate, type Pins, type SuiteResults } from './results.js';
 import { scalingVerdicts } from './scaling-report.js';
 
-/** The targets issue 13 sets (the current ones), then those of issue 6 that are still checked. */
-export const CURRENT = 'issue 13';
-export const EARLIER = 'issue 6';
+/**
+ * The current targets (CPU per message within 3 % of the FFI floor, ≤ 0.6× Node's net, ≤ 0.6 KB per idle
+ * connection), then the earlier ones against C and Node that are still checked.
+ */
+export const CURRENT = 'current';
+export const EARLIER = 'earlier';
 
 export interface Verdict {
   /** Which set of targets it belongs to (CURRENT or EARLIER). */
@@ -112,7 +115,7 @@ function ratioVerdict(group: string, target: string, a: Aggregate | undefined, b
   return { group, target, met, measured, margin: marginText(r, limit, atMost, met, rounds.straddles) };
 }
 
-/** Issue 13: iomux ÷ the FFI floor, iomux ÷ Node net, bytes per idle connection. */
+/** The current targets: iomux ÷ the FFI floor, iomux ÷ Node net, bytes per idle connection. */
 function currentTargets(res: SuiteResults, agg: (server: string, scenario: string) => Aggregate | undefined): Verdict[] {
   const out: Verdict[] = [];
   for (const sc of ['lat', 'tput64', 'tput4k', 'idle1k', 'idle10k']) {

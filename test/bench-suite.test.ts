@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 
 import {
-  buildSharedBench, DEFAULT_TOOLS_BIN, estimateSeconds, REPO_ROOT, schedule, selectServers, SERVERS, SetupError, type ServerSpec,
+  buildSharedBench, DEFAULT_TOOLS_BIN, describeCommit, estimateSeconds, REPO_ROOT, schedule, selectServers, SERVERS, SetupError, type ServerSpec,
 } from '../bench/suite.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'iomux-bench-suite-'));
@@ -86,6 +86,15 @@ describe('bench all: the servers', () => {
     const bin = join(tmp, 'bin3');
     assert.throws(() => buildSharedBench(kit, bin),
       { name: 'SetupError', message: `building echoload and epoll_echo from ${kit} into ${bin} failed (make exit 2)` });
+  });
+});
+
+describe('bench all: what it records', () => {
+  test('the commit measured is the repository HEAD (short hash), nothing outside a git checkout', () => {
+    const head = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' });
+    if (head.status === 0) assert.match(describeCommit()!, new RegExp(`^${head.stdout.trim()}( \\+ local changes)?$`));
+    else assert.equal(describeCommit(), undefined);
+    assert.equal(describeCommit(tmp), undefined);
   });
 });
 

@@ -1,10 +1,11 @@
 /**
  * One client connection of the echo server (its socket, its unsent output, its state), and the table of
  * all of them. A server holds tens of thousands of idle connections, so each costs as little as it can
- * (see "Memory per idle connection" in docs/benchmarks.md): the object has only small-integer fields (V8
- * keeps them in place; a fractional number would cost a separate 16-byte box per field), the flags and
- * the port share one field, the output queue exists only while something is unsent, an IPv4 peer is kept as two
- * integers, and the per-connection times and byte counts live in the table's fd-indexed Float64Arrays.
+ * (see "Memory per idle connection" in docs/benchmarks.md): the object has five fields, all small integers
+ * or references (V8 keeps those in place; a fractional number would cost a separate 16-byte box per field).
+ * The watched bits, the flags and the peer's port share one field, an IPv4 peer is kept as an integer (its
+ * label is built when a log line needs it), the output queue exists only while something is unsent, and
+ * the times and byte counts live in the table's fd-indexed Float64Arrays.
  */
 import type { Socket } from '../socket/index.js';
 import { OutputQueue } from './output-queue.js';

@@ -106,8 +106,6 @@ export class Socket implements Disposable {
   readonly #kind: SocketKind;
   /** Seconds; null blocks, 0 is non-blocking. */
   #timeout: number | null;
-  /** The same in milliseconds, -1 when blocking: what the I/O paths test. */
-  #timeoutMs: number;
 
   constructor(family?: number, type?: number, proto?: number, fileno?: number | null);
   constructor(family?: number, type?: number, proto?: number, given?: number | null | KernelSocketFd) {
@@ -136,7 +134,6 @@ export class Socket implements Disposable {
     // As CPython's init_sockobject: SOCK_NONBLOCK means timeout 0; otherwise the default timeout, and the
     // fd is made non-blocking only when that default is not null (a wrapped fd's mode is left alone).
     this.#timeout = (typ & sys.SOCK_NONBLOCK) !== 0 ? 0 : getdefaulttimeout();
-    this.#timeoutMs = this.#timeout === null ? -1 : this.#timeout * 1000;
     if (this.#timeout !== null && (typ & sys.SOCK_NONBLOCK) === 0) {
       try {
         setNonblocking(fd, true);
@@ -145,6 +142,15 @@ export class Socket implements Disposable {
         throw err;
       }
     }
+  }
+
+  /**
+   * The timeout in milliseconds, -1 when blocking: what the waiting paths test (computed, not stored: the
+   * non-blocking try* paths never read it, and a server holds thousands of sockets).
+   */
+  get #timeoutMs(): number {
+    const t = this.#timeout;
+    return t === null ? -1 : t * 1000;
   }
 
   get #family(): number {
@@ -199,7 +205,6 @@ export class Socket implements Disposable {
   settimeout(timeout: number | null): void {
     const t = parseSocketTimeout(timeout);
     this.#timeout = t;
-    this.#timeoutMs = t === null ? -1 : t * 1000;
     setNonblocking(this.#fd, t !== null);
   }
 
