@@ -10,7 +10,7 @@ import net from 'node:net';
 import { describe, test } from 'node:test';
 import { collect, connect, MAIN, ServerProcess, smallWindowClient, withServer } from './echo-server-harness.js';
 import { spawn } from 'node:child_process';
-import { distUrl, esmWorkerUrl, outputMatching, runNode } from './support/children.js';
+import { distUrl, esmWorkerUrl, outputMatching, runModule, runNode } from './support/children.js';
 
 const BALANCES = ['kernel', 'handoff'] as const;
 
@@ -82,15 +82,15 @@ for (const balance of BALANCES) {
       });
     });
 
-    test('--max-connections counts over both workers: the 17th of 16 is refused though each worker holds fewer', async () => {
-      await withServer(['--workers', '2', '--balance', balance, '--max-connections', '16'], async (server) => {
+    test('--max-connections counts over both workers: the 21st of 20 is refused though each worker holds fewer', async () => {
+      await withServer(['--workers', '2', '--balance', balance, '--max-connections', '20'], async (server) => {
         const clients: net.Socket[] = [];
-        for (let i = 0; i < 16; i++) clients.push(await connect(server.port));
-        const accepted = await server.waitForCount(/^worker \d: new connection from /, 16);
+        for (let i = 0; i < 20; i++) clients.push(await connect(server.port));
+        const accepted = await server.waitForCount(/^worker \d: new connection from /, 20);
         const perWorker = [1, 2].map((w) => accepted.filter((line) => line.startsWith(`worker ${w}:`)).length);
-        assert.ok(perWorker[0]! < 16 && perWorker[1]! < 16, `connections per worker: ${perWorker.join(' + ')}`);
+        assert.ok(perWorker[0]! < 20 && perWorker[1]! < 20, `connections per worker: ${perWorker.join(' + ')}`);
         await refusedAt(server.port);
-        await server.waitFor(/refusing connection from \S+: 16 connections are open \(--max-connections 16\)/);
+        await server.waitFor(/refusing connection from \S+: 20 connections are open \(--max-connections 20\)/);
         // A closed connection gives its slot back, whichever worker had it.
         clients.pop()!.end();
         await server.waitFor(/closing \S+ after reading no data/);
@@ -101,9 +101,9 @@ for (const balance of BALANCES) {
         const exit = await server.stop('SIGTERM');
         assert.equal(exit.code, 0);
         const s = summary(server.log);
-        assert.equal(s.served, 17);
+        assert.equal(s.served, 21);
         assert.equal(s.refused, 1);
-        assert.equal(s.peak, 16);
+        assert.equal(s.peak, 20);
         for (const c of clients) c.destroy();
       });
     });
@@ -150,6 +150,17 @@ test('a port in use is reported once, before any worker starts, with status 1', 
   } finally {
     await first.stop();
   }
+});
+
+test('a second --balance kernel server on the port of a first is refused the port, not let into its listener group', async () => {
+  await withServer(['--workers', '2', '--balance', 'kernel', '--quiet'], async (first) => {
+    const r = await runNode([MAIN, 'echo-server', '--port', String(first.port), '--workers', '2', '--balance', 'kernel']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^cannot listen on 127\.0\.0\.1 port \d+: \[Errno \d+\] Address already in use\n$/);
+    // The first still serves every connection.
+    const payload = randomBytes(10_000);
+    assert.equal(sha256(await echoOf(first.port, payload)), sha256(payload));
+  });
 });
 
 test('--workers and --balance are validated with the CLI\'s one-line messages', async () => {
@@ -221,17 +232,20 @@ test('--max-total-pending counts over both workers: two non-reading clients on d
       const payload = randomBytes(12 * MiB);
       a.write(payload);
       b.write(payload);
-      const lines = await server.waitForCount(/^worker \d: pausing reads from \S+: \d+ bytes unsent, \d+ in all \(--max-total-pending 4194304\)$/, 2, 60_000);
-      const held = new Map<string, number>();
-      for (const line of lines) {
-        const m = /^worker (\d): pausing reads from \S+: (\d+) bytes unsent/.exec(line)!;
-        held.set(m[1]!, Number(m[2])); // a paused connection neither reads nor (its client not reading) sends
-      }
-      assert.deepEqual([...held.keys()].sort(), ['1', '2'], lines.join('\n'));
-      const together = held.get('1')! + held.get('2')!;
-      t.diagnostic(`held when paused: ${held.get('1')} + ${held.get('2')} bytes with a ${budget} byte budget`);
-      // Each worker alone under a budget of its own would hold up to 4M: together ~8M.
-      assert.ok(together <= budget + 2 * 64 * 1024 + 2 * 1024, `${together} bytes held by the two workers`);
+      // Both connections end up paused (past the budget every connection holding anything is): wait for
+      // a pause line from each worker.
+      await server.waitFor(/^worker 1: pausing reads from /m, 60_000);
+      await server.waitFor(/^worker 2: pausing reads from /m, 60_000);
+      const pauses = server.lines()
+        .map((line) => /^worker (\d): pausing reads from \S+: (\d+) bytes unsent, (\d+) in all \(--max-total-pending 4194304\)$/.exec(line))
+        .filter((m) => m !== null)
+        .map((m) => ({ worker: m[1]!, unsent: Number(m[2]), total: Number(m[3]) }));
+      t.diagnostic(`pauses (worker: unsent / in all): ${pauses.map((p) => `${p.worker}: ${p.unsent} / ${p.total}`).join('; ')}`);
+      // "In all" is both workers' bytes: each worker has one connection, so a total of its own would equal
+      // that connection's unsent bytes; here the other worker's megabytes are in it...
+      assert.ok(pauses.some((p) => p.total - p.unsent > 1024 * 1024), 'no pause counted the other worker\'s bytes');
+      // ...and it never went past the budget by more than a read per connection (and 1 KiB per worker).
+      for (const p of pauses) assert.ok(p.total <= budget + 2 * 64 * 1024 + 2 * 1024, `${p.total} bytes in all`);
       const echoes = [a, b].map((sock) => {
         const echo = collect(sock, payload.length, 120_000);
         sock.resume();
@@ -243,5 +257,137 @@ test('--max-total-pending counts over both workers: two non-reading clients on d
       a.destroy();
       b.destroy();
     }
+  });
+});
+
+test('hand-off backpressure: with every inbox full the acceptor stops accepting, refuses nothing, and resumes once the inbox is read', async () => {
+  // In one process: the acceptor on this thread's event loop, and the test reading the single inbox in
+  // place of a worker. 1,500 connections are more than an AF_UNIX datagram socketpair's send buffer holds.
+  const r = await runModule(`
+    import net from 'node:net';
+    import { once } from 'node:events';
+    import { HandoffAcceptor, HandoffInbox } from ${JSON.stringify(distUrl('server/worker-handoff.js'))};
+    import { createServer } from ${JSON.stringify(distUrl('socket/index.js'))};
+    import { BlockingIOError } from ${JSON.stringify(distUrl('errors.js'))};
+    const N = 1500;
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    const listener = createServer(['127.0.0.1', 0], { backlog: 4096 });
+    listener.setblocking(false);
+    const port = listener.getsockname()[1];
+    const acceptor = new HandoffAcceptor(listener, 1, () => 0, (err) => { throw err; });
+    acceptor.start();
+    let closedByServer = 0;
+    const clients = Array.from({ length: N }, () => {
+      const c = net.connect({ port, host: '127.0.0.1' });
+      c.on('close', () => closedByServer++);
+      return c;
+    });
+    await Promise.all(clients.map((c) => once(c, 'connect')));
+    for (let deadline = Date.now() + 10_000; !acceptor.holding && Date.now() < deadline;) await turn();
+    const heldAt = acceptor.holding ? Atomics.load(acceptor.taken, 0) : -1;
+    const inbox = new HandoffInbox(acceptor.inboxFds[0], acceptor.taken, 0);
+    const adopted = [];
+    for (let deadline = Date.now() + 20_000; adopted.length < N && Date.now() < deadline;) {
+      try {
+        adopted.push(inbox.accept()[0]);
+      } catch (err) {
+        if (!(err instanceof BlockingIOError)) throw err;
+        await turn();
+      }
+    }
+    const ports = new Set(adopted.map((s) => s.getpeername()[1]));
+    console.log(JSON.stringify({ heldAt, adopted: adopted.length, distinct: ports.size, taken: Atomics.load(acceptor.taken, 0), closedByServer, holding: acceptor.holding }));
+    for (const s of adopted) s.close();
+    inbox.close();
+    acceptor.close();
+    for (const c of clients) c.destroy();
+  `, 60_000);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { heldAt: number; adopted: number; distinct: number; taken: number; closedByServer: number; holding: boolean };
+  assert.equal(out.heldAt, 0, 'the acceptor never found the inbox full (nothing was read yet)');
+  assert.equal(out.adopted, 1500);
+  assert.equal(out.distinct, 1500);
+  assert.equal(out.taken, 1500);
+  assert.equal(out.closedByServer, 0);
+  assert.equal(out.holding, false);
+});
+
+describe('the shared tally (what --workers count --max-connections and --max-total-pending in)', () => {
+  interface TallyModule {
+    sharedTallyBuffer(workers: number): SharedArrayBuffer;
+    SharedTally: new (buffer: SharedArrayBuffer, worker: number) => {
+      open: number; pending: number; holders: number;
+      tryOpen(max: number): boolean; closed(): void; addPending(delta: number): void; addHolders(delta: number): void;
+    };
+    TallyReader: new (buffer: SharedArrayBuffer) => { open: number; peak: number; holders: number; pendingKib: number; openIn(worker: number): number; releaseWorker(worker: number): number };
+  }
+  const load = (): Promise<TallyModule> => import(distUrl('server/shared-tally.js')) as Promise<TallyModule>;
+
+  test('each worker sees its own bytes exactly and the others\' to the KiB below; a dead worker\'s share is released', async () => {
+    const { sharedTallyBuffer, SharedTally, TallyReader } = await load();
+    const buffer = sharedTallyBuffer(2);
+    const [a, b] = [new SharedTally(buffer, 0), new SharedTally(buffer, 1)];
+    const reader = new TallyReader(buffer);
+    a.addPending(5000);
+    b.addPending(3000);
+    assert.equal(a.pending, 5000 + 2048); // b's 3000 bytes published as 2 KiB
+    assert.equal(b.pending, 3000 + 4096);
+    a.addPending(-5000);
+    assert.equal(a.pending, 2048);
+    assert.equal(b.pending, 3000);
+    // Far past an Int32 of bytes: 3 GiB queued in all.
+    a.addPending(3 * 2 ** 30);
+    assert.equal(b.pending, 3 * 2 ** 30 + 3000);
+    assert.ok(a.tryOpen(3) && b.tryOpen(3) && b.tryOpen(3));
+    assert.equal(a.tryOpen(3), false);
+    assert.equal(a.open, 3);
+    a.addHolders(1);
+    b.addHolders(1);
+    assert.equal(reader.peak, 3);
+    assert.equal(reader.openIn(1), 2);
+    // Worker 2 dies holding 2 connections, 1 holder and 2 KiB: all given back.
+    assert.equal(reader.releaseWorker(1), 2);
+    assert.equal(reader.open, 1);
+    assert.equal(reader.holders, 1);
+    assert.equal(a.pending, 3 * 2 ** 30);
+    assert.ok(a.tryOpen(3));
+  });
+
+  test('four threads racing for 8 slots never hold more than 8 at once', async () => {
+    const { sharedTallyBuffer, TallyReader } = await load();
+    const buffer = sharedTallyBuffer(4);
+    const body = esmWorkerUrl(`
+      import { workerData, parentPort } from 'node:worker_threads';
+      import { SharedTally } from ${JSON.stringify(distUrl('server/shared-tally.js'))};
+      const tally = new SharedTally(workerData.buffer, workerData.index);
+      // All four start together: each arrives, then waits until the last has.
+      const gate = new Int32Array(workerData.gate);
+      if (Atomics.add(gate, 0, 1) === 3) Atomics.notify(gate, 0);
+      while (Atomics.load(gate, 0) < 4) Atomics.wait(gate, 0, Atomics.load(gate, 0), 1000);
+      // Each wants 6 (24 in all): take while it can, give one back when refused or at 6.
+      let held = 0, got = 0, refused = 0, seen = 0;
+      for (let i = 0; i < 200000; i++) {
+        if (held < 6 && tally.tryOpen(8)) { held++; got++; seen = Math.max(seen, tally.open); }
+        else { if (held < 6) refused++; if (held > 0) { tally.closed(); held--; } }
+      }
+      while (held > 0) { tally.closed(); held--; }
+      parentPort.postMessage([got, refused, seen]);
+    `);
+    const { Worker } = await import('node:worker_threads');
+    const gate = new SharedArrayBuffer(4);
+    const counts = await Promise.all([0, 1, 2, 3].map((index) => new Promise<[number, number, number]>((resolve, reject) => {
+      const w = new Worker(body, { workerData: { buffer, index, gate } });
+      w.on('message', resolve);
+      w.on('error', reject);
+    })));
+    const reader = new TallyReader(buffer);
+    // The limit turned threads away, so they did race for it (one may even be starved: the others keep
+    // all 8 busy); the peak, over all of them, is the limit, never above.
+    assert.ok(counts.some(([, refused]) => refused > 0), `slots taken, refusals, most seen open per thread: ${counts.join('; ')}`);
+    // Right after taking a slot, no thread ever saw more than 8 open.
+    assert.ok(counts.every(([, , seen]) => seen <= 8), `slots taken, refusals, most seen open per thread: ${counts.join('; ')}`);
+    assert.equal(reader.peak, 8);
+    assert.equal(reader.open, 0);
+    for (let i = 0; i < 4; i++) assert.equal(reader.openIn(i), 0);
   });
 });

@@ -32,7 +32,9 @@ class PortLogWriter implements LogWriter {
 async function serve(port: MessagePort, data: WorkerData): Promise<void> {
   const post = (message: FromWorker): void => port.postMessage(message);
   const log = new EventLog(!data.options.quiet, new PortLogWriter(port));
-  const listener = data.balance === 'kernel' ? new Socket(undefined, undefined, undefined, data.fd) : new HandoffInbox(data.fd);
+  const listener = data.taken === null
+    ? new Socket(undefined, undefined, undefined, data.fd)
+    : new HandoffInbox(data.fd, data.taken, data.index);
   const core = new EchoCore(data.options, listener, log, new SharedTally(data.tally, data.index));
   let backend: Backend;
   try {

@@ -10,6 +10,8 @@ export interface WorkerData {
   fd: number;
   /** The shared tally's cells (shared-tally.ts). */
   tally: SharedArrayBuffer;
+  /** handoff: the cells where inboxes count the connections taken out (HandoffAcceptor.taken). */
+  taken: Int32Array | null;
 }
 
 export type ToWorker = { type: 'stop'; reason: string };

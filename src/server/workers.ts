@@ -20,13 +20,12 @@
  */
 import { Worker } from 'node:worker_threads';
 import { OSError } from '../errors.js';
-import { type Socket } from '../socket/index.js';
+import { AF_INET, AF_INET6, SO_REUSEADDR, SOCK_STREAM, SOL_SOCKET, Socket } from '../socket/index.js';
 import { LISTENER_BALANCING } from '../sys/socket.js';
 import type { EventLog } from './event-log.js';
 import type { BalanceName, ServerOptions } from './options.js';
 import { openListener } from './run.js';
 import { sharedTallyBuffer, TallyReader } from './shared-tally.js';
-import { formatAddress } from './show.js';
 import { HandoffAcceptor } from './worker-handoff.js';
 import type { FromWorker, ToWorker, WorkerCounts, WorkerData } from './worker-messages.js';
 
@@ -52,14 +51,27 @@ interface Thread {
   counts: WorkerCounts | null;
 }
 
+/**
+ * A listener sharing the address would silently join another server's group of SO_REUSEPORT listeners on
+ * the port (its own earlier run, say) and split that server's connections with it. So the port is first
+ * bound once without the option, which fails as a single listener would when anything holds the port, and
+ * for port 0 picks a free one. Returns the port.
+ */
+function claimPort(host: string, port: number): number {
+  using probe = new Socket(host.includes(':') ? AF_INET6 : AF_INET, SOCK_STREAM);
+  probe.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
+  probe.bind([host, port]);
+  return (probe.getsockname() as [string, number])[1];
+}
+
 /** Opens the listeners: one per worker sharing the address (kernel), or one (handoff). Null when it cannot. */
 function openListeners(options: ServerOptions, balance: BalanceName, log: EventLog): { listeners: Socket[]; port: number } | null {
   const listeners: Socket[] = [];
   let port = options.port;
   try {
+    if (balance === 'kernel') port = claimPort(options.host, port);
     const count = balance === 'kernel' ? options.workers : 1;
     for (let i = 0; i < count; i++) {
-      // With port 0 the first listener gets a port from the OS, and the others join it there.
       listeners.push(openListener(options.host, port, balance === 'kernel' ? LISTENER_BALANCING : undefined));
       port = (listeners[0]!.getsockname() as [string, number])[1];
     }
@@ -88,19 +100,12 @@ export async function runWorkers(options: ServerOptions, log: EventLog, workerMa
   const tallyBuffer = sharedTallyBuffer(options.workers);
   const tally = new TallyReader(tallyBuffer);
   let status = 0;
-  let acceptorRefused = 0;
 
   let acceptor: HandoffAcceptor | null = null;
   if (balance === 'handoff') {
     try {
-      acceptor = new HandoffAcceptor(listeners[0]!, options.workers, (i) => tally.openIn(i), {
-        refused(address, why) {
-          acceptorRefused++;
-          log.error(`refusing connection from ${formatAddress(address)}: ${why}`);
-        },
-        failed(err) {
-          log.error(`accept failed: ${err.message}; retrying every 100 ms, other connections are still served`);
-        },
+      acceptor = new HandoffAcceptor(listeners[0]!, options.workers, (i) => tally.openIn(i), (err) => {
+        log.error(`accept failed: ${err.message}; retrying every 100 ms, other connections are still served`);
       });
     } catch (err) {
       listeners[0]!.close();
@@ -135,8 +140,9 @@ export async function runWorkers(options: ServerOptions, log: EventLog, workerMa
   let allReady!: () => void;
   const ready = new Promise<void>((resolve) => (allReady = resolve));
   const exits: Array<Promise<void>> = [];
+  const startFailures = new Set<string>();
   for (let i = 0; i < options.workers; i++) {
-    const data: WorkerData = { index: i, options, balance, fd: fds[i]!, tally: tallyBuffer };
+    const data: WorkerData = { index: i, options, balance, fd: fds[i]!, tally: tallyBuffer, taken: acceptor?.taken ?? null };
     const worker = new Worker(workerMain, { workerData: data });
     const thread: Thread = { worker, number: i + 1, ready: false, exited: false, counts: null };
     threads.push(thread);
@@ -158,7 +164,14 @@ export async function runWorkers(options: ServerOptions, log: EventLog, workerMa
     });
     worker.on('error', (err) => {
       status = 1;
-      log.error(`worker ${thread.number} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      if (thread.ready) {
+        log.error(`worker ${thread.number} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      } else {
+        // Every worker fails alike when its backend cannot be made (no libkqueue, say): the reason once.
+        const why = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+        log.error(`worker ${thread.number} cannot start: ${startFailures.has(why) ? 'the same error' : why}`);
+        startFailures.add(why);
+      }
       stopAll(`worker ${thread.number} failed`);
     });
     exits.push(new Promise((resolve) => {
@@ -194,13 +207,13 @@ export async function runWorkers(options: ServerOptions, log: EventLog, workerMa
     clearTimeout(graceTimer);
     acceptor?.close();
   }
-  summarize(log, threads, tally.peak, acceptorRefused);
+  summarize(log, threads, tally.peak);
   return status;
 }
 
-function summarize(log: EventLog, threads: Thread[], peak: number, acceptorRefused: number): void {
+function summarize(log: EventLog, threads: Thread[], peak: number): void {
   let served = 0;
-  let refused = acceptorRefused;
+  let refused = 0;
   let bytes = 0;
   for (const t of threads) {
     if (t.counts === null) continue;
@@ -215,7 +228,8 @@ function summarize(log: EventLog, threads: Thread[], peak: number, acceptorRefus
   );
   log.info(
     `served per worker: ${threads.map((t) => (t.counts === null ? '?' : String(t.counts.served))).join(' + ')}` +
-      (missing.length > 0 ? ` (no counts from worker ${missing.join(', ')}: it did not finish)` : ''),
+      (missing.length === 1 ? ` (no counts from worker ${missing[0]}: it did not finish)` : '') +
+      (missing.length > 1 ? ` (no counts from workers ${missing.join(', ')}: they did not finish)` : ''),
   );
   log.reportDropped();
 }
