@@ -1,5 +1,12 @@
 /** Number formatting and plain-text / Markdown tables for benchmark output. */
+import { num } from '#internal/cli/format.js';
+
 export { num, sig } from '#internal/cli/format.js';
+
+/** A range of whole numbers, "579–793", or "-62 to -31" when a dash would read as a minus sign. */
+export function range(lo: number, hi: number): string {
+  return lo < 0 || hi < 0 ? `${num(lo)} to ${num(hi)}` : `${num(lo)}–${num(hi)}`;
+}
 
 /** A ratio as `1.23×`. */
 export function times(x: number | undefined | null): string {

@@ -93,6 +93,10 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
     summary: 'the echo server under abuse: flood (never-reading clients) or slow (one byte at a time), measured',
     load: () => import('./echo-server-abuse.js'),
   },
+  'idle-memory': {
+    summary: "an echo server's resident memory per idle connection, and (--heap) its heap growth by constructor",
+    load: () => import('./idle-memory.js'),
+  },
   syscalls: {
     summary: 'cost per call of the zero-timeout waits at 1, 100 and 1000 fds, and of the raw natives (npm run bench:syscalls)',
     load: () => import('./syscalls.js'),

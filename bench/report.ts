@@ -8,12 +8,14 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { markdownTable, num, times } from './format.js';
+import { markdownTable, num, range, times } from './format.js';
 import { barsSpec, renderSvg, type Bar } from './plot.js';
-import { aggregate, DISTURBED_POINTS, foreignCpuPoints, meanAll, type Aggregate, type Pins, type ResultLine, type SuiteResults } from './results.js';
+import {
+  aggregate, DISTURBED_POINTS, foreignCpuPoints, idleMemory, meanAll, roundRatios, type Aggregate, type Pins, type ResultLine, type SuiteResults,
+} from './results.js';
 import { scalingMarkdownTable, scalingPlotSpec } from './scaling-report.js';
 import { SCENARIOS, SERVERS } from './suite.js';
-import { evaluateTargets } from './targets.js';
+import { CURRENT, evaluateTargets, type Verdict } from './targets.js';
 
 export interface ReportOptions {
   doc: string;
@@ -62,50 +64,61 @@ function echoTable(lines: ResultLine[], pins: Pins): string {
       const a = aggregate(lines, sv, sc, pins);
       if (!a) continue;
       const spread = a.halfSpreadPct === undefined ? '' : ` ±${a.halfSpreadPct.toFixed(1)} %`;
+      const cpuSpread = a.halfSpreadPctOf('server_cpu_us_per_msg');
       rows.push([sc, a.server.startsWith('iomux') ? `**${label(sv)}**` : label(sv), `${a.used.length}/${a.runs.length}`,
         a.ok.length ? `${num(a.mean('msgs_per_s'))}${spread}` : '-', num(a.mean('mb_per_s'), 1), num(a.mean('lat_p50_us'), 1),
-        num(a.mean('lat_p99_us'), 1), num(a.mean('server_cpu_pct')), num(a.mean('server_cpu_us_per_msg'), 2),
+        num(a.mean('lat_p99_us'), 1), num(a.mean('server_cpu_pct')),
+        `${num(a.mean('server_cpu_us_per_msg'), 2)}${cpuSpread === undefined ? '' : ` ±${cpuSpread.toFixed(1)} %`}`,
         num(a.mean('client_cpu_pct')), notes(a, pins)]);
     }
   }
   return markdownTable(['scenario', 'server', 'runs used', 'msgs/s (± half-spread)', 'MB/s', 'p50 µs', 'p99 µs',
-    'server CPU %', 'server CPU µs/msg', 'load-gen CPU %', 'notes'], rows, ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l']);
+    'server CPU %', 'server CPU µs/msg (± half-spread)', 'load-gen CPU %', 'notes'], rows, ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l']);
+}
+
+/** a ÷ b of the means, and the ratio's range over the rounds when there are several ("1.02× (0.98–1.06)"). */
+function ratioCell(a: Aggregate | undefined, b: Aggregate | undefined, field: keyof ResultLine): string {
+  const x = a?.mean(field);
+  const y = b?.mean(field);
+  if (x === undefined || !y) return '-';
+  const r = roundRatios(a, b, field);
+  return r.length > 1 ? `${times(x / y)} (${Math.min(...r).toFixed(2)}–${Math.max(...r).toFixed(2)})` : times(x / y);
 }
 
 function ratioTable(lines: ResultLine[], pins: Pins): string {
   const rows: string[][] = [];
-  const ratio = (a: number | undefined, b: number | undefined): string => (a !== undefined && b ? times(a / b) : '-');
   for (const sc of scenariosIn(lines)) {
     const i = aggregate(lines, 'iomux_epoll', sc, pins);
     if (!i) continue;
-    const c = aggregate(lines, 'epoll_echo', sc, pins);
-    const n = aggregate(lines, 'node_net_echo', sc, pins);
-    const f = (a: Aggregate | undefined, k: keyof ResultLine): number | undefined => a?.mean(k);
-    rows.push([sc, ratio(f(i, 'server_cpu_us_per_msg'), f(c, 'server_cpu_us_per_msg')),
-      ratio(f(i, 'server_cpu_us_per_msg'), f(n, 'server_cpu_us_per_msg')), ratio(f(i, 'msgs_per_s'), f(c, 'msgs_per_s')),
-      ratio(f(i, 'msgs_per_s'), f(n, 'msgs_per_s')), ratio(f(i, 'lat_p50_us'), f(c, 'lat_p50_us'))]);
+    const other = (server: string): Aggregate | undefined => aggregate(lines, server, sc, pins);
+    const cpu = 'server_cpu_us_per_msg';
+    rows.push([sc, ratioCell(i, other('koffi_epoll_echo'), cpu), ratioCell(i, other('epoll_echo'), cpu), ratioCell(i, other('node_net_echo'), cpu),
+      ratioCell(i, other('py_selectors_echo'), cpu), ratioCell(other('koffi_epoll_echo'), other('epoll_echo'), cpu),
+      ratioCell(i, other('node_net_echo'), 'msgs_per_s'), ratioCell(i, other('epoll_echo'), 'lat_p50_us')]);
   }
-  return markdownTable(['scenario', 'CPU/msg ÷ C', 'CPU/msg ÷ Node', 'msgs/s ÷ C', 'msgs/s ÷ Node', 'p50 ÷ C'], rows,
-    ['l', 'r', 'r', 'r', 'r', 'r']);
+  return markdownTable(['scenario', 'CPU/msg ÷ FFI floor', 'CPU/msg ÷ C', 'CPU/msg ÷ Node', 'CPU/msg ÷ Python selectors',
+    'floor ÷ C (CPU/msg)', 'msgs/s ÷ Node', 'p50 ÷ C'], rows, ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r']);
 }
 
 function memoryTable(lines: ResultLine[], pins: Pins): string {
   const rows: string[][] = [];
-  // The idle scenarios, and `lat` (one connection) as each server's baseline.
-  for (const sc of ['idle10k', 'idle1k', 'lat']) {
-    for (const sv of serversIn(lines)) {
-      const a = aggregate(lines, sv, sc, pins);
-      const rss = meanAll(a, 'server_rss_kb');
-      if (!a || rss === undefined) continue;
-      const hwm = meanAll(a, 'server_hwm_kb');
-      const idle = a.runs[0]?.idle ?? 0;
-      const base = meanAll(aggregate(lines, sv, 'lat', pins), 'server_rss_kb');
-      rows.push([sc, label(sv), num(idle), num(rss / 1024, 1), hwm === undefined ? '-' : num(hwm / 1024, 1),
-        idle && base !== undefined ? num(((rss - base) * 1024) / idle) : '-']);
+  const mib = (kb: number | undefined): string => (kb === undefined ? '-' : num(kb / 1024, 1));
+  for (const sv of serversIn(lines)) {
+    const rss = (sc: string): number | undefined => meanAll(aggregate(lines, sv, sc, pins), 'server_rss_kb');
+    const big = aggregate(lines, sv, 'idle10k', pins);
+    if (rss('lat') === undefined && rss('idle1k') === undefined && big === undefined) continue;
+    const m = idleMemory(lines, sv, pins);
+    let perConn = '-';
+    if (m) {
+      perConn = num(m.bytesPerConn);
+      if (m.perRound.length > 1) perConn += ` (${range(Math.min(...m.perRound), Math.max(...m.perRound))})`;
+    } else if (big && big.runs.some((l) => l.status !== 'ok')) {
+      perConn = 'idle10k not ok';
     }
+    rows.push([label(sv), mib(rss('lat')), mib(rss('idle1k')), mib(rss('idle10k')), mib(meanAll(big, 'server_hwm_kb')), perConn]);
   }
-  return markdownTable(['scenario', 'server', 'idle conns', 'RSS MiB (end of window)', 'peak RSS MiB', 'bytes per idle conn (vs lat)'],
-    rows, ['l', 'l', 'r', 'r', 'r', 'r']);
+  return markdownTable(['server', 'RSS MiB, lat (1 conn)', 'RSS MiB, idle1k', 'RSS MiB, idle10k', 'peak RSS MiB, idle10k',
+    'bytes per idle conn (by round)'], rows, ['l', 'r', 'r', 'r', 'r', 'r']);
 }
 
 function echoBenchTable(res: SuiteResults): string {
@@ -152,6 +165,17 @@ function busyDuringRun(lines: ResultLine[]): string {
     '(server, load generator and kernel work together; echoload\'s `cpu_busy_pct`).';
 }
 
+/** A warning line when other work shared the machine (a busy start, or a quarter of the runs disturbed), else ''. */
+function sharedMachineText(res: SuiteResults): string {
+  const all = [...res.echo, ...res.echoBench].filter((l) => l.status === 'ok');
+  const disturbed = all.filter((l) => (foreignCpuPoints(l, res.pins) ?? 0) > DISTURBED_POINTS).length;
+  const load = res.meta.quietBefore?.loadavg[0] ?? 0;
+  if (load <= 1 && disturbed * 4 < all.length) return '';
+  return `- **Shared machine:** other work ran beside this run (load average ${load.toFixed(2)} at the start; ${disturbed} of ` +
+    `${all.length} ok runs disturbed). Where every run of a cell was disturbed its figures come from those runs (the notes ` +
+    'say so): read them as noisier than their spread between rounds suggests.';
+}
+
 /** How many runs were left out as disturbed, and by what rule. */
 function disturbedText(res: SuiteResults): string {
   const all = [...res.echo, ...res.echoBench].filter((l) => l.status === 'ok');
@@ -160,6 +184,25 @@ function disturbedText(res: SuiteResults): string {
   return `a run is disturbed when processes other than the server and the load generator used more than ` +
     `${DISTURBED_POINTS} points of a pinned CPU during its window; ${disturbed.length} of ${all.length} ok runs were` +
     `${retries ? `, and ${retries} retry pass(es) re-ran the cells left without an undisturbed run` : ''}`;
+}
+
+/** The spread between rounds of the server CPU per message, over every cell with at least two runs used. */
+function noiseText(res: SuiteResults, rounds: number): string {
+  const spreads: Array<{ h: number; cell: string }> = [];
+  const servers = serversIn(res.echo);
+  for (const sc of scenariosIn(res.echo)) {
+    for (const sv of servers) {
+      const h = aggregate(res.echo, sv, sc, res.pins)?.halfSpreadPctOf('server_cpu_us_per_msg');
+      if (h !== undefined) spreads.push({ h, cell: `${label(sv)} in ${sc}` });
+    }
+  }
+  if (spreads.length === 0) return `${rounds <= 1 ? 'one round' : `${rounds} rounds`}, so no spread between rounds to show: a single run per cell, read it as ±10–20 %.`;
+  spreads.sort((a, b) => a.h - b.h);
+  const median = spreads[Math.floor(spreads.length / 2)]!.h;
+  const worst = spreads[spreads.length - 1]!;
+  return `server CPU per message differed between rounds by ± half-spread ${spreads[0]!.h.toFixed(1)}–${worst.h.toFixed(1)} % ` +
+    `(median ${median.toFixed(1)} %, widest: ${worst.cell}) over ${spreads.length} cells. Ratios closer to their limit than ` +
+    'that are not settled by this run; the "by round" ranges beside the targets show it.';
 }
 
 function section(name: string, body: string): string {
@@ -171,27 +214,45 @@ function summarySection(res: SuiteResults): string {
   const mc = m.machine;
   const o = m.options;
   const verdicts = evaluateTargets(res);
-  const met = verdicts.filter((v) => v.met === true).length;
-  const missed = verdicts.filter((v) => v.met === false).length;
-  const rows = verdicts.map((v) => [v.target, v.measured,
-    v.met === null ? 'not measured' : v.met ? '**met**' : `**missed**${v.margin ? `: ${v.margin}` : ''}`]);
+  const count = (vs: Verdict[]): string => {
+    const met = vs.filter((v) => v.met === true).length;
+    const missed = vs.filter((v) => v.met === false).length;
+    return `${met} met, ${missed} missed, ${vs.length - met - missed} not measured`;
+  };
+  const table = (vs: Verdict[]): string => markdownTable(['target', 'measured (iomux vs reference)', 'result'], vs.map((v) => [v.target, v.measured,
+    v.met === null ? 'not measured' : `${v.met ? '**met**' : '**missed**'}${v.margin ? `: ${v.margin}` : ''}`]));
+  const current = verdicts.filter((v) => v.group === CURRENT);
+  const earlier = verdicts.filter((v) => v.group !== CURRENT);
+  const rounds = Math.max(0, ...res.echo.map((l) => Number(/^round(\d+)$/.exec(l.run)?.[1] ?? 0)));
   return [
     `## Latest run: ${m.startedAt.slice(0, 10)}`,
     '',
     `- **When:** ${m.startedAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')} to ${(m.finishedAt ?? '?').replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}.`,
+    ...(m.commit ? [`- **Code:** commit ${m.commit}.`] : []),
     `- **Machine:** ${mc.cpuCount} × ${mc.cpuModel}${mc.virtualized ? ' (virtual machine)' : ''}, Linux ${mc.kernel}, ` +
       `${mc.memoryGiB} GiB RAM; Node.js ${mc.node}${mc.python ? `, ${mc.python}` : ''}${mc.gcc ? `, ${mc.gcc.replace(/\s*\(.*?\)\s*/, ' ')}` : ''}.`,
     `- **How quiet:** before the run ${quietText(m.quietBefore)}; after it ${quietText(m.quietAfter)}.${busyDuringRun(res.echo)}`,
-    `- **Method:** ${o.rounds === 1 ? 'one round' : `${o.rounds} interleaved rounds (each runs every server once)`}, ` +
+    `- **Method:** ${o.rounds === 1 ? 'one round' : `${o.rounds} interleaved rounds (each runs every server once per scenario, ` +
+      'the servers of a scenario back to back, their order reversed every other round)'}, ` +
       `${o.warmup} s warmup + ${o.duration} s measured ` +
       `per scenario, a fresh server per scenario pinned to CPU ${o.serverCpu}, the load generator to CPU ${o.loadCpu}; ` +
       `values are means over the runs whose status was ok and that no other process disturbed (${disturbedText(res)}).`,
     '',
-    `### Performance targets: ${met} met, ${missed} missed, ${verdicts.length - met - missed} not measured`,
+    `- **Noise:** ${noiseText(res, rounds)}`,
+    ...[sharedMachineText(res)].filter(Boolean),
     '',
-    'Each target is a ratio between iomux and a reference server measured in this run (bench/targets.ts lists them).',
+    `### Current targets: ${count(current)}`,
     '',
-    markdownTable(['target', 'measured (iomux vs reference)', 'result'], rows),
+    'Each target is a ratio between iomux and a reference server measured in this run (bench/targets.ts lists them), judged',
+    'on the means over the rounds. Beside each mean, its ± half-spread between rounds; "by round" is the same ratio',
+    'computed round by round. A margin smaller than that range is not a verdict on the code: it says "within the',
+    'rounds\' spread".',
+    '',
+    table(current),
+    '',
+    `### Earlier targets, against C and Node (still checked): ${count(earlier)}`,
+    '',
+    table(earlier),
   ].join('\n');
 }
 
@@ -201,11 +262,16 @@ function echoSection(res: SuiteResults, img: string): string {
     '',
     'One row per server and scenario (`../shared/bench/run-echo.sh`). "server CPU µs/msg" is the server\'s user + system',
     'CPU time over the measured window divided by the messages echoed in it: the fair figure when the load generator,',
-    'not the server, is the limit (load-gen CPU % near 100).',
+    'not the server, is the limit (load-gen CPU % near 100). "± half-spread" is half the difference between the',
+    'highest and the lowest of the runs used, in % of their mean.',
     '',
     echoTable(res.echo, res.pins),
     '',
     '### iomux epoll against the references (ratios of the means above)',
+    '',
+    'In parentheses, the lowest and highest of the same ratio computed round by round. The FFI floor',
+    '(`anchors/koffi_epoll_echo.mjs` of the shared kit) is the smallest koffi epoll echo loop: what iomux costs above',
+    'it is the cost of its API layer; "floor ÷ C" is what the FFI itself costs.',
     '',
     ratioTable(res.echo, res.pins),
     '',
@@ -220,8 +286,9 @@ function memorySection(res: SuiteResults, img: string): string {
     '## Memory: resident set with 1,000 and 10,000 idle connections',
     '',
     'RSS of the server (and its descendants) at the end of the measured window, from run-echo.sh\'s `server_rss_kb` and',
-    '`server_hwm_kb`; the last column divides the growth over the same server\'s `lat` run (one connection) by the idle',
-    'connections.',
+    '`server_hwm_kb`, means over every run. The last column is what one idle connection adds: (RSS at idle10k − RSS at',
+    'idle1k) ÷ 9,000, so the fixed footprint of the process cancels out; in parentheses the same figure from each',
+    'round\'s pair of runs. RSS moves with the garbage collector\'s state at the moment it is read, so rounds differ.',
     '',
     memoryTable(res.echo, res.pins),
     '',
@@ -308,7 +375,7 @@ ${section('summary', '')}
 ## Reproduce
 
 \`\`\`sh
-npm run bench                   # builds, then bench all (about 10 minutes): this file and docs/img/*.svg
+npm run bench                   # builds, then bench all (about 15 minutes): this file and docs/img/*.svg
 npm run bench -- --rounds 1     # options go after --; see npm run bench -- --help
 node build/bench/main.js report --from DIR            # rewrite the generated sections from a finished run
 npm run bench:scaling -- --plot curve.svg             # the scaling curve alone
@@ -332,6 +399,8 @@ Node's \`net\` echo, and the scaling curve. Run it on a quiet machine: it record
 - **Servers:** \`iomux echo-server --backend epoll --quiet\` and \`--backend select\` (run as
   \`node dist/cli/main.js echo-server …\`, so the figures are the server's own), and the references below.
 - **Pinning:** a fresh server per scenario on CPU 1, the load generator on CPU 0.
+- **Order:** round by round, scenario by scenario, every server of a scenario back to back, the order of the
+  servers reversed every other round; ratios are judged on the means over the rounds (3 by default).
 - **Server CPU per message** = the server's user + system CPU time over the window (tick-sampled, 10 ms) ÷ messages.
   Loopback TCP work done in softirq context is charged to whichever process is running, so it is a system cost.
   It is the fair figure where the load generator saturates its core (load-gen CPU % near 100): there the message
@@ -348,8 +417,11 @@ Node's \`net\` echo, and the scaling curve. Run it on a quiet machine: it record
 
 ## Anchors
 
+- **The FFI floor:** \`anchors/koffi_epoll_echo.mjs\`, the smallest koffi epoll echo loop (no API layer, no checks);
+  it resolves koffi from its working directory, so it runs in the repository's root.
 - **C \`epoll_echo\`:** single-threaded level-triggered epoll in C; the practical limit of this machine.
 - **Node \`net\`:** \`socket.on('data', d => socket.write(d))\` with noDelay (\`anchors/node_net_echo.js\`).
+- **Python \`selectors\`:** \`selectors.DefaultSelector\` (epoll) with an output buffer (\`anchors/py_selectors_echo.py\`).
 - **Python \`select.select\`:** the classic tutorial server (\`anchors/py_select_echo.py\`); it cannot go past fd 1023.
 
 ${section('echo', '')}

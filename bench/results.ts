@@ -158,6 +158,8 @@ export interface Aggregate {
   mean(field: keyof ResultLine): number | undefined;
   /** Half the spread of msgs/s between the runs used, in % of the mean. */
   halfSpreadPct: number | undefined;
+  /** Half the spread of a numeric field between the runs used, in % of its mean (undefined with fewer than 2). */
+  halfSpreadPctOf(field: keyof ResultLine): number | undefined;
 }
 
 export const DEFAULT_PINS: Pins = { serverCpu: 1, loadCpu: 0 };
@@ -172,13 +174,63 @@ export function aggregate(lines: ResultLine[], server: string, scenario: string,
     const v = used.map((l) => l[field]).filter((x): x is number => typeof x === 'number' && x >= 0);
     return v.length ? v.reduce((a, b) => a + b, 0) / v.length : undefined;
   };
-  const rates = used.map((l) => l.msgs_per_s ?? 0);
-  const m = mean('msgs_per_s');
-  const halfSpreadPct = rates.length > 1 && m ? ((Math.max(...rates) - Math.min(...rates)) / 2 / m) * 100 : undefined;
+  const halfSpreadPctOf = (field: keyof ResultLine): number | undefined => {
+    const v = used.map((l) => l[field]).filter((x): x is number => typeof x === 'number' && x >= 0);
+    const m = mean(field);
+    return v.length > 1 && m ? ((Math.max(...v) - Math.min(...v)) / 2 / m) * 100 : undefined;
+  };
   return {
     server, scenario, runs, ok, used, leftOut: ok.filter((l) => !used.includes(l)),
-    onlyDisturbed: clean.length === 0 && ok.length > 0 && ok.some((l) => isDisturbed(l, pins)), mean, halfSpreadPct,
+    onlyDisturbed: clean.length === 0 && ok.length > 0 && ok.some((l) => isDisturbed(l, pins)), mean,
+    halfSpreadPct: halfSpreadPctOf('msgs_per_s'), halfSpreadPctOf,
   };
+}
+
+/**
+ * The ratio a/b of a field round by round: for every run tag (round1, round2, retry1…) in which both sides have
+ * a run used for the figures, that run's a ÷ that run's b. Their range is the noise a ratio of means hides.
+ */
+export function roundRatios(a: Aggregate | undefined, b: Aggregate | undefined, field: keyof ResultLine): number[] {
+  if (!a || !b) return [];
+  const out: number[] = [];
+  for (const la of a.used) {
+    const lb = b.used.find((l) => l.run === la.run);
+    const x = la[field];
+    const y = lb?.[field];
+    if (typeof x === 'number' && typeof y === 'number' && x >= 0 && y > 0) out.push(x / y);
+  }
+  return out;
+}
+
+/**
+ * Resident memory each idle connection adds: (RSS at idle10k − RSS at idle1k) ÷ (the difference in idle
+ * connections), in bytes, from the means of every run that recorded RSS, with the same figure per run tag
+ * (both scenarios of one round) to show its spread. Undefined when a side is missing or a run of the larger
+ * scenario did not hold all its idle connections (a server refusing connections, e.g. select past fd 1023).
+ */
+export interface IdleMemory {
+  bytesPerConn: number;
+  perRound: number[];
+  rss1kKb: number;
+  rss10kKb: number;
+  idleDelta: number;
+}
+
+export function idleMemory(lines: ResultLine[], server: string, pins: Pins = DEFAULT_PINS): IdleMemory | undefined {
+  const small = aggregate(lines, server, 'idle1k', pins);
+  const large = aggregate(lines, server, 'idle10k', pins);
+  const rss1kKb = meanAll(small, 'server_rss_kb');
+  const rss10kKb = meanAll(large, 'server_rss_kb');
+  if (!small || !large || rss1kKb === undefined || rss10kKb === undefined) return undefined;
+  if (large.runs.some((l) => l.status !== 'ok')) return undefined;
+  const idleDelta = (large.runs[0]?.idle ?? 10_000) - (small.runs[0]?.idle ?? 1000);
+  if (idleDelta <= 0) return undefined;
+  const perRound: number[] = [];
+  for (const l of large.runs) {
+    const s = small.runs.find((x) => x.run === l.run);
+    if (s && (l.server_rss_kb ?? 0) > 0 && (s.server_rss_kb ?? 0) > 0) perRound.push(((l.server_rss_kb! - s.server_rss_kb!) * 1024) / idleDelta);
+  }
+  return { bytesPerConn: ((rss10kKb - rss1kKb) * 1024) / idleDelta, perRound, rss1kKb, rss10kKb, idleDelta };
 }
 
 /** Mean of a field over every run, ok or not (memory is measured even when a scenario fails). */

@@ -7,7 +7,9 @@ import {
 } from '#internal/cli/args.js';
 import { writeReport } from './report.js';
 import { InvalidResultsError, loadResults } from './results.js';
-import { defaultSharedBench, REPO_ROOT, runSuite, SCENARIOS, SERVERS, type Scenario } from './suite.js';
+import {
+  DEFAULT_TOOLS_BIN, defaultSharedBench, missingSharedFile, REPO_ROOT, runSuite, SCENARIOS, SERVERS, SetupError, type Scenario,
+} from './suite.js';
 
 const DEFAULT_DOC = join(REPO_ROOT, 'docs', 'benchmarks.md');
 const DEFAULT_IMG = join(REPO_ROOT, 'docs', 'img');
@@ -15,15 +17,17 @@ const DEFAULT_IMG = join(REPO_ROOT, 'docs', 'img');
 export const suiteSpec: CommandSpec = {
   program: 'bench',
   name: 'all',
-  summary: `Builds the shared benchmark tools (make -C DIR), runs run-echo.sh for every server and scenario in interleaved
-rounds, runs iomux echo-bench against iomux's epoll server and Node's net echo (lat, tput64), and the scaling
-curve; then writes the generated sections of docs/benchmarks.md and docs/img/*.svg. Takes about 10 minutes
-with the defaults; run it on a quiet machine. Each measurement waits (up to 60 s) for both CPUs to be idle;
-a run during which other processes used a pinned CPU is marked disturbed and left out of the figures, and
-scenarios left without an undisturbed run are run again (--retries).`,
+  summary: `Builds the shared kit's C programs (echoload, epoll_echo) into build/shared-bench, runs run-echo.sh for every
+server and scenario in interleaved rounds (each round: scenario by scenario, every server back to back: iomux's
+servers, the koffi FFI floor, C epoll_echo, Node net, Python selectors and select), runs iomux echo-bench against
+iomux's epoll server and Node's net echo (lat, tput64), and the scaling curve; then writes the generated sections
+of docs/benchmarks.md and docs/img/*.svg. Takes about 15 minutes with the defaults; run it on a quiet machine.
+Each measurement waits (up to --quiet-wait seconds) for both CPUs to be idle; a run during which other processes
+used a pinned CPU is marked disturbed and left out of the figures, and scenarios left without an undisturbed run
+are run again (--retries).`,
   options: {
     'shared-bench': { type: 'string', metavar: 'DIR', help: 'the shared tools (default ../shared/bench from the repository, or $IOMUX_SHARED_BENCH)' },
-    rounds: { type: 'string', metavar: 'N', help: 'interleaved rounds (default 2)' },
+    rounds: { type: 'string', metavar: 'N', help: 'interleaved rounds (default 3: ratios are judged on their mean, their spread is shown)' },
     duration: { type: 'string', metavar: 'SEC', help: 'measured seconds per scenario (default 5)' },
     warmup: { type: 'string', metavar: 'SEC', help: 'warmup seconds per scenario (default 2)' },
     scenarios: { type: 'string', metavar: 'LIST', help: `comma-separated subset of ${SCENARIOS.join(',')}` },
@@ -33,6 +37,7 @@ scenarios left without an undisturbed run are run again (--retries).`,
     'server-cpu': { type: 'string', metavar: 'C', help: 'CPU to pin the servers (and the scaling curve) to (default 1)' },
     'load-cpu': { type: 'string', metavar: 'C', help: 'CPU to pin the load generators to (default 0)' },
     retries: { type: 'string', metavar: 'N', help: 'extra passes over scenarios whose every run was disturbed by other processes (default 2)' },
+    'quiet-wait': { type: 'string', metavar: 'SEC', help: 'longest wait for idle CPUs before each measurement (default 60)' },
     'skip-echo-bench': { type: 'boolean', help: 'do not run iomux echo-bench' },
     'skip-scaling': { type: 'boolean', help: 'do not run the scaling curve' },
     out: { type: 'string', metavar: 'DIR', help: `where the raw results go (default a new directory under ${tmpdir()})` },
@@ -60,6 +65,12 @@ function path(args: ParsedArgs, name: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
+/** A machine or kit problem found before anything was measured: one line on stderr, status 1. */
+function setupFailed(message: string): number {
+  process.stderr.write(`bench all: ${message}\n`);
+  return 1;
+}
+
 export function runSuiteCommand(argv: string[]): Promise<number> {
   return runCommand(suiteSpec, argv, runSuiteArgs);
 }
@@ -69,8 +80,8 @@ async function runSuiteArgs(args: ParsedArgs): Promise<number> {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   const outDir = resolve(path(args, 'out') ?? join(tmpdir(), `iomux-bench-${stamp}`));
   const options = {
-    sharedBench, outDir,
-    rounds: intOption(args, 'rounds', 2, 1, 100),
+    sharedBench, outDir, toolsBin: DEFAULT_TOOLS_BIN,
+    rounds: intOption(args, 'rounds', 3, 1, 100),
     duration: secondsOption(args, 'duration', 5, 0.1, 3600),
     warmup: secondsOption(args, 'warmup', 2, 0, 3600),
     scenarios: listOption<Scenario>(args, 'scenarios', SCENARIOS),
@@ -80,16 +91,25 @@ async function runSuiteArgs(args: ParsedArgs): Promise<number> {
     serverCpu: intOption(args, 'server-cpu', 1, 0, 4095),
     loadCpu: intOption(args, 'load-cpu', 0, 0, 4095),
     retries: intOption(args, 'retries', 2, 0, 10),
+    quietWait: secondsOption(args, 'quiet-wait', 60, 0, 3600),
     echoBench: args.values['skip-echo-bench'] !== true,
     scaling: args.values['skip-scaling'] !== true,
   };
   const doc = resolve(path(args, 'doc') ?? DEFAULT_DOC);
   const imgDir = resolve(path(args, 'img-dir') ?? DEFAULT_IMG);
   // Checked after the option values, so a mistyped option is reported whatever the machine has.
-  if (!existsSync(join(sharedBench, 'run-echo.sh'))) {
-    throw new UsageError(`--shared-bench: ${sharedBench} has no run-echo.sh`);
+  const missing = missingSharedFile(sharedBench);
+  if (missing !== undefined) {
+    const where = path(args, 'shared-bench') !== undefined ? '--shared-bench' : process.env.IOMUX_SHARED_BENCH ? 'IOMUX_SHARED_BENCH' : 'the default ../shared/bench';
+    return setupFailed(`the shared benchmark kit is missing: ${sharedBench} (${where}) has no ${missing}; pass --shared-bench DIR or set IOMUX_SHARED_BENCH`);
   }
-  const dir = await runSuite(options);
+  let dir: string;
+  try {
+    dir = await runSuite(options);
+  } catch (err) {
+    if (err instanceof SetupError) return setupFailed(err.message);
+    throw err;
+  }
   if (args.values['no-doc'] === true) return 0;
   const written = await writeReport(loadResults(dir), { doc, imgDir });
   process.stderr.write(`bench: wrote ${written.join(', ')}\n`);

@@ -12,7 +12,9 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { connect } from 'node:net';
+import { arch, platform } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeMachine, sampleQuietness, type MachineInfo, type Quietness } from './machine.js';
@@ -32,37 +34,79 @@ export function scalingCommand(maxFds: number): string[] {
   return [process.execPath, BENCH, 'scaling', '--json', '--max-fds', String(maxFds)];
 }
 
+/**
+ * Where the shared kit is: its scripts and anchors are read from `shared` (../shared/bench, possibly
+ * read-only), its C programs (echoload, epoll_echo) are compiled into `bin` (build/shared-bench).
+ */
+export interface Tools {
+  shared: string;
+  bin: string;
+}
+
 export interface ServerSpec {
   /** run-echo.sh's NAME. */
   name: string;
   /** How the docs call it. */
   label: string;
-  /** iomux's own, or a reference. */
-  kind: 'iomux' | 'anchor';
-  command: (sharedBench: string) => string[];
+  /** iomux's own, the FFI floor (what any koffi-based server costs at least), or a reference. */
+  kind: 'iomux' | 'floor' | 'anchor';
+  command: (tools: Tools) => string[];
+  /**
+   * The directory the server runs in. The FFI floor resolves `koffi` from its working directory
+   * (createRequire(process.cwd())), so it runs in the repository, whose node_modules has the koffi iomux uses.
+   */
+  cwd: string;
   scenarios: readonly Scenario[];
+  /** Why the server cannot run here, or undefined when it can (checked before anything is measured). */
+  unavailable?: () => string | undefined;
+}
+
+/** Linux x86_64 only: the floor decodes the 12-byte packed epoll_event of that ABI. */
+function floorUnavailable(): string | undefined {
+  if (platform() !== 'linux' || arch() !== 'x64') return `it needs Linux x86_64 (this is ${platform()} ${arch()})`;
+  try {
+    createRequire(join(REPO_ROOT, 'noop.js')).resolve('koffi');
+  } catch {
+    return `koffi cannot be resolved from ${REPO_ROOT} (run npm install there)`;
+  }
+  return undefined;
+}
+
+function python3Unavailable(): string | undefined {
+  return spawnSync('python3', ['--version']).status === 0 ? undefined : 'python3 is not installed';
 }
 
 export const SERVERS: readonly ServerSpec[] = [
   {
-    name: 'iomux_epoll', label: 'iomux epoll', kind: 'iomux', scenarios: SCENARIOS,
+    name: 'iomux_epoll', label: 'iomux epoll', kind: 'iomux', scenarios: SCENARIOS, cwd: REPO_ROOT,
     command: () => [process.execPath, CLI, 'echo-server', '--backend', 'epoll', '--quiet'],
   },
   {
-    name: 'iomux_select', label: 'iomux select', kind: 'iomux', scenarios: ['idle1k', 'idle10k'],
+    name: 'iomux_select', label: 'iomux select', kind: 'iomux', scenarios: ['idle1k', 'idle10k'], cwd: REPO_ROOT,
     command: () => [process.execPath, CLI, 'echo-server', '--backend', 'select', '--quiet'],
   },
   {
-    name: 'epoll_echo', label: 'C epoll_echo', kind: 'anchor', scenarios: SCENARIOS,
-    command: (dir) => [join(dir, 'epoll_echo')],
+    name: 'koffi_epoll_echo', label: 'FFI floor (koffi)', kind: 'floor', scenarios: SCENARIOS, cwd: REPO_ROOT,
+    command: (t) => [process.execPath, join(t.shared, 'anchors', 'koffi_epoll_echo.mjs')],
+    unavailable: floorUnavailable,
   },
   {
-    name: 'node_net_echo', label: 'Node net', kind: 'anchor', scenarios: SCENARIOS,
-    command: (dir) => [process.execPath, join(dir, 'anchors', 'node_net_echo.js')],
+    name: 'epoll_echo', label: 'C epoll_echo', kind: 'anchor', scenarios: SCENARIOS, cwd: REPO_ROOT,
+    command: (t) => [join(t.bin, 'epoll_echo')],
   },
   {
-    name: 'py_select_echo', label: 'Python select', kind: 'anchor', scenarios: ['idle1k'],
-    command: (dir) => ['python3', join(dir, 'anchors', 'py_select_echo.py')],
+    name: 'node_net_echo', label: 'Node net', kind: 'anchor', scenarios: SCENARIOS, cwd: REPO_ROOT,
+    command: (t) => [process.execPath, join(t.shared, 'anchors', 'node_net_echo.js')],
+  },
+  {
+    name: 'py_selectors_echo', label: 'Python selectors', kind: 'anchor', scenarios: SCENARIOS, cwd: REPO_ROOT,
+    command: (t) => ['python3', join(t.shared, 'anchors', 'py_selectors_echo.py')],
+    unavailable: python3Unavailable,
+  },
+  {
+    name: 'py_select_echo', label: 'Python select', kind: 'anchor', scenarios: ['idle1k'], cwd: REPO_ROOT,
+    command: (t) => ['python3', join(t.shared, 'anchors', 'py_select_echo.py')],
+    unavailable: python3Unavailable,
   },
 ];
 
@@ -75,6 +119,8 @@ export const ECHO_BENCH_SERVERS = ['iomux_epoll', 'node_net_echo'];
 
 export interface SuiteOptions {
   sharedBench: string;
+  /** Where echoload and epoll_echo are compiled (the shared directory may be read-only). */
+  toolsBin: string;
   outDir: string;
   rounds: number;
   duration: number;
@@ -89,6 +135,8 @@ export interface SuiteOptions {
   loadCpu: number;
   /** Extra passes over the cells that have no undisturbed run yet (see results.ts). */
   retries: number;
+  /** How long each measurement waits at most for both CPUs to be idle before it goes ahead. */
+  quietWait: number;
 }
 
 export interface SuiteMeta {
@@ -98,7 +146,59 @@ export interface SuiteMeta {
   options: Omit<SuiteOptions, 'outDir'>;
   quietBefore: Quietness;
   quietAfter?: Quietness;
+  /** Each server's command line and the directory it ran in. */
   serverCommands: Record<string, string>;
+  /** The repository's commit the run measured ("abc1234", "+ local changes" when the tree differs), if git knows. */
+  commit?: string;
+}
+
+/** The commit of the repository (short hash), marked when the working tree has changes; undefined without git. */
+export function describeCommit(dir: string = REPO_ROOT): string | undefined {
+  const head = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: dir, encoding: 'utf8' });
+  if (head.status !== 0) return undefined;
+  const dirty = spawnSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: dir, encoding: 'utf8' });
+  return `${head.stdout.trim()}${dirty.status === 0 && dirty.stdout.trim() !== '' ? ' + local changes' : ''}`;
+}
+
+/** Where `bench all` compiles the shared kit's C programs by default: under build/, never in the kit. */
+export const DEFAULT_TOOLS_BIN = join(REPO_ROOT, 'build', 'shared-bench');
+
+/** A problem with the machine or the shared kit that stops the suite before it measures anything. */
+export class SetupError extends Error {
+  override get name(): string {
+    return 'SetupError';
+  }
+}
+
+/** One measurement of the matrix: a server in a scenario, in a round. */
+export interface Cell {
+  round: number;
+  scenario: Scenario;
+  server: ServerSpec;
+}
+
+/**
+ * The order of the run-echo.sh measurements: round by round, scenario by scenario, every server of the
+ * scenario back to back (so the servers a ratio compares are measured minutes apart at most), the servers'
+ * order reversed every other round (so no server always follows the same one).
+ */
+export function schedule(servers: readonly ServerSpec[], scenarios: readonly Scenario[], rounds: number): Cell[] {
+  const cells: Cell[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    const order = round % 2 === 1 ? servers : [...servers].reverse();
+    for (const scenario of SCENARIOS.filter((sc) => scenarios.includes(sc))) {
+      for (const server of order) if (server.scenarios.includes(scenario)) cells.push({ round, scenario, server });
+    }
+  }
+  return cells;
+}
+
+/**
+ * Roughly how long a suite takes: warmup + window per measurement plus about 2.5 s around each (server start,
+ * the quiet check, closing connections), and half a minute for the scaling curve.
+ */
+export function estimateSeconds(cells: number, o: Pick<SuiteOptions, 'warmup' | 'duration' | 'scaling'>): number {
+  return cells * (o.warmup + o.duration + 2.5) + (o.scaling ? 30 : 0);
 }
 
 /** The default location of the shared benchmark tools: ../shared/bench next to the repository. */
@@ -110,27 +210,36 @@ function log(text: string): void {
   process.stderr.write(`bench: ${text}\n`);
 }
 
-/** Builds echoload and epoll_echo (make does nothing when they are up to date). */
-export function buildSharedBench(dir: string): void {
-  if (!existsSync(join(dir, 'run-echo.sh'))) {
-    throw new Error(`${dir} does not hold the shared benchmark tools (no run-echo.sh); pass --shared-bench DIR`);
-  }
-  const r = spawnSync('make', ['-C', dir], { stdio: ['ignore', 'inherit', 'inherit'] });
-  if (r.error) throw new Error(`cannot run make: ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`make -C ${dir} failed (exit ${r.status})`);
+/** The files of the shared kit `bench all` reads; the first one missing, or undefined. */
+export function missingSharedFile(dir: string): string | undefined {
+  return ['run-echo.sh', 'Makefile', 'echoload.c', 'epoll_echo.c'].find((f) => !existsSync(join(dir, f)));
+}
+
+/**
+ * Compiles echoload and epoll_echo from `shared` into `bin` (make with VPATH: the kit may be read-only, and
+ * make does nothing when the programs are up to date).
+ */
+export function buildSharedBench(shared: string, bin: string): void {
+  const missing = missingSharedFile(shared);
+  if (missing !== undefined) throw new SetupError(`the shared benchmark kit is missing: ${shared} has no ${missing} (pass --shared-bench DIR)`);
+  mkdirSync(bin, { recursive: true });
+  const r = spawnSync('make', ['-s', '-C', bin, '-f', join(shared, 'Makefile'), `VPATH=${shared}`, 'echoload', 'epoll_echo'],
+    { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.error) throw new SetupError(`cannot run make to build the shared kit's C programs: ${r.error.message}`);
+  if (r.status !== 0) throw new SetupError(`building echoload and epoll_echo from ${shared} into ${bin} failed (make exit ${r.status})`);
 }
 
 /** Throws unless `iomux echo-server` can be run (it is another part of the project). */
 function checkEchoServer(): void {
   const r = spawnSync(process.execPath, [CLI, 'echo-server', '--help'], { encoding: 'utf8', timeout: 30_000 });
   if (r.status !== 0) {
-    throw new Error(`\`iomux echo-server --help\` failed (exit ${r.status}): ${(r.stderr || r.stdout).trim().split('\n')[0] ?? ''}`);
+    throw new SetupError(`\`iomux echo-server --help\` failed (exit ${r.status}): ${(r.stderr || r.stdout).trim().split('\n')[0] ?? ''}`);
   }
 }
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, stdout: 'inherit' | 'pipe'): Promise<{ code: number; out: string }> {
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, stdout: 'inherit' | 'pipe', cwd = REPO_ROOT): Promise<{ code: number; out: string }> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd, args, { env, stdio: ['ignore', stdout, 'inherit'] });
+    const child = spawn(cmd, args, { env, cwd, stdio: ['ignore', stdout, 'inherit'] });
     let out = '';
     child.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d));
     child.on('error', reject);
@@ -156,11 +265,11 @@ function portAccepts(port: number): Promise<boolean> {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Starts a server pinned to `cpu` with `--port`, waits until it accepts; `stop()` ends it (TERM, then KILL). */
-async function startServer(command: string[], port: number, cpu: number, logFile: string): Promise<{ pid: number; stop(): Promise<void> }> {
+async function startServer(command: string[], cwd: string, port: number, cpu: number, logFile: string): Promise<{ pid: number; stop(): Promise<void> }> {
   if (await portAccepts(port)) throw new Error(`port ${port} is already in use`);
   const argv = [...taskset(cpu), ...command, '--port', String(port)];
   const fd = openSync(logFile, 'w');
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', fd, fd] });
+  const child = spawn(argv[0]!, argv.slice(1), { cwd, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   let exited = false;
   const exit = new Promise<void>((r) => child.once('exit', () => { exited = true; r(); }));
@@ -184,7 +293,7 @@ async function startServer(command: string[], port: number, cpu: number, logFile
  * Waits (at most `maxS` seconds) until both CPUs are nearly idle, so a measurement does not start while
  * another job is running; goes ahead anyway after that, the runs then record how disturbed they were.
  */
-async function waitForQuiet(maxS = 60): Promise<void> {
+async function waitForQuiet(maxS: number): Promise<void> {
   const start = Date.now();
   for (let told = false; ; ) {
     const q = await sampleQuietness(1);
@@ -201,7 +310,7 @@ async function waitForQuiet(maxS = 60): Promise<void> {
 /** One `iomux echo-bench` run against one server, as run-echo.sh runs echoload. */
 async function echoBenchRun(server: ServerSpec, scenario: 'lat' | 'tput64', o: SuiteOptions, runTag: string): Promise<string> {
   const logs = join(o.outDir, 'logs');
-  const srv = await startServer(server.command(o.sharedBench), o.port, o.serverCpu, join(logs, `${server.name}.echo-bench-${scenario}.server.log`));
+  const srv = await startServer(server.command(toolsOf(o)), server.cwd, o.port, o.serverCpu, join(logs, `${server.name}.echo-bench-${scenario}.server.log`));
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   let line: string;
   try {
@@ -219,22 +328,46 @@ async function echoBenchRun(server: ServerSpec, scenario: 'lat' | 'tput64', o: S
   return line;
 }
 
+function toolsOf(o: Pick<SuiteOptions, 'sharedBench' | 'toolsBin'>): Tools {
+  return { shared: o.sharedBench, bin: o.toolsBin };
+}
+
+/**
+ * The servers the options ask for that can run here. A reference whose interpreter is missing (python3) is
+ * left out with a line on stderr; a missing script of the shared kit stops the suite (SetupError).
+ */
+export function selectServers(o: Pick<SuiteOptions, 'servers' | 'sharedBench' | 'toolsBin'>, say: (text: string) => void = log): ServerSpec[] {
+  const out: ServerSpec[] = [];
+  for (const s of SERVERS) {
+    if (!o.servers.includes(s.name)) continue;
+    const script = s.command(toolsOf(o)).find((a) => a.startsWith(o.sharedBench));
+    if (script !== undefined && !existsSync(script)) {
+      throw new SetupError(`the shared benchmark kit has no ${script} (an older kit?); update it or leave ${s.name} out with --servers`);
+    }
+    const why = s.unavailable?.();
+    if (why !== undefined) {
+      say(`${s.name} left out: ${why}`);
+      continue;
+    }
+    out.push(s);
+  }
+  return out;
+}
+
 /** Runs everything the options ask for; returns the results directory. */
 export async function runSuite(o: SuiteOptions): Promise<string> {
   const logs = join(o.outDir, 'logs');
-  mkdirSync(logs, { recursive: true });
-  const servers = SERVERS.filter((s) => {
-    if (!o.servers.includes(s.name)) return false;
-    // A reference whose interpreter is missing is left out rather than failing every scenario.
-    const exe = s.command(o.sharedBench)[0]!;
-    if (exe === 'python3' && spawnSync(exe, ['--version']).status !== 0) {
-      log(`${s.name} left out: python3 is not installed`);
-      return false;
-    }
-    return true;
-  });
+  const servers = selectServers(o);
   if (servers.some((s) => s.kind === 'iomux')) checkEchoServer();
-  buildSharedBench(o.sharedBench);
+  buildSharedBench(o.sharedBench, o.toolsBin);
+  mkdirSync(logs, { recursive: true });
+  const tools = toolsOf(o);
+
+  const cells = schedule(servers, o.scenarios, o.rounds);
+  const benchServers = o.echoBench ? servers.filter((x) => ECHO_BENCH_SERVERS.includes(x.name)) : [];
+  const benchScenarios = (['lat', 'tput64'] as const).filter((x) => o.scenarios.includes(x));
+  const minutes = estimateSeconds(cells.length + o.rounds * benchServers.length * benchScenarios.length, o) / 60;
+  log(`${cells.length} run-echo.sh measurements in ${o.rounds} round(s), about ${Math.ceil(minutes)} minutes in all`);
 
   log('sampling how busy the machine is (2 s)…');
   const quietBefore = await sampleQuietness(2);
@@ -244,8 +377,8 @@ export async function runSuite(o: SuiteOptions): Promise<string> {
   }
   const { outDir: _omit, ...optionsForMeta } = o;
   const meta: SuiteMeta = {
-    startedAt: new Date().toISOString(), machine: describeMachine(), options: optionsForMeta, quietBefore,
-    serverCommands: Object.fromEntries(servers.map((s) => [s.name, [...s.command(o.sharedBench), '--port', 'PORT'].join(' ')])),
+    startedAt: new Date().toISOString(), machine: describeMachine(), options: optionsForMeta, quietBefore, commit: describeCommit(),
+    serverCommands: Object.fromEntries(servers.map((s) => [s.name, `(cd ${s.cwd} && ${[...s.command(tools), '--port', 'PORT'].join(' ')})`])),
   };
   const metaFile = join(o.outDir, 'meta.json');
   writeFileSync(metaFile, `${JSON.stringify(meta, null, 2)}\n`);
@@ -254,33 +387,29 @@ export async function runSuite(o: SuiteOptions): Promise<string> {
   const benchFile = join(o.outDir, 'echo-bench.jsonl');
   const pins = { serverCpu: o.serverCpu, loadCpu: o.loadCpu };
   const echoCell = async (s: ServerSpec, scenarios: readonly Scenario[], runTag: string, what: string): Promise<void> => {
-    await waitForQuiet();
+    await waitForQuiet(o.quietWait);
     log(`${what}: run-echo.sh ${s.name} (${scenarios.join(' ')})`);
     const env = {
       ...process.env, RESULTS: echoFile, RUN: runTag, SCENARIOS: scenarios.join(' '), DURATION: String(o.duration),
       WARMUP: String(o.warmup), PORT: String(o.port), LOGDIR: logs, SERVER_CPU: String(o.serverCpu), LOAD_CPU: String(o.loadCpu),
+      ECHOLOAD: join(o.toolsBin, 'echoload'),
     };
     // Exit status 1 only means some scenario was not "ok" (expected: select past fd 1023); the lines say which.
-    const { code } = await run('bash', [join(o.sharedBench, 'run-echo.sh'), s.name, '--', ...s.command(o.sharedBench)], env, 'inherit');
+    const { code } = await run('bash', [join(o.sharedBench, 'run-echo.sh'), s.name, '--', ...s.command(tools)], env, 'inherit', s.cwd);
     if (code > 1) throw new Error(`run-echo.sh ${s.name} failed (exit ${code})`);
   };
   const benchCell = async (s: ServerSpec, sc: 'lat' | 'tput64', runTag: string, what: string): Promise<void> => {
-    await waitForQuiet();
+    await waitForQuiet(o.quietWait);
     log(`${what}: iomux echo-bench against ${s.name} (${sc})`);
     const line = await echoBenchRun(s, sc, o, runTag);
     appendFileSync(benchFile, `${line}\n`);
     const r = JSON.parse(line) as Record<string, unknown>;
     log(`  ${String(r.msgs_per_s)} msgs/s, p50 ${String(r.lat_p50_us)} µs, server ${String(r.server_cpu_us_per_msg)} µs/msg, ${String(r.status)}`);
   };
-  const benchServers = o.echoBench ? servers.filter((x) => ECHO_BENCH_SERVERS.includes(x.name)) : [];
-  const benchScenarios = (['lat', 'tput64'] as const).filter((x) => o.scenarios.includes(x));
 
   for (let round = 1; round <= o.rounds; round++) {
     const what = `round ${round}/${o.rounds}`;
-    for (const s of servers) {
-      const scenarios = s.scenarios.filter((sc) => o.scenarios.includes(sc));
-      if (scenarios.length) await echoCell(s, scenarios, `round${round}`, what);
-    }
+    for (const c of cells.filter((x) => x.round === round)) await echoCell(c.server, [c.scenario], `round${round}`, what);
     for (const s of benchServers) for (const sc of benchScenarios) await benchCell(s, sc, `round${round}`, what);
   }
 
@@ -311,7 +440,7 @@ export async function runSuite(o: SuiteOptions): Promise<string> {
   }
 
   if (o.scaling) {
-    await waitForQuiet();
+    await waitForQuiet(o.quietWait);
     log(`scaling curve up to ${o.maxFds} fds (pinned to CPU ${o.serverCpu})`);
     const args = [...taskset(o.serverCpu), ...scalingCommand(o.maxFds)];
     const { code, out } = await run(args[0]!, args.slice(1), process.env, 'pipe');

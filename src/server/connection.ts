@@ -1,4 +1,12 @@
-/** One client connection of the echo server: its socket, its unsent output, its state and counters. */
+/**
+ * One client connection of the echo server (its socket, its unsent output, its state), and the table of
+ * all of them. A server holds tens of thousands of idle connections, so each costs as little as it can
+ * (see "Memory per idle connection" in docs/benchmarks.md): the object has five fields, all small integers
+ * or references (V8 keeps those in place; a fractional number would cost a separate 16-byte box per field).
+ * The watched bits, the flags and the peer's port share one field, an IPv4 peer is kept as an integer (its
+ * label is built when a log line needs it), the output queue exists only while something is unsent, and
+ * the times and byte counts live in the table's fd-indexed Float64Arrays.
+ */
 import type { Socket } from '../socket/index.js';
 import { OutputQueue } from './output-queue.js';
 import { formatAddress } from './show.js';
@@ -7,41 +15,36 @@ import { formatAddress } from './show.js';
 export const READ = 1;
 export const WRITE = 2;
 
+// `Connection.#bits`: the READ | WRITE bits watched, the flags, and an IPv4 peer's port above them.
+const WATCHED = READ | WRITE;
+const OPEN = 4;
+const PAUSED = 8;
+const OVER_BUDGET = 16;
+const HOLDING = 32;
+const EMPTY_UNANNOUNCED = 64;
+const EOF = 128;
+const PORT_SHIFT = 8;
+
 export class Connection {
   readonly socket: Socket;
   /** The fd, kept after close so backends can still find their registration. */
   readonly fd: number;
-  readonly #address: unknown;
-  #label: string | undefined;
-  /** Unsent echo output, in order. */
-  readonly queue = new OutputQueue();
-  /** What the backend watches for this connection (READ | WRITE bits), 0 before the first registration. */
-  watched = 0;
-  /** Reading stopped because too much output is pending; resumes when it drains to half. */
-  paused = false;
-  /** Reading stopped because the whole server holds too much (--max-total-pending). */
-  overBudget = false;
-  /** Counted among the connections holding unsent output (the core's bookkeeping). */
-  holding = false;
-  /** --tutorial: everything was sent; the next writable event logs "output queue for … is empty". */
-  emptyUnannounced = false;
-  /** The client shut down its sending side: echo what is queued, then close. */
-  eof = false;
-  open = true;
-  /** Monotonic ms of the last byte read or sent, for --idle-timeout. */
-  lastActive: number;
-  bytesIn = 0;
-  bytesOut = 0;
-  /** For --min-rate: when the current window began (monotonic ms), and bytesIn + bytesOut then. */
-  windowStart: number;
-  windowBase = 0;
+  /** The peer: an IPv4 address as an int32 (its port in #bits), or the address as accept() returned it. */
+  readonly #host: unknown;
+  /** Unsent echo output, in order; null while there is none (most connections, most of the time). */
+  #queue: OutputQueue | null = null;
+  /**
+   * WATCHED, OPEN, PAUSED, … and the port, in one small integer (24 bits). No private methods either: V8
+   * would add a brand field to each instance.
+   */
+  #bits: number;
 
-  constructor(socket: Socket, address: unknown, now: number) {
+  constructor(socket: Socket, address: unknown) {
     this.socket = socket;
     this.fd = socket.fileno();
-    this.#address = address;
-    this.lastActive = now;
-    this.windowStart = now;
+    const packed = packIPv4(address);
+    this.#host = packed === null ? address : packed;
+    this.#bits = OPEN | (packed === null ? 0 : (address as [string, number])[1] << PORT_SHIFT);
   }
 
   /** For select(): a Connection can be put in its lists directly, like the seeds' socket objects. */
@@ -49,8 +52,177 @@ export class Connection {
     return this.fd;
   }
 
-  /** The peer as "127.0.0.1:55821" ("[::1]:55821" for IPv6), built on first use. */
+  /** The peer as "127.0.0.1:55821" ("[::1]:55821" for IPv6), built on each use (log lines only). */
   get label(): string {
-    return (this.#label ??= formatAddress(this.#address));
+    const host = this.#host;
+    if (typeof host !== 'number') return formatAddress(host);
+    return `${host >>> 24}.${(host >>> 16) & 0xff}.${(host >>> 8) & 0xff}.${host & 0xff}:${this.#bits >>> PORT_SHIFT}`;
+  }
+
+  /** Unsent bytes. */
+  get pending(): number {
+    return this.#queue === null ? 0 : this.#queue.size;
+  }
+
+  /** The output queue, created on first use: only `push` to it or `sendTo` from it when `pending` > 0. */
+  get queue(): OutputQueue {
+    return (this.#queue ??= new OutputQueue());
+  }
+
+  /** Drops the queue once it is empty (or the connection closes): an idle connection holds none. */
+  releaseQueue(): void {
+    this.#queue = null;
+  }
+
+  /** What the backend watches for this connection (READ | WRITE bits), 0 before the first registration. */
+  get watched(): number {
+    return this.#bits & WATCHED;
+  }
+  set watched(events: number) {
+    this.#bits = (this.#bits & ~WATCHED) | (events & WATCHED);
+  }
+
+  /** Open until the core closes it. */
+  get open(): boolean {
+    return (this.#bits & OPEN) !== 0;
+  }
+  set open(on: boolean) {
+    this.#bits = on ? this.#bits | OPEN : this.#bits & ~OPEN;
+  }
+
+  /** Reading stopped because too much output is pending; resumes when it drains to half. */
+  get paused(): boolean {
+    return (this.#bits & PAUSED) !== 0;
+  }
+  set paused(on: boolean) {
+    this.#bits = on ? this.#bits | PAUSED : this.#bits & ~PAUSED;
+  }
+
+  /** Reading stopped because the whole server holds too much (--max-total-pending). */
+  get overBudget(): boolean {
+    return (this.#bits & OVER_BUDGET) !== 0;
+  }
+  set overBudget(on: boolean) {
+    this.#bits = on ? this.#bits | OVER_BUDGET : this.#bits & ~OVER_BUDGET;
+  }
+
+  /** Counted among the connections holding unsent output (the core's bookkeeping). */
+  get holding(): boolean {
+    return (this.#bits & HOLDING) !== 0;
+  }
+  set holding(on: boolean) {
+    this.#bits = on ? this.#bits | HOLDING : this.#bits & ~HOLDING;
+  }
+
+  /** --tutorial: everything was sent; the next writable event logs "output queue for … is empty". */
+  get emptyUnannounced(): boolean {
+    return (this.#bits & EMPTY_UNANNOUNCED) !== 0;
+  }
+  set emptyUnannounced(on: boolean) {
+    this.#bits = on ? this.#bits | EMPTY_UNANNOUNCED : this.#bits & ~EMPTY_UNANNOUNCED;
+  }
+
+  /** The client shut down its sending side: echo what is queued, then close. */
+  get eof(): boolean {
+    return (this.#bits & EOF) !== 0;
+  }
+  set eof(on: boolean) {
+    this.#bits = on ? this.#bits | EOF : this.#bits & ~EOF;
+  }
+}
+
+/**
+ * `[host, port]` with a dotted-quad IPv4 host, as an int32 (the port is kept apart); null for anything
+ * else (IPv6, AF_UNIX, a host not in canonical form), which is then kept as it is.
+ */
+function packIPv4(address: unknown): number | null {
+  if (!Array.isArray(address) || address.length !== 2) return null;
+  const [host, port] = address as unknown[];
+  if (typeof host !== 'string' || typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 0xffff) return null;
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let parts = 0;
+  for (let i = 0; i <= host.length; i++) {
+    const c = i < host.length ? host.charCodeAt(i) : 0x2e; // a final '.' closes the last part
+    if (c === 0x2e) {
+      if (digits === 0 || parts === 4) return null;
+      value = (value << 8) | part;
+      parts++;
+      part = 0;
+      digits = 0;
+    } else if (c >= 0x30 && c <= 0x39) {
+      // Canonical form only (no leading zero), so the label shows exactly what accept() returned.
+      if (digits > 0 && part === 0) return null;
+      part = part * 10 + (c - 0x30);
+      if (++digits > 3 || part > 255) return null;
+    } else {
+      return null;
+    }
+  }
+  return parts === 4 ? value | 0 : null;
+}
+
+/**
+ * The open connections by fd, and the per-connection numbers that are fractional or may outgrow a small
+ * integer (times in monotonic ms, byte counts): fd-indexed Float64Arrays hold them without a box each.
+ */
+export class ConnectionTable {
+  /** fd → connection; a packed array (grown by push) keeps the lookup fast. */
+  readonly #byFd: Array<Connection | undefined> = [];
+  #size = 0;
+  /** Per fd: monotonic ms of the last byte read or sent (--idle-timeout). */
+  lastActive: Float64Array = new Float64Array(0);
+  /** Per fd, for --min-rate: when the current window began (monotonic ms), and the bytes read plus sent since. */
+  windowStart: Float64Array = new Float64Array(0);
+  windowMoved: Float64Array = new Float64Array(0);
+
+  /** Open connections. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** One more than the highest fd ever held: `get(fd)` for fd below it visits every open connection. */
+  get fdBound(): number {
+    return this.#byFd.length;
+  }
+
+  get(fd: number): Connection | undefined {
+    return this.#byFd[fd];
+  }
+
+  add(conn: Connection, now: number): void {
+    const fd = conn.fd;
+    while (this.#byFd.length <= fd) this.#byFd.push(undefined);
+    if (fd >= this.lastActive.length) this.#grow(fd + 1);
+    this.#byFd[fd] = conn;
+    this.#size++;
+    this.lastActive[fd] = now;
+    this.windowStart[fd] = now;
+    this.windowMoved[fd] = 0;
+  }
+
+  remove(conn: Connection): void {
+    if (this.#byFd[conn.fd] !== conn) return;
+    this.#byFd[conn.fd] = undefined;
+    this.#size--;
+  }
+
+  /** `n` bytes went in or out of the connection on `fd` at `now`. */
+  active(fd: number, n: number, now: number): void {
+    this.lastActive[fd] = now;
+    this.windowMoved[fd] += n;
+  }
+
+  #grow(needed: number): void {
+    const length = Math.max(needed, this.lastActive.length * 2, 64);
+    const grown = (old: Float64Array): Float64Array => {
+      const a = new Float64Array(length);
+      a.set(old);
+      return a;
+    };
+    this.lastActive = grown(this.lastActive);
+    this.windowStart = grown(this.windowStart);
+    this.windowMoved = grown(this.windowMoved);
   }
 }

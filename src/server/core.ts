@@ -11,11 +11,12 @@
 import { performance } from 'node:perf_hooks';
 import { BlockingIOError, ConnectionAbortedError, InterruptedError, OSError } from '../errors.js';
 import { IPPROTO_TCP, TCP_NODELAY, type Socket } from '../socket/index.js';
-import { Connection, READ, WRITE } from './connection.js';
+import { Connection, ConnectionTable, READ, WRITE } from './connection.js';
 import { EventLog } from './event-log.js';
 import { MemoryReturn } from './memory.js';
 import { formatAddress, PAYLOAD_PREVIEW, showPayload } from './show.js';
 import type { ServerOptions } from './options.js';
+import { LocalTally, type Tally } from './tally.js';
 
 /** A backend: one event loop over one multiplexing API. */
 export interface Backend {
@@ -72,14 +73,16 @@ export class EchoCore {
 
   readonly #verbose: boolean;
   readonly #buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
-  /** fd → connection; a packed array (grown by push) keeps the lookup fast. */
-  readonly #byFd: Array<Connection | undefined> = [];
-  readonly #open = new Set<Connection>();
+  /** The open connections by fd, with their times and byte counts. */
+  readonly #open = new ConnectionTable();
   readonly #resumeBelow: number;
-  /** Unsent bytes of all connections together, for --max-total-pending. */
+  /** Unsent bytes of this server's connections together (the memory it holds). */
   #totalPending = 0;
-  /** Connections with unsent bytes (the divisor of the average holding). */
-  #holders = 0;
+  /**
+   * What --max-connections and --max-total-pending count: open connections, unsent bytes and connections
+   * holding some (the divisor of the average holding) — this server's own, or all workers' (--workers).
+   */
+  readonly #tally: Tally;
   /** Connections not read because the server as a whole holds too much (see #overBudget). */
   readonly #budgetPaused = new Set<Connection>();
   readonly #memory = new MemoryReturn();
@@ -99,7 +102,8 @@ export class EchoCore {
   readonly #stopped: Promise<void>;
   #resolveStopped!: () => void;
 
-  constructor(options: ServerOptions, listener: Socket, log: EventLog) {
+  constructor(options: ServerOptions, listener: Socket, log: EventLog, tally: Tally = new LocalTally()) {
+    this.#tally = tally;
     this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
     this.options = options;
     this.listener = listener;
@@ -120,7 +124,7 @@ export class EchoCore {
 
   /** The open connection with this fd, if any (the poll and epoll backends' fd map). */
   connection(fd: number): Connection | undefined {
-    return this.#byFd[fd];
+    return this.#open.get(fd);
   }
 
   /** Asks the loop to finish (a signal handler calls this); a blocking loop notices within one tick. */
@@ -253,13 +257,12 @@ export class EchoCore {
       this.#endOfInput(conn);
       return;
     }
-    conn.bytesIn += n;
-    conn.lastActive = this.now;
+    this.#open.active(conn.fd, n, this.now);
     if (this.#verbose) this.log.event(`received ${showPayload(buffer, 0, n)} from ${conn.label}`);
 
     let sent = 0;
     // --tutorial: everything read is queued and sent on a writable event, as the PyMOTW server does.
-    if (conn.queue.size === 0 && !this.options.tutorial) {
+    if (conn.pending === 0 && !this.options.tutorial) {
       try {
         sent = conn.socket.trySend(buffer, 0, n);
       } catch (err) {
@@ -277,6 +280,7 @@ export class EchoCore {
     if (sent < n) {
       conn.queue.push(buffer, sent, n);
       this.#totalPending += n - sent;
+      this.#tally.addPending(n - sent);
       this.#memory.grew(this.#totalPending);
     }
     this.#sync(conn);
@@ -285,8 +289,8 @@ export class EchoCore {
   /** `conn` is writable: send what is queued. */
   onWritable(conn: Connection): void {
     if (!conn.open) return;
-    const queue = conn.queue;
-    if (queue.size > 0) {
+    if (conn.pending > 0) {
+      const queue = conn.queue;
       const preview = this.#verbose ? queue.peek(PAYLOAD_PREVIEW) : undefined;
       let sent: number;
       try {
@@ -304,6 +308,7 @@ export class EchoCore {
         this.#sync(conn);
         return;
       }
+      conn.releaseQueue();
       if (this.options.tutorial) {
         // The tutorial finds its queue empty on the next writable event, not right after sending.
         conn.emptyUnannounced = true;
@@ -328,7 +333,7 @@ export class EchoCore {
    */
   onError(conn: Connection): void {
     if (!conn.open) return;
-    if (conn.queue.size > 0) {
+    if (conn.pending > 0) {
       try {
         const sent = conn.queue.sendTo(conn.socket);
         if (sent > 0) {
@@ -339,15 +344,16 @@ export class EchoCore {
         this.#failed(conn, err);
         return;
       }
+      if (conn.pending === 0) conn.releaseQueue();
     }
-    if (conn.queue.size === 0) {
+    if (conn.pending === 0) {
       // Everything went out after all: past EOF that is the end; otherwise read again, and the read
       // reports the error or the end of input.
       if (conn.eof) this.#closeAfterEof(conn);
       else this.#sync(conn);
       return;
     }
-    this.log.connectionError(`closing ${conn.label}: the connection hung up with ${conn.queue.size} bytes unsent`, this.now);
+    this.log.connectionError(`closing ${conn.label}: the connection hung up with ${conn.pending} bytes unsent`, this.now);
     this.close(conn);
   }
 
@@ -370,15 +376,15 @@ export class EchoCore {
       }
       conn.watched = 0;
     }
-    this.#dequeued(conn.queue.size);
-    conn.queue.clear();
+    this.#dequeued(conn.pending);
+    conn.releaseQueue();
     this.#account(conn);
+    this.#tally.closed();
     if (conn.overBudget) {
       conn.overBudget = false;
       this.#budgetPaused.delete(conn);
     }
-    this.#byFd[conn.fd] = undefined;
-    this.#open.delete(conn);
+    this.#open.remove(conn);
     try {
       conn.socket.close();
     } catch (err) {
@@ -390,7 +396,11 @@ export class EchoCore {
   shutdown(): void {
     this.log.finishing();
     this.log.info(`shutting down${this.#stopReason ? ` (${this.#stopReason})` : ''}: closing ${plural(this.#open.size, 'connection')}`);
-    for (const conn of this.#open) this.close(conn);
+    const open = this.#open;
+    for (let fd = 0; fd < open.fdBound; fd++) {
+      const conn = open.get(fd);
+      if (conn !== undefined) this.close(conn);
+    }
     try {
       this.listener.close();
     } catch (err) {
@@ -418,21 +428,24 @@ export class EchoCore {
       this.#nextIdleSweep = Number.POSITIVE_INFINITY;
       return;
     }
-    for (const conn of this.#open) {
-      if (now - conn.lastActive >= idleMs) {
+    const open = this.#open;
+    for (let fd = 0; fd < open.fdBound; fd++) {
+      const conn = open.get(fd);
+      if (conn === undefined) continue;
+      if (now - open.lastActive[fd]! >= idleMs) {
         if (this.#verbose) this.log.event(`closing ${conn.label} after ${idle} s without activity`);
         this.close(conn);
         continue;
       }
-      if (now - conn.windowStart < windowMs) continue;
-      const moved = conn.bytesIn + conn.bytesOut - conn.windowBase;
+      if (now - open.windowStart[fd]! < windowMs) continue;
+      const moved = open.windowMoved[fd]!;
       if (moved < minRate * rateWindow) {
         if (this.#verbose) this.log.event(`closing ${conn.label}: ${plural(moved, 'byte')} in ${rateWindow} s, below --min-rate ${minRate} bytes a second`);
         this.close(conn);
         continue;
       }
-      conn.windowStart = now;
-      conn.windowBase = conn.bytesIn + conn.bytesOut;
+      open.windowStart[fd] = now;
+      open.windowMoved[fd] = 0;
     }
     this.#nextIdleSweep = now + Math.min(idleMs / 4, windowMs / 4, 1000);
   }
@@ -443,8 +456,9 @@ export class EchoCore {
       this.#refuse(socket, address, `fd ${fd} is out of range for ${this.backend.name} (FD_SETSIZE ${this.backend.fdLimit})`);
       return;
     }
-    if (this.#open.size >= this.options.maxConnections) {
-      const open = `${plural(this.#open.size, 'connection')} ${this.#open.size === 1 ? 'is' : 'are'} open`;
+    if (!this.#tally.tryOpen(this.options.maxConnections)) {
+      const n = this.#tally.open;
+      const open = `${plural(n, 'connection')} ${n === 1 ? 'is' : 'are'} open`;
       this.#refuse(socket, address, `${open} (--max-connections ${this.options.maxConnections})`);
       return;
     }
@@ -453,16 +467,15 @@ export class EchoCore {
       socket.setblocking(false);
       // Echoes are small writes answering small reads: Nagle's algorithm would only delay them.
       socket.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
-      conn = new Connection(socket, address, this.now);
+      conn = new Connection(socket, address);
     } catch (err) {
+      this.#tally.closed();
       if (!(err instanceof OSError)) throw err;
       this.log.connectionError(`dropping connection from ${formatAddress(address)}: ${err.message}`, this.now);
       socket.close();
       return;
     }
-    while (this.#byFd.length <= fd) this.#byFd.push(undefined);
-    this.#byFd[fd] = conn;
-    this.#open.add(conn);
+    this.#open.add(conn, this.now);
     this.served++;
     if (this.#open.size > this.peak) this.peak = this.#open.size;
     if (this.#verbose) this.log.event(`new connection from ${conn.label}`);
@@ -500,21 +513,22 @@ export class EchoCore {
    * by at most that much per connection.
    */
   #readLength(): number {
-    return this.#totalPending >= this.options.maxTotalPending * BUDGET_SELECTIVE ? OVER_BUDGET_READ_BYTES : this.#fairRead;
+    return this.#tally.pending >= this.options.maxTotalPending * BUDGET_SELECTIVE ? OVER_BUDGET_READ_BYTES : this.#fairRead;
   }
 
   /** Whether a connection holding `pending` bytes must stop reading, the server holding what it does. */
   #overBudget(pending: number): boolean {
     const budget = this.options.maxTotalPending;
-    const total = this.#totalPending;
+    const total = this.#tally.pending;
     if (total >= budget) return true;
-    return total >= budget * BUDGET_SELECTIVE && pending * this.#holders >= total;
+    return total >= budget * BUDGET_SELECTIVE && pending * this.#tally.holders >= total;
   }
 
   /** `n` queued bytes went out or were dropped; under the resume mark, everyone paused by the budget reads again. */
   #dequeued(n: number): void {
     this.#totalPending -= n;
-    if (this.#budgetPaused.size > 0 && this.#totalPending < this.options.maxTotalPending * BUDGET_RESUME) {
+    if (n !== 0) this.#tally.addPending(-n);
+    if (this.#budgetPaused.size > 0 && this.#tally.pending < this.options.maxTotalPending * BUDGET_RESUME) {
       for (const conn of [...this.#budgetPaused]) {
         this.#budgetResume(conn);
         if (conn.open) this.#sync(conn);
@@ -526,32 +540,31 @@ export class EchoCore {
     conn.overBudget = false;
     this.#budgetPaused.delete(conn);
     if (this.#verbose && conn.open) {
-      this.log.event(`resuming reads from ${conn.label}: ${conn.queue.size} bytes unsent, ${this.#totalPending} in all`);
+      this.log.event(`resuming reads from ${conn.label}: ${conn.pending} bytes unsent, ${this.#tally.pending} in all`);
     }
   }
 
   /** Keeps the count of connections holding unsent bytes. */
   #account(conn: Connection): void {
-    const holds = conn.queue.size > 0;
+    const holds = conn.pending > 0;
     if (holds === conn.holding) return;
     conn.holding = holds;
-    this.#holders += holds ? 1 : -1;
+    this.#tally.addHolders(holds ? 1 : -1);
   }
 
   #echoed(conn: Connection, n: number): void {
     this.bytesEchoed += n;
-    conn.bytesOut += n;
-    conn.lastActive = this.now;
+    this.#open.active(conn.fd, n, this.now);
   }
 
   /** The client shut down its sending side: close now, or once everything it sent has been echoed. */
   #endOfInput(conn: Connection): void {
     conn.eof = true;
-    if (conn.queue.size === 0) {
+    if (conn.pending === 0) {
       this.#closeAfterEof(conn);
       return;
     }
-    if (this.#verbose) this.log.event(`${conn.label} finished sending; ${conn.queue.size} bytes still to echo`);
+    if (this.#verbose) this.log.event(`${conn.label} finished sending; ${conn.pending} bytes still to echo`);
     this.#sync(conn);
   }
 
@@ -572,7 +585,7 @@ export class EchoCore {
    * (epoll_ctl failing with ENOMEM or ENOSPC, say), that connection is closed, not the server.
    */
   #sync(conn: Connection): void {
-    const pending = conn.queue.size;
+    const pending = conn.pending;
     this.#account(conn);
     if (conn.overBudget) {
       // Holding nothing now, it cannot add to the total by more than one read: read it again.
@@ -581,7 +594,7 @@ export class EchoCore {
       conn.overBudget = true;
       this.#budgetPaused.add(conn);
       if (this.#verbose) {
-        this.log.event(`pausing reads from ${conn.label}: ${pending} bytes unsent, ${this.#totalPending} in all (--max-total-pending ${this.options.maxTotalPending})`);
+        this.log.event(`pausing reads from ${conn.label}: ${pending} bytes unsent, ${this.#tally.pending} in all (--max-total-pending ${this.options.maxTotalPending})`);
       }
     }
     if (conn.paused) {

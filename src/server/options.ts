@@ -12,6 +12,17 @@ export type SelectorName = (typeof SELECTOR_CLASSES)[number];
 export const DRIVERS = ['blocking', 'loop'] as const;
 export type DriverName = (typeof DRIVERS)[number];
 
+/**
+ * How --workers share the connections: `kernel`, a listener per worker on one address that the kernel
+ * shares out (SO_REUSEPORT on Linux, SO_REUSEPORT_LB on FreeBSD); `handoff`, one listener accepted on the
+ * main thread, each connection handed to a worker (the only way on macOS). See src/server/workers.ts.
+ */
+export const BALANCES = ['kernel', 'handoff'] as const;
+export type BalanceName = (typeof BALANCES)[number];
+
+/** The most --workers: threads beyond the cores only add switching, and each costs a V8 isolate (~10 MB). */
+export const MAX_WORKERS = 256;
+
 export interface ServerOptions {
   host: string;
   /** 0 lets the OS choose; the "starting up on … port N" line shows the bound port. */
@@ -47,6 +58,10 @@ export interface ServerOptions {
    * event, so the log reads received → sending → "output queue … is empty", one wake-up each.
    */
   tutorial: boolean;
+  /** Threads serving, each with its own loop; 1 is the single-threaded server (no worker thread). */
+  workers: number;
+  /** With workers > 1: how connections reach them; null: `kernel` where the kernel balances, else `handoff`. */
+  balance: BalanceName | null;
 }
 
 export const DEFAULTS: ServerOptions = {
@@ -68,4 +83,6 @@ export const DEFAULTS: ServerOptions = {
   minRate: 1,
   rateWindow: 60,
   tutorial: false,
+  workers: 1,
+  balance: null,
 };

@@ -9,15 +9,20 @@ import { selectorsBackend } from './backends/selectors.js';
 import { EchoCore, type Backend } from './core.js';
 import { EventLog } from './event-log.js';
 import type { ServerOptions } from './options.js';
+import { runWorkers } from './workers.js';
 
 /** The kernel caps it at net.core.somaxconn; thousands of clients connecting at once must not see drops. */
 const LISTEN_BACKLOG = 4096;
 
-/** A non-blocking listening TCP socket on host:port (IPv6 when the host is an IPv6 address). */
-export function openListener(host: string, port: number): Socket {
+/**
+ * A non-blocking listening TCP socket on host:port (IPv6 when the host is an IPv6 address). `share`: a
+ * SOL_SOCKET option to set before binding, so that several listeners can share the address (--workers).
+ */
+export function openListener(host: string, port: number, share?: number): Socket {
   const listener = new Socket(host.includes(':') ? AF_INET6 : AF_INET, SOCK_STREAM);
   try {
     listener.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
+    if (share !== undefined) listener.setsockopt(SOL_SOCKET, share, 1);
     listener.bind([host, port]);
     listener.listen(LISTEN_BACKLOG);
     listener.setblocking(false);
@@ -53,9 +58,11 @@ export function createBackend(core: EchoCore): Backend {
 
 /**
  * Runs the server until SIGINT or SIGTERM, then closes everything, prints the summary and resolves with
- * the exit status (0; 1 if the listener cannot be opened).
+ * the exit status (0; 1 if the listener cannot be opened). With --workers N > 1 the serving is done by N
+ * threads (workers.ts); with 1, here on the main thread.
  */
 export async function runEchoServer(options: ServerOptions, log = new EventLog(!options.quiet)): Promise<number> {
+  if (options.workers > 1) return runWorkers(options, log);
   let listener: Socket;
   try {
     listener = openListener(options.host, options.port);

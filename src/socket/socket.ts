@@ -56,6 +56,31 @@ const NOT_SET = -1;
 const sockaddr = Buffer.alloc(sys.SOCKADDR_STORAGE_BYTES);
 const sockaddrLength = new Uint32Array(1);
 
+/** A socket's family, type and protocol. */
+interface SocketKind {
+  readonly family: number;
+  readonly type: number;
+  readonly proto: number;
+}
+
+/** The kinds made so far, by family, type and protocol packed into one number (see `socketKind`). */
+const kinds = new Map<number, SocketKind>();
+
+/**
+ * The one SocketKind object for this family, type and protocol: a socket keeps a reference instead of three
+ * numbers. Values beyond the packed key's 16 + 8 + 24 bits (never seen in practice) get an object of their own.
+ */
+function socketKind(family: number, type: number, proto: number): SocketKind {
+  if ((family & ~0xffff) !== 0 || (type & ~0xff) !== 0 || (proto & ~0xffffff) !== 0) return Object.freeze({ family, type, proto });
+  const key = family * 2 ** 32 + type * 2 ** 24 + proto;
+  let kind = kinds.get(key);
+  if (kind === undefined) {
+    kind = Object.freeze({ family, type, proto });
+    kinds.set(key, kind);
+  }
+  return kind;
+}
+
 /** An fd the kernel has just handed out as a socket (accept, socketpair): `adoptSocketFd` passes it as `fileno`. */
 class KernelSocketFd {
   constructor(readonly fd: number) {}
@@ -77,13 +102,10 @@ class KernelSocketFd {
  */
 export class Socket implements Disposable {
   #fd: number;
-  readonly #family: number;
-  readonly #type: number;
-  readonly #proto: number;
+  /** Family, type and protocol, shared with the other sockets of that kind (a server holds thousands). */
+  readonly #kind: SocketKind;
   /** Seconds; null blocks, 0 is non-blocking. */
   #timeout: number | null;
-  /** The same in milliseconds, -1 when blocking: what the I/O paths test. */
-  #timeoutMs: number;
 
   constructor(family?: number, type?: number, proto?: number, fileno?: number | null);
   constructor(family?: number, type?: number, proto?: number, given?: number | null | KernelSocketFd) {
@@ -108,13 +130,10 @@ export class Socket implements Disposable {
       pro ??= sys.SO_PROTOCOL === undefined ? 0 : socketOption(fd, sys.SO_PROTOCOL);
     }
     this.#fd = fd;
-    this.#family = fam;
-    this.#type = typ & ~(sys.SOCK_NONBLOCK | sys.SOCK_CLOEXEC);
-    this.#proto = pro;
+    this.#kind = socketKind(fam, typ & ~(sys.SOCK_NONBLOCK | sys.SOCK_CLOEXEC), pro);
     // As CPython's init_sockobject: SOCK_NONBLOCK means timeout 0; otherwise the default timeout, and the
     // fd is made non-blocking only when that default is not null (a wrapped fd's mode is left alone).
     this.#timeout = (typ & sys.SOCK_NONBLOCK) !== 0 ? 0 : getdefaulttimeout();
-    this.#timeoutMs = this.#timeout === null ? -1 : this.#timeout * 1000;
     if (this.#timeout !== null && (typ & sys.SOCK_NONBLOCK) === 0) {
       try {
         setNonblocking(fd, true);
@@ -123,6 +142,27 @@ export class Socket implements Disposable {
         throw err;
       }
     }
+  }
+
+  /**
+   * The timeout in milliseconds, -1 when blocking: what the waiting paths test (computed, not stored: the
+   * non-blocking try* paths never read it, and a server holds thousands of sockets).
+   */
+  get #timeoutMs(): number {
+    const t = this.#timeout;
+    return t === null ? -1 : t * 1000;
+  }
+
+  get #family(): number {
+    return this.#kind.family;
+  }
+
+  get #type(): number {
+    return this.#kind.type;
+  }
+
+  get #proto(): number {
+    return this.#kind.proto;
   }
 
   /** The address family (AF_INET, AF_INET6, AF_UNIX, …). */
@@ -165,7 +205,6 @@ export class Socket implements Disposable {
   settimeout(timeout: number | null): void {
     const t = parseSocketTimeout(timeout);
     this.#timeout = t;
-    this.#timeoutMs = t === null ? -1 : t * 1000;
     setNonblocking(this.#fd, t !== null);
   }
 

@@ -30,6 +30,14 @@ export interface SocketConstants {
   SO_LINGER: number; SO_REUSEPORT: number; SO_RCVLOWAT: number; SO_SNDLOWAT: number; SO_RCVTIMEO: number;
   SO_SNDTIMEO: number; SO_ACCEPTCONN: number;
   SO_PASSCRED?: number; SO_PEERCRED?: number; SO_PROTOCOL?: number; SO_DOMAIN?: number; SO_NOSIGPIPE?: number;
+  /** FreeBSD ≥ 12: SO_REUSEPORT with the incoming connections shared out among the listeners. */
+  SO_REUSEPORT_LB?: number;
+  /**
+   * Not a header name: the SOL_SOCKET option with which listeners bound to one address share out its
+   * incoming connections — SO_REUSEPORT on Linux, SO_REUSEPORT_LB on FreeBSD. Absent on macOS, whose
+   * SO_REUSEPORT lets listeners share the address but gives each connection to one of them (the last bound).
+   */
+  LISTENER_BALANCING?: number;
   IPPROTO_IP: number; IPPROTO_TCP: number; IPPROTO_UDP: number; IPPROTO_IPV6: number; IPV6_V6ONLY: number;
   TCP_NODELAY: number; TCP_KEEPIDLE?: number; TCP_KEEPINTVL: number; TCP_KEEPCNT: number;
   SHUT_RD: number; SHUT_WR: number; SHUT_RDWR: number;

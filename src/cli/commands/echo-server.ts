@@ -1,6 +1,7 @@
 /** `iomux echo-server`: the seeds' multiplexed echo server, on the backend of your choice. */
 import { runEchoServer } from '../../server/run.js';
-import { BACKENDS, DEFAULTS, DRIVERS, SELECTOR_CLASSES, type ServerOptions } from '../../server/options.js';
+import { BACKENDS, BALANCES, DEFAULTS, DRIVERS, MAX_WORKERS, SELECTOR_CLASSES, type ServerOptions } from '../../server/options.js';
+import { kernelBalances } from '../../server/workers.js';
 import {
   bytesOption, choiceOption, intOption, runCommand, secondsOption, stringOption, UsageError, type CommandSpec,
   type ParsedArgs,
@@ -47,6 +48,14 @@ export const spec: CommandSpec = {
       help: 'send in the writable step as the PyMOTW select tutorial does, so the log follows its sequence (slower)',
     },
     // ---- end of the added options
+    workers: {
+      type: 'string', metavar: 'N',
+      help: `serve on N threads, each with its own loop; limits and the summary count them all (default 1: this thread, 1..${MAX_WORKERS})`,
+    },
+    balance: {
+      type: 'string', metavar: 'HOW',
+      help: `with --workers: ${BALANCES.join('|')}, a listener per worker shared out by the kernel, or one accepting thread handing connections over (default: kernel on Linux and FreeBSD, handoff on macOS)`,
+    },
   },
   epilog: `backends (each a loop written in its API's own idiom, sharing one connection core):
   select     select() with inputs/outputs lists; fds at or above 1024 are refused
@@ -59,7 +68,13 @@ export const spec: CommandSpec = {
 
 drivers:
   blocking   the backend's own loop waits (in bounded steps, so signals are noticed within 0.2 s)
-  loop       the selector is attached to Node's event loop (selectors and default backends only)`,
+  loop       the selector is attached to Node's event loop (selectors and default backends only)
+
+workers (--workers N, N > 1; each thread runs the chosen backend and driver; see docs/cli.md):
+  kernel     N listeners on the address, shared out by the kernel (SO_REUSEPORT on Linux, SO_REUSEPORT_LB
+             on FreeBSD)
+  handoff    one listener accepted on the main thread, each connection handed to the worker with the
+             fewest open (macOS, whose SO_REUSEPORT does not share connections out)`,
 };
 
 /** The abuse limits and the tutorial log, parsed in one place (see the spec's delimited block). */
@@ -91,7 +106,15 @@ export async function main(argv: string[]): Promise<number> {
         : intOption(args, 'max-connections', 0, 1, 10_000_000),
       maxPending: bytesOption(args, 'max-pending', DEFAULTS.maxPending, 1, 2 ** 40),
       ...serverLimits(args),
+      workers: intOption(args, 'workers', DEFAULTS.workers, 1, MAX_WORKERS),
+      balance: args.values.balance === undefined ? DEFAULTS.balance : choiceOption(args, 'balance', 'kernel', BALANCES),
     };
+    if (options.balance !== null && options.workers === 1) {
+      throw new UsageError(`--balance only applies with --workers 2 or more (got --workers ${options.workers})`);
+    }
+    if (options.balance === 'kernel' && !kernelBalances()) {
+      throw new UsageError("--balance kernel: this system's kernel does not share a port's connections out among listeners (use --balance handoff)");
+    }
     if (args.values.selector !== undefined && options.backend !== 'selectors') {
       throw new UsageError(`--selector only applies to --backend selectors (got --backend ${options.backend})`);
     }

@@ -9,10 +9,17 @@ import { Kevent, Kqueue, KQ_EV_ADD, KQ_EV_DELETE, KQ_EV_EOF, KQ_EV_ERROR, KQ_FIL
 import { READ, WRITE } from '../connection.js';
 import type { Backend, EchoCore } from '../core.js';
 
+/**
+ * The most events one wait reports, as the epoll backend's default (1023). More filters than that are
+ * reported by the next waits (the READ and WRITE filters are level-triggered); an event list sized for every
+ * filter would cost 32 bytes per connection, and a new, larger list on every wait while connections arrive.
+ */
+const MAX_EVENTS = 1024;
+
 export function kqueueBackend(core: EchoCore): Backend {
   const kq = new Kqueue();
   const listenFd = core.listener.fileno();
-  /** Filters registered: the most events one wait can report. */
+  /** Filters registered: the most events one wait can report (up to MAX_EVENTS). */
   let filters = 0;
 
   function change(fd: number, from: number, to: number): void {
@@ -44,7 +51,7 @@ export function kqueueBackend(core: EchoCore): Backend {
     async run() {
       while (core.running) {
         core.beforeWait();
-        const n = kq.wait(core.waitTimeout(), Math.max(filters, 1));
+        const n = kq.wait(core.waitTimeout(), Math.min(Math.max(filters, 1), MAX_EVENTS));
         core.afterWait(n);
         for (let i = 0; i < n; i++) {
           const fd = kq.readyIdent(i);

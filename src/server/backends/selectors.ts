@@ -33,9 +33,14 @@ function accept(core: EchoCore): Callback {
   return () => core.acceptAll();
 }
 
-/** The callback of one connection (the core's READ/WRITE bits are the selectors' EVENT_READ/EVENT_WRITE). */
-function serve(core: EchoCore, conn: Connection): Callback {
-  return (_fileobj, mask) => {
+/**
+ * The callback of every connection (the core's READ/WRITE bits are the selectors' EVENT_READ/EVENT_WRITE).
+ * The Connection itself is the registered file object (it has `fileno()`), so one callback serves them all
+ * and an idle connection costs no closure of its own.
+ */
+function serve(core: EchoCore): Callback {
+  return (fileobj, mask) => {
+    const conn = fileobj as Connection;
     if (mask & EVENT_READ) core.onReadable(conn);
     if (mask & EVENT_WRITE) core.onWritable(conn);
   };
@@ -45,16 +50,17 @@ function serve(core: EchoCore, conn: Connection): Callback {
 export function selectorInterest(
   core: EchoCore, selector: BaseSelector<Callback>, name: string, note = '',
 ): Omit<Backend, 'run' | 'close'> {
+  const callback = serve(core);
   return {
     name: `${name} (${selector.constructor.name}${note})`,
     fdLimit: selector instanceof SelectSelector ? FD_SETSIZE : Number.POSITIVE_INFINITY,
     watch(conn, events) {
-      if (conn.watched === 0) selector.register(conn.socket, events, serve(core, conn));
-      else selector.modify(conn.socket, events, selector.getKey(conn.socket).data);
+      if (conn.watched === 0) selector.register(conn, events, callback);
+      else selector.modify(conn, events, callback);
     },
     forget(conn) {
       // A failed `modify` has already dropped the key (as CPython's selectors do): nothing left to remove.
-      if (selector.getMap()?.has(conn.socket) === true) selector.unregister(conn.socket);
+      if (selector.getMap()?.has(conn) === true) selector.unregister(conn);
     },
     setAccepting(accepting) {
       if (accepting) selector.register(core.listener, EVENT_READ, accept(core));
