@@ -6,7 +6,6 @@
  *
  * The Socket methods (socket.ts) own the syscall loop (blocking, timeout, EINTR); this file owns the rest.
  */
-import { Buffer } from 'node:buffer';
 import { MemoryError, OverflowError, ValueError } from '../errors.js';
 import { describe } from '../fileobj.js';
 import { close as closeFd, SOCKADDR_STORAGE_BYTES } from '../sys/index.js';
