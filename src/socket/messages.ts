@@ -222,9 +222,12 @@ function warnMalformed(): void {
   process.emitWarning('received malformed or improperly-truncated ancillary data', 'RuntimeWarning');
 }
 
+// Node's global Buffer is an accessor property (a getter call per use): the hot path reads it once, here.
+const allocUnsafe = Buffer.allocUnsafe.bind(Buffer);
+
 /** A new Buffer with `n` bytes of `src` from `at`: a loop for a few bytes (an fd is 4), TypedArray.set beyond. */
 function copyOut(src: Buffer, at: number, n: number): Buffer {
-  const out = Buffer.allocUnsafe(n);
+  const out = allocUnsafe(n);
   if (n > 16) out.set(at === 0 && n === src.length ? src : src.subarray(at, at + n));
   else for (let i = 0; i < n; i++) out[i] = src[at + i]!;
   return out;
