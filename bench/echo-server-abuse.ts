@@ -4,8 +4,9 @@
  *
  * flood: N clients connect and send without ever reading (each 4 MiB, the same buffer). Meanwhile a
  *   separate process (so the load generator's own event loop does not show in its figures) sends a 64-byte
- *   ping every 2 ms and times each echo. Reports the server's resident memory before, at its peak, while the
- *   flooders hold on, and after they leave; and the ping's p50/p99/max round trip.
+ *   ping every 2 ms and times each echo, and opens a new connection every 100 ms and times its first echo
+ *   (the server's accept and first read under load). Reports the server's resident memory before, at its peak, while the
+ *   flooders hold on, and after they leave; and the ping's and the newcomers' p50/p99/max.
  * slow: N clients each send one byte every `--every` seconds (slowloris-style) for `--seconds`; reports how
  *   many the server still holds at the end, and when it closed the others.
  *
@@ -56,6 +57,12 @@ function rssMiB(pid: number): number {
   return m ? Number(m[1]) / 1024 : Number.NaN;
 }
 
+/** User + system CPU seconds the process has used so far. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime (clock ticks, USER_HZ 100)
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function startServer(): Promise<{ pid: number; port: number; stop: () => Promise<string> }> {
@@ -85,25 +92,46 @@ function connect(port: number): Promise<net.Socket> {
   });
 }
 
-/** The interactive client, in a process of its own: pings for `ms`, prints the round trips' percentiles. */
+/**
+ * The interactive client, in a process of its own: pings for `ms` and prints the round trips'
+ * percentiles. Meanwhile, every 100 ms, a new connection sends one byte: its wait (connect to echo, so
+ * the server's accept and first read) is timed too.
+ */
 const PINGER = `
 const net = require('node:net');
 const [port, ms] = process.argv.slice(1).map(Number);
+const q = (xs, p) => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))];
+const stats = (xs) => { xs.sort((a, b) => a - b); return { n: xs.length, p50: q(xs, 0.5), p99: q(xs, 0.99), max: xs[xs.length - 1] }; };
+const end = performance.now() + ms;
+const waits = [];
+let newcomers = 0;
+const newcomer = () => {
+  if (performance.now() > end) return;
+  const t0 = performance.now();
+  newcomers++;
+  const c = net.connect({ port, host: '127.0.0.1', noDelay: true }, () => c.write('x'));
+  c.on('error', () => { newcomers--; c.destroy(); });
+  c.once('data', () => { waits.push(performance.now() - t0); newcomers--; c.destroy(); });
+};
+const newcomerTimer = setInterval(newcomer, 100);
 const s = net.connect({ port, host: '127.0.0.1', noDelay: true }, () => {
   const rtts = []; const ping = Buffer.alloc(64, 0x2e); let t0 = 0; let got = 0;
-  const end = performance.now() + ms;
   const send = () => { if (performance.now() > end) return done(); got = 0; t0 = performance.now(); s.write(ping); };
   s.on('data', (d) => { got += d.length; if (got >= 64) { rtts.push(performance.now() - t0); setTimeout(send, 2); } });
   const done = () => {
-    rtts.sort((a, b) => a - b);
-    const q = (p) => rtts[Math.min(rtts.length - 1, Math.floor(p * rtts.length))];
-    console.log(JSON.stringify({ n: rtts.length, p50: q(0.5), p99: q(0.99), max: rtts[rtts.length - 1] }));
+    clearInterval(newcomerTimer);
     s.destroy();
+    // The last newcomers get a moment to be answered.
+    const report = () => console.log(JSON.stringify({ ...stats(rtts), connect: stats(waits), unanswered: newcomers }));
+    const until = performance.now() + 2000;
+    const check = () => (newcomers === 0 || performance.now() > until ? report() : setTimeout(check, 10));
+    check();
   };
   send();
 });`;
 
-type Percentiles = { n: number; p50: number; p99: number; max: number };
+type Stats = { n: number; p50: number; p99: number; max: number };
+type Percentiles = Stats & { connect: Stats; unanswered: number };
 
 /** Runs the pinger for `ms` against `port` and returns its figures. */
 async function ping(port: number, ms: number): Promise<Percentiles> {
@@ -114,8 +142,11 @@ async function ping(port: number, ms: number): Promise<Percentiles> {
   return JSON.parse(out || '{}') as Percentiles;
 }
 
+const showStats = (p: Stats, what: string): string =>
+  `p50 ${p.p50?.toFixed(2)} ms, p99 ${p.p99?.toFixed(2)} ms, max ${p.max?.toFixed(1)} ms (${p.n} ${what})`;
 const showPing = (p: Percentiles): string =>
-  `p50 ${p.p50?.toFixed(2)} ms, p99 ${p.p99?.toFixed(2)} ms, max ${p.max?.toFixed(1)} ms (${p.n} round trips)`;
+  `${showStats(p, 'round trips')}; a new connection's first echo: ${showStats(p.connect, 'connections')}` +
+  (p.unanswered > 0 ? `, ${p.unanswered} unanswered` : '');
 
 async function flood(): Promise<void> {
   const server = await startServer();
@@ -140,12 +171,14 @@ async function flood(): Promise<void> {
   const connected = performance.now() - t0;
   const loaded = await pinging;
   const during = rssMiB(server.pid);
+  const cpu = cpuSeconds(server.pid);
   for (const s of socks) s.destroy();
   await sleep(2000);
   const after = rssMiB(server.pid);
   clearInterval(sampler);
   const log = await server.stop();
   console.log(`server ${serverArgs.join(' ') || '(defaults)'}: ${clients} flooding clients connected in ${(connected / 1000).toFixed(1)} s`);
+  console.log(`server CPU while the flood lasted: ${cpu.toFixed(1)} s (user + system, start-up included)`);
   console.log(`RSS MiB: before ${before.toFixed(0)}, peak ${peak.toFixed(0)}, at ${seconds} s ${during.toFixed(0)}, 2 s after they left ${after.toFixed(0)}`);
   console.log(`interactive 64-byte ping, idle server: ${showPing(baseline)}`);
   console.log(`interactive 64-byte ping, during the flood: ${showPing(loaded)}`);

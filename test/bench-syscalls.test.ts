@@ -17,7 +17,7 @@ describe('bench:syscalls', () => {
     assert.equal(pkg.scripts['bench:syscalls'], 'npm run build:dev && node build/bench/main.js syscalls');
   });
 
-  test('one 1 ms batch per figure: both tables, every size and state, status 0', async () => {
+  test('one 1 ms batch per figure: every table, size and state, the message target verdict, status 0', async () => {
     const r = await runNode([MAIN, 'syscalls', '--batches', '1', '--batch-ms', '1'], { cwd: PACKAGE_ROOT, timeoutMs: 60_000 });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr, '');
@@ -34,6 +34,10 @@ describe('bench:syscalls', () => {
         assert.ok(selectable <= n && selectable >= (n === 1000 ? 900 : n), `${n} ${state}: select watched ${selectable}`);
       }
     }
+    // The message pairs: the ratio with its verdict, and the C floor (or why it was not measured).
+    assert.match(r.stdout, /\n\| sendmsg \+ recvmsg with one fd \(\+ close\) \| [\d.]+ (ns|µs) \| [\d.]+× \|\n/);
+    assert.match(r.stdout, /\nTarget: sendmsg \+ recvmsg with one fd \(\+ close\) at most 2× send \+ recv: [\d.]+× — (met|MISS)\.\n/);
+    assert.match(r.stdout, /\n(Kernel floor of the target ratio: [\d.]+× in C; iomux [\d.]+× \([+−][\d.]+\)\.|Not measured: .+\.)\n/);
   });
 
   test('a bad option is one line naming it, status 2', async () => {

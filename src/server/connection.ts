@@ -23,7 +23,10 @@ const OVER_BUDGET = 16;
 const HOLDING = 32;
 const EMPTY_UNANNOUNCED = 64;
 const EOF = 128;
-const PORT_SHIFT = 8;
+const HEAVY = 256;
+const DEFERRED = 512;
+const WRITE_DEFERRED = 1024;
+const PORT_SHIFT = 11;
 
 export class Connection {
   readonly socket: Socket;
@@ -34,7 +37,7 @@ export class Connection {
   /** Unsent echo output, in order; null while there is none (most connections, most of the time). */
   #queue: OutputQueue | null = null;
   /**
-   * WATCHED, OPEN, PAUSED, … and the port, in one small integer (24 bits). No private methods either: V8
+   * WATCHED, OPEN, PAUSED, … and the port, in one small integer (27 bits). No private methods either: V8
    * would add a brand field to each instance.
    */
   #bits: number;
@@ -128,6 +131,30 @@ export class Connection {
   }
   set eof(on: boolean) {
     this.#bits = on ? this.#bits | EOF : this.#bits & ~EOF;
+  }
+
+  /** Its last read filled the whole read length, so more is probably waiting (the core's fairness). */
+  get heavy(): boolean {
+    return (this.#bits & HEAVY) !== 0;
+  }
+  set heavy(on: boolean) {
+    this.#bits = on ? this.#bits | HEAVY : this.#bits & ~HEAVY;
+  }
+
+  /** Waiting in one of the core's read rings for its turn (not watched for reading meanwhile). */
+  get deferred(): boolean {
+    return (this.#bits & DEFERRED) !== 0;
+  }
+  set deferred(on: boolean) {
+    this.#bits = on ? this.#bits | DEFERRED : this.#bits & ~DEFERRED;
+  }
+
+  /** Waiting in the core's write ring for its turn (not watched for writing meanwhile). */
+  get writeDeferred(): boolean {
+    return (this.#bits & WRITE_DEFERRED) !== 0;
+  }
+  set writeDeferred(on: boolean) {
+    this.#bits = on ? this.#bits | WRITE_DEFERRED : this.#bits & ~WRITE_DEFERRED;
   }
 }
 

@@ -14,6 +14,7 @@ import { IPPROTO_TCP, TCP_NODELAY, type Socket } from '../socket/index.js';
 import { Connection, ConnectionTable, READ, WRITE } from './connection.js';
 import { EventLog } from './event-log.js';
 import { MemoryReturn } from './memory.js';
+import { ReadyRing } from './ready-ring.js';
 import { formatAddress, PAYLOAD_PREVIEW, showPayload } from './show.js';
 import type { ServerOptions } from './options.js';
 import { LocalTally, type Tally } from './tally.js';
@@ -38,10 +39,23 @@ export interface Backend {
 
 /** One read's worth: what a connection can send in one go, and what its queue may exceed the limit by. */
 const READ_BUFFER_BYTES = 64 * 1024;
-/** What the reads of one wake-up may take together, shared among the ready connections (fairness)... */
-const WAKE_READ_BYTES = 1024 * 1024;
-/** ...but no read smaller than this, so a huge crowd still moves (2,000 ready: 8 MiB in a wake-up). */
+/**
+ * What the reads and sends of one wake-up may move together (the last one may pass it, and each ring
+ * gets RING_MIN_READS turns anyway): the wake-up stays short whatever the number of busy clients, so the
+ * listener and quiet clients are served again soon.
+ */
+const WAKE_READ_BYTES = 512 * 1024;
+/** The read size while many events are ready: 1 MiB shared among them... */
+const SHARED_READ_BYTES = 1024 * 1024;
+/** ...but no read smaller than this, so a huge crowd still moves. */
 const MIN_READ_BYTES = 4 * 1024;
+/**
+ * What a read or a send counts against WAKE_READ_BYTES besides its bytes: its system calls, which cost
+ * about as much as copying this much (a small read and its echo take ~10 µs on loopback).
+ */
+const CALL_COST_BYTES = 8 * 1024;
+/** Turns each ring gets per wake-up even when the budget is spent, so every ring moves. */
+const RING_MIN_READS = 2;
 /**
  * The longest a blocking wait lasts. A JS signal handler cannot run while the thread sits in select, poll
  * or epoll_wait, so the loop comes back at least this often to let Node deliver SIGINT/SIGTERM.
@@ -98,6 +112,21 @@ export class EchoCore {
   #nextIdleSweep = 0;
   /** The read size for this wake-up, from the number of ready events (see #readLength). */
   #fairRead = READ_BUFFER_BYTES;
+  /** Bytes read in this wake-up so far, against WAKE_READ_BYTES. */
+  #wakeBytes = 0;
+  /** Ready light connections whose read waits for its turn (the wake-up's budget was spent). */
+  readonly #lightRing = new ReadyRing<Connection>();
+  /** Ready heavy connections whose read waits for its turn (see onReadable). */
+  readonly #heavyRing = new ReadyRing<Connection>();
+  /**
+   * How many at the head of the heavy ring were there when the last wake-up ended: those behind them
+   * were read in this wake-up (a full read sends a connection to the tail), and wait for the next one.
+   */
+  #heavyTurns = 0;
+  /** Writable connections whose send waits for its turn (the wake-up's budget was spent). */
+  readonly #writeRing = new ReadyRing<Connection>();
+  /** --tutorial keeps the seeds' one read per event, in event order. */
+  readonly #defers: boolean;
 
   readonly #stopped: Promise<void>;
   #resolveStopped!: () => void;
@@ -109,6 +138,7 @@ export class EchoCore {
     this.listener = listener;
     this.log = log;
     this.#verbose = log.verbose;
+    this.#defers = !options.tutorial;
     // Hysteresis: reading resumes once the queue is down to half the limit, not at the first byte sent.
     this.#resumeBelow = Math.floor(options.maxPending / 2);
   }
@@ -142,8 +172,12 @@ export class EchoCore {
 
   // ---- the loop's rhythm -------------------------------------------------------------------------------
 
-  /** Before each wait: the seeds' "waiting for the next event", and the collected log lines. */
+  /**
+   * Before each wait, that is at the end of a wake-up: the reads and sends that waited for their turn (as
+   * many as the wake-up's budget leaves), then the seeds' "waiting for the next event" and the log lines.
+   */
   beforeWait(): void {
+    this.#serveRings();
     if (!this.#verbose) return;
     if (!this.#waitAnnounced) {
       this.log.event('');
@@ -155,7 +189,7 @@ export class EchoCore {
 
   /** How long the next wait may block, in seconds: a tick, or less when --timeout or a backoff ends sooner. */
   waitTimeout(): number {
-    if (!this.running) return 0;
+    if (!this.running || this.waitingTurns > 0) return 0;
     let ms = TICK_MS;
     const t = this.options.timeout;
     if (t !== null) ms = Math.min(ms, this.#lastEvent + t * 1000 - this.now);
@@ -170,7 +204,7 @@ export class EchoCore {
    */
   afterWait(events: number, batch = events): void {
     const now = (this.now = performance.now());
-    this.#fairRead = batch <= 1 ? READ_BUFFER_BYTES : Math.max(MIN_READ_BYTES, Math.min(READ_BUFFER_BYTES, Math.floor(WAKE_READ_BYTES / batch)));
+    this.#fairRead = batch <= 1 ? READ_BUFFER_BYTES : Math.max(MIN_READ_BYTES, Math.min(READ_BUFFER_BYTES, Math.floor(SHARED_READ_BYTES / batch)));
     if (events > 0) {
       this.#lastEvent = now;
       this.#waitAnnounced = false;
@@ -236,27 +270,110 @@ export class EchoCore {
     }
   }
 
-  /** `conn` is readable (or has an error or hang-up pending): read once, echo straight back. */
+  /** Connections whose read or send waits for a later turn (a driver without a wait of its own runs a turn soon). */
+  get waitingTurns(): number {
+    return this.#lightRing.size + this.#heavyRing.size + this.#writeRing.size;
+  }
+
+  /**
+   * `conn` is readable (or has an error or hang-up pending). A light connection (its last read emptied
+   * its socket: an interactive client, a new one) is read at once while the wake-up's budget lasts; a
+   * heavy one (its last read was full: it is streaming) joins the heavy ring, and light ones past the
+   * budget join the light ring, both served first in first out at the end of the wake-up and in the next
+   * ones. So one wake-up does a bounded amount of work, quiet clients do not queue behind busy ones, and
+   * none starves: readiness is level-triggered, so a connection not read now is reported again, and its
+   * ring keeps its place meanwhile.
+   */
   onReadable(conn: Connection): void {
     if (!conn.open) return;
+    // Its turn in a ring comes (an error or hang-up reported meanwhile is found by that read).
+    if (conn.deferred) return;
     if ((conn.watched & READ) === 0) {
       // Not reading (paused or past EOF), so this is an error or hang-up: let a send decide.
       this.onError(conn);
       return;
     }
+    if (this.#defers && (conn.heavy || this.#lightRing.size > 0 || this.#wakeBytes >= WAKE_READ_BYTES)) {
+      // Light ones keep their order too: behind those deferred before, once the budget is spent.
+      this.#defer(conn, conn.heavy ? this.#heavyRing : this.#lightRing);
+      this.#sync(conn);
+      return;
+    }
+    this.#read(conn, this.options.tutorial ? TUTORIAL_RECV_BYTES : this.#readLength(this.#fairRead));
+  }
+
+  /** `conn` waits in `ring`; in the heavy ring, the caller's #sync stops watching it for reading meanwhile. */
+  #defer(conn: Connection, ring: ReadyRing<Connection>): void {
+    conn.deferred = true;
+    ring.push(conn);
+  }
+
+  /**
+   * The rings' turn at the end of a wake-up: the deferred light connections, then the heavy ones, each
+   * in arrival order while the wake-up's budget lasts, and at least RING_MIN_READS of each ring, so both
+   * move however much the others took; each connection once. A full-size read each: the budget, not the
+   * read size, keeps the wake-up short. Then the next wake-up's budget starts.
+   */
+  #serveRings(): void {
+    const reads = this.#serveRing(this.#lightRing, this.#lightRing.size) + this.#serveRing(this.#heavyRing, this.#heavyTurns);
+    this.#heavyTurns = this.#heavyRing.size;
+    let writes = 0;
+    for (let left = this.#writeRing.size; left > 0 && (writes < RING_MIN_READS || this.#wakeBytes < WAKE_READ_BYTES); left--) {
+      const conn = this.#writeRing.shift()!;
+      conn.writeDeferred = false;
+      if (!conn.open) continue;
+      writes++;
+      this.#write(conn);
+    }
+    this.#wakeBytes = 0;
+    // A round of the rings is a wake-up's worth of work: the log says so even if no event came with it.
+    if (reads + writes > 0) this.#waitAnnounced = false;
+  }
+
+  /** Serves up to `turns` connections from the head of `ring`. */
+  #serveRing(ring: ReadyRing<Connection>, turns: number): number {
+    let reads = 0;
+    for (let left = turns; left > 0 && this.running && (reads < RING_MIN_READS || this.#wakeBytes < WAKE_READ_BYTES); left--) {
+      const conn = ring.shift()!;
+      conn.deferred = false;
+      if (!conn.open) continue;
+      if (!this.#wantsRead(conn)) {
+        // Paused by a limit meanwhile: watched again for what it needs, and read once it resumes.
+        this.#sync(conn);
+        continue;
+      }
+      reads++;
+      this.#read(conn, this.#readLength(READ_BUFFER_BYTES));
+    }
+    return reads;
+  }
+
+  /** Reads `conn` once (at most `length` bytes) and echoes straight back what the kernel takes. */
+  #read(conn: Connection, length: number): void {
+    // Every read costs its system calls, even one that brings nothing (an end of input, an error).
+    this.#wakeBytes += CALL_COST_BYTES;
     const buffer = this.#buffer;
     let n: number;
     try {
-      n = conn.socket.tryRecvInto(buffer, 0, this.options.tutorial ? TUTORIAL_RECV_BYTES : this.#readLength());
+      n = conn.socket.tryRecvInto(buffer, 0, length);
     } catch (err) {
       this.#failed(conn, err);
       return;
     }
-    if (n < 0) return; // spurious readiness
+    if (n < 0) {
+      // Nothing there after all (a full read had taken the last bytes): light again, watched for reading.
+      conn.heavy = false;
+      this.#sync(conn);
+      return;
+    }
     if (n === 0) {
       this.#endOfInput(conn);
       return;
     }
+    this.#wakeBytes += n;
+    conn.heavy = n === length;
+    // Streaming: its next read waits for its turn in the heavy ring, not for the next wake-up's events.
+    if (conn.heavy && this.#defers) this.#defer(conn, this.#heavyRing);
     this.#open.active(conn.fd, n, this.now);
     if (this.#verbose) this.log.event(`received ${showPayload(buffer, 0, n)} from ${conn.label}`);
 
@@ -288,7 +405,20 @@ export class EchoCore {
 
   /** `conn` is writable: send what is queued. */
   onWritable(conn: Connection): void {
-    if (!conn.open) return;
+    if (!conn.open || conn.writeDeferred) return;
+    if (this.#defers && (this.#writeRing.size > 0 || this.#wakeBytes >= WAKE_READ_BYTES)) {
+      // The wake-up's budget is spent: its turn comes in the write ring (not watched for writing meanwhile).
+      conn.writeDeferred = true;
+      this.#writeRing.push(conn);
+      this.#sync(conn);
+      return;
+    }
+    this.#write(conn);
+  }
+
+  /** Sends what `conn` has queued, as much as the kernel takes. */
+  #write(conn: Connection): void {
+    this.#wakeBytes += CALL_COST_BYTES;
     if (conn.pending > 0) {
       const queue = conn.queue;
       const preview = this.#verbose ? queue.peek(PAYLOAD_PREVIEW) : undefined;
@@ -300,6 +430,7 @@ export class EchoCore {
         return;
       }
       if (sent > 0) {
+        this.#wakeBytes += sent;
         this.#echoed(conn, sent);
         this.#dequeued(sent);
         if (preview) this.log.event(`sending ${showPayload(preview, 0, Math.min(sent, preview.length), sent)} to ${conn.label}`);
@@ -505,15 +636,13 @@ export class EchoCore {
   }
 
   /**
-   * How much one read may take. Every ready connection is read once per wake-up, and the reads of one
-   * wake-up share WAKE_READ_BYTES (each between MIN_READ_BYTES and the 64 KiB buffer): with 2,000 busy
-   * clients a wake-up reads 4 KiB from each instead of 64 KiB, so a quiet client's turn comes after
-   * about 8 MiB of copying rather than 128 MiB. Near the total budget, a connection that holds nothing
-   * (and so is still read) adds at most a small read if its send then falls short: the budget is passed
-   * by at most that much per connection.
+   * How much one read may take: `wanted` (a light connection's share of SHARED_READ_BYTES among the
+   * wake-up's events, or the whole buffer for a turn in the ring). Near the total budget, a connection
+   * that holds nothing (and so is still read) adds at most a small read if its send then falls short:
+   * the budget is passed by at most that much per connection.
    */
-  #readLength(): number {
-    return this.#tally.pending >= this.options.maxTotalPending * BUDGET_SELECTIVE ? OVER_BUDGET_READ_BYTES : this.#fairRead;
+  #readLength(wanted: number): number {
+    return this.#tally.pending >= this.options.maxTotalPending * BUDGET_SELECTIVE ? OVER_BUDGET_READ_BYTES : wanted;
   }
 
   /** Whether a connection holding `pending` bytes must stop reading, the server holding what it does. */
@@ -542,6 +671,11 @@ export class EchoCore {
     if (this.#verbose && conn.open) {
       this.log.event(`resuming reads from ${conn.label}: ${conn.pending} bytes unsent, ${this.#tally.pending} in all`);
     }
+  }
+
+  /** Whether the connection's state lets it be read (it is not past EOF nor paused by a limit). */
+  #wantsRead(conn: Connection): boolean {
+    return !(conn.eof || conn.paused || conn.overBudget);
   }
 
   /** Keeps the count of connections holding unsent bytes. */
@@ -608,10 +742,16 @@ export class EchoCore {
     }
     // --tutorial takes one step per wake-up (read, send, find the queue empty): no reading meanwhile.
     const tutorialStep = this.options.tutorial && (pending > 0 || conn.emptyUnannounced);
-    const wanted = (conn.eof || conn.paused || conn.overBudget || tutorialStep ? 0 : READ) | (pending > 0 || conn.emptyUnannounced ? WRITE : 0);
+    // A connection in the heavy ring is not watched for reading: the ring is its readiness (see onReadable).
+    // One in the light ring still is (reported again and skipped): light ones wait there only when a
+    // wake-up's budget ran out, a few at a time, and this spares them two epoll_ctl calls each.
+    const reading = !tutorialStep && this.#wantsRead(conn) && !(conn.deferred && conn.heavy);
+    const writing = (pending > 0 || conn.emptyUnannounced) && !conn.writeDeferred;
+    const wanted = (reading ? READ : 0) | (writing ? WRITE : 0);
     if (wanted === conn.watched) return;
     try {
-      this.backend.watch(conn, wanted);
+      if (wanted === 0) this.backend.forget(conn);
+      else this.backend.watch(conn, wanted);
     } catch (err) {
       if (!(err instanceof OSError)) throw err;
       this.log.connectionError(`closing ${conn.label}: cannot watch it: ${err.message}`, this.now);

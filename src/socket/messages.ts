@@ -9,7 +9,7 @@
 import { MemoryError, OverflowError, ValueError } from '../errors.js';
 import { describe } from '../fileobj.js';
 import { close as closeFd, SOCKADDR_STORAGE_BYTES } from '../sys/index.js';
-import { ControlCursor, MSG, messageArea as nativeArea, readInt, writeCmsgHeader, type MessageArea } from '../sys/msg.js';
+import { ControlCursor, copyBytes, MSG, messageArea as nativeArea, readInt, type MessageArea } from '../sys/msg.js';
 import { cmsgLen, cmsgSpace } from '../sys/msg-layout.js';
 import { decodeAddress, encodeAddress, type SocketAddress } from './address.js';
 import { intArg } from '../args.js';
@@ -86,21 +86,6 @@ function sendBuffer(item: unknown): Uint8Array {
   throw new TypeError(`a bytes-like object is required, not ${describe(item)}`);
 }
 
-/**
- * Copies `n` bytes from `src[srcAt…]` to `dst[dstAt…]`. Messages are mostly small (an fd is 4 bytes), where a
- * loop beats TypedArray.set and Buffer.copy, which cost a native call and often a temporary view each.
- */
-function copyBytes(src: Uint8Array, srcAt: number, dst: Uint8Array, dstAt: number, n: number): void {
-  if (n <= SMALL_COPY) {
-    for (let i = 0; i < n; i++) dst[dstAt + i] = src[srcAt + i]!;
-  } else if (srcAt === 0 && n === src.length) {
-    dst.set(src, dstAt);
-  } else {
-    dst.set(src.subarray(srcAt, srcAt + n), dstAt);
-  }
-}
-const SMALL_COPY = 8;
-
 // One sendmsg call's checked arguments, kept between the checks and the filling of the native block. The
 // slots are overwritten, never truncated (setting an array's length to 0 frees its storage, which the next
 // call then grows again), and the buffers are replaced by EMPTY after the call so the caller's memory is not
@@ -111,13 +96,40 @@ const ancLevels: number[] = [];
 const ancTypes: number[] = [];
 const ancData: Uint8Array[] = [];
 const NO_ANCDATA: readonly AncillaryItemLike[] = Object.freeze([]);
+const SOCKLEN_LIMIT = MSG.socklenLimit;
 
 /** sendmsg's default ancillary data: none (one shared empty list, not a new one per call). */
 export const noAncillaryData = NO_ANCDATA as Iterable<AncillaryItemLike>;
 
-/** The items of an iterable argument: an array as it is (read by index, as CPython's PySequence_Fast reads a list), anything else copied into one. */
+/**
+ * The items of an iterable argument: an array as it is (read by index, as CPython's PySequence_Fast reads a
+ * list), anything else copied into one.
+ */
 function itemsOf(value: Iterable<unknown>): readonly unknown[] {
   return Array.isArray(value) ? value : Array.from(value);
+}
+
+/**
+ * Checks one ancillary item and keeps it in slot `slot`; returns the control bytes counted so far with it.
+ * Kept out of prepareSendmsg so that the hot function stays small enough for the compiler to inline into.
+ */
+function checkAncillaryItem(item: unknown, slot: number, controlBytes: number, caller: string): number {
+  if (!Array.isArray(item) || item.length !== 3) {
+    const got = Array.isArray(item) ? `length ${item.length}` : describe(item);
+    throw new TypeError(`[${caller}() ancillary data items]() argument must be sequence of length 3, not ${got}`);
+  }
+  const level = intArg(item[0], 'ancillary data level');
+  const type = intArg(item[1], 'ancillary data type');
+  const raw: unknown = item[2];
+  if (typeof raw === 'string') throw new TypeError(`a bytes-like object is required, not ${describe(raw)}`);
+  const data = sendBuffer(raw);
+  const space = cmsgSpace(MSG, data.length);
+  if (space > SOCKLEN_LIMIT) throw new OverflowError('ancillary data item too large');
+  if (controlBytes + space > SOCKLEN_LIMIT) throw new OverflowError('too much ancillary data');
+  ancLevels[slot] = level;
+  ancTypes[slot] = type;
+  ancData[slot] = data;
+  return controlBytes + space;
 }
 
 /**
@@ -136,50 +148,26 @@ export function prepareSendmsg(
   let buffersCount = 0;
   let ancCount = 0;
   try {
-    let dataBytes = 0;
     const bufferItems = itemsOf(buffers);
+    let dataBytes = 0;
     for (let i = 0; i < bufferItems.length; i++) {
       const bytes = sendBuffer(bufferItems[i]);
       sendBuffers[buffersCount++] = bytes;
       dataBytes += bytes.length;
     }
-    let controlBytes = 0;
     const ancItems = itemsOf(ancdata);
-    for (let i = 0; i < ancItems.length; i++) {
-      const item = ancItems[i];
-      if (!Array.isArray(item) || item.length !== 3) {
-        const got = Array.isArray(item) ? `length ${item.length}` : describe(item);
-        throw new TypeError(`[${caller}() ancillary data items]() argument must be sequence of length 3, not ${got}`);
-      }
-      const level = intArg(item[0], 'ancillary data level');
-      const type = intArg(item[1], 'ancillary data type');
-      if (typeof item[2] === 'string') throw new TypeError(`a bytes-like object is required, not ${describe(item[2])}`);
-      const data = sendBuffer(item[2]);
-      if (cmsgSpace(MSG, data.length) > MSG.socklenLimit) throw new OverflowError('ancillary data item too large');
-      controlBytes += cmsgSpace(MSG, data.length);
-      if (controlBytes > MSG.socklenLimit) throw new OverflowError('too much ancillary data');
-      ancLevels[ancCount] = level;
-      ancTypes[ancCount] = type;
-      ancData[ancCount++] = data;
-    }
+    let controlBytes = 0;
+    for (let i = 0; i < ancItems.length; i++) controlBytes = checkAncillaryItem(ancItems[i], ancCount++, controlBytes, caller);
     const nameLen = hasAddress ? encodeAddress(family, address, caller, addressScratch) : 0;
     const area = messageArea(dataBytes, controlBytes);
     let at = 0;
     for (let i = 0; i < buffersCount; i++) {
       const bytes = sendBuffers[i]!;
-      copyBytes(bytes, 0, area.data, at, bytes.length);
+      copyBytes(bytes, area.data, at);
       at += bytes.length;
     }
-    const control = area.control;
     let c = 0;
-    for (let i = 0; i < ancCount; i++) {
-      const data = ancData[i]!;
-      const dataAt = writeCmsgHeader(control, c, data.length, ancLevels[i]!, ancTypes[i]!);
-      copyBytes(data, 0, control, dataAt, data.length);
-      // The padding up to CMSG_SPACE is zeroed: the kernel reads the whole msg_controllen.
-      c += cmsgSpace(MSG, data.length);
-      for (let p = dataAt + data.length; p < c; p++) control[p] = 0;
-    }
+    for (let i = 0; i < ancCount; i++) c += area.putControlMessage(c, ancLevels[i]!, ancTypes[i]!, ancData[i]!);
     if (nameLen > 0) addressScratch.copy(area.name, 0, 0, nameLen);
     area.prepare(nameLen, dataBytes, controlBytes);
     return area;
@@ -227,6 +215,24 @@ export function recvBuffersArg(buffers: unknown, caller: string): Uint8Array[] {
 
 let warnedMalformed = false;
 
+/** CPython's warning for ancillary data it could read only in part; iomux gives it once per process. */
+function warnMalformed(): void {
+  if (warnedMalformed) return;
+  warnedMalformed = true;
+  process.emitWarning('received malformed or improperly-truncated ancillary data', 'RuntimeWarning');
+}
+
+// Node's global Buffer is an accessor property (a getter call per use): the hot path reads it once, here.
+const allocUnsafe = Buffer.allocUnsafe.bind(Buffer);
+
+/** A new Buffer with `n` bytes of `src` from `at`: a loop for a few bytes (an fd is 4), TypedArray.set beyond. */
+function copyOut(src: Buffer, at: number, n: number): Buffer {
+  const out = allocUnsafe(n);
+  if (n > 16) out.set(at === 0 && n === src.length ? src : src.subarray(at, at + n));
+  else for (let i = 0; i < n; i++) out[i] = src[at + i]!;
+  return out;
+}
+
 // One cursor per walk, so that closing fds after a failed parse never shares a cursor with the parse.
 const itemsCursor = new ControlCursor();
 const closeCursor = new ControlCursor();
@@ -240,16 +246,11 @@ function ancillaryItems(area: MessageArea, controllen: number): AncillaryItem[] 
   const out: AncillaryItem[] = [];
   if (controllen === 0) return out;
   const item = itemsCursor;
-  item.start(area.control, controllen);
+  item.start(area, controllen);
   while (item.next()) {
-    if (item.status !== 0 && !warnedMalformed) {
-      warnedMalformed = true;
-      process.emitWarning('received malformed or improperly-truncated ancillary data', 'RuntimeWarning');
-    }
+    if (item.status !== 0) warnMalformed();
     if (item.status < 0) break;
-    const data = Buffer.allocUnsafe(item.dataLen);
-    copyBytes(area.control, item.dataAt, data, 0, item.dataLen);
-    out.push([item.level, item.type, data]);
+    out.push([item.level, item.type, copyOut(area.control, item.dataAt, item.dataLen)]);
   }
   return out;
 }
@@ -260,12 +261,12 @@ function ancillaryItems(area: MessageArea, controllen: number): AncillaryItem[] 
  */
 export function closeReceivedFds(area: MessageArea, controllen: number): void {
   const item = closeCursor;
-  item.start(area.control, controllen);
+  item.start(area, controllen);
   while (item.next()) {
     if (item.status < 0) break;
     if (item.level === MSG.SOL_SOCKET && item.type === MSG.SCM_RIGHTS) {
       for (let at = item.dataAt; at + INT_BYTES <= item.dataAt + item.dataLen; at += INT_BYTES) {
-        closeFd(readInt(area.control, at));
+        closeFd(area.controlInt(at));
       }
     }
   }
@@ -284,9 +285,8 @@ function senderAddress(area: MessageArea): SocketAddress | null {
 export function finishRecvmsg(area: MessageArea, n: number, bufsize: number): RecvmsgResult {
   const controllen = area.controlLength();
   try {
-    const count = Math.min(n, bufsize);
-    const data = Buffer.allocUnsafe(count);
-    copyBytes(area.data, 0, data, 0, count);
+    const count = n < bufsize ? n : bufsize;
+    const data = copyOut(area.dataPrefix(count), 0, count);
     return [data, ancillaryItems(area, controllen), area.flags(), senderAddress(area)];
   } catch (err) {
     closeReceivedFds(area, controllen);
@@ -303,7 +303,7 @@ export function finishRecvmsgInto(area: MessageArea, n: number, buffers: Uint8Ar
     for (const buf of buffers) {
       if (left <= 0) break;
       const take = Math.min(left, buf.length);
-      copyBytes(area.data, from, buf, 0, take);
+      buf.set(from === 0 ? area.dataPrefix(take) : area.data.subarray(from, from + take));
       from += take;
       left -= take;
     }

@@ -41,8 +41,9 @@ export function msgLayoutOf(abi: PlatformAbi): MsgLayout {
 
 /** CMSG_ALIGN(n). */
 export function cmsgAlign(layout: MsgLayout, n: number): number {
-  const a = layout.cmsgAlign;
-  return Math.ceil(n / a) * a;
+  const a = layout.cmsgAlign; // a power of two
+  // Integer arithmetic where it is exact (the sizes of real messages), floating point for the rest.
+  return n >= 0 && n < 0x40000000 ? (n + a - 1) & -a : Math.ceil(n / a) * a;
 }
 
 /** Offset of the data in a control message: CMSG_DATA(cmsg) - cmsg, i.e. CMSG_LEN(0). */

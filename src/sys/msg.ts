@@ -41,21 +41,60 @@ function alignUp(n: number, a: number): number {
   return Math.ceil(n / a) * a;
 }
 
-/** Splits a native address into the two 32-bit halves a DataView writes without BigInt arithmetic per call. */
-function halves(address: bigint): [low: number, high: number] {
-  return [Number(address & 0xffffffffn), Number(address >> 32n)];
+/** A native address as the two 32-bit words it occupies in memory, in memory order. */
+function words(address: bigint): [first: number, second: number] {
+  const low = Number(address & 0xffffffffn);
+  const high = Number(address >> 32n);
+  return LE ? [low, high] : [high, low];
 }
 
-const NULL: readonly [low: number, high: number] = [0, 0];
+const NULL: readonly [number, number] = [0, 0];
 
-// The table's offsets as plain constants: the hot path reads them on every call.
-const NAME_AT = MSG.nameAt;
-const NAMELEN_AT = MSG.namelenAt;
-const CONTROL_AT = MSG.controlAt;
-const CONTROLLEN_AT = MSG.controllenAt;
-const CONTROLLEN_BYTES = MSG.controllenBytes;
-const FLAGS_AT = MSG.flagsAt;
-const IOV_LEN_BYTES = MSG.iovLenBytes;
+// Every msghdr, iovec and cmsghdr field sits at a multiple of 4 bytes in every table, so the block is written
+// and read as host-order 32-bit words (no DataView, no byte order argument). An 8-byte field is two words,
+// the low one first on a little-endian machine.
+const LOW = LE ? 0 : 1;
+const HIGH = LE ? 1 : 0;
+const NAME_W = MSG.nameAt >> 2;
+const NAMELEN_W = MSG.namelenAt >> 2;
+const CONTROL_W = MSG.controlAt >> 2;
+const CONTROLLEN_W = MSG.controllenAt >> 2;
+const CONTROLLEN_WIDE = MSG.controllenBytes === 8;
+const FLAGS_W = MSG.flagsAt >> 2;
+const IOV_LEN_WIDE = MSG.iovLenBytes === 8;
+const CMSGHDR_BYTES = MSG.cmsghdrBytes;
+const CMSG_LEN_WIDE = MSG.cmsgLenBytes === 8;
+const CMSG_LEVEL_W = MSG.cmsgLevelAt >> 2;
+const CMSG_TYPE_W = MSG.cmsgTypeAt >> 2;
+const CMSG_DATA_AT = cmsgDataAt(MSG);
+
+/** Writes a size_t (two words) or a 32-bit length (one word) at word `w`. */
+function putLength(block: Uint32Array, w: number, wide: boolean, value: number): void {
+  if (!wide) {
+    block[w] = value;
+    return;
+  }
+  const low = value >>> 0;
+  block[w + LOW] = low;
+  block[w + HIGH] = (value - low) / 0x100000000;
+}
+
+function getLength(block: Uint32Array, w: number, wide: boolean): number {
+  return wide ? block[w + HIGH]! * 0x100000000 + block[w + LOW]! : block[w]!;
+}
+
+/** Up to this many bytes a loop copies faster than TypedArray.set, a call into the runtime. */
+const SMALL_COPY = 16;
+
+/** Copies all of `src` to `dst` at `at`: a loop for a few bytes (an fd is 4), TypedArray.set beyond. */
+export function copyBytes(src: Uint8Array, dst: Uint8Array, at: number): void {
+  const n = src.length;
+  if (n > SMALL_COPY) {
+    dst.set(src, at);
+    return;
+  }
+  for (let i = 0; i < n; i++) dst[at + i] = src[i]!;
+}
 
 /**
  * One native block: [msghdr | one iovec | name | control | data]. `name`, `control` and `data` are Buffers
@@ -63,14 +102,19 @@ const IOV_LEN_BYTES = MSG.iovLenBytes;
  */
 export class MessageArea {
   readonly #ptr: unknown;
-  readonly #view: DataView;
-  readonly #iovLenAt: number;
-  // msg_name and msg_control as 32-bit halves, and which of them the header holds now (NULL or the region):
-  // the kernel never writes the pointer fields, so a call rewrites one only when it switches it on or off.
-  readonly #name: [low: number, high: number];
-  readonly #control: [low: number, high: number];
+  /** The whole block as host-order 32-bit words. */
+  readonly #block: Uint32Array;
+  readonly #iovLenW: number;
+  /** Word index of the control region. */
+  readonly #controlW: number;
+  // msg_name and msg_control as the words of their address, and which of them the header holds now (NULL or
+  // the region): the kernel never writes the pointer fields, so a call rewrites one only when it switches.
+  readonly #name: readonly [number, number];
+  readonly #control: readonly [number, number];
   #nameOn = false;
   #controlOn = false;
+  // The last prefix of the data region handed out: messages of one size reuse it instead of a new view.
+  #prefix: Buffer;
   readonly name: Buffer;
   readonly control: Buffer;
   readonly data: Buffer;
@@ -83,23 +127,26 @@ export class MessageArea {
     const nameAt = alignUp(iovAt + L.iovecBytes, REGION_ALIGN);
     const controlAt = alignUp(nameAt + NAME_BYTES, REGION_ALIGN);
     const dataAt = alignUp(controlAt + controlBytes, REGION_ALIGN);
-    const total = dataAt + Math.max(dataBytes, 1);
+    const dataLength = Math.max(dataBytes, 1);
+    const total = alignUp(dataAt + dataLength, 4);
     this.totalBytes = total;
     this.#ptr = koffi.alloc('uint8_t', total);
     const base = koffi.address(this.#ptr);
     const whole = Buffer.from(koffi.view(this.#ptr, total));
     whole.fill(0, 0, dataAt); // msg_name and msg_control start NULL, as #nameOn and #controlOn say
-    this.#view = new DataView(whole.buffer, whole.byteOffset, total);
+    this.#block = new Uint32Array(whole.buffer, whole.byteOffset, total >> 2);
     this.name = whole.subarray(nameAt, nameAt + NAME_BYTES);
     this.control = whole.subarray(controlAt, controlAt + controlBytes);
-    this.data = whole.subarray(dataAt, dataAt + Math.max(dataBytes, 1));
-    this.#name = halves(base + BigInt(nameAt));
-    this.#control = halves(base + BigInt(controlAt));
+    this.data = whole.subarray(dataAt, dataAt + dataLength);
+    this.#prefix = this.data;
+    this.#controlW = controlAt >> 2;
+    this.#name = words(base + BigInt(nameAt));
+    this.#control = words(base + BigInt(controlAt));
     // The pointers that never change: msg_iov → our iovec (msg_iovlen 1), iov_base → data.
-    this.#putPointer(L.iovAt, halves(base + BigInt(iovAt)));
-    this.#putSize(L.iovlenAt, L.iovlenBytes, 1);
-    this.#putPointer(iovAt + L.iovBaseAt, halves(base + BigInt(dataAt)));
-    this.#iovLenAt = iovAt + L.iovLenAt;
+    this.#putPointer(L.iovAt >> 2, words(base + BigInt(iovAt)));
+    putLength(this.#block, L.iovlenAt >> 2, L.iovlenBytes === 8, 1);
+    this.#putPointer((iovAt + L.iovBaseAt) >> 2, words(base + BigInt(dataAt)));
+    this.#iovLenW = (iovAt + L.iovLenAt) >> 2;
   }
 
   /**
@@ -107,36 +154,77 @@ export class MessageArea {
    * rewrites msg_namelen, msg_controllen and msg_flags, so every attempt of a call prepares again.
    */
   prepare(nameLen: number, dataLen: number, controlLen: number): void {
-    const v = this.#view;
-    const nameOn = nameLen > 0;
-    if (nameOn !== this.#nameOn) {
-      this.#putPointer(NAME_AT, nameOn ? this.#name : NULL);
-      this.#nameOn = nameOn;
+    const block = this.#block;
+    if (nameLen > 0 !== this.#nameOn) {
+      this.#nameOn = nameLen > 0;
+      this.#putPointer(NAME_W, this.#nameOn ? this.#name : NULL);
     }
-    v.setUint32(NAMELEN_AT, nameLen, LE);
-    this.#putSize(this.#iovLenAt, IOV_LEN_BYTES, dataLen);
-    const controlOn = controlLen > 0;
-    if (controlOn !== this.#controlOn) {
-      this.#putPointer(CONTROL_AT, controlOn ? this.#control : NULL);
-      this.#controlOn = controlOn;
+    block[NAMELEN_W] = nameLen;
+    putLength(block, this.#iovLenW, IOV_LEN_WIDE, dataLen);
+    if (controlLen > 0 !== this.#controlOn) {
+      this.#controlOn = controlLen > 0;
+      this.#putPointer(CONTROL_W, this.#controlOn ? this.#control : NULL);
     }
-    this.#putSize(CONTROLLEN_AT, CONTROLLEN_BYTES, controlLen);
-    v.setInt32(FLAGS_AT, 0, LE);
+    putLength(block, CONTROLLEN_W, CONTROLLEN_WIDE, controlLen);
+    block[FLAGS_W] = 0;
   }
 
   /** msg_namelen after recvmsg: the sender address' length (0 when there is none). */
   nameLength(): number {
-    return this.#view.getUint32(NAMELEN_AT, LE);
+    return this.#block[NAMELEN_W]!;
   }
 
   /** msg_controllen after recvmsg: how much of the control region the kernel filled. */
   controlLength(): number {
-    return this.#getSize(CONTROLLEN_AT, CONTROLLEN_BYTES);
+    return getLength(this.#block, CONTROLLEN_W, CONTROLLEN_WIDE);
   }
 
   /** msg_flags after recvmsg (MSG_TRUNC, MSG_CTRUNC, MSG_EOR, …). */
   flags(): number {
-    return this.#view.getInt32(FLAGS_AT, LE);
+    return this.#block[FLAGS_W]! | 0;
+  }
+
+  /** The first `n` bytes of the data region (n ≤ its length), as a view. */
+  dataPrefix(n: number): Buffer {
+    if (this.#prefix.length !== n) this.#prefix = this.data.subarray(0, n);
+    return this.#prefix;
+  }
+
+  /**
+   * Writes one control message at `at` in the control region (a multiple of the CMSG alignment): its header
+   * (cmsg_len = CMSG_LEN(data.length)), its data, and zeros up to CMSG_SPACE, since the kernel reads the whole
+   * msg_controllen. Returns CMSG_SPACE(data.length).
+   */
+  putControlMessage(at: number, level: number, type: number, data: Uint8Array): number {
+    const block = this.#block;
+    const w = this.#controlW + (at >> 2);
+    putLength(block, w, CMSG_LEN_WIDE, CMSG_DATA_AT + data.length);
+    block[w + CMSG_LEVEL_W] = level;
+    block[w + CMSG_TYPE_W] = type;
+    const control = this.control;
+    const dataAt = at + CMSG_DATA_AT;
+    copyBytes(data, control, dataAt);
+    const space = CMSG_DATA_AT + cmsgAlign(MSG, data.length);
+    for (let p = dataAt + data.length; p < at + space; p++) control[p] = 0;
+    return space;
+  }
+
+  /** The C int at `at` in the control region (a multiple of 4: an fd in SCM_RIGHTS data). */
+  controlInt(at: number): number {
+    return this.#block[this.#controlW + (at >> 2)]! | 0;
+  }
+
+  /** The cmsghdr at `at` in the control region: cmsg_len, cmsg_level, cmsg_type. */
+  cmsgLength(at: number): number {
+    return getLength(this.#block, this.#controlW + (at >> 2), CMSG_LEN_WIDE);
+  }
+
+  cmsgLevel(at: number): number {
+    return this.#block[this.#controlW + (at >> 2) + CMSG_LEVEL_W]! | 0;
+  }
+
+  cmsgType(at: number): number {
+    return this.#block[this.#controlW + (at >> 2) + CMSG_TYPE_W]! | 0;
   }
 
   /** The block's address, for the natives. */
@@ -151,28 +239,10 @@ export class MessageArea {
     koffi.free(this.#ptr);
   }
 
-  #putPointer(at: number, address: readonly [low: number, high: number]): void {
+  #putPointer(w: number, address: readonly [number, number]): void {
     // Pointers are 8 bytes in every table (checked against koffi at load).
-    this.#view.setUint32(at + (LE ? 0 : 4), address[0], LE);
-    this.#view.setUint32(at + (LE ? 4 : 0), address[1], LE);
-  }
-
-  #putSize(at: number, bytes: number, value: number): void {
-    if (bytes === 4) {
-      this.#view.setUint32(at, value, LE);
-      return;
-    }
-    const low = value >>> 0;
-    const high = (value - low) / 0x100000000;
-    this.#view.setUint32(at + (LE ? 0 : 4), low, LE);
-    this.#view.setUint32(at + (LE ? 4 : 0), high, LE);
-  }
-
-  #getSize(at: number, bytes: number): number {
-    if (bytes === 4) return this.#view.getUint32(at, LE);
-    const low = this.#view.getUint32(at + (LE ? 0 : 4), LE);
-    const high = this.#view.getUint32(at + (LE ? 4 : 0), LE);
-    return high * 0x100000000 + low;
+    this.#block[w] = address[0];
+    this.#block[w + 1] = address[1];
   }
 }
 
@@ -218,53 +288,20 @@ export function recvmsg(fd: number, area: MessageArea, flags: number): number {
   return r < 0 ? -errno() : r;
 }
 
-// ─── Control messages inside a control buffer ───────────────────────────────────────────────────────────
-
-// The DataView of the buffer used last: recvmsg parses the same native control region every call, so the
-// hot path makes no new view.
-let viewedBuffer: Bytes | null = null;
-let view: DataView | null = null;
-
-function viewOf(buf: Bytes): DataView {
-  if (buf !== viewedBuffer || view === null) {
-    view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    viewedBuffer = buf;
-  }
-  return view;
-}
-
-const CMSGHDR_BYTES = MSG.cmsghdrBytes;
-const CMSG_LEN_BYTES = MSG.cmsgLenBytes;
-const CMSG_LEVEL_AT = MSG.cmsgLevelAt;
-const CMSG_TYPE_AT = MSG.cmsgTypeAt;
-const CMSG_DATA_AT = cmsgDataAt(MSG);
-
-/** Writes a cmsghdr at `at` in `control` (cmsg_len = CMSG_LEN(dataLen)); returns the data offset. */
-export function writeCmsgHeader(control: Bytes, at: number, dataLen: number, level: number, type: number): number {
-  const v = viewOf(control);
-  const len = CMSG_DATA_AT + dataLen;
-  if (CMSG_LEN_BYTES === 4) {
-    v.setUint32(at, len, LE);
-  } else {
-    v.setUint32(at + (LE ? 0 : 4), len >>> 0, LE);
-    v.setUint32(at + (LE ? 4 : 0), Math.floor(len / 0x100000000), LE);
-  }
-  v.setInt32(at + CMSG_LEVEL_AT, level, LE);
-  v.setInt32(at + CMSG_TYPE_AT, type, LE);
-  return at + CMSG_DATA_AT;
-}
+// ─── Control messages inside the control region ─────────────────────────────────────────────────────────
 
 /**
- * Walks the control messages in the first `controllen` bytes of a control buffer as CMSG_FIRSTHDR/CMSG_NXTHDR
- * do, with CPython's checks, one item at a time and without allocating: `start` it, then while `next()` is
- * true read the current item's fields. Walking stops after the first item whose status is -1.
+ * Walks the control messages in the first `controllen` bytes of a block's control region as
+ * CMSG_FIRSTHDR/CMSG_NXTHDR do, with CPython's checks, one item at a time and without allocating: `start`
+ * it, then while `next()` is true read the current item's fields. Walking stops after the first item whose
+ * status is -1.
  */
 export class ControlCursor {
   level = 0;
   type = 0;
-  /** Where the item's data starts in the control buffer. */
+  /** Where the item's data starts in the control region. */
   dataAt = 0;
-  /** How many of its data bytes are in the buffer. */
+  /** How many of its data bytes are in the region. */
   dataLen = 0;
   /**
    * CPython's get_cmsg_data_len: 0 complete; 1 its data is cut short by the end of the buffer (`dataLen` is
@@ -272,27 +309,25 @@ export class ControlCursor {
    * be read.
    */
   status: 0 | 1 | -1 = 0;
-  #view: DataView | null = null;
+  #area: MessageArea | null = null;
   #at = 0;
   #end = 0;
 
-  start(control: Bytes, controllen: number): void {
-    this.#view = viewOf(control);
+  start(area: MessageArea, controllen: number): void {
+    this.#area = area;
     this.#at = 0;
-    this.#end = Math.min(controllen, control.length);
+    this.#end = Math.min(controllen, area.control.length);
   }
 
   /** Moves to the next item; false when there is none (or the walk stopped at a malformed one). */
   next(): boolean {
-    const v = this.#view;
+    const area = this.#area;
     const at = this.#at;
     const end = this.#end;
-    if (v === null || at + CMSGHDR_BYTES > end) return false;
-    const len = CMSG_LEN_BYTES === 4
-      ? v.getUint32(at, LE)
-      : v.getUint32(at + (LE ? 4 : 0), LE) * 0x100000000 + v.getUint32(at + (LE ? 0 : 4), LE);
-    this.level = v.getInt32(at + CMSG_LEVEL_AT, LE);
-    this.type = v.getInt32(at + CMSG_TYPE_AT, LE);
+    if (area === null || at + CMSGHDR_BYTES > end) return false;
+    const len = area.cmsgLength(at);
+    this.level = area.cmsgLevel(at);
+    this.type = area.cmsgType(at);
     this.dataAt = at + CMSG_DATA_AT;
     if (len < CMSG_DATA_AT || at + CMSG_DATA_AT > end) {
       this.dataLen = 0;
@@ -310,9 +345,17 @@ export class ControlCursor {
   }
 }
 
-/** A C int at `at` in host byte order (an fd in SCM_RIGHTS data). */
+// The DataView of the bytes read last by readInt (SCM_RIGHTS data in a caller's Buffer).
+let viewedBuffer: Bytes | null = null;
+let view: DataView | null = null;
+
+/** A C int at `at` in host byte order in any buffer (an fd in SCM_RIGHTS data). */
 export function readInt(buf: Bytes, at: number): number {
-  return viewOf(buf).getInt32(at, LE);
+  if (buf !== viewedBuffer || view === null) {
+    view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    viewedBuffer = buf;
+  }
+  return view.getInt32(at, LE);
 }
 
 /**

@@ -14,17 +14,24 @@ const TIMER_TICK_MS = 50;
 
 export function attachedSelectorsBackend(core: EchoCore, selectorName: SelectorName, name: string): Backend {
   const selector = openSelector(core, selectorName);
-  const verbose = core.log.verbose;
   let events = 0;
   let turnQueued = false;
-  // What the blocking loop does around each wait: count the events (for --timeout), run the timers, log
-  // "waiting for the next event" and write the collected lines. Run after each batch and on a timer.
+  // What the blocking loop does around each wait: the reads that wait for their turn, count the events
+  // (for --timeout), run the timers, log "waiting for the next event" and write the collected lines. Run
+  // once after each batch libuv dispatches (an immediate runs right after the poll phase), again on the
+  // next loop turns while reads or sends still wait their turn (libuv then polls without blocking), and on a timer.
   const turn = (): void => {
     turnQueued = false;
     // The reads are not shared out per batch here (libuv dispatches the ready keys): full-size reads.
     core.afterWait(events, 1);
     events = 0;
     core.beforeWait();
+    if (core.waitingTurns > 0) queueTurn();
+  };
+  const queueTurn = (): void => {
+    if (turnQueued) return;
+    turnQueued = true;
+    setImmediate(turn);
   };
 
   return {
@@ -32,10 +39,7 @@ export function attachedSelectorsBackend(core: EchoCore, selectorName: SelectorN
     async run() {
       selector.attach((key: SelectorKey<Callback>, mask: number) => {
         events++;
-        if (verbose && !turnQueued) {
-          turnQueued = true;
-          setImmediate(turn);
-        }
+        queueTurn();
         key.data(key.fileobj, mask);
       });
       const timers = setInterval(turn, Math.min(TIMER_TICK_MS, (core.options.timeout ?? 1) * 1000));
