@@ -9,8 +9,9 @@
  * `onException`); the core tells the backend what to watch (`watch`, `forget`, `setAccepting`).
  */
 import { performance } from 'node:perf_hooks';
-import { BlockingIOError, ConnectionAbortedError, InterruptedError, OSError } from '../errors.js';
+import { OSError } from '../errors.js';
 import { IPPROTO_TCP, TCP_NODELAY, type Socket } from '../socket/index.js';
+import { ACCEPT_BACKOFF_MS, ACCEPT_BATCH, acceptNext } from './accept.js';
 import { Connection, ConnectionTable, READ, WRITE } from './connection.js';
 import { EventLog } from './event-log.js';
 import { MemoryReturn } from './memory.js';
@@ -63,10 +64,6 @@ const RING_MIN_READS = 2;
 const TICK_MS = 200;
 /** While busy, the loop still yields to Node's event loop this often (signals, nothing else). */
 const YIELD_EVERY_MS = 50;
-/** After EMFILE/ENFILE on accept, the listener is left unwatched this long. */
-const ACCEPT_BACKOFF_MS = 100;
-/** Connections accepted per readiness event of the listener, so one busy listener cannot starve the rest. */
-const ACCEPT_BATCH = 256;
 
 export class EchoCore {
   readonly options: ServerOptions;
@@ -246,21 +243,15 @@ export class EchoCore {
   /** The listener is readable: accept what is pending (up to a batch). */
   acceptAll(): void {
     for (let i = 0; i < ACCEPT_BATCH && this.running; i++) {
-      let accepted: [Socket, unknown];
-      try {
-        accepted = this.listener.accept();
-      } catch (err) {
-        if (err instanceof BlockingIOError) {
-          this.#acceptFailures = 0; // nothing pending: whatever failed before is over
-          return;
-        }
-        // The client gave up before we accepted it, or a signal interrupted accept: try the next one.
-        if (err instanceof ConnectionAbortedError || err instanceof InterruptedError) continue;
-        if (err instanceof OSError) {
-          this.#backOffAccepting(err);
-          return;
-        }
-        throw err;
+      const accepted = acceptNext(this.listener);
+      if (accepted === 'empty') {
+        this.#acceptFailures = 0; // nothing pending: whatever failed before is over
+        return;
+      }
+      if (accepted === 'retry') continue;
+      if (accepted instanceof OSError) {
+        this.#backOffAccepting(accepted);
+        return;
       }
       if (this.#acceptFailures > 0) {
         this.log.info(`accepting connections again (accept had failed ${plural(this.#acceptFailures, 'time')})`);

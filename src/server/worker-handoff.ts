@@ -15,13 +15,10 @@ import { BlockingIOError, ConnectionAbortedError, InterruptedError, OSError } fr
 import { watch, EVENT_READ, EVENT_WRITE, type Watcher } from '../loop/index.js';
 import { AF_UNIX, SOCK_DGRAM, Socket, socketpair, type SocketAddress } from '../socket/index.js';
 import * as os from '../os.js';
+import { ACCEPT_BACKOFF_MS, ACCEPT_BATCH, acceptNext } from './accept.js';
 
 /** One datagram is one handed-over connection: its fd and the peer's address, well under this. */
 const DATAGRAM_BYTES = 1024;
-/** Connections accepted per readiness event of the listener (as the core's ACCEPT_BATCH). */
-const ACCEPT_BATCH = 256;
-/** After accept fails (EMFILE, …), the listener is left alone this long (as the core's backoff). */
-const ACCEPT_BACKOFF_MS = 100;
 
 /** A worker's inbox: a socket whose `accept()` returns the connections the main thread handed over. */
 export class HandoffInbox extends Socket {
@@ -174,20 +171,15 @@ export class HandoffAcceptor {
 
   #acceptAll(): void {
     for (let i = 0; i < ACCEPT_BATCH && this.#held === null; i++) {
-      let accepted: [Socket, SocketAddress];
-      try {
-        accepted = this.#listener.accept();
-      } catch (err) {
-        if (err instanceof BlockingIOError) {
-          this.#failing = false;
-          return;
-        }
-        if (err instanceof ConnectionAbortedError || err instanceof InterruptedError) continue;
-        if (err instanceof OSError) {
-          this.#backOff(err);
-          return;
-        }
-        throw err;
+      const accepted = acceptNext(this.#listener);
+      if (accepted === 'empty') {
+        this.#failing = false;
+        return;
+      }
+      if (accepted === 'retry') continue;
+      if (accepted instanceof OSError) {
+        this.#backOff(accepted);
+        return;
       }
       const fd = accepted[0].detach();
       const datagram = Buffer.from(JSON.stringify([fd, accepted[1]]));
