@@ -28,6 +28,11 @@ const DEFERRED = 512;
 const WRITE_DEFERRED = 1024;
 const PORT_SHIFT = 11;
 
+/** `bits` with `flag` set or cleared: the flags' setters (a module function, not a private method: see #bits). */
+function withFlag(bits: number, flag: number, on: boolean): number {
+  return on ? bits | flag : bits & ~flag;
+}
+
 export class Connection {
   readonly socket: Socket;
   /** The fd, kept after close so backends can still find their registration. */
@@ -90,7 +95,7 @@ export class Connection {
     return (this.#bits & OPEN) !== 0;
   }
   set open(on: boolean) {
-    this.#bits = on ? this.#bits | OPEN : this.#bits & ~OPEN;
+    this.#bits = withFlag(this.#bits, OPEN, on);
   }
 
   /** Reading stopped because too much output is pending; resumes when it drains to half. */
@@ -98,7 +103,7 @@ export class Connection {
     return (this.#bits & PAUSED) !== 0;
   }
   set paused(on: boolean) {
-    this.#bits = on ? this.#bits | PAUSED : this.#bits & ~PAUSED;
+    this.#bits = withFlag(this.#bits, PAUSED, on);
   }
 
   /** Reading stopped because the whole server holds too much (--max-total-pending). */
@@ -106,7 +111,7 @@ export class Connection {
     return (this.#bits & OVER_BUDGET) !== 0;
   }
   set overBudget(on: boolean) {
-    this.#bits = on ? this.#bits | OVER_BUDGET : this.#bits & ~OVER_BUDGET;
+    this.#bits = withFlag(this.#bits, OVER_BUDGET, on);
   }
 
   /** Counted among the connections holding unsent output (the core's bookkeeping). */
@@ -114,7 +119,7 @@ export class Connection {
     return (this.#bits & HOLDING) !== 0;
   }
   set holding(on: boolean) {
-    this.#bits = on ? this.#bits | HOLDING : this.#bits & ~HOLDING;
+    this.#bits = withFlag(this.#bits, HOLDING, on);
   }
 
   /** --tutorial: everything was sent; the next writable event logs "output queue for … is empty". */
@@ -122,7 +127,7 @@ export class Connection {
     return (this.#bits & EMPTY_UNANNOUNCED) !== 0;
   }
   set emptyUnannounced(on: boolean) {
-    this.#bits = on ? this.#bits | EMPTY_UNANNOUNCED : this.#bits & ~EMPTY_UNANNOUNCED;
+    this.#bits = withFlag(this.#bits, EMPTY_UNANNOUNCED, on);
   }
 
   /** The client shut down its sending side: echo what is queued, then close. */
@@ -130,7 +135,7 @@ export class Connection {
     return (this.#bits & EOF) !== 0;
   }
   set eof(on: boolean) {
-    this.#bits = on ? this.#bits | EOF : this.#bits & ~EOF;
+    this.#bits = withFlag(this.#bits, EOF, on);
   }
 
   /** Its last read filled the whole read length, so more is probably waiting (the core's fairness). */
@@ -138,7 +143,7 @@ export class Connection {
     return (this.#bits & HEAVY) !== 0;
   }
   set heavy(on: boolean) {
-    this.#bits = on ? this.#bits | HEAVY : this.#bits & ~HEAVY;
+    this.#bits = withFlag(this.#bits, HEAVY, on);
   }
 
   /** Waiting in one of the core's read rings for its turn (not watched for reading meanwhile). */
@@ -146,7 +151,7 @@ export class Connection {
     return (this.#bits & DEFERRED) !== 0;
   }
   set deferred(on: boolean) {
-    this.#bits = on ? this.#bits | DEFERRED : this.#bits & ~DEFERRED;
+    this.#bits = withFlag(this.#bits, DEFERRED, on);
   }
 
   /** Waiting in the core's write ring for its turn (not watched for writing meanwhile). */
@@ -154,7 +159,7 @@ export class Connection {
     return (this.#bits & WRITE_DEFERRED) !== 0;
   }
   set writeDeferred(on: boolean) {
-    this.#bits = on ? this.#bits | WRITE_DEFERRED : this.#bits & ~WRITE_DEFERRED;
+    this.#bits = withFlag(this.#bits, WRITE_DEFERRED, on);
   }
 }
 
