@@ -1,19 +1,10 @@
 /** The runnable examples of docs/loop.md still run: each is started as its own process and its output checked. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
-import { runNode } from './support/children.js';
-
-const EXAMPLES = fileURLToPath(new URL('../examples/', import.meta.url));
-
-async function run(name: string, args: string[] = []): Promise<string> {
-  const { code, stdout, stderr } = await runNode([`${EXAMPLES}${name}.js`, ...args], { timeoutMs: 30000 });
-  assert.equal(code, 0, `${name} exited with ${code}: ${stderr}`);
-  return stdout;
-}
+import { runExample } from './support/children.js';
 
 test('loop-watch-pipe: lines arrive while the timer keeps ticking, and the process ends by itself', async () => {
-  const out = await run('loop-watch-pipe', ['3']);
+  const out = await runExample('loop-watch-pipe', ['3']);
   const lines = out.split('\n');
   const reads = lines.filter((l) => l.includes('read: line'));
   assert.equal(reads.length, 3);
@@ -24,21 +15,21 @@ test('loop-watch-pipe: lines arrive while the timer keeps ticking, and the proce
 });
 
 test('loop-unix-datagram: every datagram acknowledged, the HTTP server reports them', async () => {
-  const out = await run('loop-unix-datagram');
+  const out = await runExample('loop-unix-datagram');
   assert.match(out, /acks: ack 1, ack 2, ack 3, ack 4/);
   assert.match(out, /"count": 4/);
   assert.match(out, /"text": "a unix datagram"/);
 });
 
 test('loop-worker-echo: the worker echoes for every client and exits cleanly', async () => {
-  const out = await run('loop-worker-echo', ['2']);
+  const out = await runExample('loop-worker-echo', ['2']);
   assert.match(out, /client 0 got back: "hello" "from" "client 0"/);
   assert.match(out, /client 1 got back: "hello" "from" "client 1"/);
   assert.match(out, /worker exited with code 0/);
 });
 
 test('loop-wakeup-cost: runs every variant', async () => {
-  const out = await run('loop-wakeup-cost', ['2000']);
+  const out = await runExample('loop-wakeup-cost', ['2000']);
   for (const variant of ['blocking EpollSelector', 'attached EpollSelector', 'watch()', 'selectAsync', 'attached PollSelector', 'attached SelectSelector']) {
     assert.ok(out.includes(variant), `missing ${variant}`);
   }

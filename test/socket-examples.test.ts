@@ -9,22 +9,13 @@ import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { sockRecvmsg } from 'iomux/loop';
 import { AF_UNIX, CMSG_SPACE, SCM_CREDENTIALS, SOCK_DGRAM, SOCK_NONBLOCK, SOL_SOCKET, SO_PASSCRED, Socket, unpackCredentials } from 'iomux/socket';
-import { runNode } from './support/children.js';
+import { EXAMPLES, runExample } from './support/children.js';
 import { Fds, tempDir } from './support/fds.js';
 
-const EXAMPLES = fileURLToPath(new URL('../examples/', import.meta.url));
-
-async function run(name: string, args: string[] = []): Promise<string> {
-  const { code, stdout, stderr } = await runNode([`${EXAMPLES}${name}.js`, ...args], { timeoutMs: 30000 });
-  assert.equal(code, 0, `${name} exited with ${code}: ${stderr}`);
-  return stdout;
-}
-
 test('fd-handoff: every connection accepted by one process is served by the worker process', async () => {
-  const out = await run('fd-handoff', ['3']);
+  const out = await runExample('fd-handoff', ['3']);
   const acceptor = /acceptor (\d+): listening/.exec(out)?.[1];
   assert.ok(acceptor, out);
   for (let i = 0; i < 3; i++) {
@@ -53,7 +44,7 @@ test('sd-notify: READY=1 arrives on $NOTIFY_SOCKET with the service\'s credentia
   }
   assert.deepEqual(messages, ['STATUS=starting up', `READY=1\nSTATUS=serving\nMAINPID=${child.pid}`]);
   assert.deepEqual(await exited, [0, null]);
-  const out = await run('sd-notify');
+  const out = await runExample('sd-notify');
   assert.match(out, /NOTIFY_SOCKET is not set/);
 });
 
@@ -95,7 +86,7 @@ test('netlink-monitor: a dummy (or veth) link created, set up and down, and dele
 });
 
 test('python-peer: fds and messages both ways with python3, awaited on the event loop', async () => {
-  const out = await run('python-peer');
+  const out = await runExample('python-peer');
   assert.match(out, /result for a\.txt: 4 words, longest quick/);
   assert.match(out, /result for b\.txt: 6 words, longest descriptors/);
   assert.match(out, /python exited with code 0; the timer ticked meanwhile/);

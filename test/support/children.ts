@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import type { After } from './fds.js';
 import { nextTurn, sleep, timed } from './timing.js';
@@ -32,6 +33,16 @@ export async function runNode(args: string[], options: { cwd?: string; timeoutMs
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** The compiled examples (build/examples/, beside build/test/). */
+export const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
+
+/** Runs the compiled example `name` with `args` to its end; it must exit 0. Returns what it printed. */
+export async function runExample(name: string, args: string[] = []): Promise<string> {
+  const { code, stdout, stderr } = await runNode([`${EXAMPLES}${name}.js`, ...args], { timeoutMs: 30000 });
+  assert.equal(code, 0, `${name} exited with ${code}: ${stderr}`);
+  return stdout;
 }
 
 /** Runs an ES module given as text in a fresh node, from the package root so `iomux/...` resolves. */
