@@ -4,6 +4,8 @@
  *   meta.json        machine, options, how quiet the machine was before and after
  *   echo.jsonl       ../shared/bench/run-echo.sh lines (echoload against every server and scenario)
  *   echo-bench.jsonl `iomux echo-bench` (our own load generator) against iomux's server and Node's net echo
+ *   instructions.jsonl `bench instructions`: callgrind's instructions and perf trace's syscalls per message, iomux
+ *                    epoll beside the FFI floor (one line per server, scenario and kind)
  *   scaling.json     `bench scaling --json`
  *   logs/            the servers' and echoload's output
  *
@@ -137,6 +139,13 @@ export interface SuiteOptions {
   retries: number;
   /** How long each measurement waits at most for both CPUs to be idle before it goes ahead. */
   quietWait: number;
+  /** Count instructions (callgrind) and system calls (perf trace) per message, iomux beside the floor. */
+  instructions: boolean;
+  /** Seconds callgrind counts per server and scenario, after `instrWarmup` seconds of load. */
+  instrSeconds: number;
+  instrWarmup: number;
+  /** Seconds the syscall tracer follows each server. */
+  syscallSeconds: number;
 }
 
 export interface SuiteMeta {
@@ -150,6 +159,8 @@ export interface SuiteMeta {
   serverCommands: Record<string, string>;
   /** The repository's commit the run measured ("abc1234", "+ local changes" when the tree differs), if git knows. */
   commit?: string;
+  /** The instruction step: its command, or why it did not run. */
+  instructions?: { command?: string; skipped?: string };
 }
 
 /** The commit of the repository (short hash), marked when the working tree has changes; undefined without git. */
@@ -247,11 +258,12 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, stdout: 'inher
   });
 }
 
-function taskset(cpu: number): string[] {
+/** `taskset -c CPU` when taskset exists (the prefix of a pinned command), else nothing. */
+export function taskset(cpu: number): string[] {
   return spawnSync('taskset', ['--version']).status === 0 ? ['taskset', '-c', String(cpu)] : [];
 }
 
-function portAccepts(port: number): Promise<boolean> {
+export function portAccepts(port: number): Promise<boolean> {
   return new Promise((resolvePromise) => {
     const s = connect({ host: '127.0.0.1', port });
     s.once('connect', () => {
@@ -265,7 +277,7 @@ function portAccepts(port: number): Promise<boolean> {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Starts a server pinned to `cpu` with `--port`, waits until it accepts; `stop()` ends it (TERM, then KILL). */
-async function startServer(command: string[], cwd: string, port: number, cpu: number, logFile: string): Promise<{ pid: number; stop(): Promise<void> }> {
+export async function startServer(command: string[], cwd: string, port: number, cpu: number, logFile: string): Promise<{ pid: number; stop(): Promise<void> }> {
   if (await portAccepts(port)) throw new Error(`port ${port} is already in use`);
   const argv = [...taskset(cpu), ...command, '--port', String(port)];
   const fd = openSync(logFile, 'w');
@@ -354,6 +366,31 @@ export function selectServers(o: Pick<SuiteOptions, 'servers' | 'sharedBench' | 
   return out;
 }
 
+/**
+ * `bench instructions` inside the suite: its lines go to instructions.jsonl. Missing tools (valgrind, perf and
+ * strace) leave the step out with a line on stderr and in meta.json, not the suite.
+ */
+async function instructionStep(o: SuiteOptions, meta: SuiteMeta, logs: string): Promise<void> {
+  const { instructionsCommand, instructionsUnavailable, runInstructions, syscallTracer } = await import('./instructions.js');
+  const why = instructionsUnavailable() ?? (syscallTracer() === undefined ? 'neither perf (perf trace) nor strace works here' : undefined);
+  if (why !== undefined) {
+    log(`instruction counts left out: ${why}`);
+    meta.instructions = { skipped: why };
+    return;
+  }
+  const shape = { seconds: o.instrSeconds, warmup: o.instrWarmup, syscallSeconds: o.syscallSeconds };
+  meta.instructions = { command: `${instructionsCommand(shape)} --scenarios ${o.scenarios.join(',')}` };
+  const file = join(o.outDir, 'instructions.jsonl');
+  await waitForQuiet(o.quietWait);
+  log(`instruction and syscall counts: iomux_epoll and koffi_epoll_echo, ${o.scenarios.length} scenario(s), about ` +
+    `${Math.ceil((o.scenarios.length * 2 * (o.instrWarmup + o.instrSeconds + 20 + o.syscallSeconds + 4)) / 60)} minutes`);
+  await runInstructions({
+    sharedBench: o.sharedBench, toolsBin: o.toolsBin, scenarios: o.scenarios, ...shape, instructions: true,
+    port: o.port, serverCpu: o.serverCpu, loadCpu: o.loadCpu, logDir: join(logs, 'instructions'), run: 'round1',
+    onLine: (l) => appendFileSync(file, `${JSON.stringify(l)}\n`), say: (t) => log(`  ${t}`),
+  });
+}
+
 /** Runs everything the options ask for; returns the results directory. */
 export async function runSuite(o: SuiteOptions): Promise<string> {
   const logs = join(o.outDir, 'logs');
@@ -438,6 +475,8 @@ export async function runSuite(o: SuiteOptions): Promise<string> {
     }
     if (!any) break;
   }
+
+  if (o.instructions) await instructionStep(o, meta, logs);
 
   if (o.scaling) {
     await waitForQuiet(o.quietWait);
