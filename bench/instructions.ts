@@ -18,7 +18,7 @@
  * traced send calls returned give the messages echoed while tracing, exactly.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listOption, runCommand, secondsOption, intOption, type CommandSpec } from '#internal/cli/args.js';
@@ -431,6 +431,7 @@ export const spec: CommandSpec = {
     port: { type: 'string', metavar: 'P', help: 'TCP port for the servers (default 9410)' },
     'shared-bench': { type: 'string', metavar: 'DIR', help: 'the shared tools (default ../shared/bench or $IOMUX_SHARED_BENCH)' },
     json: { type: 'boolean', help: 'print one JSON object (the lines and the verdicts) instead of the tables' },
+    out: { type: 'string', metavar: 'FILE', help: "append each measurement's JSON line to FILE (instructions.jsonl of a `bench all` directory)" },
   },
 };
 
@@ -448,7 +449,7 @@ export function main(argv: string[]): Promise<number> {
       instructions: args.values['syscalls-only'] !== true,
       port: intOption(args, 'port', 9410, 1, 65_535),
       serverCpu: 1, loadCpu: 0, logDir, run: 'instructions',
-      onLine: () => {},
+      onLine: typeof args.values.out === 'string' ? ((file) => (l: InstructionLine) => appendFileSync(file, `${JSON.stringify(l)}\n`))(args.values.out) : () => {},
       say: (t) => process.stderr.write(`bench instructions: ${t}\n`),
     };
     let lines: InstructionLine[];

@@ -286,8 +286,10 @@ function instructionsSection(res: SuiteResults): string {
   const title = '## User-space instructions and system calls per message: iomux epoll beside the FFI floor';
   const run = res.meta.instructions;
   if (res.instructions.length === 0) {
-    return `${title}\n\nNot run in this round${run?.skipped ? ` (${run.skipped})` : ' (`--skip-instructions`)'}.`;
+    return `${title}\n\nNot run in this round${run?.skipped ? ` (${run.skipped})` : ''}.`;
   }
+  const dates = res.instructions.map((l) => l.date).filter(Boolean).sort();
+  const when = dates.length ? ` on ${dates[0]!.replace('T', ' ').replace('Z', '')}–${dates[dates.length - 1]!.slice(11, 19)} UTC` : '';
   const t = instructionMarkdown(res.instructions);
   const cg = res.instructions.filter((l) => l.kind === 'callgrind');
   const sys = res.instructions.filter((l) => l.kind === 'syscalls');
@@ -295,7 +297,7 @@ function instructionsSection(res: SuiteResults): string {
   return [
     title,
     '',
-    `Measured by \`${run?.command ?? 'node build/bench/main.js instructions'}\` (the same step as \`bench all\`), each server in`,
+    `Measured${when} by \`${run?.command ?? 'node build/bench/main.js instructions'}\` (a step of \`bench all\`), each server in`,
     'each scenario with run-echo.sh\'s echoload arguments. **Instructions:** the server runs under',
     '`valgrind --tool=callgrind --instr-atstart=no`; after the warmup `callgrind_control --instr=on`, after the window',
     '`--instr=off` and `--dump`. "instructions/msg" is the dump\'s total (every thread of the process, user space only)',
@@ -408,7 +410,7 @@ ${section('summary', '')}
 ## Reproduce
 
 \`\`\`sh
-npm run bench                   # builds, then bench all (about 15 minutes): this file and docs/img/*.svg
+npm run bench                   # builds, then bench all (about 20 minutes): this file and docs/img/*.svg
 npm run bench -- --rounds 1     # options go after --; see npm run bench -- --help
 node build/bench/main.js report --from DIR            # rewrite the generated sections from a finished run
 npm run bench:scaling -- --plot curve.svg             # the scaling curve alone
