@@ -147,6 +147,11 @@ describe('bench instructions: errors', () => {
     const r = cli({}, '--seconds', '0');
     assert.equal(r.status, 2);
     assert.equal(r.stderr, 'bench instructions: --seconds must be at least 0.5 and at most 3600 seconds (got 0)\n');
+    const all = spawnSync(process.execPath, [MAIN, 'all', '--instr-seconds', '0'], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(all.status, 2);
+    assert.equal(all.stderr, 'bench all: --instr-seconds must be at least 0.5 and at most 3600 seconds (got 0)\n');
+    const help = spawnSync(process.execPath, [MAIN, 'all', '--help'], { encoding: 'utf8', timeout: 30_000 });
+    assert.match(help.stdout, /--skip-instructions +do not count instructions \(callgrind\) and syscalls \(perf trace\) per message/);
     const s = cli({}, '--scenarios', 'lat,huge');
     assert.equal(s.status, 2);
     assert.match(s.stderr, /^bench instructions: --scenarios takes a comma-separated list of lat, tput64, tput4k, idle1k, idle10k \(got 'lat,huge'\)\n$/);
