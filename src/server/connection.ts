@@ -27,6 +27,8 @@ const HEAVY = 256;
 const DEFERRED = 512;
 const WRITE_DEFERRED = 1024;
 const PORT_SHIFT = 11;
+/** Every flag bit: none of them set (and only READ watched) is the state of most connections, most of the time. */
+const FLAGS = OPEN | PAUSED | OVER_BUDGET | HOLDING | EMPTY_UNANNOUNCED | EOF | HEAVY | DEFERRED | WRITE_DEFERRED;
 
 /** `bits` with `flag` set or cleared: the flags' setters (a module function, not a private method: see #bits). */
 function withFlag(bits: number, flag: number, on: boolean): number {
@@ -88,6 +90,14 @@ export class Connection {
   }
   set watched(events: number) {
     this.#bits = (this.#bits & ~WATCHED) | (events & WATCHED);
+  }
+
+  /**
+   * Open, watched for reading only, and no other flag set: nothing to bring in line after an echo that
+   * sent everything it read (the core's fast path; one comparison instead of #sync's checks).
+   */
+  get settled(): boolean {
+    return (this.#bits & (WATCHED | FLAGS)) === (OPEN | READ);
   }
 
   /** Open until the core closes it. */

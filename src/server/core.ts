@@ -362,7 +362,8 @@ export class EchoCore {
       return;
     }
     this.#wakeBytes += n;
-    conn.heavy = n === length;
+    const heavy = n === length;
+    if (heavy !== conn.heavy) conn.heavy = heavy;
     // Streaming: its next read waits for its turn in the heavy ring, not for the next wake-up's events.
     if (conn.heavy && this.#defers) this.#defer(conn, this.#heavyRing);
     this.#open.active(conn.fd, n, this.now);
@@ -384,6 +385,9 @@ export class EchoCore {
         sent = 0;
       }
     }
+    // The usual end: everything echoed by a connection in the plain reading state, which #sync would
+    // leave as it is (no queue, no limit, no ring, READ watched).
+    if (sent === n && conn.settled) return;
     // Anything already queued goes first, so a new read queues behind it, whole.
     if (sent < n) {
       conn.queue.push(buffer, sent, n);
