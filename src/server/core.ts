@@ -83,6 +83,8 @@ export class EchoCore {
   peak = 0;
 
   readonly #verbose: boolean;
+  /** options.tutorial, kept on the core: the per-event path reads it without loading the options object. */
+  readonly #tutorial: boolean;
   readonly #buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
   /** The open connections by fd, with their times and byte counts. */
   readonly #open = new ConnectionTable();
@@ -135,6 +137,7 @@ export class EchoCore {
     this.listener = listener;
     this.log = log;
     this.#verbose = log.verbose;
+    this.#tutorial = options.tutorial;
     this.#defers = !options.tutorial;
     // Hysteresis: reading resumes once the queue is down to half the limit, not at the first byte sent.
     this.#resumeBelow = Math.floor(options.maxPending / 2);
@@ -290,7 +293,7 @@ export class EchoCore {
       this.#sync(conn);
       return;
     }
-    this.#read(conn, this.options.tutorial ? TUTORIAL_RECV_BYTES : this.#readLength(this.#fairRead));
+    this.#read(conn, this.#tutorial ? TUTORIAL_RECV_BYTES : this.#readLength(this.#fairRead));
   }
 
   /** `conn` waits in `ring`; in the heavy ring, the caller's #sync stops watching it for reading meanwhile. */
@@ -366,12 +369,11 @@ export class EchoCore {
     if (heavy !== conn.heavy) conn.heavy = heavy;
     // Streaming: its next read waits for its turn in the heavy ring, not for the next wake-up's events.
     if (conn.heavy && this.#defers) this.#defer(conn, this.#heavyRing);
-    this.#open.active(conn.fd, n, this.now);
     if (this.#verbose) this.log.event(`received ${showPayload(buffer, 0, n)} from ${conn.label}`);
 
     let sent = 0;
     // --tutorial: everything read is queued and sent on a writable event, as the PyMOTW server does.
-    if (conn.pending === 0 && !this.options.tutorial) {
+    if (conn.pending === 0 && !this.#tutorial) {
       try {
         sent = conn.socket.trySend(buffer, 0, n);
       } catch (err) {
@@ -379,12 +381,14 @@ export class EchoCore {
         return;
       }
       if (sent > 0) {
-        this.#echoed(conn, sent);
+        this.bytesEchoed += sent;
         if (this.#verbose) this.log.event(`sending ${showPayload(buffer, 0, sent)} to ${conn.label}`);
       } else {
         sent = 0;
       }
     }
+    // What was read and what was sent, in one update of the connection's times and counts.
+    this.#open.active(conn.fd, n + sent, this.now);
     // The usual end: everything echoed by a connection in the plain reading state, which #sync would
     // leave as it is (no queue, no limit, no ring, READ watched).
     if (sent === n && conn.settled) return;
@@ -558,20 +562,19 @@ export class EchoCore {
     for (let fd = 0; fd < open.fdBound; fd++) {
       const conn = open.get(fd);
       if (conn === undefined) continue;
-      if (now - open.lastActive[fd]! >= idleMs) {
+      if (now - open.lastActive(fd) >= idleMs) {
         if (this.#verbose) this.log.event(`closing ${conn.label} after ${idle} s without activity`);
         this.close(conn);
         continue;
       }
-      if (now - open.windowStart[fd]! < windowMs) continue;
-      const moved = open.windowMoved[fd]!;
+      if (now - open.windowStart(fd) < windowMs) continue;
+      const moved = open.windowMoved(fd);
       if (moved < minRate * rateWindow) {
         if (this.#verbose) this.log.event(`closing ${conn.label}: ${plural(moved, 'byte')} in ${rateWindow} s, below --min-rate ${minRate} bytes a second`);
         this.close(conn);
         continue;
       }
-      open.windowStart[fd] = now;
-      open.windowMoved[fd] = 0;
+      open.restartWindow(fd, now);
     }
     this.#nextIdleSweep = now + Math.min(idleMs / 4, windowMs / 4, 1000);
   }
