@@ -177,7 +177,13 @@ export class EchoCore {
    * many as the wake-up's budget leaves), then the seeds' "waiting for the next event" and the log lines.
    */
   beforeWait(): void {
-    this.#serveRings();
+    if (this.waitingTurns > 0) {
+      this.#serveRings();
+    } else {
+      // What #serveRings leaves behind when the rings are empty, without its calls (most wake-ups).
+      this.#heavyTurns = 0;
+      this.#wakeBytes = 0;
+    }
     if (!this.#verbose) return;
     if (!this.#waitAnnounced) {
       this.log.event('');
