@@ -85,6 +85,8 @@ export class EchoCore {
   readonly #verbose: boolean;
   /** options.tutorial, kept on the core: the per-event path reads it without loading the options object. */
   readonly #tutorial: boolean;
+  /** Where the total budget turns selective (see BUDGET_SELECTIVE), kept on the core for the per-event path. */
+  readonly #selectiveAt: number;
   readonly #buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
   /** The open connections by fd, with their times and byte counts. */
   readonly #open = new ConnectionTable();
@@ -138,6 +140,7 @@ export class EchoCore {
     this.log = log;
     this.#verbose = log.verbose;
     this.#tutorial = options.tutorial;
+    this.#selectiveAt = options.maxTotalPending * BUDGET_SELECTIVE;
     this.#defers = !options.tutorial;
     // Hysteresis: reading resumes once the queue is down to half the limit, not at the first byte sent.
     this.#resumeBelow = Math.floor(options.maxPending / 2);
@@ -646,15 +649,14 @@ export class EchoCore {
    * the budget is passed by at most that much per connection.
    */
   #readLength(wanted: number): number {
-    return this.#tally.pending >= this.options.maxTotalPending * BUDGET_SELECTIVE ? OVER_BUDGET_READ_BYTES : wanted;
+    return this.#tally.pending >= this.#selectiveAt ? OVER_BUDGET_READ_BYTES : wanted;
   }
 
   /** Whether a connection holding `pending` bytes must stop reading, the server holding what it does. */
   #overBudget(pending: number): boolean {
-    const budget = this.options.maxTotalPending;
     const total = this.#tally.pending;
-    if (total >= budget) return true;
-    return total >= budget * BUDGET_SELECTIVE && pending * this.#tally.holders >= total;
+    if (total >= this.options.maxTotalPending) return true;
+    return total >= this.#selectiveAt && pending * this.#tally.holders >= total;
   }
 
   /** `n` queued bytes went out or were dropped; under the resume mark, everyone paused by the budget reads again. */
