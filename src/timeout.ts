@@ -2,6 +2,7 @@
  * Timeout conversions, each following the CPython function it mirrors (rounding away from zero or up, so a
  * wait never returns earlier than asked).
  */
+import { performance } from 'node:perf_hooks';
 import { OverflowError, ValueError } from './errors.js';
 import { ERRNO, INT_MAX } from './sys/index.js';
 
@@ -11,6 +12,8 @@ const EINTR = ERRNO.EINTR!;
 const TIME_T_LIMIT_S = 9.2e9; // a bit under 2**63 ns, where CPython's PyTime_t overflows
 /** CPython's PyTime_t is a signed 64-bit count of nanoseconds. */
 const PYTIME_LIMIT_NS = 2 ** 63;
+/** Timeouts up to this many seconds need none of the range checks (their milliseconds fit an int). */
+const FAST_TIMEOUT_S = 1e6;
 
 function checkNumber(timeout: unknown, what: string): number {
   if (typeof timeout !== 'number') throw new TypeError(`${what} must be a number or null (got ${typeof timeout})`);
@@ -73,6 +76,8 @@ export function pollTimeoutMs(timeout: unknown): number {
  * → -1 (block). A tiny negative value such as -1e-9 rounds to 0 and polls, as in CPython.
  */
 export function epollTimeoutMs(timeout: unknown): number {
+  // A wait in a loop: a plain non-negative number of seconds well inside every limit, the same arithmetic.
+  if (typeof timeout === 'number' && timeout >= 0 && timeout <= FAST_TIMEOUT_S) return Math.ceil(Math.ceil(timeout * 1e9) / 1e6) + 0;
   if (timeout === null || timeout === undefined) return -1;
   if (typeof timeout !== 'number') throw new TypeError(`timeout must be an integer or null (got ${typeof timeout})`);
   const s = checkNumber(timeout, 'timeout');

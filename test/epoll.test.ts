@@ -370,6 +370,29 @@ describe('epoll maxevents and the allocation-free API', () => {
     assert.equal(ep.readyEvents(0), EPOLLOUT);
     assert.equal(ep.readyFd(0), w);
   });
+
+  test('maxevents bounds every wait, whatever room the buffer already has', (t) => {
+    const fds = new EpollFds(t);
+    const ep = fds.epoll();
+    const readers: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const [r, w] = fds.pipe();
+      os.write(w, 'x');
+      ep.register(r, EPOLLIN);
+      readers.push(r);
+    }
+    assert.equal(ep.wait(0), 3, 'the default (-1) grows the buffer to 1023 records');
+    assert.equal(ep.wait(0, 2), 2);
+    assert.equal(ep.wait(0, 1), 1);
+    assert.throws(() => ep.readyFd(1), /event index 1 is out of range \(last wait returned 1\)/);
+    assert.equal(ep.wait(0, 3), 3);
+    assert.deepEqual(sorted(Array.from({ length: 3 }, (_, i) => [ep.readyFd(i), ep.readyEvents(i)])), sorted(readers.map((r) => [r, EPOLLIN])));
+    // Values a plain count does not cover still go through the full checks, with a buffer that has room.
+    assert.throws(() => ep.wait(0, 1.5), TypeError);
+    assert.throws(() => ep.wait(0, 0), { name: 'ValueError', message: 'maxevents must be greater than 0, got 0' });
+    assert.throws(() => ep.wait(0, '2' as never), TypeError);
+    assert.equal(ep.wait(0, 2 ** 20), 3, 'a count above the buffer grows it as far as maxWaitEvents');
+  });
 });
 
 describe('epoll waiting', () => {

@@ -357,6 +357,13 @@ test('bad arguments raise TypeError, ValueError or OverflowError naming the prob
   assert.throws(() => s.tryRecvInto(Buffer.alloc(4), 2, 3), RangeError);
   assert.throws(() => s.tryRecvInto(Buffer.alloc(4), 5), RangeError);
   assert.throws(() => s.trySend(Buffer.alloc(4), 0, 5), RangeError);
+  // The messages name the argument that is wrong and the range it must fit.
+  assert.throws(() => s.tryRecvInto(Buffer.alloc(4), 5), { name: 'RangeError', message: 'offset must be an integer from 0 to 4 (got 5)' });
+  assert.throws(() => s.tryRecvInto(Buffer.alloc(4), 1.5), { name: 'RangeError', message: /^offset must be an integer from 0 to 4/ });
+  assert.throws(() => s.tryRecvInto(Buffer.alloc(4), 2, 3), { name: 'RangeError', message: 'length must be an integer from 0 to 2 (got 3)' });
+  assert.throws(() => s.trySend(Buffer.alloc(4), 0, NaN), { name: 'RangeError', message: /^length must be an integer from 0 to 4/ });
+  assert.throws(() => s.trySend(Buffer.alloc(4), 0, -1), { name: 'RangeError', message: 'length must be an integer from 0 to 4 (got -1)' });
+  assert.throws(() => s.trySend(Buffer.alloc(4), '1' as never, 1), { name: 'RangeError', message: /^offset must be an integer from 0 to 4/ });
   assert.throws(() => s.send(42 as never), { name: 'TypeError', message: /data must be a Buffer/ });
   assert.throws(() => s.sendall({} as never), TypeError);
   assert.throws(() => s.shutdown('both' as never), TypeError);

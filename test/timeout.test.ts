@@ -85,6 +85,14 @@ describe('epollTimeoutMs (seconds → ms, ceiling; below 0 blocks)', () => {
     for (const [s, ms] of cases) assert.equal(epollTimeoutMs(s), ms, `${s} s`);
   });
 
+  test('the same ceiling on both sides of the range that skips the limit checks', () => {
+    const cases: Array<[number, number]> = [
+      [999_999.9994, 1_000_000_000], [1e6, 1e9], [1e6 + 0.0005, 1_000_000_001], [1e6 + 1, 1_000_001_000],
+      [2_000_000.0001, 2_000_000_001], [2_147_483.647, 2 ** 31 - 1],
+    ];
+    for (const [s, ms] of cases) assert.equal(epollTimeoutMs(s), ms, `${s} s`);
+  });
+
   test('-0 and tiny negatives (-0.001, 0) poll; other negatives block', () => {
     assert.ok(Object.is(epollTimeoutMs(-0), 0));
     assert.ok(Object.is(epollTimeoutMs(-1e-9), 0));

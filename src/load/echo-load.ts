@@ -15,6 +15,7 @@
  * The hot path (wait → recv → verify → refill → send) allocates nothing: one receive buffer, one output
  * buffer per connection, Epoll.wait() with readyFd()/readyEvents().
  */
+import { performance } from 'node:perf_hooks';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { OSError } from '../errors.js';

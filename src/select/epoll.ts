@@ -27,6 +27,8 @@ class Adoption {
 export class Epoll implements Disposable {
   #fd: number;
   #events: Buffer;
+  /** #events as 32-bit words, read by readyFd/readyEvents. */
+  #words: Uint32Array;
   #capacity: number;
   #count = 0;
 
@@ -56,6 +58,7 @@ export class Epoll implements Disposable {
       this.#fd = fd;
     }
     this.#events = sys.allocEpollEvents(INITIAL_EVENTS);
+    this.#words = sys.epollEventWords(this.#events);
     this.#capacity = INITIAL_EVENTS;
   }
 
@@ -161,6 +164,9 @@ export class Epoll implements Disposable {
    * once the new buffer exists, so a failure leaves the object as it was.
    */
   #room(maxevents: number): number {
+    // A loop's every wait: the default, or a plain count the buffer already holds.
+    if (maxevents === -1 && this.#capacity >= DEFAULT_MAXEVENTS) return DEFAULT_MAXEVENTS;
+    if ((maxevents | 0) === maxevents && maxevents > 0 && maxevents <= this.#capacity) return maxevents;
     maxevents = intArg(maxevents, 'maxevents');
     if (maxevents === -1) maxevents = DEFAULT_MAXEVENTS;
     else if (maxevents < 1) throw new ValueError(`maxevents must be greater than 0, got ${maxevents}`);
@@ -173,8 +179,10 @@ export class Epoll implements Disposable {
       // new connection would make registering N fds cost O(N²) bytes.
       const capacity = Math.min(Math.max(room, this.#capacity * 2), Epoll.maxWaitEvents);
       const events = sys.allocEpollEvents(capacity);
+      const words = sys.epollEventWords(events);
       this.#count = 0;
       this.#events = events;
+      this.#words = words;
       this.#capacity = capacity;
     }
     return room;
@@ -183,17 +191,22 @@ export class Epoll implements Disposable {
   /** The fd of event `i` of the last `wait()`. */
   readyFd(i: number): number {
     this.#checkIndex(i);
-    return sys.epollEventDataLow(this.#events, i);
+    return sys.epollEventDataLow(this.#words, i);
   }
 
   /** The events of event `i` of the last `wait()` (unsigned 32-bit). */
   readyEvents(i: number): number {
     this.#checkIndex(i);
-    return sys.epollEventMask(this.#events, i);
+    return sys.epollEventMask(this.#words, i);
   }
 
+  /** Small enough to be inlined into a caller's loop; the message is built out of line. */
   #checkIndex(i: number): void {
-    if (!((i | 0) === i && i >= 0 && i < this.#count)) throw new RangeError(`event index ${i} is out of range (last wait returned ${this.#count})`);
+    if (!((i | 0) === i && i >= 0 && i < this.#count)) this.#badIndex(i);
+  }
+
+  #badIndex(i: number): never {
+    throw new RangeError(`event index ${i} is out of range (last wait returned ${this.#count})`);
   }
 
   #checkOpen(): number {

@@ -27,6 +27,8 @@ const HEAVY = 256;
 const DEFERRED = 512;
 const WRITE_DEFERRED = 1024;
 const PORT_SHIFT = 11;
+/** Every flag bit: none of them set (and only READ watched) is the state of most connections, most of the time. */
+const FLAGS = OPEN | PAUSED | OVER_BUDGET | HOLDING | EMPTY_UNANNOUNCED | EOF | HEAVY | DEFERRED | WRITE_DEFERRED;
 
 /** `bits` with `flag` set or cleared: the flags' setters (a module function, not a private method: see #bits). */
 function withFlag(bits: number, flag: number, on: boolean): number {
@@ -88,6 +90,14 @@ export class Connection {
   }
   set watched(events: number) {
     this.#bits = (this.#bits & ~WATCHED) | (events & WATCHED);
+  }
+
+  /**
+   * Open, watched for reading only, and no other flag set: nothing to bring in line after an echo that
+   * sent everything it read (the core's fast path; one comparison instead of #sync's checks).
+   */
+  get settled(): boolean {
+    return (this.#bits & (WATCHED | FLAGS)) === (OPEN | READ);
   }
 
   /** Open until the core closes it. */
@@ -197,17 +207,19 @@ function packIPv4(address: unknown): number | null {
 
 /**
  * The open connections by fd, and the per-connection numbers that are fractional or may outgrow a small
- * integer (times in monotonic ms, byte counts): fd-indexed Float64Arrays hold them without a box each.
+ * integer (times in monotonic ms, byte counts): one fd-indexed Float64Array holds them without a box each,
+ * a connection's three side by side, so an echo's bookkeeping touches one cache line (the kernel has just
+ * evicted most of them during the recv and send it follows).
  */
 export class ConnectionTable {
   /** fd → connection; a packed array (grown by push) keeps the lookup fast. */
   readonly #byFd: Array<Connection | undefined> = [];
   #size = 0;
-  /** Per fd: monotonic ms of the last byte read or sent (--idle-timeout). */
-  lastActive: Float64Array = new Float64Array(0);
-  /** Per fd, for --min-rate: when the current window began (monotonic ms), and the bytes read plus sent since. */
-  windowStart: Float64Array = new Float64Array(0);
-  windowMoved: Float64Array = new Float64Array(0);
+  /**
+   * Per fd, at `fd * TIME_FIELDS`: monotonic ms of the last byte read or sent (--idle-timeout); for
+   * --min-rate, when the current window began (monotonic ms) and the bytes read plus sent since.
+   */
+  #times: Float64Array = new Float64Array(0);
 
   /** Open connections. */
   get size(): number {
@@ -226,12 +238,13 @@ export class ConnectionTable {
   add(conn: Connection, now: number): void {
     const fd = conn.fd;
     while (this.#byFd.length <= fd) this.#byFd.push(undefined);
-    if (fd >= this.lastActive.length) this.#grow(fd + 1);
+    if ((fd + 1) * TIME_FIELDS > this.#times.length) this.#grow(fd + 1);
     this.#byFd[fd] = conn;
     this.#size++;
-    this.lastActive[fd] = now;
-    this.windowStart[fd] = now;
-    this.windowMoved[fd] = 0;
+    const at = fd * TIME_FIELDS;
+    this.#times[at + LAST_ACTIVE] = now;
+    this.#times[at + WINDOW_START] = now;
+    this.#times[at + WINDOW_MOVED] = 0;
   }
 
   remove(conn: Connection): void {
@@ -242,19 +255,43 @@ export class ConnectionTable {
 
   /** `n` bytes went in or out of the connection on `fd` at `now`. */
   active(fd: number, n: number, now: number): void {
-    this.lastActive[fd] = now;
-    this.windowMoved[fd] += n;
+    const at = fd * TIME_FIELDS;
+    this.#times[at + LAST_ACTIVE] = now;
+    this.#times[at + WINDOW_MOVED] += n;
+  }
+
+  /** When a byte last went in or out on `fd` (monotonic ms). */
+  lastActive(fd: number): number {
+    return this.#times[fd * TIME_FIELDS + LAST_ACTIVE]!;
+  }
+
+  /** When `fd`'s current --min-rate window began (monotonic ms). */
+  windowStart(fd: number): number {
+    return this.#times[fd * TIME_FIELDS + WINDOW_START]!;
+  }
+
+  /** Bytes read plus sent on `fd` since its window began. */
+  windowMoved(fd: number): number {
+    return this.#times[fd * TIME_FIELDS + WINDOW_MOVED]!;
+  }
+
+  /** Starts `fd`'s next --min-rate window at `now`. */
+  restartWindow(fd: number, now: number): void {
+    const at = fd * TIME_FIELDS;
+    this.#times[at + WINDOW_START] = now;
+    this.#times[at + WINDOW_MOVED] = 0;
   }
 
   #grow(needed: number): void {
-    const length = Math.max(needed, this.lastActive.length * 2, 64);
-    const grown = (old: Float64Array): Float64Array => {
-      const a = new Float64Array(length);
-      a.set(old);
-      return a;
-    };
-    this.lastActive = grown(this.lastActive);
-    this.windowStart = grown(this.windowStart);
-    this.windowMoved = grown(this.windowMoved);
+    const fds = Math.max(needed, (this.#times.length / TIME_FIELDS) * 2, 64);
+    const grown = new Float64Array(fds * TIME_FIELDS);
+    grown.set(this.#times);
+    this.#times = grown;
   }
 }
+
+/** ConnectionTable's numbers per fd, and where each sits among them. */
+const TIME_FIELDS = 3;
+const LAST_ACTIVE = 0;
+const WINDOW_START = 1;
+const WINDOW_MOVED = 2;

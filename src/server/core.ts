@@ -83,6 +83,10 @@ export class EchoCore {
   peak = 0;
 
   readonly #verbose: boolean;
+  /** options.tutorial, kept on the core: the per-event path reads it without loading the options object. */
+  readonly #tutorial: boolean;
+  /** Where the total budget turns selective (see BUDGET_SELECTIVE), kept on the core for the per-event path. */
+  readonly #selectiveAt: number;
   readonly #buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
   /** The open connections by fd, with their times and byte counts. */
   readonly #open = new ConnectionTable();
@@ -135,6 +139,8 @@ export class EchoCore {
     this.listener = listener;
     this.log = log;
     this.#verbose = log.verbose;
+    this.#tutorial = options.tutorial;
+    this.#selectiveAt = options.maxTotalPending * BUDGET_SELECTIVE;
     this.#defers = !options.tutorial;
     // Hysteresis: reading resumes once the queue is down to half the limit, not at the first byte sent.
     this.#resumeBelow = Math.floor(options.maxPending / 2);
@@ -174,7 +180,13 @@ export class EchoCore {
    * many as the wake-up's budget leaves), then the seeds' "waiting for the next event" and the log lines.
    */
   beforeWait(): void {
-    this.#serveRings();
+    if (this.waitingTurns > 0) {
+      this.#serveRings();
+    } else {
+      // What #serveRings leaves behind when the rings are empty, without its calls (most wake-ups).
+      this.#heavyTurns = 0;
+      this.#wakeBytes = 0;
+    }
     if (!this.#verbose) return;
     if (!this.#waitAnnounced) {
       this.log.event('');
@@ -290,7 +302,7 @@ export class EchoCore {
       this.#sync(conn);
       return;
     }
-    this.#read(conn, this.options.tutorial ? TUTORIAL_RECV_BYTES : this.#readLength(this.#fairRead));
+    this.#read(conn, this.#tutorial ? TUTORIAL_RECV_BYTES : this.#readLength(this.#fairRead));
   }
 
   /** `conn` waits in `ring`; in the heavy ring, the caller's #sync stops watching it for reading meanwhile. */
@@ -362,15 +374,15 @@ export class EchoCore {
       return;
     }
     this.#wakeBytes += n;
-    conn.heavy = n === length;
+    const heavy = n === length;
+    if (heavy !== conn.heavy) conn.heavy = heavy;
     // Streaming: its next read waits for its turn in the heavy ring, not for the next wake-up's events.
     if (conn.heavy && this.#defers) this.#defer(conn, this.#heavyRing);
-    this.#open.active(conn.fd, n, this.now);
     if (this.#verbose) this.log.event(`received ${showPayload(buffer, 0, n)} from ${conn.label}`);
 
     let sent = 0;
     // --tutorial: everything read is queued and sent on a writable event, as the PyMOTW server does.
-    if (conn.pending === 0 && !this.options.tutorial) {
+    if (conn.pending === 0 && !this.#tutorial) {
       try {
         sent = conn.socket.trySend(buffer, 0, n);
       } catch (err) {
@@ -378,12 +390,17 @@ export class EchoCore {
         return;
       }
       if (sent > 0) {
-        this.#echoed(conn, sent);
+        this.bytesEchoed += sent;
         if (this.#verbose) this.log.event(`sending ${showPayload(buffer, 0, sent)} to ${conn.label}`);
       } else {
         sent = 0;
       }
     }
+    // What was read and what was sent, in one update of the connection's times and counts.
+    this.#open.active(conn.fd, n + sent, this.now);
+    // The usual end: everything echoed by a connection in the plain reading state, which #sync would
+    // leave as it is (no queue, no limit, no ring, READ watched).
+    if (sent === n && conn.settled) return;
     // Anything already queued goes first, so a new read queues behind it, whole.
     if (sent < n) {
       conn.queue.push(buffer, sent, n);
@@ -554,20 +571,19 @@ export class EchoCore {
     for (let fd = 0; fd < open.fdBound; fd++) {
       const conn = open.get(fd);
       if (conn === undefined) continue;
-      if (now - open.lastActive[fd]! >= idleMs) {
+      if (now - open.lastActive(fd) >= idleMs) {
         if (this.#verbose) this.log.event(`closing ${conn.label} after ${idle} s without activity`);
         this.close(conn);
         continue;
       }
-      if (now - open.windowStart[fd]! < windowMs) continue;
-      const moved = open.windowMoved[fd]!;
+      if (now - open.windowStart(fd) < windowMs) continue;
+      const moved = open.windowMoved(fd);
       if (moved < minRate * rateWindow) {
         if (this.#verbose) this.log.event(`closing ${conn.label}: ${plural(moved, 'byte')} in ${rateWindow} s, below --min-rate ${minRate} bytes a second`);
         this.close(conn);
         continue;
       }
-      open.windowStart[fd] = now;
-      open.windowMoved[fd] = 0;
+      open.restartWindow(fd, now);
     }
     this.#nextIdleSweep = now + Math.min(idleMs / 4, windowMs / 4, 1000);
   }
@@ -633,15 +649,14 @@ export class EchoCore {
    * the budget is passed by at most that much per connection.
    */
   #readLength(wanted: number): number {
-    return this.#tally.pending >= this.options.maxTotalPending * BUDGET_SELECTIVE ? OVER_BUDGET_READ_BYTES : wanted;
+    return this.#tally.pending >= this.#selectiveAt ? OVER_BUDGET_READ_BYTES : wanted;
   }
 
   /** Whether a connection holding `pending` bytes must stop reading, the server holding what it does. */
   #overBudget(pending: number): boolean {
-    const budget = this.options.maxTotalPending;
     const total = this.#tally.pending;
-    if (total >= budget) return true;
-    return total >= budget * BUDGET_SELECTIVE && pending * this.#tally.holders >= total;
+    if (total >= this.options.maxTotalPending) return true;
+    return total >= this.#selectiveAt && pending * this.#tally.holders >= total;
   }
 
   /** `n` queued bytes went out or were dropped; under the resume mark, everyone paused by the budget reads again. */

@@ -40,10 +40,16 @@ export function writableBytesArg(buffer: unknown, name = 'buffer'): Uint8Array {
  * or read from, so it is always checked: a range past the end would corrupt memory.
  */
 export function checkRange(size: number, offset: number, length: number): void {
+  // The common, valid case in a few comparisons the JIT inlines; the messages are built out of line.
+  if (!(Number.isInteger(offset) && Number.isInteger(length) && offset >= 0 && length >= 0 && offset <= size && length <= size - offset)) {
+    badRange(size, offset, length);
+  }
+}
+
+function badRange(size: number, offset: number, length: number): never {
   if (!Number.isInteger(offset) || offset < 0 || offset > size) {
     throw new RangeError(`offset must be an integer from 0 to ${size} (got ${describe(offset)})`);
   }
-  if (!Number.isInteger(length) || length < 0 || length > size - offset) {
-    throw new RangeError(`length must be an integer from 0 to ${size - offset} (got ${describe(length)})`);
-  }
+  // The offset is fine, so the length is what is wrong.
+  throw new RangeError(`length must be an integer from 0 to ${size - offset} (got ${describe(length)})`);
 }

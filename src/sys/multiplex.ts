@@ -127,10 +127,6 @@ function putU32(buf: Buffer, value: number, at: number): void {
   else buf.writeUInt32BE(value >>> 0, at);
 }
 
-function getU32(buf: Buffer, at: number): number {
-  return LE ? buf.readUInt32LE(at) : buf.readUInt32BE(at);
-}
-
 /**
  * epoll_ctl(2). The event's 64-bit data is written as two 32-bit halves: `dataLow` (iomux stores the fd)
  * and `dataHigh` (a registration generation, so stale events for a reused fd number can be told apart).
@@ -147,24 +143,37 @@ export function epollWait(epfd: number, events: Bytes, maxevents: number, timeou
   return epoll === null ? -ENOSYS : epoll.wait(epfd, events, maxevents, timeoutMs);
 }
 
-/** Allocates an event buffer with room for `maxevents` records. */
+/** Allocates an event buffer with room for `maxevents` records (its own memory, so 4-byte aligned). */
 export function allocEpollEvents(maxevents: number): Buffer {
   return Buffer.alloc(maxevents * EPOLL_EVENT_BYTES);
 }
 
+// Every field of struct epoll_event sits at a multiple of 4 bytes (packed or not), so records are read as
+// host-endian 32-bit words: one typed-array load per field, which the JIT inlines into an event loop.
+const EPOLL_EVENT_WORDS = EPOLL_EVENT_BYTES / 4;
+const EVENTS_WORD = EPOLL_EVENT_EVENTS / 4;
+const DATA_LOW_WORD = (EPOLL_EVENT_DATA + (LE ? 0 : 4)) / 4;
+const DATA_HIGH_WORD = (EPOLL_EVENT_DATA + (LE ? 4 : 0)) / 4;
+
+/** The 32-bit words of an event buffer from allocEpollEvents, for the readers below. */
+export function epollEventWords(events: Buffer): Uint32Array {
+  if (events.byteOffset % 4 !== 0) throw new Error('iomux: epoll event buffer is not 4-byte aligned');
+  return new Uint32Array(events.buffer, events.byteOffset, events.length >>> 2);
+}
+
 /** The `events` mask of record `i` of an epoll_wait buffer (unsigned 32-bit). */
-export function epollEventMask(events: Buffer, i: number): number {
-  return getU32(events, i * EPOLL_EVENT_BYTES + EPOLL_EVENT_EVENTS);
+export function epollEventMask(words: Uint32Array, i: number): number {
+  return words[i * EPOLL_EVENT_WORDS + EVENTS_WORD]!;
 }
 
 /** The low half of record `i`'s data (the fd, as iomux registers it). */
-export function epollEventDataLow(events: Buffer, i: number): number {
-  return getU32(events, i * EPOLL_EVENT_BYTES + EPOLL_EVENT_DATA + (LE ? 0 : 4)) | 0;
+export function epollEventDataLow(words: Uint32Array, i: number): number {
+  return words[i * EPOLL_EVENT_WORDS + DATA_LOW_WORD]! | 0;
 }
 
 /** The high half of record `i`'s data (the registration generation). */
-export function epollEventDataHigh(events: Buffer, i: number): number {
-  return getU32(events, i * EPOLL_EVENT_BYTES + EPOLL_EVENT_DATA + (LE ? 4 : 0));
+export function epollEventDataHigh(words: Uint32Array, i: number): number {
+  return words[i * EPOLL_EVENT_WORDS + DATA_HIGH_WORD]!;
 }
 
 /** Allocates room for `n` pollfd records. */
