@@ -340,6 +340,18 @@ function meanOf(lines: readonly InstructionLine[], kind: InstructionLine['kind']
   return v.length ? v.reduce((a, b) => a + b, 0) / v.length : undefined;
 }
 
+/**
+ * Past this bound (in %) on the messages counted in a window, the row and the target say the count is uncertain:
+ * the toggles took a large part of a short window, or the server hardly ran in it (V8 compiling under valgrind).
+ */
+export const UNCERTAIN_PCT = 5;
+
+/** The widest bound on the message count over a server's ok callgrind lines in a scenario (0 without lines). */
+export function widestBound(lines: readonly InstructionLine[], server: string, scenario: string): number {
+  return Math.max(0, ...lines.filter((l) => l.kind === 'callgrind' && l.server === server && l.scenario === scenario && l.status === 'ok')
+    .map((l) => l.msgs_bound_pct ?? 0));
+}
+
 /** A server's callgrind figures in a scenario (means over its ok lines), or undefined. */
 export function figuresOf(lines: readonly InstructionLine[], server: string, scenario: string): InstructionFigures | undefined {
   const irPerMsg = meanOf(lines, 'callgrind', server, scenario, 'ir_per_msg');
@@ -369,7 +381,7 @@ export function instructionRows(lines: readonly InstructionLine[]): string[][] {
       const failed = mine.find((l) => l.status !== 'ok');
       const okLines = mine.filter((l) => l.status === 'ok');
       const msgs = okLines.reduce((a, l) => a + (l.msgs ?? 0), 0);
-      const bound = Math.max(0, ...okLines.map((l) => l.msgs_bound_pct ?? 0));
+      const bound = widestBound(lines, sv, sc);
       let ratio = '';
       if (sv === 'iomux_epoll' && iomux && floor) {
         const v = instructionVerdict(iomux, floor);
@@ -379,7 +391,7 @@ export function instructionRows(lines: readonly InstructionLine[]): string[][] {
         f ? num(f.irPerMsg) : '-', f ? num(f.irPerSend) : '-', f ? f.msgsPerSend.toFixed(2) : '-',
         okLines.length ? `${num(msgs)} (±${bound.toFixed(1)} %)` : '-',
         ratio,
-        failed ? `${failed.status}: ${failed.error ?? ''}` : '']);
+        failed ? `${failed.status}: ${failed.error ?? ''}` : bound > UNCERTAIN_PCT ? `message count uncertain (±${bound.toFixed(0)} %): a longer --seconds` : '']);
     }
   }
   return rows;

@@ -6,7 +6,7 @@
  */
 import { num, range, sig } from './format.js';
 import { aggregate, idleMemory, isDisturbed, meanAll, roundRatios, type Aggregate, type Pins, type SuiteResults } from './results.js';
-import { figuresOf } from './instructions.js';
+import { figuresOf, UNCERTAIN_PCT, widestBound } from './instructions.js';
 import { INSTRUCTION_LIMIT, instructionVerdict } from './instructions-parse.js';
 import { scalingVerdicts } from './scaling-report.js';
 
@@ -131,11 +131,13 @@ function instructionTarget(res: SuiteResults, sc: string): Verdict {
     return { group: CURRENT, target, met: null, measured: ran ? 'no ok callgrind run of one of the servers' : 'instructions not counted in this run', margin: '' };
   }
   const v = instructionVerdict(i, f);
+  const bound = Math.max(widestBound(res.instructions, IOMUX, sc), widestBound(res.instructions, FLOOR, sc));
+  const caveats = [v.caveat, bound > UNCERTAIN_PCT ? `message count uncertain (±${bound.toFixed(0)} %)` : undefined].filter(Boolean);
   return {
     group: CURRENT, target, met: v.met,
     measured: `${ratio(v.ratio)} (${num(i.irPerMsg)} vs ${num(f.irPerMsg)} instructions/msg; ${i.msgsPerSend.toFixed(2)} vs ` +
       `${f.msgsPerSend.toFixed(2)} msgs per send())`,
-    margin: v.caveat ? `${v.margin}; ${v.caveat}` : v.margin,
+    margin: [v.margin, ...caveats].join('; '),
   };
 }
 

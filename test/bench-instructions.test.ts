@@ -17,7 +17,7 @@ import {
   batchingDiffers, instructionFigures, instructionVerdict, parseCallgrind, parsePerfTraceSummary, parseStraceSummary, sentBytesInTrace,
   ssBytesSent, windowMessages,
 } from '../bench/instructions-parse.js';
-import { figuresOf, scenarioArgs, type InstructionLine } from '../bench/instructions.js';
+import { figuresOf, instructionRows, scenarioArgs, widestBound, type InstructionLine } from '../bench/instructions.js';
 import { PACKAGE_ROOT } from './support/children.js';
 
 const fixture = (name: string): string => readFileSync(join(PACKAGE_ROOT, 'test', 'fixtures', name), 'utf8');
@@ -117,6 +117,15 @@ describe('counting messages and the verdict', () => {
     assert.deepEqual(figuresOf([l('ok', 100), l('ok', 110), l('failed', 1), l('ok', 5, 'syscalls')], 'iomux_epoll', 'lat'),
       { irPerMsg: 105, irPerSend: 105, msgsPerSend: 1 });
     assert.equal(figuresOf([l('failed', 1)], 'iomux_epoll', 'lat'), undefined);
+    const bounded = [{ ...l('ok', 100), msgs_bound_pct: 0.4 }, { ...l('ok', 100), msgs_bound_pct: 7.5 }, { ...l('failed', 1), msgs_bound_pct: 90 }];
+    assert.equal(widestBound(bounded, 'iomux_epoll', 'lat'), 7.5);
+    assert.equal(widestBound(bounded, 'koffi_epoll_echo', 'lat'), 0);
+    // A row whose message count is that uncertain says so.
+    const rows = instructionRows(bounded.slice(0, 2));
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0]![7], 'message count uncertain (±8 %): a longer --seconds');
+    // A failed run's error takes the notes.
+    assert.equal(instructionRows(bounded)[0]![7], 'failed: ');
   });
 
   test("the scenarios' echoload arguments come from run-echo.sh's scenario_args", () => {
