@@ -113,3 +113,4 @@ function setFlag(fd: number, flags: number, bit: number, on: boolean, write: (fd
   const r = next === flags ? 0 : write(fd, next);
   if (r < 0) raiseErrno(r);
 }
+export * from './os-timerfd.js';

@@ -170,6 +170,15 @@ export interface PlatformNatives {
   dup2(fd: number, fd2: number, cloexec: boolean): number;
   /** epoll_create1/epoll_ctl/epoll_wait, where the kernel has them (Linux), else null. */
   epoll: EpollNatives | null;
+  /** timerfd_create/timerfd_settime/timerfd_gettime (Linux), else null. */
+  timerfd: TimerfdNatives | null;
+}
+
+/** The timerfd calls; a `struct itimerspec` is passed as four int64 cells: interval s, ns, value s, ns. */
+export interface TimerfdNatives {
+  create(clockid: number, flags: number): number;
+  settime(fd: number, flags: number, spec: BigInt64Array, old: BigInt64Array): number;
+  gettime(fd: number, spec: BigInt64Array): number;
 }
 
 export interface EpollNatives {

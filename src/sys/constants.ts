@@ -54,6 +54,15 @@ export const EPOLL_CTL_ADD = 1;
 export const EPOLL_CTL_DEL = 2;
 export const EPOLL_CTL_MOD = 3;
 
+// timerfd_create(2), Linux only (as CPython offers it), and the clocks it takes (Python's time.CLOCK_*).
+export const TFD_CLOEXEC = 0o2000000;
+export const TFD_NONBLOCK = 0o4000;
+export const TFD_TIMER_ABSTIME = 1;
+export const TFD_TIMER_CANCEL_ON_SET = 2;
+export const CLOCK_REALTIME = 0;
+export const CLOCK_MONOTONIC = 1;
+export const CLOCK_BOOTTIME = 7;
+
 // fcntl(2) and open(2)
 export const F_DUPFD_CLOEXEC = fcntl.F_DUPFD_CLOEXEC;
 export const F_GETFD = fcntl.F_GETFD;

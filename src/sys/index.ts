@@ -6,3 +6,4 @@ export * from './multiplex.js';
 export * from './socket.js';
 export * from './netdb.js';
 export * from './kqueue.js';
+export * from './timerfd.js';

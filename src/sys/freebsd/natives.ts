@@ -20,5 +20,7 @@ export function bindNatives(ctx: NativeContext): PlatformNatives {
       return r < 0 ? -errno() : r;
     },
     epoll: null,
+    // FreeBSD 14 has timerfd too, but iomux follows CPython, which offers it on Linux only.
+    timerfd: null,
   };
 }

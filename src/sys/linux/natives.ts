@@ -1,5 +1,5 @@
 /** Linux: the kernel has every flag iomux needs, so each primitive is one atomic call. */
-import type { EpollNatives, NativeContext, PlatformNatives } from '../abi.js';
+import type { EpollNatives, NativeContext, PlatformNatives, TimerfdNatives } from '../abi.js';
 import { bindAtomicCloexec } from '../atomic-cloexec.js';
 
 type Bytes = Uint8Array;
@@ -15,6 +15,23 @@ export function bindNatives(ctx: NativeContext): PlatformNatives {
       return r < 0 ? -errno() : r;
     },
     epoll: bindEpoll(ctx),
+    timerfd: bindTimerfd(ctx),
+  };
+}
+
+/** struct itimerspec is two struct timespec of 64-bit fields on both 64-bit Linux ABIs iomux runs on. */
+function bindTimerfd({ libc, errno }: NativeContext): TimerfdNatives {
+  const create = libc.func('int timerfd_create(int, int)') as (clockid: number, flags: number) => number;
+  const settime = libc.func('int timerfd_settime(int, int, const void *, void *)') as (
+    fd: number, flags: number, spec: BigInt64Array, old: BigInt64Array) => number;
+  const gettime = libc.func('int timerfd_gettime(int, void *)') as (fd: number, spec: BigInt64Array) => number;
+  return {
+    create: (clockid, flags) => {
+      const r = create(clockid, flags);
+      return r < 0 ? -errno() : r;
+    },
+    settime: (fd, flags, spec, old) => (settime(fd, flags, spec, old) < 0 ? -errno() : 0),
+    gettime: (fd, spec) => (gettime(fd, spec) < 0 ? -errno() : 0),
   };
 }
 
