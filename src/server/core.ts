@@ -62,6 +62,11 @@ const RING_MIN_READS = 2;
  * or epoll_wait, so the loop comes back at least this often to let Node deliver SIGINT/SIGTERM.
  */
 const TICK_MS = 200;
+/**
+ * TICK_MS in seconds, for a backend that keeps its own ticking timer (the epoll one, with a timer fd): when
+ * `waitTimeout()` returns this much, nothing is due sooner, and such a backend may wait without a timeout.
+ */
+export const TICK_SECONDS = TICK_MS / 1000;
 /** While busy, the loop still yields to Node's event loop this often (signals, nothing else). */
 const YIELD_EVERY_MS = 50;
 

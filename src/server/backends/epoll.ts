@@ -3,9 +3,16 @@
  * connection starts or stops having output queued), and the loop reads events with the allocation-free
  * `wait()` + `readyFd(i)`/`readyEvents(i)`. Together with the core's reused read buffer nothing is allocated
  * per message unless a send is partial.
+ *
+ * The loop's tick (timers, and a turn of Node's loop so signal handlers run) comes from a timer fd in the
+ * same epoll set, so a wait with nothing due sooner blocks without a timeout: the kernel then arms and
+ * cancels no timer per wait, which costs about a microsecond of system time per blocking wait on the
+ * virtual machine of docs/benchmarks.md ("The last percent"). Where there is no timer fd, waits time out.
  */
+import { BlockingIOError } from '../../errors.js';
+import * as os from '../../os.js';
 import { Epoll, EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT } from '../../select/index.js';
-import type { Backend, EchoCore } from '../core.js';
+import { TICK_SECONDS, type Backend, type EchoCore } from '../core.js';
 
 /** Indexed by the core's READ | WRITE bits. EPOLLERR and EPOLLHUP are always reported. */
 const MASKS = [0, EPOLLIN, EPOLLOUT, EPOLLIN | EPOLLOUT] as const;
@@ -13,7 +20,14 @@ const MASKS = [0, EPOLLIN, EPOLLOUT, EPOLLIN | EPOLLOUT] as const;
 export function epollBackend(core: EchoCore): Backend {
   const ep = new Epoll();
   const listenFd = core.listener.fileno();
-  ep.register(listenFd, EPOLLIN);
+  let tickFd: number;
+  try {
+    ep.register(listenFd, EPOLLIN);
+    tickFd = openTick(ep);
+  } catch (err) {
+    ep.close();
+    throw err;
+  }
 
   return {
     name: 'epoll',
@@ -32,25 +46,60 @@ export function epollBackend(core: EchoCore): Backend {
     async run() {
       while (core.running) {
         core.beforeWait();
-        const n = ep.wait(core.waitTimeout());
-        core.afterWait(n);
+        const timeout = core.waitTimeout();
+        const n = ep.wait(tickFd >= 0 && timeout >= TICK_SECONDS ? null : timeout);
+        // The tick alone is a wait that timed out (--timeout's "timed out", a turn of Node's loop).
+        const events = n === 1 && ep.readyFd(0) === tickFd ? 0 : n;
+        core.afterWait(events);
         for (let i = 0; i < n; i++) {
           const fd = ep.readyFd(i);
-          const events = ep.readyEvents(i);
+          const mask = ep.readyEvents(i);
           if (fd === listenFd) {
             core.acceptAll();
             continue;
           }
+          if (fd === tickFd) {
+            consumeTick(tickFd);
+            continue;
+          }
           const conn = core.connection(fd);
           if (conn === undefined) continue; // closed earlier in this batch
-          if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) core.onReadable(conn);
-          if (events & EPOLLOUT) core.onWritable(conn);
+          if (mask & (EPOLLIN | EPOLLERR | EPOLLHUP)) core.onReadable(conn);
+          if (mask & EPOLLOUT) core.onWritable(conn);
         }
-        if (core.yieldDue(n)) await core.yieldToNode();
+        if (core.yieldDue(events)) await core.yieldToNode();
       }
     },
     close() {
+      if (tickFd >= 0) os.close(tickFd);
       ep.close();
     },
   };
+}
+
+/** A non-blocking timer fd firing every TICK_SECONDS, watched by `ep`; -1 where there is none to be had. */
+function openTick(ep: Epoll): number {
+  let fd: number;
+  try {
+    fd = os.timerfdCreate(os.CLOCK_MONOTONIC, { flags: os.TFD_NONBLOCK });
+  } catch {
+    return -1; // no timerfd (or no fd left): the waits time out instead
+  }
+  try {
+    os.timerfdSettime(fd, { initial: TICK_SECONDS, interval: TICK_SECONDS });
+    ep.register(fd, EPOLLIN);
+    return fd;
+  } catch (err) {
+    os.close(fd);
+    throw err;
+  }
+}
+
+/** Reads the expiration count, so the level-triggered fd is quiet until the next tick. */
+function consumeTick(fd: number): void {
+  try {
+    os.read(fd, 8);
+  } catch (err) {
+    if (!(err instanceof BlockingIOError)) throw err;
+  }
 }
