@@ -53,7 +53,10 @@ export function timerfdSettime(fd: number, options: TimerfdSetting = {}): [numbe
   return [nsToSeconds(setting[0]!), nsToSeconds(setting[1]!)];
 }
 
-/** `timerfdSettime` in integer nanoseconds; returns the previous setting in nanoseconds. */
+/**
+ * `timerfdSettime` in integer nanoseconds; returns the previous setting in nanoseconds, as numbers (exact up to
+ * 2**53 ns, about 104 days; Python returns ints of any size).
+ */
 export function timerfdSettimeNs(fd: number, options: TimerfdSettingNs = {}): [number, number] {
   set(fd, options.flags, nsArg(options.initial ?? 0, 'initial'), nsArg(options.interval ?? 0, 'interval'));
   return [Number(setting[0]), Number(setting[1])];
@@ -65,7 +68,7 @@ export function timerfdGettime(fd: number): [number, number] {
   return [nsToSeconds(setting[0]!), nsToSeconds(setting[1]!)];
 }
 
-/** `timerfdGettime` in integer nanoseconds. */
+/** `timerfdGettime` in integer nanoseconds (numbers, as `timerfdSettimeNs` returns them). */
 export function timerfdGettimeNs(fd: number): [number, number] {
   get(fd);
   return [Number(setting[0]), Number(setting[1])];
