@@ -8,6 +8,7 @@ import { fdArg, intArg } from './args.js';
 import { OverflowError, raiseErrno } from './errors.js';
 import { describe } from './fileobj.js';
 import * as sys from './sys/index.js';
+import { secondsToNsFloor } from './timeout.js';
 
 export { CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_REALTIME, TFD_CLOEXEC, TFD_NONBLOCK, TFD_TIMER_ABSTIME, TFD_TIMER_CANCEL_ON_SET } from './sys/index.js';
 
@@ -49,7 +50,7 @@ export function timerfdCreate(clockid: number, options: { flags?: number } = {})
  * `[initial, interval]` seconds. Seconds are floored to whole nanoseconds, as CPython does.
  */
 export function timerfdSettime(fd: number, options: TimerfdSetting = {}): [number, number] {
-  set(fd, options.flags, secondsToNs(options.initial ?? 0, 'initial'), secondsToNs(options.interval ?? 0, 'interval'));
+  set(fd, options.flags, secondsToNsFloor(options.initial ?? 0, 'initial'), secondsToNsFloor(options.interval ?? 0, 'interval'));
   return [nsToSeconds(setting[0]!), nsToSeconds(setting[1]!)];
 }
 
@@ -82,15 +83,6 @@ function set(fd: number, flags: number | undefined, initialNs: bigint, intervalN
 function get(fd: number): void {
   const r = sys.timerfdGettime(fdArg(fd), setting);
   if (r < 0) raiseErrno(r);
-}
-
-/** CPython's _PyTime_FromSecondsObject(…, ROUND_FLOOR) for a float: nanoseconds within a signed 64-bit count. */
-function secondsToNs(value: unknown, name: string): bigint {
-  if (typeof value !== 'number') throw new TypeError(`${name} must be a real number (got ${describe(value)})`);
-  const ns = Math.floor(value * 1e9);
-  // NaN fails both comparisons, as in CPython, and gets the same error.
-  if (!(ns >= -(2 ** 63) && ns < 2 ** 63)) throw new OverflowError('timestamp out of range for platform time_t');
-  return BigInt(ns);
 }
 
 /** An integer count of nanoseconds (number or bigint) within a signed 64-bit count. */

@@ -4,6 +4,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { OverflowError, ValueError } from './errors.js';
+import { describe } from './fileobj.js';
 import { ERRNO, INT_MAX } from './sys/index.js';
 
 const EINTR = ERRNO.EINTR!;
@@ -84,6 +85,19 @@ export function epollTimeoutMs(timeout: unknown): number {
   const ms = Math.ceil(awayFromZero(s * 1e9) / 1e6) + 0; // + 0 turns -0 into 0
   if (ms > INT_MAX || ms < -INT_MAX - 1) throw new OverflowError('timeout is too large');
   return ms < 0 ? -1 : ms;
+}
+
+/**
+ * A timer's seconds (os.timerfd_settime's `initial` and `interval`) → whole nanoseconds, as CPython's
+ * _PyTime_FromSecondsObject(…, _PyTime_ROUND_FLOOR) converts a float: floored, and OverflowError "timestamp
+ * out of range for platform time_t" outside ±2**63 ns (NaN and the infinities too).
+ */
+export function secondsToNsFloor(value: unknown, name: string): bigint {
+  if (typeof value !== 'number') throw new TypeError(`${name} must be a real number (got ${describe(value)})`);
+  const ns = Math.floor(value * 1e9);
+  // NaN fails both comparisons, as in CPython, and gets the same error.
+  if (!(ns >= -PYTIME_LIMIT_NS && ns < PYTIME_LIMIT_NS)) throw new OverflowError('timestamp out of range for platform time_t');
+  return BigInt(ns);
 }
 
 /** CPython's _PyTime_ROUND_UP for a double: round half and everything else away from zero. */

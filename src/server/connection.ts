@@ -5,7 +5,7 @@
  * or references (V8 keeps those in place; a fractional number would cost a separate 16-byte box per field).
  * The watched bits, the flags and the peer's port share one field, an IPv4 peer is kept as an integer (its
  * label is built when a log line needs it), the output queue exists only while something is unsent, and
- * the times and byte counts live in the table's fd-indexed Float64Arrays.
+ * the times and byte counts live in the table's fd-indexed Float64Array.
  */
 import type { Socket } from '../socket/index.js';
 import { OutputQueue } from './output-queue.js';
