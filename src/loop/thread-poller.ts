@@ -14,6 +14,7 @@ import { FileExistsError, InterruptedError, OSError, RuntimeError } from '../err
 import { setFdCloseListener } from '../fd-close.js';
 import * as sys from '../sys/index.js';
 import * as uv from '../sys/uv.js';
+import { runQueuedTasks } from './callback-scope.js';
 import { newReadySet, READY_ERROR, type ReadySet } from './ready-set.js';
 import { reportUncaught } from './uncaught.js';
 
@@ -258,7 +259,7 @@ export function openHandleCount(): number {
 function onPoll(status: number): void {
   if (status < 0) {
     // The set's own fd failed (it never should): every member is told, as for an error on its own fd.
-    for (const member of [...members.values()]) member.onReady(READY_ERROR);
+    for (const member of [...members.values()]) dispatch(member, READY_ERROR);
     return;
   }
   const set = readySet;
@@ -287,10 +288,24 @@ function onPoll(status: number): void {
     batchMembers[i] = undefined;
     // A member closed (or replaced) by an earlier callback of the batch gets nothing more of it.
     if (member === undefined || members.get(batchFds[i]!) !== member) continue;
-    try {
-      member.onReady(batchEvents[i]!);
-    } catch (err) {
-      reportUncaught(err); // members catch their own errors; this is a last resort, never into C
-    }
+    dispatch(member, batchEvents[i]!);
+  }
+}
+
+/**
+ * One member's callback, then the nextTicks and microtasks it queued, as Node runs them after each of its own
+ * I/O callbacks: a promise resolved in a callback continues before the batch's next callback and before Node
+ * polls again, on every Node line (see callback-scope.ts).
+ */
+function dispatch(member: PollerMember, events: number): void {
+  try {
+    member.onReady(events);
+  } catch (err) {
+    reportUncaught(err); // members catch their own errors; this is a last resort, never into C
+  }
+  try {
+    runQueuedTasks();
+  } catch (err) {
+    reportUncaught(err); // a throwing nextTick callback: Node's own uncaught-exception path, from a fresh stack
   }
 }
