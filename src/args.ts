@@ -8,7 +8,7 @@ import { MemoryError, OverflowError } from './errors.js';
 import { describe } from './fileobj.js';
 import { INT_MAX, INT_MIN, SSIZE_MAX } from './sys/index.js';
 
-/** The largest Buffer Node can make. */
+/** The largest Buffer Node can make: 4 GiB on Node 20, 2**53 − 1 from Node 22 (the memory decides below it). */
 const MAX_BUFFER_BYTES = bufferConstants.MAX_LENGTH;
 
 /**
@@ -49,10 +49,11 @@ export function ssizeArg(value: unknown, name: string): number {
 }
 
 /**
- * An uninitialised buffer of `size` bytes (a valid Py_ssize_t ≥ 0) for a read to fill. Where CPython would
- * try the allocation, Node has a hard ceiling (buffer.constants.MAX_LENGTH, 4 GiB on Node 20) and may fail
- * below it: both raise MemoryError, never Node's RangeError. (CPython on a machine that can reserve the memory
- * would go on to make the call, e.g. recv(2**33) → BlockingIOError; iomux cannot hold such a buffer.)
+ * An uninitialised buffer of `size` bytes (a valid Py_ssize_t ≥ 0) for a read to fill, tried as CPython tries
+ * its bytes object: where the memory can be reserved the read goes ahead (recv(2**33) on an empty non-blocking
+ * socket is BlockingIOError on a machine that overcommits, as in CPython), and where it cannot, MemoryError,
+ * never Node's RangeError. Node 20 also has a hard ceiling of 4 GiB (buffer.constants.MAX_LENGTH): past it,
+ * MemoryError there even where CPython would allocate — a deviation of that Node line only.
  */
 export function allocBytes(size: number, what: string): Buffer {
   if (size > MAX_BUFFER_BYTES) throw new MemoryError(`(${what} ${size} is more than a buffer can hold, ${MAX_BUFFER_BYTES})`);

@@ -318,7 +318,7 @@ export class Socket implements Disposable {
   /**
    * Up to `bufsize` bytes. An empty Buffer means the peer closed (and stays so on later calls). The
    * first read after a reset raises ConnectionResetError. `bufsize` is a Py_ssize_t (OverflowError from
-   * 2**63); one past what a Buffer can hold (4 GiB) is MemoryError, see `allocBytes`.
+   * 2**63); one that cannot be allocated is MemoryError, see `allocBytes`.
    */
   recv(bufsize: number, flags: number = 0): Buffer {
     bufsize = ssizeArg(bufsize, 'bufsize');
