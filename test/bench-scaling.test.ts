@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runNode, type ChildResult } from './support/children.js';
+import { importRefusing } from './support/resolve-hooks.js';
 
 import { logSpacedCounts, runScaling } from '../bench/scaling.js';
 import { scalingCommand } from '../bench/suite.js';
@@ -84,13 +85,9 @@ describe('bench scaling', () => {
 
   test('--plot without the plotting package: one line saying how to get it, before anything is measured', async () => {
     // A resolver that pretends 'vega' is not installed, as in a checkout without its devDependencies.
-    const hooks = `export async function resolve(specifier, context, next) {
-      if (specifier === 'vega') throw Object.assign(new Error("Cannot find package 'vega'"), { code: 'ERR_MODULE_NOT_FOUND' });
-      return next(specifier, context);
-    }`;
-    const register = `import { register } from 'node:module'; register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hooks)}));`;
+    const refuseVega = `(specifier) => specifier === 'vega' ? Object.assign(new Error("Cannot find package 'vega'"), { code: 'ERR_MODULE_NOT_FOUND' }) : undefined`;
     const t0 = performance.now();
-    const run = await runNode(['--import', `data:text/javascript,${encodeURIComponent(register)}`, MAIN, 'scaling', '--ms-per-point', '2000', '--plot', join(tmp, 'never.svg')]);
+    const run = await runNode([...importRefusing(refuseVega), MAIN, 'scaling', '--ms-per-point', '2000', '--plot', join(tmp, 'never.svg')]);
     const ms = performance.now() - t0;
     assert.equal(run.code, 2, run.stderr);
     assert.equal(run.stdout, '', 'nothing measured, no table');

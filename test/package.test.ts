@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { PACKAGE_ROOT, runNode, type ChildResult } from './support/children.js';
+import { importRefusing } from './support/resolve-hooks.js';
 
 interface PackageJson {
   name: string;
@@ -158,19 +159,16 @@ describe('the package', () => {
     assert.deepEqual(problems, []);
 
     // And at load: every entry point and every CLI command, in a node whose resolver refuses devDependencies.
-    const hooks = `export async function resolve(specifier, context, next) {
+    const refuseDev = `(specifier, parentURL) => {
       const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0];
-      if (${JSON.stringify(dev)}.includes(name)) throw new Error('loads the devDependency ' + specifier + ' from ' + context.parentURL);
-      return next(specifier, context);
+      if (${JSON.stringify(dev)}.includes(name)) return new Error('loads the devDependency ' + specifier + ' from ' + parentURL);
     }`;
     const commands = [...shipped].filter((p) => /^dist\/cli\/commands\/[^/]+\.js$/.test(p));
     const source = `
-      import { register } from 'node:module';
-      register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hooks)}));
       for (const s of ${JSON.stringify(SUBPATHS)}) await import(s);
       for (const p of ${JSON.stringify(commands)}) await import(new URL(p, 'file://${PACKAGE_ROOT}').href);
       console.log('loaded');`;
-    const r = await runNode(['--input-type=module', '-e', source], { cwd: PACKAGE_ROOT });
+    const r = await runNode([...importRefusing(refuseDev), '--input-type=module', '-e', source], { cwd: PACKAGE_ROOT });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'loaded\n');
   });

@@ -91,6 +91,11 @@ export function catchSignals(signal: NodeJS.Signals, t?: After): { readonly coun
   const onSignal = (): void => {
     count++;
   };
+  // Node 24/26's test runner starts each test file with --report-signal=SIGUSR2 and reports on that signal:
+  // every SIGUSR2 would also write a report.*.json into the working directory.
+  const report = process.report;
+  const reported = report !== undefined && report.signal === signal && report.reportOnSignal;
+  if (reported) report.reportOnSignal = false;
   process.on(signal, onSignal);
   const caught = {
     get count(): number {
@@ -98,6 +103,7 @@ export function catchSignals(signal: NodeJS.Signals, t?: After): { readonly coun
     },
     release(): void {
       process.off(signal, onSignal);
+      if (reported) report.reportOnSignal = true;
     },
   };
   t?.after(() => caught.release());
