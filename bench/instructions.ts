@@ -285,17 +285,18 @@ export async function runInstructions(o: InstructionOptions): Promise<Instructio
   const runEcho = join(o.sharedBench, 'run-echo.sh');
   if (!existsSync(runEcho)) throw new SetupError(`the shared benchmark kit is missing: ${o.sharedBench} has no run-echo.sh (pass --shared-bench DIR)`);
   const argsOf = scenarioArgs(readFileSync(runEcho, 'utf8'));
-  const servers = INSTRUCTION_SERVERS.map((n) => SERVERS.find((s) => s.name === n)!);
-  for (const s of servers) {
-    const why = s.unavailable?.();
-    if (why !== undefined) throw new SetupError(`${s.name} cannot run here: ${why}`);
-  }
+  // The tools first: what to install is the same on every machine; which servers run here is not.
   if (o.instructions) {
     const why = instructionsUnavailable();
     if (why !== undefined) throw new SetupError(why);
   }
   const tool = o.syscallSeconds > 0 ? syscallTracer() : undefined;
   if (o.syscallSeconds > 0 && tool === undefined) throw new SetupError('neither perf (perf trace) nor strace works here: cannot count system calls');
+  const servers = INSTRUCTION_SERVERS.map((n) => SERVERS.find((s) => s.name === n)!);
+  for (const s of servers) {
+    const why = s.unavailable?.();
+    if (why !== undefined) throw new SetupError(`${s.name} cannot run here: ${why}`);
+  }
   buildSharedBench(o.sharedBench, o.toolsBin);
   mkdirSync(o.logDir, { recursive: true });
   const tools: Tools = { shared: o.sharedBench, bin: o.toolsBin };

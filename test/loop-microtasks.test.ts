@@ -80,28 +80,34 @@ test('a callback\'s tasks run before the loop\'s next callback (a timer), also w
   }
 });
 
-test('await selectAsync() woken by another process continues before a 500 ms timer set at the start fires', async () => {
-  // The writer writes once after ~100 ms and then lives on for 3 s: no other event reaches this loop.
+test('await selectAsync() woken by another thread\'s write continues before a 5 s timer set before it fires', async () => {
+  // A worker thread writes 200 ms after it came online and then blocks: no other event reaches this loop, so
+  // only the drain can run the continuation before the timer (a child process would take seconds to start
+  // on a loaded machine).
   const { result } = await resultOf(`
-    import { spawn } from 'node:child_process';
+    import { once } from 'node:events';
+    import { Worker } from 'node:worker_threads';
     import { DefaultSelector, EVENT_READ } from 'iomux/selectors';
     import * as os from 'iomux/os';
-    const t0 = performance.now();
-    let timerFired = false;
-    const timer = setTimeout(() => { timerFired = true; }, 500);
     const [r, w] = os.pipe();
-    const writer = spawn(process.execPath, ['-e', "setTimeout(() => require('fs').writeSync(3, 'x'), 100); setTimeout(() => {}, 3000)"],
-      { stdio: ['ignore', 'ignore', 'inherit', w] });
-    os.close(w);
     const sel = new DefaultSelector();
     sel.register(r, EVENT_READ);
+    const pause = 'Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ';
+    const source = "import { workerData } from 'node:worker_threads'; import { writeSync } from 'node:fs';" +
+      pause + "200); writeSync(workerData, 'x');" + pause + "60000);";
+    const worker = new Worker(new URL('data:text/javascript,' + encodeURIComponent(source)), { workerData: w });
+    await once(worker, 'online');
+    let timerFired = false;
+    const timer = setTimeout(() => { timerFired = true; }, 5000);
+    const t0 = performance.now();
     const ready = await sel.selectAsync();
     const continuedAfterMs = performance.now() - t0;
     const firedBefore = timerFired;
     clearTimeout(timer);
-    writer.kill();
+    await worker.terminate();
     sel.close();
     os.close(r);
+    os.close(w);
     console.log(JSON.stringify({ ready: ready.length, firedBefore, continuedAfterMs }));
   `);
   const { ready, firedBefore, continuedAfterMs } = result as { ready: number; firedBefore: boolean; continuedAfterMs: number };

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs the built test files (build/test/, made by `npm test`'s pretest) with node's test runner, under
+# IOMUX_TEST_NODE (default: the node on the PATH). Every test has a limit (--test-timeout, IOMUX_TEST_TIMEOUT_MS)
+# and every file one too (test/support/watchdog.ts, IOMUX_TEST_FILE_LIMIT_S), so a stall fails with its name.
+#   scripts/run-tests.sh                      # every file
+#   scripts/run-tests.sh build/test/epoll.test.js build/test/poll.test.js
+set -euo pipefail
+cd "$(dirname "$0")/.."
+node=${IOMUX_TEST_NODE:-node}
+if (( $# == 0 )); then set -- build/test/*.test.js; fi
+exec "$node" --import ./build/test/support/watchdog.js --test --test-concurrency="${IOMUX_TEST_CONCURRENCY:-2}" \
+  --test-timeout="${IOMUX_TEST_TIMEOUT_MS:-120000}" "$@"
