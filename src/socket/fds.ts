@@ -48,8 +48,11 @@ export function recvFds(sock: Socket, bufsize: number, maxfds: number, flags: nu
 
 /** A process' credentials: `struct ucred`. */
 export interface Credentials {
+  /** The process id. */
   pid: number;
+  /** The user id. */
   uid: number;
+  /** The group id. */
   gid: number;
 }
 
