@@ -2,7 +2,8 @@
 /**
  * TypeDoc settings for `npm run docs`: one markdown page per subpath of package.json's "exports", written
  * to docs/api/. The entry points come from the exports map (./dist/X.d.ts → src/X.ts), so a new subpath
- * gets its page without touching this file.
+ * gets its page without touching this file; its entry file's first doc comment names the page with
+ * `@module iomux/<subpath>` (docs/api/iomux/<subpath>.md), as src/select/index.ts does.
  */
 import { readFileSync } from 'node:fs';
 import { OptionDefaults } from 'typedoc';

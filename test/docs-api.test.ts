@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -80,6 +80,7 @@ describe('docs/api', () => {
     const program = ts.createProgram(entries.map((e) => e.types), { strict: true, skipLibCheck: true, types: [] });
     const missing: string[] = [];
     for (const { specifier, types, page } of entries) {
+      assert.ok(existsSync(page), `${relative(PACKAGE_ROOT, page)} is missing: the subpath's entry file needs \`@module ${specifier}\` in its first doc comment, then npm run docs`);
       const shown = headings(page);
       const names = exportedNames(program, types);
       assert.ok(names.length > 0, specifier);
