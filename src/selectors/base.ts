@@ -141,6 +141,8 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
    * Waits until some registered file objects are ready or `timeout` seconds pass: `null`/`undefined`
    * blocks, `≤ 0` polls, `> 0` waits at least that long. Returns `[key, events]` per ready object, events
    * masked to what the key waits for. Blocks the calling thread, as in Python.
+   *
+   * @python selectors.BaseSelector.select
    */
   abstract select(timeout?: number | null): SelectResult<T>;
 
