@@ -2,9 +2,18 @@
  * Python's exception classes, as iomux raises them: `OSError` and the subclasses Python picks by errno,
  * plus `ValueError`, `KeyError`, `RuntimeError`, `OverflowError` and `MemoryError`. JavaScript's own `TypeError` is used
  * where Python raises TypeError.
+ *
+ * @module iomux/errors
  */
 import { ERRNO, errnoName, strerror } from './sys/index.js';
 
+/**
+ * Python's OSError: a failed system call. `code` is the errno's name (`'EAGAIN'`): match on it, not on
+ * `errno`, whose numbers differ between platforms (EAGAIN is 11 on Linux, 35 on macOS and FreeBSD).
+ * `OSError.fromErrno(n)` builds the subclass Python picks for `n` (docs/errors.md has the table).
+ *
+ * @python OSError
+ */
 export class OSError extends Error {
   /** The errno value, or null for an OSError raised without one (Python's `OSError("invalid flags")`). */
   readonly errno: number | null;
@@ -30,6 +39,7 @@ export class OSError extends Error {
     this.filename = filename;
   }
 
+  /** The class name (`'BlockingIOError'`), as Python shows it. */
   override get name(): string {
     return this.constructor.name;
   }
@@ -41,22 +51,93 @@ export class OSError extends Error {
   }
 }
 
+/**
+ * EAGAIN, EWOULDBLOCK, EALREADY, EINPROGRESS: a non-blocking fd or socket is not ready.
+ *
+ * @python BlockingIOError
+ */
 export class BlockingIOError extends OSError {}
+/**
+ * ECHILD.
+ *
+ * @python ChildProcessError
+ */
 export class ChildProcessError extends OSError {}
+/**
+ * The base of the connection errors below (never raised itself).
+ *
+ * @python ConnectionError
+ */
 export class ConnectionError extends OSError {}
+/**
+ * EPIPE, ESHUTDOWN: writing to a socket or pipe whose other end is closed.
+ *
+ * @python BrokenPipeError
+ */
 export class BrokenPipeError extends ConnectionError {}
+/**
+ * ECONNABORTED.
+ *
+ * @python ConnectionAbortedError
+ */
 export class ConnectionAbortedError extends ConnectionError {}
+/**
+ * ECONNREFUSED: nothing listens at the address.
+ *
+ * @python ConnectionRefusedError
+ */
 export class ConnectionRefusedError extends ConnectionError {}
+/**
+ * ECONNRESET: the peer reset the connection.
+ *
+ * @python ConnectionResetError
+ */
 export class ConnectionResetError extends ConnectionError {}
+/**
+ * EEXIST: already registered (epoll), already watched (`watch()`).
+ *
+ * @python FileExistsError
+ */
 export class FileExistsError extends OSError {}
+/**
+ * ENOENT: not registered (epoll), no such path (unix sockets).
+ *
+ * @python FileNotFoundError
+ */
 export class FileNotFoundError extends OSError {}
+/**
+ * EINTR. Never seen from iomux's own waits, which retry (PEP 475).
+ *
+ * @python InterruptedError
+ */
 export class InterruptedError extends OSError {}
+/**
+ * EISDIR.
+ *
+ * @python IsADirectoryError
+ */
 export class IsADirectoryError extends OSError {}
+/**
+ * ENOTDIR.
+ *
+ * @python NotADirectoryError
+ */
 export class NotADirectoryError extends OSError {}
+/**
+ * EACCES, EPERM: among others, a regular file given to epoll or `watch()`.
+ *
+ * @python PermissionError
+ */
 export class PermissionError extends OSError {}
+/**
+ * ESRCH.
+ *
+ * @python ProcessLookupError
+ */
 export class ProcessLookupError extends OSError {}
 
-/** Python's TimeoutError: ETIMEDOUT from the kernel, or a socket timeout (`new TimeoutError()`: "timed out"). */
+/**
+ * Python's TimeoutError: ETIMEDOUT from the kernel, or a socket timeout (`new TimeoutError()`: "timed out"). */
 export class TimeoutError extends OSError {
   constructor(errnum: number | null = null, message?: string, filename?: string) {
     super(errnum, errnum === null ? (message ?? 'timed out') : message, filename);
@@ -67,19 +148,39 @@ function named(cls: new (message?: string) => Error): void {
   Object.defineProperty(cls.prototype, 'name', { value: cls.name, configurable: true, writable: true });
 }
 
+/**
+ * Python's ValueError: an argument of the right type with a wrong value (`Invalid events: 8`, a closed object).
+ *
+ * @python ValueError
+ */
 export class ValueError extends Error {}
+/**
+ * Python's RuntimeError: an operation the object's state forbids (`Selector is closed`, a second `selectAsync()`).
+ *
+ * @python RuntimeError
+ */
 export class RuntimeError extends Error {}
+/**
+ * Python's OverflowError: a number outside the C type it must fit (`signed integer is greater than maximum`).
+ *
+ * @python OverflowError
+ */
 export class OverflowError extends Error {}
 /**
  * Python's MemoryError: a buffer that cannot be allocated. Python's own text is empty; iomux's message says
  * in parentheses what was asked for.
+ *
+ * @python MemoryError
  */
 export class MemoryError extends Error {}
 
 /**
  * Python's KeyError. `key` is what was missing; the message is its text (Python shows the repr of the key).
+ *
+ * @python KeyError
  */
 export class KeyError extends Error {
+  /** The key that was missing (a file object, an fd). */
   readonly key: unknown;
   constructor(key: unknown, message?: string) {
     super(message ?? String(key));

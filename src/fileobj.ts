@@ -3,7 +3,10 @@ import { OverflowError, ValueError } from './errors.js';
 import { INT_MAX, INT_MIN } from './sys/index.js';
 
 /** An fd, or anything with a `fileno()` method that returns one (sockets, Python-style file objects). */
-export type FileLike = number | { fileno(): number };
+export type FileLike = number | {
+  /** The fd the object stands for (a non-negative C int). */
+  fileno(): number;
+};
 
 
 function hasFileno(obj: unknown): obj is { fileno(): unknown } {

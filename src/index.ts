@@ -1,4 +1,8 @@
-/** iomux: readiness-based I/O multiplexing for Node.js, after Python's select, selectors and socket. */
+/**
+ * iomux: readiness-based I/O multiplexing for Node.js, after Python's select, selectors and socket.
+ *
+ * @module iomux
+ */
 export * from './errors.js';
 export * from './select/index.js';
 export * from './selectors/index.js';

@@ -14,6 +14,7 @@ export { CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_REALTIME, TFD_CLOEXEC, TFD_NONBL
 
 /** `timerfdSettime`'s options, in seconds: CPython's keyword-only `flags`, `initial`, `interval`. */
 export interface TimerfdSetting {
+  /** 0 or TFD_TIMER_ABSTIME, with TFD_TIMER_CANCEL_ON_SET. */
   flags?: number;
   /** Seconds to the first expiration; 0 disarms the timer. */
   initial?: number;
@@ -23,8 +24,11 @@ export interface TimerfdSetting {
 
 /** `timerfdSettimeNs`'s options: the same in integer nanoseconds (a number or a bigint). */
 export interface TimerfdSettingNs {
+  /** 0 or TFD_TIMER_ABSTIME, with TFD_TIMER_CANCEL_ON_SET. */
   flags?: number;
+  /** Nanoseconds to the first expiration (absolute with TFD_TIMER_ABSTIME); 0 disarms. */
   initial?: number | bigint;
+  /** Nanoseconds between expirations after the first; 0: one shot. */
   interval?: number | bigint;
 }
 
@@ -36,6 +40,8 @@ const INT64_LIMIT = 2n ** 63n;
  * (non-inheritable, as every fd Python creates); `flags` may add TFD_NONBLOCK. OSError(EINVAL) for a clock
  * or flag the kernel does not take; OSError(ENOSYS) where there is no timerfd (every platform but Linux,
  * where CPython has no such function).
+ *
+ * @python os.timerfd_create
  */
 export function timerfdCreate(clockid: number, options: { flags?: number } = {}): number {
   const flags = intArg(options.flags ?? 0, 'flags');
@@ -48,6 +54,8 @@ export function timerfdCreate(clockid: number, options: { flags?: number } = {})
  * Arms (or with `initial` 0, disarms) the timer: first expiration after `initial` seconds (an absolute time
  * on its clock with TFD_TIMER_ABSTIME), then every `interval` seconds. Returns the previous setting as
  * `[initial, interval]` seconds. Seconds are floored to whole nanoseconds, as CPython does.
+ *
+ * @python os.timerfd_settime
  */
 export function timerfdSettime(fd: number, options: TimerfdSetting = {}): [number, number] {
   set(fd, options.flags, secondsToNsFloor(options.initial ?? 0, 'initial'), secondsToNsFloor(options.interval ?? 0, 'interval'));
@@ -57,19 +65,29 @@ export function timerfdSettime(fd: number, options: TimerfdSetting = {}): [numbe
 /**
  * `timerfdSettime` in integer nanoseconds; returns the previous setting in nanoseconds, as numbers (exact up to
  * 2**53 ns, about 104 days; Python returns ints of any size).
+ *
+ * @python os.timerfd_settime_ns
  */
 export function timerfdSettimeNs(fd: number, options: TimerfdSettingNs = {}): [number, number] {
   set(fd, options.flags, nsArg(options.initial ?? 0, 'initial'), nsArg(options.interval ?? 0, 'interval'));
   return [Number(setting[0]), Number(setting[1])];
 }
 
-/** `[seconds to the next expiration (0: disarmed), interval]`. */
+/**
+ * `[seconds to the next expiration (0: disarmed), interval]`.
+ *
+ * @python os.timerfd_gettime
+ */
 export function timerfdGettime(fd: number): [number, number] {
   get(fd);
   return [nsToSeconds(setting[0]!), nsToSeconds(setting[1]!)];
 }
 
-/** `timerfdGettime` in integer nanoseconds (numbers, as `timerfdSettimeNs` returns them). */
+/**
+ * `timerfdGettime` in integer nanoseconds (numbers, as `timerfdSettimeNs` returns them).
+ *
+ * @python os.timerfd_gettime_ns
+ */
 export function timerfdGettimeNs(fd: number): [number, number] {
   get(fd);
   return [Number(setting[0]), Number(setting[1])];

@@ -1,4 +1,8 @@
-/** `iomux/os`: the fd functions of Python's `os` module that event-driven programs need. */
+/**
+ * `iomux/os`: the fd functions of Python's `os` module that event-driven programs need.
+ *
+ * @module iomux/os
+ */
 import { allocBytes, fdArg, ssizeArg } from './args.js';
 import { OSError, raiseErrno } from './errors.js';
 import { describe } from './fileobj.js';
@@ -26,14 +30,22 @@ function fdFlags(fd: number): number {
   return r;
 }
 
-/** A new pipe, both ends close-on-exec (non-inheritable) and blocking: `[readEnd, writeEnd]`. */
+/**
+ * A new pipe, both ends close-on-exec (non-inheritable) and blocking: `[readEnd, writeEnd]`.
+ *
+ * @python os.pipe
+ */
 export function pipe(): [number, number] {
   const r = sys.pipeCloexec(pipeFds);
   if (r < 0) raiseErrno(r);
   return [pipeFds[0]!, pipeFds[1]!];
 }
 
-/** Closes `fd`; OSError(EBADF) if it is not open. */
+/**
+ * Closes `fd`; OSError(EBADF) if it is not open.
+ *
+ * @python os.close
+ */
 export function close(fd: number): void {
   fdArg(fd);
   beforeFdClose(fd); // a watch of the fd lets go of it first
@@ -44,6 +56,8 @@ export function close(fd: number): void {
 /**
  * Reads at most `n` bytes; an empty Buffer means end of file. A non-blocking fd with nothing to read raises
  * BlockingIOError.
+ *
+ * @python os.read
  */
 export function read(fd: number, n: number): Buffer {
   fdArg(fd);
@@ -55,7 +69,11 @@ export function read(fd: number, n: number): Buffer {
   return got === n ? buf : Buffer.from(buf.subarray(0, got));
 }
 
-/** Writes `data` (bytes, or a string as UTF-8) and returns how many bytes the kernel took. */
+/**
+ * Writes `data` (bytes, or a string as UTF-8) and returns how many bytes the kernel took.
+ *
+ * @python os.write
+ */
 export function write(fd: number, data: Uint8Array | string): number {
   fdArg(fd);
   const bytes = typeof data === 'string' ? Buffer.from(data) : data;
@@ -65,14 +83,22 @@ export function write(fd: number, data: Uint8Array | string): number {
   return n;
 }
 
-/** A duplicate of `fd` at the lowest free number, non-inheritable, as Python's os.dup(). */
+/**
+ * A duplicate of `fd` at the lowest free number, non-inheritable, as Python's os.dup().
+ *
+ * @python os.dup
+ */
 export function dup(fd: number): number {
   const r = sys.dupCloexec(fdArg(fd));
   if (r < 0) raiseErrno(r);
   return r;
 }
 
-/** Makes `fd2` a duplicate of `fd` (closing what `fd2` was) and returns `fd2`; inheritable by default. */
+/**
+ * Makes `fd2` a duplicate of `fd` (closing what `fd2` was) and returns `fd2`; inheritable by default.
+ *
+ * @python os.dup2
+ */
 export function dup2(fd: number, fd2: number, inheritable = true): number {
   fdArg(fd);
   fdArg(fd2, 'fd2');
@@ -87,22 +113,38 @@ export function dup2(fd: number, fd2: number, inheritable = true): number {
   return r;
 }
 
-/** False when O_NONBLOCK is set on the fd. */
+/**
+ * False when O_NONBLOCK is set on the fd.
+ *
+ * @python os.get_blocking
+ */
 export function getBlocking(fd: number): boolean {
   return (statusFlags(fd) & sys.O_NONBLOCK) === 0;
 }
 
-/** Clears (`true`) or sets (`false`) O_NONBLOCK. */
+/**
+ * Clears (`true`) or sets (`false`) O_NONBLOCK.
+ *
+ * @python os.set_blocking
+ */
 export function setBlocking(fd: number, blocking: boolean): void {
   setFlag(fd, statusFlags(fd), sys.O_NONBLOCK, !blocking, sys.setStatusFlags);
 }
 
-/** True when the fd survives exec (FD_CLOEXEC clear). */
+/**
+ * True when the fd survives exec (FD_CLOEXEC clear).
+ *
+ * @python os.get_inheritable
+ */
 export function getInheritable(fd: number): boolean {
   return (fdFlags(fd) & sys.FD_CLOEXEC) === 0;
 }
 
-/** Clears (`true`) or sets (`false`) FD_CLOEXEC. */
+/**
+ * Clears (`true`) or sets (`false`) FD_CLOEXEC.
+ *
+ * @python os.set_inheritable
+ */
 export function setInheritable(fd: number, inheritable: boolean): void {
   setFlag(fd, fdFlags(fd), sys.FD_CLOEXEC, !inheritable, sys.setFdFlags);
 }

@@ -11,10 +11,43 @@ import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { PACKAGE_ROOT, runNode } from './support/children.js';
 
-const DOCS = ['README.md', 'CHANGELOG.md', ...readdirSync(join(PACKAGE_ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const DOCS = ['README.md', 'CHANGELOG.md', 'SECURITY.md', ...readdirSync(join(PACKAGE_ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+/** The generated API reference: its links and anchors are checked too, its text is TypeDoc's. */
+const API_DOCS = readdirSync(join(PACKAGE_ROOT, 'docs', 'api'), { recursive: true, encoding: 'utf8' })
+  .filter((f) => f.endsWith('.md'))
+  .map((f) => `docs/api/${f}`);
 const read = (file: string): string => readFileSync(join(PACKAGE_ROOT, file), 'utf8');
 const CLI = join(PACKAGE_ROOT, 'dist', 'cli', 'main.js');
 const BENCH = join(PACKAGE_ROOT, 'build', 'bench', 'main.js');
+
+/**
+ * The anchors GitHub gives a markdown file: each heading's text (markup removed) lower-cased, with what is
+ * not a letter, digit, `-`, `_` or space dropped and spaces turned into `-`, a repeated one suffixed -1, -2, …
+ * (github-slugger's rules); plus explicit `<a id>`/`<a name>` anchors. Headings inside code blocks do not count.
+ */
+function anchorsOf(markdown: string): Set<string> {
+  const anchors = new Set<string>();
+  const seen = new Map<string, number>();
+  let fenced = false;
+  for (const line of markdown.split('\n')) {
+    if (/^\s*```/.test(line)) fenced = !fenced;
+    if (fenced) continue;
+    for (const m of line.matchAll(/<a (?:id|name)="([^"]+)"/g)) anchors.add(m[1]!);
+    const heading = /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line);
+    if (!heading) continue;
+    const text = heading[1]!
+      .replace(/<[^>]*>/g, '')
+      .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1')
+      .replace(/\\(.)/g, '$1')
+      .replace(/`/g, '')
+      .trim();
+    const base = text.toLowerCase().replace(/[^\p{L}\p{M}\p{N}\p{Pc}\- ]/gu, '').replace(/ /g, '-');
+    const n = seen.get(base) ?? 0;
+    seen.set(base, n + 1);
+    anchors.add(n === 0 ? base : `${base}-${n}`);
+  }
+  return anchors;
+}
 
 /** The command names a `--help` listing shows ("  name  summary" lines under "commands:"). */
 async function listedCommands(main: string): Promise<Set<string>> {
@@ -32,15 +65,29 @@ function mentions(re: RegExp): Array<{ file: string; value: string }> {
 }
 
 describe('the docs', () => {
-  test('name no file the reader does not have, and every local link resolves', () => {
+  test('name no file the reader does not have, and every local link resolves, #anchor included', () => {
     const problems: string[] = [];
-    for (const file of DOCS) {
+    const anchors = new Map<string, Set<string>>();
+    const anchorsIn = (file: string): Set<string> => {
+      if (!anchors.has(file)) anchors.set(file, anchorsOf(read(file)));
+      return anchors.get(file)!;
+    };
+    for (const file of [...DOCS, ...API_DOCS]) {
       const text = read(file);
-      for (const m of text.matchAll(/ANCHORS\.md|ecosystem[- ]notes|\bissue \d+/gi)) problems.push(`${file}: "${m[0]}"`);
-      for (const m of text.matchAll(/\]\(([^)\s]+)\)/g)) {
-        const target = m[1]!.split('#')[0]!;
-        if (target === '' || /^[a-z]+:/.test(target)) continue;
-        if (!existsSync(join(PACKAGE_ROOT, dirname(file), target))) problems.push(`${file}: link to ${m[1]} does not resolve`);
+      if (!file.startsWith('docs/api/')) {
+        for (const m of text.matchAll(/ANCHORS\.md|ecosystem[- ]notes|\bissue \d+/gi)) problems.push(`${file}: "${m[0]}"`);
+      }
+      // Links outside code blocks and inline code (a `](x)` in a code sample is not a link).
+      const prose = text.replace(/^\s*```[^]*?^\s*```/gm, '').replace(/`[^`\n]*`/g, '');
+      for (const m of prose.matchAll(/\]\(([^)\s]+)\)/g)) {
+        const [path, anchor] = m[1]!.split('#') as [string, string | undefined];
+        if (/^[a-z]+:/.test(path)) continue;
+        const target = path === '' ? file : join(dirname(file), path);
+        if (!existsSync(join(PACKAGE_ROOT, target))) {
+          problems.push(`${file}: link to ${m[1]} does not resolve`);
+        } else if (anchor !== undefined && target.endsWith('.md') && !anchorsIn(target).has(decodeURIComponent(anchor))) {
+          problems.push(`${file}: link to ${m[1]}: ${target} has no heading or anchor "${anchor}"`);
+        }
       }
     }
     assert.deepEqual(problems, []);

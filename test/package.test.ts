@@ -1,9 +1,11 @@
 /**
  * What `npm pack` ships, and that it works where it is installed: the file list is the library, the CLI, the
- * docs and LICENSE (no benchmark suite, no source maps without sources, no tests); no shipped module reaches
- * a devDependency or the repository at load; and a consumer project that installs the tarball (offline, from
- * npm's cache, which `npm ci` fills) runs the documented commands: `npx iomux --help`, the demo, an import
- * and a require() of each subpath, and a strict TypeScript build against the shipped types.
+ * docs (with the API reference), the JavaScript examples, LICENSE and SECURITY.md (no benchmark suite, no
+ * source maps without sources, no tests); no shipped module reaches a devDependency or the repository at
+ * load; and a consumer project that installs the tarball (offline, from npm's cache, which `npm ci` fills)
+ * runs the documented commands: `npx iomux --help`, the demo, an import and a require() of each subpath, a
+ * strict TypeScript build against the shipped types, and every example as
+ * `node node_modules/iomux/examples/NAME.js`, each ending by itself.
  *
  * The consumer's lockfile pins koffi (and its platform packages) as the repository's lockfile does: `npm ci`
  * caches their tarballs and install metadata but not the full registry documents `npm install` needs to
@@ -11,7 +13,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -105,24 +107,28 @@ function consumerLock(): object {
 const SUBPATHS = Object.keys(pkg.exports).filter((k) => k !== './package.json').map((k) => (k === '.' ? pkg.name : `${pkg.name}/${k.slice(2)}`));
 
 describe('the package', () => {
-  test('npm pack --dry-run ships the library, the CLI, the docs, LICENSE, README, CHANGELOG and nothing else', async () => {
+  test('npm pack --dry-run ships the library, the CLI, the docs, the examples, LICENSE, README, CHANGELOG, SECURITY and nothing else', async () => {
     const { files } = await pack(['--dry-run']);
     const paths = files.map((f) => f.path).sort();
     const allowed = [
-      /^(package\.json|README\.md|LICENSE|CHANGELOG\.md)$/,
+      /^(package\.json|README\.md|LICENSE|CHANGELOG\.md|SECURITY\.md)$/,
       /^dist\/.+\.(js|d\.ts)$/,
       /^docs\/[^/]+\.md$/,
+      /^docs\/api\/(iomux\/)?[^/]+\.md$/,
+      /^examples\/[^/]+\.js$/,
       /^docs\/img\/[^/]+\.svg$/,
     ];
     assert.deepEqual(paths.filter((p) => !allowed.some((re) => re.test(p))), [], 'files outside the package shape');
-    for (const p of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'dist/cli/main.js', ...declaredFiles()]) {
+    const examples = readdirSync(join(PACKAGE_ROOT, 'examples')).filter((f) => f.endsWith('.js')).map((f) => `examples/${f}`);
+    assert.ok(examples.length >= 5, 'the JavaScript examples');
+    for (const p of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'SECURITY.md', 'docs/api/iomux.md', 'dist/cli/main.js', ...declaredFiles(), ...examples]) {
       assert.ok(paths.includes(p), `${p} is missing from the tarball`);
     }
     // The benchmark suite and its report writers are development tools of the repository (bench/).
     assert.deepEqual(paths.filter((p) => /^dist\/bench\//.test(p)), []);
-    // Every .js has its .d.ts beside it, and the CLI's commands are all there.
+    // Every .js of the library has its .d.ts beside it (the examples are programs), and the CLI's commands are all there.
     const js = paths.filter((p) => p.endsWith('.js'));
-    assert.deepEqual(js.filter((p) => !paths.includes(p.replace(/\.js$/, '.d.ts'))), []);
+    assert.deepEqual(js.filter((p) => p.startsWith('dist/') && !paths.includes(p.replace(/\.js$/, '.d.ts'))), []);
     for (const cmd of ['echo-server', 'echo-client', 'slow-client', 'demo', 'echo-bench']) {
       assert.ok(paths.includes(`dist/cli/commands/${cmd}.js`), cmd);
     }
@@ -137,6 +143,7 @@ describe('the package', () => {
     const { files } = await pack(['--dry-run']);
     const shipped = new Set(files.map((f) => f.path));
     const code = [...shipped].filter((p) => p.endsWith('.js') || p.endsWith('.d.ts'));
+    assert.ok(code.some((p) => p.startsWith('examples/')), 'the examples are checked too');
     const dev = Object.keys(pkg.devDependencies);
     const allowedBare = new Set([...Object.keys(pkg.dependencies), pkg.name]);
     const problems: string[] = [];
@@ -221,5 +228,22 @@ describe('the package', () => {
       '--typeRoots', join(PACKAGE_ROOT, 'node_modules', '@types'), 'index.ts',
     ], consumer, 120_000);
     assert.equal(tsc.code, 0, tsc.stdout + tsc.stderr);
+
+    // The examples, as their headers say to run them: from node_modules, each ending by itself (its demo).
+    const expected: Record<string, RegExp> = {
+      'echo-server': /client got back: "hello\\nfrom\\nthe seeds\\n"/,
+      'echo-attached': /echoed back: one two three\nGET \/ → 0 echo connections, 11 bytes echoed/,
+      'echo-await': /echoed back: one two three/,
+      'unix-datagram-http': /acks: ack 1, ack 2, ack 3, ack 4\nGET \/ → \{"count":4,/,
+      'fd-passing': /client 2 got: worker \d+ \(connection from port \d+\): hello 2\nworker exited with code 0/,
+    };
+    const shippedExamples = readdirSync(join(consumer, 'node_modules', 'iomux', 'examples')).map((f) => f.replace(/\.js$/, '')).sort();
+    assert.deepEqual(shippedExamples, Object.keys(expected).sort(), 'each shipped example has its expected output here');
+    for (const [name, output] of Object.entries(expected)) {
+      const r = await run(process.execPath, [join('node_modules', 'iomux', 'examples', `${name}.js`)], consumer, 30_000);
+      assert.equal(r.code, 0, `examples/${name}.js: ${r.signal ?? ''}\n${r.stdout}${r.stderr}`);
+      assert.equal(r.stderr, '', `examples/${name}.js wrote to stderr`);
+      assert.match(r.stdout, output, `examples/${name}.js`);
+    }
   });
 });

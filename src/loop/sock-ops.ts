@@ -20,11 +20,13 @@ import { Watcher } from './watch.js';
 
 /** What every operation accepts: an AbortSignal that cancels the wait. */
 export interface SockOpOptions {
+  /** Aborting it rejects the operation with an `AbortError` whose `cause` is the signal's `reason`. */
   signal?: AbortSignal;
 }
 
 /** `sockRecvmsg`'s options: also the recvmsg `flags`. */
 export interface SockRecvmsgOptions extends SockOpOptions {
+  /** `recvmsg`'s flags (MSG_PEEK, MSG_CMSG_CLOEXEC, …), as `sock.recvmsg(bufsize, ancbufsize, flags)`. */
   flags?: number;
 }
 
@@ -221,17 +223,29 @@ async function retry<T>(
   }
 }
 
-/** `sock.recv(nbytes)` without blocking the thread: up to `nbytes` bytes, an empty Buffer at end of stream. */
+/**
+ * `sock.recv(nbytes)` without blocking the thread: up to `nbytes` bytes, an empty Buffer at end of stream.
+ *
+ * @python asyncio.loop.sock_recv
+ */
 export function sockRecv(sock: Socket, nbytes: number, options?: SockOpOptions): Promise<Buffer> {
   return run(() => retry('sockRecv', sock, EVENT_READ, optionsSignal('sockRecv', options), () => sock.recv(nbytes)));
 }
 
-/** `sock.recvInto(buf)`: the number of bytes read into `buf`, 0 at end of stream. */
+/**
+ * `sock.recvInto(buf)`: the number of bytes read into `buf`, 0 at end of stream.
+ *
+ * @python asyncio.loop.sock_recv_into
+ */
 export function sockRecvInto(sock: Socket, buf: Uint8Array | ArrayBufferView, options?: SockOpOptions): Promise<number> {
   return run(() => retry('sockRecvInto', sock, EVENT_READ, optionsSignal('sockRecvInto', options), () => sock.recvInto(buf)));
 }
 
-/** `sock.recvfrom(bufsize)`: `[data, address]`. */
+/**
+ * `sock.recvfrom(bufsize)`: `[data, address]`.
+ *
+ * @python asyncio.loop.sock_recvfrom
+ */
 export function sockRecvfrom(sock: Socket, bufsize: number, options?: SockOpOptions): Promise<[Buffer, SocketAddress | null]> {
   return run(() => retry('sockRecvfrom', sock, EVENT_READ, optionsSignal('sockRecvfrom', options), () => sock.recvfrom(bufsize)));
 }
@@ -248,7 +262,11 @@ export function sockRecvmsg(sock: Socket, bufsize: number, ancbufsize: number = 
   });
 }
 
-/** `sock.accept()`: `[conn, address]`, the new socket non-blocking (as asyncio makes it). */
+/**
+ * `sock.accept()`: `[conn, address]`, the new socket non-blocking (as asyncio makes it).
+ *
+ * @python asyncio.loop.sock_accept
+ */
 export function sockAccept(sock: Socket, options?: SockOpOptions): Promise<[Socket, SocketAddress]> {
   return run(async () => {
     const [conn, address] = await retry('sockAccept', sock, EVENT_READ, optionsSignal('sockAccept', options), () => sock.accept());
@@ -265,6 +283,8 @@ export function sockAccept(sock: Socket, options?: SockOpOptions): Promise<[Sock
 /**
  * Sends all of `data`, waiting for room as often as needed (asyncio's sock_sendall). Resolves when the last
  * byte is handed to the kernel. Aborting leaves what was sent sent.
+ *
+ * @python asyncio.loop.sock_sendall
  */
 export function sockSendall(sock: Socket, data: SocketData, options?: SockOpOptions): Promise<void> {
   return run(async () => {
@@ -278,7 +298,11 @@ export function sockSendall(sock: Socket, data: SocketData, options?: SockOpOpti
   });
 }
 
-/** `sock.sendto(data, address)`: the bytes sent. */
+/**
+ * `sock.sendto(data, address)`: the bytes sent.
+ *
+ * @python asyncio.loop.sock_sendto
+ */
 export function sockSendto(sock: Socket, data: SocketData, address: AddressLike, options?: SockOpOptions): Promise<number> {
   return run(() => retry('sockSendto', sock, EVENT_WRITE, optionsSignal('sockSendto', options), () => sock.sendto(data, address)));
 }
@@ -314,6 +338,8 @@ export function sockSendmsg(
  * Connects without blocking the thread (asyncio's sock_connect): starts the connect and, when it is in
  * progress, waits for writability and reads SO_ERROR; a failure raises the errno's OSError with asyncio's
  * message "Connect call failed <address>".
+ *
+ * @python asyncio.loop.sock_connect
  */
 export function sockConnect(sock: Socket, address: AddressLike, options?: SockOpOptions): Promise<void> {
   return run(async () => {

@@ -126,6 +126,7 @@ export class Watcher implements Disposable, PollerMember {
     return this.#active;
   }
 
+  /** True once `close()` was called. */
   get closed(): boolean {
     return this.#closed;
   }
@@ -190,10 +191,12 @@ export class Watcher implements Disposable, PollerMember {
     return this;
   }
 
+  /** Whether this watch keeps the process alive (`ref()`, the default) — false once closed. */
   hasRef(): boolean {
     return !this.#closed && this.#wantRef;
   }
 
+  /** `close()`, for `using`: the watch is closed when the block that declared it ends. */
   [Symbol.dispose](): void {
     this.close();
   }
@@ -312,6 +315,7 @@ export interface LoopStats {
   registeredCallbacks: number;
 }
 
+/** The thread's poll handles, watches and registered koffi callbacks: for leak checks. */
 export function loopStats(): LoopStats {
   return { openHandles: poller.openHandleCount(), watches: poller.memberCount(), registeredCallbacks: uv.registeredCallbackCount() };
 }

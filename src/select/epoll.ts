@@ -23,6 +23,8 @@ class Adoption {
 /**
  * An epoll instance: the kernel keeps the interest list, so a wait costs what the ready fds cost, not what
  * the watched ones do. Created close-on-exec. Level-triggered unless EPOLLET is in a mask.
+ *
+ * @python select.epoll
  */
 export class Epoll implements Disposable {
   #fd: number;
@@ -66,6 +68,8 @@ export class Epoll implements Disposable {
    * Wraps an existing epoll fd without duplicating or checking it. As in CPython, `fromFd(-1)` makes a new
    * one and any other negative number raises OSError "[Errno 0] Error" (CPython's epoll_create with no
    * errno set).
+   *
+   * @python select.epoll.fromfd
    */
   static fromFd(fd: number): Epoll {
     fdArg(fd, 'fd');
@@ -74,12 +78,20 @@ export class Epoll implements Disposable {
     return new Epoll(new Adoption(fd) as never);
   }
 
-  /** True once `close()` was called. */
+  /**
+   * True once `close()` was called.
+   *
+   * @python select.epoll.closed
+   */
   get closed(): boolean {
     return this.#fd < 0;
   }
 
-  /** The epoll fd. */
+  /**
+   * The epoll fd.
+   *
+   * @python select.epoll.fileno
+   */
   fileno(): number {
     return this.#checkOpen();
   }
@@ -88,6 +100,8 @@ export class Epoll implements Disposable {
    * Closes the epoll fd; calling it again does nothing. A failing close(2) (EBADF: the fd was closed behind
    * this object's back) raises OSError once the object is already closed, as `Socket.close()` does. CPython
    * means to raise too, but its check (`errno < 0` after close) never fires, so its epoll.close() is silent.
+   *
+   * @python select.epoll.close
    */
   close(): void {
     const fd = this.#fd;
@@ -98,6 +112,7 @@ export class Epoll implements Disposable {
     if (r < 0) raiseErrno(r);
   }
 
+  /** `close()`, for `using`: the epoll object is closed when the block that declared it ends. */
   [Symbol.dispose](): void {
     this.close();
   }
@@ -105,6 +120,8 @@ export class Epoll implements Disposable {
   /**
    * Adds `fd` with `eventmask` (EPOLLIN | EPOLLPRI | EPOLLOUT by default). FileExistsError if it is already
    * there, PermissionError for a regular file, OSError(EBADF) for a closed fd.
+   *
+   * @python select.epoll.register
    */
   register(fd: FileLike, eventmask: number = DEFAULT_MASK): void {
     const n = asFileDescriptor(fd);
@@ -112,14 +129,22 @@ export class Epoll implements Disposable {
     this.#ctl(sys.EPOLL_CTL_ADD, n, mask);
   }
 
-  /** Changes the mask of a registered fd (and re-arms EPOLLONESHOT/EPOLLET); FileNotFoundError if absent. */
+  /**
+   * Changes the mask of a registered fd (and re-arms EPOLLONESHOT/EPOLLET); FileNotFoundError if absent.
+   *
+   * @python select.epoll.modify
+   */
   modify(fd: FileLike, eventmask: number): void {
     const n = asFileDescriptor(fd);
     const mask = uintMask(eventmask);
     this.#ctl(sys.EPOLL_CTL_MOD, n, mask);
   }
 
-  /** Removes `fd`; FileNotFoundError if absent, OSError(EBADF) if the fd number was closed since. */
+  /**
+   * Removes `fd`; FileNotFoundError if absent, OSError(EBADF) if the fd number was closed since.
+   *
+   * @python select.epoll.unregister
+   */
   unregister(fd: FileLike): void {
     const n = asFileDescriptor(fd);
     this.#ctl(sys.EPOLL_CTL_DEL, n, 0);
@@ -135,6 +160,8 @@ export class Epoll implements Disposable {
    * values when it cannot allocate their buffer (where it can, the kernel refuses them with EINVAL; iomux
    * never allocates it, so the error does not depend on the machine's memory). Any larger valid value
    * returns at most `Epoll.maxWaitEvents` events per call.
+   *
+   * @python select.epoll.poll
    */
   poll(timeout?: number | null, maxevents: number = -1): Array<[number, number]> {
     const n = this.wait(timeout, maxevents);
@@ -221,7 +248,11 @@ export class Epoll implements Disposable {
   }
 }
 
-/** A new epoll object (Python's `select.epoll()`). */
+/**
+ * A new epoll object (Python's `select.epoll()`).
+ *
+ * @python select.epoll
+ */
 export function epoll(sizehint: number = -1, flags: number = 0): Epoll {
   return new Epoll(sizehint, flags);
 }

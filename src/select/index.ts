@@ -1,4 +1,8 @@
-/** `iomux/select`: Python's `select` module — select(), poll, epoll (Linux) and kqueue (macOS, BSD; Linux via libkqueue) over real fds. */
+/**
+ * `iomux/select`: Python's `select` module — select(), poll, epoll (Linux) and kqueue (macOS, BSD; Linux via libkqueue) over real fds.
+ *
+ * @module iomux/select
+ */
 export { select } from './select.js';
 export { Poll, poll } from './poll.js';
 export { Epoll, epoll } from './epoll.js';

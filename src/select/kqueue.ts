@@ -28,13 +28,23 @@ function safe(value: number, name: string, min: number): number {
   return value;
 }
 
-/** One `struct kevent`: what to change in a kqueue, or what it reported. Immutable fields, as CPython's. */
+/**
+ * One `struct kevent`: what to change in a kqueue, or what it reported. Immutable fields, as CPython's.
+ *
+ * @python select.kevent
+ */
 export class Kevent {
+  /** @python select.kevent.ident */
   readonly ident: number;
+  /** @python select.kevent.filter */
   readonly filter: number;
+  /** @python select.kevent.flags */
   readonly flags: number;
+  /** @python select.kevent.fflags */
   readonly fflags: number;
+  /** @python select.kevent.data */
   readonly data: number;
+  /** @python select.kevent.udata */
   readonly udata: number;
 
   /**
@@ -72,6 +82,7 @@ export class Kevent {
       cmp(this.fflags, other.fflags) || cmp(this.data, other.data) || cmp(this.udata, other.udata);
   }
 
+  /** CPython's repr: `<select.kevent ident=… filter=… flags=… fflags=… data=… udata=…>`. */
   toString(): string {
     return `<select.kevent ident=${this.ident} filter=${this.filter} flags=0x${this.flags.toString(16)} ` +
       `fflags=0x${this.fflags.toString(16)} data=0x${this.data.toString(16)} udata=0x${this.udata.toString(16)}>`;
@@ -82,7 +93,11 @@ function cmp(a: number, b: number): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** `select.kevent(...)`: a new Kevent. */
+/**
+ * `select.kevent(...)`: a new Kevent.
+ *
+ * @python select.kevent
+ */
 export function kevent(ident: FileLike, filter?: number, flags?: number, fflags?: number, data?: number, udata?: number): Kevent {
   return new Kevent(ident, filter, flags, fflags, data, udata);
 }
@@ -129,6 +144,8 @@ function eventList(max: number): Buffer {
  * A kqueue: `control(changelist, maxEvents, timeout)` applies changes and collects events in one kevent(2).
  * Close-on-exec. Closing it twice is fine; any other call on a closed kqueue raises
  * ValueError("I/O operation on closed kqueue object").
+ *
+ * @python select.kqueue
  */
 export class Kqueue implements Disposable {
   #fd: number;
@@ -157,7 +174,11 @@ export class Kqueue implements Disposable {
     this.#fd = fd;
   }
 
-  /** Wraps an existing kqueue fd (taking ownership, without checking it). `fromFd(-1)` makes a new one. */
+  /**
+   * Wraps an existing kqueue fd (taking ownership, without checking it). `fromFd(-1)` makes a new one.
+   *
+   * @python select.kqueue.fromfd
+   */
   static fromFd(fd: number): Kqueue {
     const n = fdArg(fd, 'fd');
     if (n === -1) return new Kqueue();
@@ -165,17 +186,29 @@ export class Kqueue implements Disposable {
     return new (Kqueue as unknown as new (a: Adopt) => Kqueue)(new Adopt(n));
   }
 
-  /** True once `close()` was called. */
+  /**
+   * True once `close()` was called.
+   *
+   * @python select.kqueue.closed
+   */
   get closed(): boolean {
     return this.#fd < 0;
   }
 
-  /** The kqueue fd. */
+  /**
+   * The kqueue fd.
+   *
+   * @python select.kqueue.fileno
+   */
   fileno(): number {
     return this.#checkOpen();
   }
 
-  /** Closes the kqueue fd; calling it again does nothing. */
+  /**
+   * Closes the kqueue fd; calling it again does nothing.
+   *
+   * @python select.kqueue.close
+   */
   close(): void {
     const fd = this.#fd;
     if (fd < 0) return;
@@ -185,6 +218,7 @@ export class Kqueue implements Disposable {
     if (r < 0) raiseErrno(r);
   }
 
+  /** `close()`, for `using`: the kqueue object is closed when the block that declared it ends. */
   [Symbol.dispose](): void {
     this.close();
   }
@@ -194,6 +228,8 @@ export class Kqueue implements Disposable {
    * waiting up to `timeout` seconds (null: until one arrives; 0: not at all). A change that fails comes back
    * as an event with KQ_EV_ERROR in its flags and the errno in `data` when there is room in the event list;
    * without room kevent(2) raises it. Interrupted by a signal, the wait resumes with the time left.
+   *
+   * @python select.kqueue.control
    */
   control(changelist: Iterable<Kevent> | null | undefined, maxEvents: number, timeout?: number | null): Kevent[] {
     const kq = this.#checkOpen();
@@ -291,7 +327,11 @@ export class Kqueue implements Disposable {
   }
 }
 
-/** `select.kqueue()`: a new Kqueue. */
+/**
+ * `select.kqueue()`: a new Kqueue.
+ *
+ * @python select.kqueue
+ */
 export function kqueue(): Kqueue {
   return new Kqueue();
 }

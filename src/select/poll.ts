@@ -14,6 +14,8 @@ const MIN_POLLFDS = 64;
 /**
  * A set of watched fds, each with an event mask, polled with poll(2). No syscall is made until `poll()` or
  * `wait()`; registering a closed fd is allowed and reports POLLNVAL.
+ *
+ * @python select.poll
  */
 export class Poll {
   /** fd → mask, in registration order (a re-registration keeps its place, as in CPython). */
@@ -25,7 +27,11 @@ export class Poll {
   #ready = new Int32Array(0);
   #readyCount = 0;
 
-  /** Watches `fd` for `eventmask` (POLLIN | POLLPRI | POLLOUT by default); registering again replaces it. */
+  /**
+   * Watches `fd` for `eventmask` (POLLIN | POLLPRI | POLLOUT by default); registering again replaces it.
+   *
+   * @python select.poll.register
+   */
   register(fd: FileLike, eventmask: number = DEFAULT_MASK): void {
     const n = asFileDescriptor(fd);
     const mask = ushortMask(eventmask);
@@ -33,7 +39,11 @@ export class Poll {
     this.#dirty = true;
   }
 
-  /** Changes the mask of a registered fd; FileNotFoundError (ENOENT) if it is not registered. */
+  /**
+   * Changes the mask of a registered fd; FileNotFoundError (ENOENT) if it is not registered.
+   *
+   * @python select.poll.modify
+   */
   modify(fd: FileLike, eventmask: number): void {
     const n = asFileDescriptor(fd);
     const mask = ushortMask(eventmask);
@@ -42,7 +52,11 @@ export class Poll {
     this.#dirty = true;
   }
 
-  /** Stops watching `fd`; KeyError(fd) if it is not registered. Works on fds closed since. */
+  /**
+   * Stops watching `fd`; KeyError(fd) if it is not registered. Works on fds closed since.
+   *
+   * @python select.poll.unregister
+   */
   unregister(fd: FileLike): void {
     const n = asFileDescriptor(fd);
     if (!this.#masks.delete(n)) throw new KeyError(n);
@@ -53,6 +67,8 @@ export class Poll {
    * Waits up to `timeoutMs` milliseconds (`null`, `undefined` or negative: forever; 0: not at all) and
    * returns `[fd, revents]` for each fd with events, in registration order. POLLERR, POLLHUP and POLLNVAL
    * are reported whatever the mask.
+   *
+   * @python select.poll.poll
    */
   poll(timeoutMs?: number | null): Array<[number, number]> {
     const n = this.wait(timeoutMs);
@@ -121,7 +137,11 @@ export class Poll {
   }
 }
 
-/** A new, empty poll object (Python's `select.poll()`). */
+/**
+ * A new, empty poll object (Python's `select.poll()`).
+ *
+ * @python select.poll
+ */
 export function poll(): Poll {
   return new Poll();
 }

@@ -19,6 +19,8 @@ interface Scanned<T> {
  * blocks, `0` polls. Returns three new arrays holding the caller's own objects that are ready, in input
  * order, duplicates kept. Only fds below FD_SETSIZE (1024) can be watched; use poll or epoll beyond that.
  * Blocks the calling thread, as in Python (see `iomux/loop` for waiting without blocking).
+ *
+ * @python select.select
  */
 export function select<R extends FileLike, W extends FileLike, X extends FileLike>(
   rlist: Iterable<R>, wlist: Iterable<W>, xlist: Iterable<X>, timeout?: number | null,

@@ -37,6 +37,8 @@ function notRegistered(fileobj: unknown): KeyError {
  * dispatching it a handler may unregister (or unregister and re-register) another fd of the same batch.
  * Check `isCurrentKey(selector, key)` before dispatching each entry when handlers can do that (the same goes
  * for `selectAsync()` and `events()` results). An attached selector makes that check itself.
+ *
+ * @python selectors.BaseSelector
  */
 export abstract class BaseSelector<T = unknown> implements Disposable {
   /** fd → key, in registration order: the one source of truth. Cleared (not replaced) by close(). */
@@ -59,6 +61,8 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
    * ValueError("Invalid file descriptor: …")/("Invalid file object: …") for a bad object,
    * KeyError("… (FD n) is already registered") when the fd already is. If the kernel refuses the fd (a
    * regular file under epoll: PermissionError) nothing stays registered.
+   *
+   * @python selectors.BaseSelector.register
    */
   register(fileobj: FileLike, events: number, data?: T): SelectorKey<T> {
     checkEvents(events);
@@ -87,6 +91,8 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
    * Unregisters `fileobj` (an fd or the registered object, even if closed since) and returns its key;
    * KeyError("… is not registered") if it is not. Call it before closing the fd. An fd closed first (or
    * closed and its number reused) is still removed: the kernel's EBADF/ENOENT is ignored.
+   *
+   * @python selectors.BaseSelector.unregister
    */
   unregister(fileobj: FileLike): SelectorKey<T> {
     const key = this.#keys.get(lookupFd(this.#keys, fileobj));
@@ -105,6 +111,8 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
    * registered `fileobj`. Changing only `data` makes no syscall; changing nothing returns the same key.
    * ValueError for invalid events (nothing changes then), KeyError if not registered. If the kernel
    * refuses the change, the registration is dropped and the error raised (CPython bpo-30014).
+   *
+   * @python selectors.BaseSelector.modify
    */
   modify(fileobj: FileLike, events: number, data?: T): SelectorKey<T> {
     checkEvents(events);
@@ -133,12 +141,16 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
    * Waits until some registered file objects are ready or `timeout` seconds pass: `null`/`undefined`
    * blocks, `≤ 0` polls, `> 0` waits at least that long. Returns `[key, events]` per ready object, events
    * masked to what the key waits for. Blocks the calling thread, as in Python.
+   *
+   * @python selectors.BaseSelector.select
    */
   abstract select(timeout?: number | null): SelectResult<T>;
 
   /**
    * Forgets every registration and releases the kernel object; calling it again does nothing. An attached
    * selector is detached first and a waiting `selectAsync()` rejected; safe from inside a handler.
+   *
+   * @python selectors.BaseSelector.close
    */
   close(): void {
     this.releaseLoop();
@@ -244,6 +256,8 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
   /**
    * The key of `fileobj`; KeyError("… is not registered") if absent, RuntimeError("Selector is closed")
    * after close().
+   *
+   * @python selectors.BaseSelector.get_key
    */
   getKey(fileobj: FileLike): SelectorKey<T> {
     const map = this.#map;
@@ -251,11 +265,16 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
     return map.getOrThrow(fileobj);
   }
 
-  /** The live read-only mapping fd → key, or null once closed (a mapping taken before stays, empty). */
+  /**
+   * The live read-only mapping fd → key, or null once closed (a mapping taken before stays, empty).
+   *
+   * @python selectors.BaseSelector.get_map
+   */
   getMap(): SelectorMapping<T> | null {
     return this.#map;
   }
 
+  /** `close()`, for `using`: the selector is closed when the block that declared it ends. */
   [Symbol.dispose](): void {
     this.close();
   }
@@ -337,6 +356,7 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
     return this.#keys.size;
   }
 
+  /** True once `close()` was called (for subclasses). */
   protected get isClosed(): boolean {
     return this.#map === null;
   }

@@ -8,8 +8,11 @@ import { KqueueSelector } from './kqueue-selector.js';
 import { PollSelector } from './poll-selector.js';
 import { SelectSelector } from './select-selector.js';
 
+/** The type of `DefaultSelector`: a constructor of whichever selector class was chosen. */
 export interface DefaultSelectorClass {
+  /** A new selector of the chosen class. */
   new <T = unknown>(): BaseSelector<T>;
+  /** The chosen class's prototype (`sel instanceof DefaultSelector` works). */
   readonly prototype: BaseSelector<unknown>;
 }
 
@@ -33,6 +36,10 @@ function chooseDefault(): DefaultSelectorClass {
   return SelectSelector;
 }
 
-/** The best selector here: EpollSelector on Linux, KqueueSelector on macOS and FreeBSD, else PollSelector, else SelectSelector. */
+/**
+ * The best selector here: EpollSelector on Linux, KqueueSelector on macOS and FreeBSD, else PollSelector, else SelectSelector.
+ *
+ * @python selectors.DefaultSelector
+ */
 export const DefaultSelector: DefaultSelectorClass = chooseDefault();
 export type DefaultSelector<T = unknown> = BaseSelector<T>;

@@ -12,6 +12,8 @@ import { epollSelectorWaitMs, secondsForWholeMs, timeoutMs } from './timeout.js'
  * The kernel refuses regular files (PermissionError) and closed fds (OSError EBADF) at `register`, which
  * then leaves nothing registered. `close()` closes the epoll fd; afterwards `register()`, `select()` and
  * `fileno()` raise ValueError("I/O operation on closed epoll object").
+ *
+ * @python selectors.EpollSelector
  */
 export class EpollSelector<T = unknown> extends PollLikeSelector<T, Epoll> {
   /** The attached dispatch's batch: the key of each ready fd when the wait returned, and its events. */
@@ -22,7 +24,11 @@ export class EpollSelector<T = unknown> extends PollLikeSelector<T, Epoll> {
     super(options.pollerClass ?? Epoll, EPOLLIN, EPOLLOUT);
   }
 
-  /** The epoll fd (readable when `select(0)` would report something). */
+  /**
+   * The epoll fd (readable when `select(0)` would report something).
+   *
+   * @python selectors.EpollSelector.fileno
+   */
   fileno(): number {
     return this.poller.fileno();
   }
@@ -30,6 +36,8 @@ export class EpollSelector<T = unknown> extends PollLikeSelector<T, Epoll> {
   /**
    * One `epoll_wait` for up to one event per registered fd, read from the poller's buffer: apart from the
    * result array and its `[key, events]` entries nothing is allocated.
+   *
+   * @python selectors.BaseSelector.select
    */
   select(timeout?: number | null): SelectResult<T> {
     const ms = timeoutMs(timeout);
@@ -45,6 +53,7 @@ export class EpollSelector<T = unknown> extends PollLikeSelector<T, Epoll> {
     return this.readyKeys(count);
   }
 
+  /** @python selectors.BaseSelector.close */
   override close(): void {
     // The event loop's poll handle on the epoll fd goes first: libuv borrows the fd until it is stopped.
     this.releaseLoop();

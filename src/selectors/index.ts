@@ -1,6 +1,8 @@
 /**
  * `iomux/selectors`: Python's `selectors` module — one API over select, poll, epoll and kqueue, with any data
  * attached to each registration.
+ *
+ * @module iomux/selectors
  */
 export { EVENT_READ, EVENT_WRITE, SelectorKey } from './key.js';
 export { SelectorMapping } from './mapping.js';

@@ -10,15 +10,33 @@ const ALL_EVENTS = EVENT_READ | EVENT_WRITE;
 /**
  * One registration: the object as the caller passed it, its fd, the events waited for and the caller's
  * data. Frozen, like Python's namedtuple; a change (`modify`) makes a new key.
+ *
+ * @python selectors.SelectorKey
  */
 export class SelectorKey<T = unknown> {
-  /** File object registered (as passed to `register`; `modify` keeps it). */
+  /**
+   * File object registered (as passed to `register`; `modify` keeps it).
+   *
+   * @python selectors.SelectorKey.fileobj
+   */
   readonly fileobj: FileLike;
-  /** Underlying file descriptor. */
+  /**
+   * Underlying file descriptor.
+   *
+   * @python selectors.SelectorKey.fd
+   */
   readonly fd: number;
-  /** Events that must be waited for on this file object (EVENT_READ | EVENT_WRITE). */
+  /**
+   * Events that must be waited for on this file object (EVENT_READ | EVENT_WRITE).
+   *
+   * @python selectors.SelectorKey.events
+   */
   readonly events: number;
-  /** Optional opaque data associated to this file object (`undefined` when none was given). */
+  /**
+   * Optional opaque data associated to this file object (`undefined` when none was given).
+   *
+   * @python selectors.SelectorKey.data
+   */
   readonly data: T;
 
   constructor(fileobj: FileLike, fd: number, events: number, data: T) {

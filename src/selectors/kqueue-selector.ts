@@ -20,6 +20,8 @@ function isGone(err: unknown): boolean {
  * error is raised. `close()` closes the kqueue fd; afterwards `register()`, `select()` and `fileno()` raise
  * ValueError("I/O operation on closed kqueue object"). Under libkqueue (Linux), unregister before closing
  * an fd: libkqueue cannot notice a close (its upstream BUGS.md).
+ *
+ * @python selectors.KqueueSelector
  */
 export class KqueueSelector<T = unknown> extends BaseSelector<T> {
   readonly #kq: Kqueue;
@@ -31,11 +33,16 @@ export class KqueueSelector<T = unknown> extends BaseSelector<T> {
     this.#kq = new Kqueue();
   }
 
-  /** The kqueue fd. */
+  /**
+   * The kqueue fd.
+   *
+   * @python selectors.KqueueSelector.fileno
+   */
   fileno(): number {
     return this.#kq.fileno();
   }
 
+  /** @python selectors.BaseSelector.select */
   select(timeout?: number | null): SelectResult<T> {
     const s = timeoutSeconds(timeout);
     // kevent() with room for 0 events ignores the timeout: ask for at least one (CPython bpo-29255).
@@ -52,6 +59,7 @@ export class KqueueSelector<T = unknown> extends BaseSelector<T> {
     return ready;
   }
 
+  /** @python selectors.BaseSelector.close */
   override close(): void {
     this.releaseLoop();
     this.#kq.close();

@@ -57,6 +57,7 @@ export class SelectorMapping<T = unknown> implements Iterable<number> {
     return this.#keys.entries();
   }
 
+  /** The registered fds, as `keys()`. */
   [Symbol.iterator](): IterableIterator<number> {
     return this.#keys.keys();
   }

@@ -5,14 +5,19 @@ import { EVENT_READ, EVENT_WRITE, type SelectorKey } from './key.js';
 
 /** The part of `Poll` and `Epoll` a poll-like selector drives. */
 export interface Poller {
+  /** Adds `fd` with `eventmask`, as `Poll.register` / `Epoll.register`. */
   register(fd: number, eventmask: number): void;
+  /** Changes the mask of a registered fd. */
   modify(fd: number, eventmask: number): void;
+  /** Removes `fd`. */
   unregister(fd: number): void;
   /** The fd and the events of entry `i` of the last wait. */
   readyFd(i: number): number;
+  /** The events of entry `i` of the last wait. */
   readyEvents(i: number): number;
 }
 
+/** Options of `PollSelector` and `EpollSelector`. */
 export interface PollLikeOptions<P> {
   /**
    * The poller class to instantiate (default: `Poll` or `Epoll`). A subclass can observe or fail calls,

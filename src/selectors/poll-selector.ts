@@ -9,6 +9,8 @@ import { pollSelectorWaitMs, timeoutMs } from './timeout.js';
  * Waits with `poll()`: no fd limit, a cost per wait proportional to the number of registered fds.
  * Registering makes no syscall, so a closed fd registers and is then reported ready (POLLNVAL → READ)
  * until unregistered. Results come in registration order.
+ *
+ * @python selectors.PollSelector
  */
 export class PollSelector<T = unknown> extends PollLikeSelector<T, Poll> {
   constructor(options: PollLikeOptions<Poll> = {}) {
@@ -18,6 +20,8 @@ export class PollSelector<T = unknown> extends PollLikeSelector<T, Poll> {
   /**
    * One `poll()` over every registered fd, read with the poller's `wait()`/`readyFd()`/`readyEvents()`:
    * apart from the result array and its `[key, events]` entries nothing is allocated.
+   *
+   * @python selectors.BaseSelector.select
    */
   select(timeout?: number | null): SelectResult<T> {
     this.assertOpen();

@@ -9,11 +9,14 @@ import { timeoutSeconds } from './timeout.js';
  * Waits with `select()`. Registering makes no syscall, so any fd registers — a closed one, or one at or
  * above 1024 — and `select()` then raises (OSError EBADF, or ValueError("filedescriptor out of range in
  * select()")). The timeout is used as given, without rounding to milliseconds.
+ *
+ * @python selectors.SelectSelector
  */
 export class SelectSelector<T = unknown> extends BaseSelector<T> {
   readonly #readers = new Set<number>();
   readonly #writers = new Set<number>();
 
+  /** @python selectors.BaseSelector.select */
   select(timeout?: number | null): SelectResult<T> {
     this.assertOpen();
     const seconds = timeoutSeconds(timeout);
@@ -36,6 +39,7 @@ export class SelectSelector<T = unknown> extends BaseSelector<T> {
     return ready;
   }
 
+  /** @python selectors.BaseSelector.close */
   override close(): void {
     this.#readers.clear();
     this.#writers.clear();

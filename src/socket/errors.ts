@@ -6,6 +6,8 @@ import { EAI_SYSTEM, eaiName, gaiStrerror, type GaiFailure } from '../sys/netdb.
  * Python's `socket.gaierror`: a failed name lookup. `errno` is the EAI_* code (negative on Linux, -2 for
  * "Name or service not known"), `code` its name ('EAI_NONAME'), the message "[Errno -2] Name or service not
  * known".
+ *
+ * @python socket.gaierror
  */
 export class gaierror extends OSError {
   constructor(eaiCode: number, message?: string) {

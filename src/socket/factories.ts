@@ -16,6 +16,8 @@ const pairFds = new Int32Array(2);
 /**
  * Two connected sockets (close-on-exec, blocking unless `type` includes SOCK_NONBLOCK). Linux only makes
  * AF_UNIX pairs: AF_INET raises OSError EOPNOTSUPP, as in Python on Linux.
+ *
+ * @python socket.socketpair
  */
 export function socketpair(family: number = sys.AF_UNIX, type: number = sys.SOCK_STREAM, proto: number = 0): [Socket, Socket] {
   const fam = intArg(family, 'family');
@@ -36,7 +38,11 @@ export function socketpair(family: number = sys.AF_UNIX, type: number = sys.SOCK
   }
 }
 
-/** True when an AF_INET6 socket can also accept IPv4 connections (IPV6_V6ONLY can be cleared). */
+/**
+ * True when an AF_INET6 socket can also accept IPv4 connections (IPV6_V6ONLY can be cleared).
+ *
+ * @python socket.has_dualstack_ipv6
+ */
 export function hasDualstackIpv6(): boolean {
   try {
     using sock = new Socket(sys.AF_INET6, sys.SOCK_STREAM);
@@ -67,6 +73,8 @@ const CREATE_SERVER_OPTIONS: ReadonlySet<string> = new Set(['family', 'backlog',
  * option name it does not know raises TypeError, as an unknown keyword argument does in Python (a misspelt
  * option would otherwise be silently ignored). A bind failure raises the errno's OSError with the address
  * in the message; the socket is closed on any error.
+ *
+ * @python socket.create_server
  */
 export function createServer(address: AddressLike, options: CreateServerOptions = {}): Socket {
   checkOptionNames('createServer', options, CREATE_SERVER_OPTIONS);
@@ -109,6 +117,8 @@ export function createServer(address: AddressLike, options: CreateServerOptions 
  * last error is raised. `timeout` (seconds, null for blocking) applies to the connect and stays on the
  * socket; left undefined, the socket gets the default timeout. `sourceAddress` is bound first if given.
  * Unlike Python, a numeric port outside 0-65535 raises OverflowError instead of being wrapped by the resolver.
+ *
+ * @python socket.create_connection
  */
 export function createConnection(
   address: readonly [host: string | null, port: number | string],

@@ -17,6 +17,8 @@ import type { Socket, SocketData } from './socket.js';
 /**
  * Sends `buffers` with the fds `fds` in one SCM_RIGHTS item (CPython's send_fds) and returns the bytes sent.
  * Unlike CPython, `flags` and `address` are passed on to sendmsg. The fds stay open and the caller's.
+ *
+ * @python socket.send_fds
  */
 export function sendFds(
   sock: Socket, buffers: Iterable<SocketData>, fds: Iterable<number>, flags: number = 0, address?: AddressLike | null,
@@ -30,6 +32,8 @@ export function sendFds(
  * non-inheritable, like every fd iomux creates (os.setInheritable(fd, true) before handing one to a child).
  * More fds than `maxfds` are closed by the kernel and reported as MSG_CTRUNC. Ancillary items other than
  * SCM_RIGHTS (SCM_CREDENTIALS with SO_PASSCRED) are dropped, as in CPython.
+ *
+ * @python socket.recv_fds
  */
 export function recvFds(sock: Socket, bufsize: number, maxfds: number, flags: number = 0): [Buffer, number[], number, SocketAddress | null] {
   const max = intArg(maxfds, 'maxfds');
@@ -48,8 +52,11 @@ export function recvFds(sock: Socket, bufsize: number, maxfds: number, flags: nu
 
 /** A process' credentials: `struct ucred`. */
 export interface Credentials {
+  /** The process id. */
   pid: number;
+  /** The user id. */
   uid: number;
+  /** The group id. */
   gid: number;
 }
 

@@ -40,6 +40,8 @@ function uint32Arg(value: unknown, message: string): number {
  * `host` must be a numeric address (it is parsed with AI_NUMERICHOST, never looked up); `flags` are the
  * NI_* bits. Failures raise gaierror, as in CPython. Unlike CPython, a flowinfo or scopeid outside
  * 0-4294967295 raises OverflowError instead of being silently wrapped to 32 bits.
+ *
+ * @python socket.getnameinfo
  */
 export function getnameinfo(sockaddrArg: readonly [string, number, number?, number?], flags: number): [string, string] {
   if (!Array.isArray(sockaddrArg)) throw new TypeError(`getnameinfo() argument 1 must be an array, not ${describe(sockaddrArg)}`);
@@ -72,7 +74,11 @@ export function getnameinfo(sockaddrArg: readonly [string, number, number?, numb
   return result;
 }
 
-/** inet_pton(family, text): the packed address (4 or 16 bytes) as a Buffer. */
+/**
+ * inet_pton(family, text): the packed address (4 or 16 bytes) as a Buffer.
+ *
+ * @python socket.inet_pton
+ */
 export function inetPton(family: number, text: string): Buffer {
   const af = intArg(family, 'family');
   const ip = textArg(text, 'inetPton', 'argument 2');
@@ -83,7 +89,11 @@ export function inetPton(family: number, text: string): Buffer {
   return af === sys.AF_INET ? out.subarray(0, 4) : out;
 }
 
-/** inet_ntop(family, packed): the text of a packed IPv4 (4 bytes) or IPv6 (16 bytes) address. */
+/**
+ * inet_ntop(family, packed): the text of a packed IPv4 (4 bytes) or IPv6 (16 bytes) address.
+ *
+ * @python socket.inet_ntop
+ */
 export function inetNtop(family: number, packed: Uint8Array | ArrayBufferView | ArrayBuffer): string {
   const af = intArg(family, 'family');
   const bytes = bytesLike(packed);
@@ -97,7 +107,11 @@ export function inetNtop(family: number, packed: Uint8Array | ArrayBufferView | 
   return r;
 }
 
-/** inet_aton(text): 4 bytes, accepting every form inet_aton(3) does ('127.1', '0x7f.1', '1'). */
+/**
+ * inet_aton(text): 4 bytes, accepting every form inet_aton(3) does ('127.1', '0x7f.1', '1').
+ *
+ * @python socket.inet_aton
+ */
 export function inetAton(text: string): Buffer {
   const ip = textArg(text, 'inetAton');
   const out = Buffer.alloc(4);
@@ -105,14 +119,22 @@ export function inetAton(text: string): Buffer {
   return out;
 }
 
-/** inet_ntoa(packed): dotted-quad text of 4 bytes. */
+/**
+ * inet_ntoa(packed): dotted-quad text of 4 bytes.
+ *
+ * @python socket.inet_ntoa
+ */
 export function inetNtoa(packed: Uint8Array | ArrayBufferView | ArrayBuffer): string {
   const b = bytesLike(packed);
   if (b.length !== 4) throw new OSError(null, 'packed IP wrong length for inet_ntoa');
   return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
 }
 
-/** if_nametoindex(name): the interface's index; OSError("no interface with this name") when there is none. */
+/**
+ * if_nametoindex(name): the interface's index; OSError("no interface with this name") when there is none.
+ *
+ * @python socket.if_nametoindex
+ */
 export function ifNametoindex(name: string | Uint8Array): number {
   let text: string;
   if (typeof name === 'string') text = name;
@@ -124,7 +146,11 @@ export function ifNametoindex(name: string | Uint8Array): number {
   return index;
 }
 
-/** if_indextoname(index): the interface's name; OSError ENXIO when there is none. */
+/**
+ * if_indextoname(index): the interface's name; OSError ENXIO when there is none.
+ *
+ * @python socket.if_indextoname
+ */
 export function ifIndextoname(index: number): string {
   if (typeof index !== 'number' || !Number.isInteger(index)) throw new TypeError(`an integer is required (got ${describe(index)})`);
   if (index < 0) throw new OverflowError("can't convert negative value to unsigned int");
@@ -134,14 +160,22 @@ export function ifIndextoname(index: number): string {
   return r;
 }
 
-/** if_nameindex(): `[index, name]` for every network interface. */
+/**
+ * if_nameindex(): `[index, name]` for every network interface.
+ *
+ * @python socket.if_nameindex
+ */
 export function ifNameindex(): Array<[number, string]> {
   const r = net.ifNameindex();
   if (typeof r === 'number') raiseErrno(r);
   return r;
 }
 
-/** gethostname(): the host's name. */
+/**
+ * gethostname(): the host's name.
+ *
+ * @python socket.gethostname
+ */
 export function gethostname(): string {
   const r = net.gethostname();
   if (typeof r === 'number') raiseErrno(r);
@@ -151,6 +185,8 @@ export function gethostname(): string {
 /**
  * fromfd(fd, family, type, proto = 0): a Socket on a duplicate of `fd` (close-on-exec); `fd` stays the
  * caller's. OSError EBADF for a closed fd, ENOTSOCK for one that is not a socket, as in CPython.
+ *
+ * @python socket.fromfd
  */
 export function fromfd(fd: number, family: number, type: number, proto: number = 0): Socket {
   const nfd = dupCloexec(intArg(fd, 'fd'));
@@ -179,22 +215,38 @@ function swap32(fn: string, x: unknown): number {
   return HOST_IS_LE ? (((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24)) >>> 0 : x;
 }
 
-/** htons(x): a 16-bit number from host to network byte order (e.g. an AF_PACKET socket's protocol). */
+/**
+ * htons(x): a 16-bit number from host to network byte order (e.g. an AF_PACKET socket's protocol).
+ *
+ * @python socket.htons
+ */
 export function htons(x: number): number {
   return swap16('htons', x);
 }
 
-/** ntohs(x): a 16-bit number from network to host byte order. */
+/**
+ * ntohs(x): a 16-bit number from network to host byte order.
+ *
+ * @python socket.ntohs
+ */
 export function ntohs(x: number): number {
   return swap16('ntohs', x);
 }
 
-/** htonl(x): a 32-bit number from host to network byte order. */
+/**
+ * htonl(x): a 32-bit number from host to network byte order.
+ *
+ * @python socket.htonl
+ */
 export function htonl(x: number): number {
   return swap32('htonl', x);
 }
 
-/** ntohl(x): a 32-bit number from network to host byte order. */
+/**
+ * ntohl(x): a 32-bit number from network to host byte order.
+ *
+ * @python socket.ntohl
+ */
 export function ntohl(x: number): number {
   return swap32('ntohl', x);
 }

@@ -2,6 +2,8 @@
  * `iomux/socket`: Python's `socket` module on Linux over raw fds — TCP, UDP and unix sockets that block,
  * time out or raise BlockingIOError exactly as Python's do, plus allocation-free `recvInto`,
  * `tryRecvInto` and `trySend` for event loops.
+ *
+ * @module iomux/socket
  */
 export { Socket } from './socket.js';
 export type { SocketData } from './socket.js';
@@ -26,7 +28,11 @@ export type { NetlinkAddress, PacketAddress } from './address-linux.js';
 
 import { Socket } from './socket.js';
 
-/** `socket(family, type, proto, fileno)`: the same as `new Socket(...)`, Python's spelling. */
+/**
+ * `socket(family, type, proto, fileno)`: the same as `new Socket(...)`, Python's spelling.
+ *
+ * @python socket.socket
+ */
 export function socket(family?: number, type?: number, proto?: number, fileno?: number | null): Socket {
   return new Socket(family, type, proto, fileno);
 }

@@ -43,6 +43,8 @@ function cmsgArg(length: unknown, fn: string): number {
  * CMSG_LEN(length): the cmsg_len of an ancillary item carrying `length` data bytes, without trailing
  * padding. OverflowError("CMSG_LEN() argument out of range") below 0 or when the result would not fit a
  * socklen_t, as CPython.
+ *
+ * @python socket.CMSG_LEN
  */
 export function CMSG_LEN(length: number): number {
   const n = cmsgArg(length, 'CMSG_LEN');
@@ -53,6 +55,8 @@ export function CMSG_LEN(length: number): number {
 /**
  * CMSG_SPACE(length): the control-buffer room an item with `length` data bytes takes, padding included
  * (the sum of these is the ancbufsize for several items). OverflowError outside CPython's range.
+ *
+ * @python socket.CMSG_SPACE
  */
 export function CMSG_SPACE(length: number): number {
   const n = cmsgArg(length, 'CMSG_SPACE');

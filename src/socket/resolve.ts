@@ -12,6 +12,8 @@ export type AddrInfo = [family: number, type: number, proto: number, canonname: 
  * getaddrinfo(3) with Python's arguments: `host` a name, a numeric address or null; `port` a number, a
  * service name or null; `family`/`type`/`proto`/`flags` narrow the answers (0: any). The answers keep the
  * resolver's order (with AF_UNSPEC, 'localhost' may give ::1 first). A failed lookup raises `gaierror`.
+ *
+ * @python socket.getaddrinfo
  */
 export function getaddrinfo(
   host: string | Uint8Array | null,

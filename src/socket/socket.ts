@@ -99,6 +99,8 @@ class KernelSocketFd {
  *
  * After `close()` or `detach()`, `fileno()` is -1 and every operation raises OSError EBADF; `close()` may be
  * called any number of times.
+ *
+ * @python socket.socket
  */
 export class Socket implements Disposable {
   #fd: number;
@@ -165,21 +167,34 @@ export class Socket implements Disposable {
     return this.#kind.proto;
   }
 
-  /** The address family (AF_INET, AF_INET6, AF_UNIX, …). */
+  /**
+   * The address family (AF_INET, AF_INET6, AF_UNIX, …).
+   *
+   * @python socket.socket.family
+   */
   get family(): number {
     return this.#family;
   }
 
-  /** The socket type (SOCK_STREAM, SOCK_DGRAM, …), without the SOCK_NONBLOCK/SOCK_CLOEXEC flags. */
+  /**
+   * The socket type (SOCK_STREAM, SOCK_DGRAM, …), without the SOCK_NONBLOCK/SOCK_CLOEXEC flags.
+   *
+   * @python socket.socket.type
+   */
   get type(): number {
     return this.#type;
   }
 
+  /** @python socket.socket.proto */
   get proto(): number {
     return this.#proto;
   }
 
-  /** The fd, or -1 once the socket is closed or detached. */
+  /**
+   * The fd, or -1 once the socket is closed or detached.
+   *
+   * @python socket.socket.fileno
+   */
   fileno(): number {
     return this.#fd;
   }
@@ -191,38 +206,62 @@ export class Socket implements Disposable {
 
   // --- Blocking mode.
 
-  /** `setblocking(false)` is `settimeout(0)`; `setblocking(true)` is `settimeout(null)`. */
+  /**
+   * `setblocking(false)` is `settimeout(0)`; `setblocking(true)` is `settimeout(null)`.
+   *
+   * @python socket.socket.setblocking
+   */
   setblocking(flag: boolean): void {
     this.settimeout(flag ? null : 0);
   }
 
-  /** False only in non-blocking mode (timeout 0); a socket with a positive timeout counts as blocking, as in Python. */
+  /**
+   * False only in non-blocking mode (timeout 0); a socket with a positive timeout counts as blocking, as in Python.
+   *
+   * @python socket.socket.getblocking
+   */
   getblocking(): boolean {
     return this.#timeout !== 0;
   }
 
-  /** null: block; 0: non-blocking; t > 0: wait up to t seconds, then raise TimeoutError("timed out"). */
+  /**
+   * null: block; 0: non-blocking; t > 0: wait up to t seconds, then raise TimeoutError("timed out").
+   *
+   * @python socket.socket.settimeout
+   */
   settimeout(timeout: number | null): void {
     const t = parseSocketTimeout(timeout);
     this.#timeout = t;
     setNonblocking(this.#fd, t !== null);
   }
 
-  /** The timeout in seconds, 0 for non-blocking, null for blocking. */
+  /**
+   * The timeout in seconds, 0 for non-blocking, null for blocking.
+   *
+   * @python socket.socket.gettimeout
+   */
   gettimeout(): number | null {
     return this.#timeout;
   }
 
   // --- Addresses and connections.
 
-  /** Binds to `address` (see AddressLike). */
+  /**
+   * Binds to `address` (see AddressLike).
+   *
+   * @python socket.socket.bind
+   */
   bind(address: AddressLike): void {
     const len = encodeAddress(this.#family, address, 'bind', sockaddr);
     const r = sys.bind(this.#fd, sockaddr, len);
     if (r < 0) raiseErrno(r);
   }
 
-  /** Listens with `backlog` pending connections (default min(SOMAXCONN, 128); negative counts as 0). */
+  /**
+   * Listens with `backlog` pending connections (default min(SOMAXCONN, 128); negative counts as 0).
+   *
+   * @python socket.socket.listen
+   */
   listen(backlog?: number): void {
     let n = backlog === undefined ? DEFAULT_BACKLOG : intArg(backlog, 'backlog');
     if (n < 0) n = 0;
@@ -233,6 +272,8 @@ export class Socket implements Disposable {
   /**
    * Accepts a connection: `[socket, peer address]`. The new socket is close-on-exec and, whatever the
    * listener's mode, blocking (or in the default timeout mode), as Python makes it.
+   *
+   * @python socket.socket.accept
    */
   accept(): [Socket, SocketAddress] {
     let deadline = NOT_SET;
@@ -256,6 +297,8 @@ export class Socket implements Disposable {
    * Connects to `address`. In non-blocking mode an unfinished connect raises BlockingIOError (EINPROGRESS):
    * wait for writability, then read `getsockopt(SOL_SOCKET, SO_ERROR)`. A refused connection raises
    * ConnectionRefusedError; timeout mode raises TimeoutError when the deadline passes.
+   *
+   * @python socket.socket.connect
    */
   connect(address: AddressLike): void {
     const len = encodeAddress(this.#family, address, 'connect', sockaddr);
@@ -265,6 +308,8 @@ export class Socket implements Disposable {
   /**
    * Like `connect`, but returns 0 or the errno instead of raising OSError for a failed connection (EAGAIN
    * when a timeout expires). Bad addresses still raise.
+   *
+   * @python socket.socket.connect_ex
    */
   connectEx(address: AddressLike): number {
     const len = encodeAddress(this.#family, address, 'connectEx', sockaddr);
@@ -291,13 +336,21 @@ export class Socket implements Disposable {
     }
   }
 
-  /** Shuts down reading (SHUT_RD), writing (SHUT_WR) or both (SHUT_RDWR). */
+  /**
+   * Shuts down reading (SHUT_RD), writing (SHUT_WR) or both (SHUT_RDWR).
+   *
+   * @python socket.socket.shutdown
+   */
   shutdown(how: number): void {
     const r = sys.shutdown(this.#fd, intArg(how, 'how'));
     if (r < 0) raiseErrno(r);
   }
 
-  /** The socket's own address ('' for an unnamed AF_UNIX socket). */
+  /**
+   * The socket's own address ('' for an unnamed AF_UNIX socket).
+   *
+   * @python socket.socket.getsockname
+   */
   getsockname(): SocketAddress {
     sockaddrLength[0] = sys.SOCKADDR_STORAGE_BYTES;
     const r = sys.getsockname(this.#fd, sockaddr, sockaddrLength);
@@ -305,7 +358,11 @@ export class Socket implements Disposable {
     return decodeAddress(sockaddr, Math.min(sockaddrLength[0]!, sys.SOCKADDR_STORAGE_BYTES)) ?? '';
   }
 
-  /** The peer's address; OSError ENOTCONN when not connected (also after a reset). */
+  /**
+   * The peer's address; OSError ENOTCONN when not connected (also after a reset).
+   *
+   * @python socket.socket.getpeername
+   */
   getpeername(): SocketAddress {
     sockaddrLength[0] = sys.SOCKADDR_STORAGE_BYTES;
     const r = sys.getpeername(this.#fd, sockaddr, sockaddrLength);
@@ -319,6 +376,8 @@ export class Socket implements Disposable {
    * Up to `bufsize` bytes. An empty Buffer means the peer closed (and stays so on later calls). The
    * first read after a reset raises ConnectionResetError. `bufsize` is a Py_ssize_t (OverflowError from
    * 2**63); one that cannot be allocated is MemoryError, see `allocBytes`.
+   *
+   * @python socket.socket.recv
    */
   recv(bufsize: number, flags: number = 0): Buffer {
     bufsize = ssizeArg(bufsize, 'bufsize');
@@ -339,6 +398,8 @@ export class Socket implements Disposable {
   /**
    * Reads into `buffer` (up to `nbytes`, or its whole length when `nbytes` is 0) without allocating, and
    * returns the count; 0 means end of stream.
+   *
+   * @python socket.socket.recv_into
    */
   recvInto(buffer: Uint8Array | ArrayBufferView, nbytes: number = 0, flags: number = 0): number {
     const view = writableBytesArg(buffer);
@@ -365,7 +426,11 @@ export class Socket implements Disposable {
     }
   }
 
-  /** Up to `bufsize` bytes and the sender's address (null when the socket type gives none, as on TCP). */
+  /**
+   * Up to `bufsize` bytes and the sender's address (null when the socket type gives none, as on TCP).
+   *
+   * @python socket.socket.recvfrom
+   */
   recvfrom(bufsize: number, flags: number = 0): [Buffer, SocketAddress | null] {
     bufsize = ssizeArg(bufsize, 'bufsize');
     if (bufsize < 0) throw new ValueError('negative buffersize in recvfrom');
@@ -379,7 +444,11 @@ export class Socket implements Disposable {
     return [out, address];
   }
 
-  /** `recvInto` that also returns the sender's address: `[count, address]`. */
+  /**
+   * `recvInto` that also returns the sender's address: `[count, address]`.
+   *
+   * @python socket.socket.recvfrom_into
+   */
   recvfromInto(buffer: Uint8Array | ArrayBufferView, nbytes: number = 0, flags: number = 0): [number, SocketAddress | null] {
     const view = writableBytesArg(buffer);
     const n = ssizeArg(nbytes, 'nbytes');
@@ -411,7 +480,11 @@ export class Socket implements Disposable {
 
   // --- Sending. Every send passes SEND_NOSIGNAL: a closed peer is a BrokenPipeError, never a SIGPIPE.
 
-  /** Sends what the kernel takes now (possibly less than all of `data`) and returns the count. */
+  /**
+   * Sends what the kernel takes now (possibly less than all of `data`) and returns the count.
+   *
+   * @python socket.socket.send
+   */
   send(data: SocketData, flags: number = 0): number {
     const bytes = data instanceof Uint8Array ? data : bytesArg(data);
     if (flags !== 0) flags = intArg(flags, 'flags');
@@ -421,6 +494,8 @@ export class Socket implements Disposable {
   /**
    * Sends all of `data`. Blocking: until done. Timeout mode: the timeout covers the whole call. Non-blocking:
    * raises BlockingIOError as soon as the send buffer is full, without saying how much was sent (as Python).
+   *
+   * @python socket.socket.sendall
    */
   sendall(data: SocketData, flags: number = 0): void {
     const bytes = data instanceof Uint8Array ? data : bytesArg(data);
@@ -447,7 +522,11 @@ export class Socket implements Disposable {
     }
   }
 
-  /** Sends a datagram to `address`: `sendto(data, address)` or `sendto(data, flags, address)`. */
+  /**
+   * Sends a datagram to `address`: `sendto(data, address)` or `sendto(data, flags, address)`.
+   *
+   * @python socket.socket.sendto
+   */
   sendto(data: SocketData, address: AddressLike): number;
   sendto(data: SocketData, flags: number, address: AddressLike): number;
   sendto(data: SocketData, flagsOrAddress: number | AddressLike, address?: AddressLike): number {
@@ -483,6 +562,8 @@ export class Socket implements Disposable {
    * is for unconnected datagram sockets. The caller's fds in SCM_RIGHTS items stay the caller's: sending
    * duplicates them into the message, and a send that fails (BlockingIOError on a full non-blocking socket
    * included) sends nothing, neither bytes nor fds.
+   *
+   * @python socket.socket.sendmsg
    */
   sendmsg(
     buffers: Iterable<SocketData>, ancdata: Iterable<AncillaryItemLike> = noAncillaryData, flags: number = 0,
@@ -508,6 +589,8 @@ export class Socket implements Disposable {
    * `[data, ancdata, msgFlags, address]`. Control data that did not fit sets MSG_CTRUNC in msgFlags; fds the
    * kernel delivered are in the SCM_RIGHTS items as C ints and are the caller's to close. Pass
    * MSG_CMSG_CLOEXEC in `flags` to receive them close-on-exec (otherwise they are inheritable, as in CPython).
+   *
+   * @python socket.socket.recvmsg
    */
   recvmsg(bufsize: number, ancbufsize: number = 0, flags: number = 0): RecvmsgResult {
     const size = recvBufsizeArg(bufsize, 'recvmsg');
@@ -522,7 +605,11 @@ export class Socket implements Disposable {
     }
   }
 
-  /** recvmsg into `buffers` (filled in order): `[nbytes, ancdata, msgFlags, address]`. */
+  /**
+   * recvmsg into `buffers` (filled in order): `[nbytes, ancdata, msgFlags, address]`.
+   *
+   * @python socket.socket.recvmsg_into
+   */
   recvmsgInto(buffers: Iterable<Uint8Array | ArrayBufferView>, ancbufsize: number = 0, flags: number = 0): RecvmsgIntoResult {
     const views = recvBuffersArg(buffers, 'recvmsgInto');
     const anc = ancbufsizeArg(ancbufsize);
@@ -551,7 +638,11 @@ export class Socket implements Disposable {
 
   // --- Duplicates and inheritance.
 
-  /** A new Socket on a duplicate of the fd (close-on-exec), with the same family, type, proto and timeout. */
+  /**
+   * A new Socket on a duplicate of the fd (close-on-exec), with the same family, type, proto and timeout.
+   *
+   * @python socket.socket.dup
+   */
   dup(): Socket {
     const fd = dupCloexec(this.#fd);
     if (fd < 0) raiseErrno(fd);
@@ -566,14 +657,22 @@ export class Socket implements Disposable {
     return sock;
   }
 
-  /** True when the fd survives exec (FD_CLOEXEC clear). iomux makes every socket non-inheritable. */
+  /**
+   * True when the fd survives exec (FD_CLOEXEC clear). iomux makes every socket non-inheritable.
+   *
+   * @python socket.socket.get_inheritable
+   */
   getInheritable(): boolean {
     const flags = getFdFlags(this.#fd);
     if (flags < 0) raiseErrno(flags);
     return (flags & FD_CLOEXEC) === 0;
   }
 
-  /** Clears (`true`) or sets (`false`) FD_CLOEXEC. */
+  /**
+   * Clears (`true`) or sets (`false`) FD_CLOEXEC.
+   *
+   * @python socket.socket.set_inheritable
+   */
   setInheritable(inheritable: boolean): void {
     const flags = getFdFlags(this.#fd);
     if (flags < 0) raiseErrno(flags);
@@ -601,6 +700,8 @@ export class Socket implements Disposable {
   /**
    * setsockopt(2). `value` is an integer (or boolean) for int options, or bytes for structured ones (e.g.
    * SO_LINGER's struct linger); `setsockopt(level, name, null, optlen)` passes a NULL value of that length.
+   *
+   * @python socket.socket.setsockopt
    */
   setsockopt(level: number, optname: number, value: number | boolean | Uint8Array | ArrayBufferView | null, optlen?: number): void {
     const lvl = intArg(level, 'level');
@@ -624,7 +725,11 @@ export class Socket implements Disposable {
     if (r < 0) raiseErrno(r);
   }
 
-  /** getsockopt(2): the int value, or, given `buflen` (1–1024), a Buffer with the option's bytes. */
+  /**
+   * getsockopt(2): the int value, or, given `buflen` (1–1024), a Buffer with the option's bytes.
+   *
+   * @python socket.socket.getsockopt
+   */
   getsockopt(level: number, optname: number): number;
   getsockopt(level: number, optname: number, buflen: number): Buffer;
   getsockopt(level: number, optname: number, buflen?: number): number | Buffer {
@@ -645,7 +750,11 @@ export class Socket implements Disposable {
 
   // --- Lifetime.
 
-  /** Closes the fd; later calls do nothing. ECONNRESET from close(2) is ignored, as in Python. */
+  /**
+   * Closes the fd; later calls do nothing. ECONNRESET from close(2) is ignored, as in Python.
+   *
+   * @python socket.socket.close
+   */
   close(): void {
     const fd = this.#fd;
     if (fd === -1) return;
@@ -655,13 +764,18 @@ export class Socket implements Disposable {
     if (r < 0 && r !== -ECONNRESET) raiseErrno(r);
   }
 
-  /** Gives up the fd without closing it and returns it; the socket then behaves as closed. */
+  /**
+   * Gives up the fd without closing it and returns it; the socket then behaves as closed.
+   *
+   * @python socket.socket.detach
+   */
   detach(): number {
     const fd = this.#fd;
     this.#fd = -1;
     return fd;
   }
 
+  /** `close()`, for `using`: the socket is closed when the block that declared it ends. */
   [Symbol.dispose](): void {
     this.close();
   }

@@ -20,12 +20,20 @@ export function parseSocketTimeout(value: unknown): number | null {
 
 let defaultTimeout: number | null = null;
 
-/** The timeout new sockets get (Python's socket.getdefaulttimeout): null, i.e. blocking, unless changed. */
+/**
+ * The timeout new sockets get (Python's socket.getdefaulttimeout): null, i.e. blocking, unless changed.
+ *
+ * @python socket.getdefaulttimeout
+ */
 export function getdefaulttimeout(): number | null {
   return defaultTimeout;
 }
 
-/** Sets the timeout that sockets created from now on start with (Python's socket.setdefaulttimeout). */
+/**
+ * Sets the timeout that sockets created from now on start with (Python's socket.setdefaulttimeout).
+ *
+ * @python socket.setdefaulttimeout
+ */
 export function setdefaulttimeout(timeout: number | null): void {
   defaultTimeout = parseSocketTimeout(timeout);
 }

@@ -7,7 +7,9 @@ import { abi } from './platform.js';
 
 const { poll, fcntl, limits } = abi;
 
+/** The number of fds an `fd_set` holds: `select()` refuses an fd at or above it (1024). */
 export const FD_SETSIZE = limits.FD_SETSIZE;
+/** The largest write to a pipe the kernel makes atomic (Python: `select.PIPE_BUF`). */
 export const PIPE_BUF = limits.PIPE_BUF;
 /** C's INT_MAX and INT_MIN: int is 32 bits on every platform iomux supports. */
 export const INT_MAX = 0x7fffffff;
