@@ -91,12 +91,14 @@ test('sockSendall that must wait, on a new socket under the number of one closed
   const [stale, fd] = await staleRecv(t);
   const [reborn, peer] = socketAt(t, fd);
   reborn.setsockopt(SOL_SOCKET, SO_SNDBUF, 4096);
+  let queued = 0;
+  for (let n = 0; n >= 0; n = reborn.trySend(Buffer.alloc(4096, 0x2e))) queued += n; // full: sockSendall must wait
   const data = Buffer.alloc(200_000, 0x41);
   const sending = sockSendall(reborn, data);
   let received = 0;
-  while (received < data.length) received += (await sockRecv(peer, 65536)).length;
+  while (received < queued + data.length) received += (await sockRecv(peer, 65536)).length;
   await sending;
-  assert.equal(received, data.length);
+  assert.equal(received, queued + data.length);
   assert.ok(isEBADF(stale.error), `the stale operation rejected with ${String(stale.error)}`);
   assert.equal(loopStats().watches, 0);
 });

@@ -48,6 +48,8 @@ class FdWaiters {
   reader: Waiter | null = null;
   writer: Waiter | null = null;
   watcher: ClosingAwareWatcher | null = null;
+  /** The fd went away under the watch: the waits were rejected and the entry left the registry. */
+  lost = false;
 
   constructor(fd: number) {
     this.fd = fd;
@@ -59,26 +61,28 @@ class FdWaiters {
 
   add(direction: Direction, waiter: Waiter): void {
     // An operation woken by readiness that another took first waits again: if a new operation claimed the
-    // direction in between, replacing it would leave that one pending forever.
+    // direction in between, replacing it would leave that one pending forever. Unless that one waits on a
+    // file closed behind iomux's back: verifyFd() then rejects it and marks this entry lost.
     if ((direction === EVENT_READ ? this.reader : this.writer) !== null) {
+      if (!this.verifyFd()) throw OSError.fromErrno(sys.ERRNO.EBADF!);
       const verb = direction === EVENT_READ ? 'read' : 'write';
       throw new RuntimeError(`another operation is already waiting to ${verb} on this socket (fd ${this.fd})`);
     }
-    if (direction === EVENT_READ) this.reader = waiter;
-    else this.writer = waiter;
+    // The watch changes first: a change that finds the fd gone rejects the waits already here, not this one.
+    const mask = this.mask | direction;
     try {
       if (this.watcher === null) {
-        this.watcher = new ClosingAwareWatcher(this.fd, this.mask, this);
+        this.watcher = new ClosingAwareWatcher(this.fd, mask, this);
         armSweep();
       } else {
-        this.watcher.modify(this.mask);
+        this.watcher.modify(mask);
       }
     } catch (err) {
-      if (direction === EVENT_READ && this.reader === waiter) this.reader = null;
-      else if (direction === EVENT_WRITE && this.writer === waiter) this.writer = null;
       if (this.mask === 0) this.#leave();
       throw err;
     }
+    if (direction === EVENT_READ) this.reader = waiter;
+    else this.writer = waiter;
   }
 
   /** Withdraws `waiter` (an aborted wait), if it still waits here. */
@@ -108,6 +112,7 @@ class FdWaiters {
   /** The watch lost the fd (closed by iomux, or found closed or reused): the calls would fail with EBADF. */
   onFdLost(): void {
     this.watcher = null;
+    this.lost = true;
     this.#failAll(OSError.fromErrno(sys.ERRNO.EBADF!));
   }
 
@@ -162,12 +167,6 @@ class ClosingAwareWatcher extends Watcher {
 
 /** fd → the operations waiting on it. */
 const registry = new Map<number, FdWaiters>();
-
-/** The registry's entry for `fd` if its watch still watches the file open under that number. */
-function liveEntry(fd: number): FdWaiters | undefined {
-  const entry = registry.get(fd);
-  return entry !== undefined && entry.verifyFd() ? entry : undefined;
-}
 
 /**
  * A fd closed behind iomux's back (fs.closeSync) gives no event: epoll drops its entry in silence. So while
@@ -229,8 +228,9 @@ function checkSocket(fn: string, sock: Socket, direction: Direction): void {
   }
   if (sock.gettimeout() !== 0) throw new ValueError('the socket must be non-blocking');
   const fd = sock.fileno();
-  const waiting = registry.has(fd) ? liveEntry(fd) : undefined;
-  if (waiting && (direction === EVENT_READ ? waiting.reader : waiting.writer)) {
+  const waiting = registry.get(fd);
+  // An operation of a socket closed behind iomux's back under the same number is no conflict (it is rejected).
+  if (waiting && (direction === EVENT_READ ? waiting.reader : waiting.writer) && waiting.verifyFd()) {
     const verb = direction === EVENT_READ ? 'read' : 'write';
     throw new RuntimeError(`${fn}() called while another operation is already waiting to ${verb} on this socket (fd ${fd})`);
   }
@@ -274,19 +274,23 @@ function ready(sock: Socket, direction: Direction, signal: AbortSignal | undefin
   const fd = sock.fileno();
   if (fd < 0) return Promise.reject(OSError.fromErrno(sys.ERRNO.EBADF!));
   return new Promise<void>((resolve, reject) => {
-    let entry = registry.has(fd) ? liveEntry(fd) : undefined;
-    if (entry === undefined) {
-      entry = new FdWaiters(fd);
-      registry.set(fd, entry);
-    }
-    const wait = new ReadyWait(entry, direction, signal, resolve, reject);
-    try {
-      entry.add(direction, wait);
-    } catch (err) {
-      reject(err);
+    for (;;) {
+      const existing = registry.get(fd);
+      const entry = existing ?? new FdWaiters(fd);
+      if (existing === undefined) registry.set(fd, entry);
+      const wait = new ReadyWait(entry, direction, signal, resolve, reject);
+      try {
+        entry.add(direction, wait);
+      } catch (err) {
+        // Adding to an existing entry checks its file (the watch's modify does): one whose fd was closed
+        // behind iomux's back has rejected its own waits and left the registry; this wait starts afresh.
+        if (existing !== undefined && entry.lost) continue;
+        reject(err);
+        return;
+      }
+      if (signal) subscribeAbort(signal, wait);
       return;
     }
-    if (signal) subscribeAbort(signal, wait);
   });
 }
 
