@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { loopStats, sockSendto } from 'iomux/loop';
 import { AF_UNIX, SOCK_DGRAM, SOCK_NONBLOCK, Socket } from 'iomux/socket';
-import { BlockingIOError } from 'iomux/errors';
+import { BlockingIOError, OSError } from 'iomux/errors';
 import { Fds, expectNoFdLeaks, tempDir } from './support/fds.js';
 import { sleep } from './support/timing.js';
 
@@ -81,5 +81,14 @@ test('aborting a sockSendto that backs off rejects it at once with the AbortErro
   for (let i = 0; i < queued; i++) received.push(rx.recv(100).toString());
   assert.ok(!received.includes('never'));
   assert.throws(() => rx.recv(100), BlockingIOError, 'nothing more arrived');
+  assert.equal(loopStats().watches, 0);
+});
+
+test('closing the socket while sockSendto backs off rejects it with OSError EBADF', async (t) => {
+  const { tx, path } = fullReceiver(t);
+  const sending = sockSendto(tx, 'never', path);
+  await sleep(100); // backing off by now
+  tx.close();
+  await assert.rejects(sending, (e: unknown) => e instanceof OSError && e.errno === 9);
   assert.equal(loopStats().watches, 0);
 });
