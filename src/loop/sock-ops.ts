@@ -5,9 +5,12 @@
  * most one pending reader and one pending writer (a second raises RuntimeError instead of silently replacing
  * the first, as asyncio's add_reader would), partial sends are continued until everything is sent.
  *
- * Cancellation: `{ signal }` — an aborted AbortSignal rejects with an AbortError DOMException and stops the
- * wait; whatever was sent before stays sent. A socket closed with `close()` while an operation waits rejects
- * that operation with OSError EBADF.
+ * Cancellation: `{ signal }` — an operation whose AbortSignal is aborted rejects with an AbortError
+ * DOMException (its cause the signal's reason) and makes no more calls: the signal is checked right before
+ * every call, so an abort by anything that ran after readiness woke the operation (another callback of the
+ * same batch) still wins. Whatever was sent before stays sent. A socket closed with `close()` while an
+ * operation waits rejects that operation with OSError EBADF at once; one closed by other means, too (see
+ * the sweep below).
  */
 import { BlockingIOError, InterruptedError, OSError, RuntimeError, ValueError } from '../errors.js';
 import { EVENT_READ, EVENT_WRITE } from '../events.js';
@@ -197,7 +200,11 @@ function sweep(): void {
       next = sweepCursor.next();
       if (next.done) break;
     }
-    next.value.verifyFd();
+    try {
+      next.value.verifyFd();
+    } catch {
+      // fstat failed otherwise than with EBADF (it does not on an open fd): the next round tries again
+    }
   }
   if (registry.size > 0) armSweep();
   else sweepCursor = null;
