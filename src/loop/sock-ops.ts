@@ -5,9 +5,12 @@
  * most one pending reader and one pending writer (a second raises RuntimeError instead of silently replacing
  * the first, as asyncio's add_reader would), partial sends are continued until everything is sent.
  *
- * Cancellation: `{ signal }` — an aborted AbortSignal rejects with an AbortError DOMException and stops the
- * wait; whatever was sent before stays sent. A socket closed with `close()` while an operation waits rejects
- * that operation with OSError EBADF.
+ * Cancellation: `{ signal }` — an operation whose AbortSignal is aborted rejects with an AbortError
+ * DOMException (its cause the signal's reason) and makes no more calls: the signal is checked right before
+ * every call, so an abort by anything that ran after readiness woke the operation (another callback of the
+ * same batch) still wins. Whatever was sent before stays sent. A socket closed with `close()` while an
+ * operation waits rejects that operation with OSError EBADF at once; one closed by other means, too (see
+ * the sweep below).
  */
 import { BlockingIOError, InterruptedError, OSError, RuntimeError, ValueError } from '../errors.js';
 import { EVENT_READ, EVENT_WRITE } from '../events.js';
@@ -16,6 +19,7 @@ import type { Socket, SocketData } from '../socket/socket.js';
 import type { AddressLike, SocketAddress } from '../socket/address.js';
 import type { AncillaryItemLike, RecvmsgResult } from '../socket/messages.js';
 import * as sys from '../sys/index.js';
+import { subscribeAbort, unsubscribeAbort, type AbortSubscriber } from './abort-subscribers.js';
 import { Watcher } from './watch.js';
 
 /** What every operation accepts: an AbortSignal that cancels the wait. */
@@ -32,6 +36,7 @@ export interface SockRecvmsgOptions extends SockOpOptions {
 
 type Direction = typeof EVENT_READ | typeof EVENT_WRITE;
 
+/** One pending wait for readiness in one direction. */
 interface Waiter {
   resolve(): void;
   reject(err: unknown): void;
@@ -39,13 +44,17 @@ interface Waiter {
 
 /**
  * The one watch of a socket's fd while operations wait on it, shared by its pending reader and writer (a fd
- * can have only one watch per thread). It goes away when nobody waits.
+ * can have only one watch per thread). It goes away when nobody waits, and when the fd goes away: closed by
+ * iomux, or found closed (or its number reused) after a close behind iomux's back — the waits then reject
+ * with OSError EBADF and the number is free for whatever socket has it next.
  */
 class FdWaiters {
   readonly fd: number;
   reader: Waiter | null = null;
   writer: Waiter | null = null;
   watcher: ClosingAwareWatcher | null = null;
+  /** The fd went away under the watch: the waits were rejected and the entry left the registry. */
+  lost = false;
 
   constructor(fd: number) {
     this.fd = fd;
@@ -57,39 +66,45 @@ class FdWaiters {
 
   add(direction: Direction, waiter: Waiter): void {
     // An operation woken by readiness that another took first waits again: if a new operation claimed the
-    // direction in between, replacing it would leave that one pending forever.
-    const taken = direction === EVENT_READ ? this.reader : this.writer;
-    if (taken !== null && taken !== waiter) {
+    // direction in between, replacing it would leave that one pending forever. Unless that one waits on a
+    // file closed behind iomux's back: verifyFd() then rejects it and marks this entry lost.
+    if ((direction === EVENT_READ ? this.reader : this.writer) !== null) {
+      if (!this.verifyFd()) throw OSError.fromErrno(sys.ERRNO.EBADF!);
       const verb = direction === EVENT_READ ? 'read' : 'write';
       throw new RuntimeError(`another operation is already waiting to ${verb} on this socket (fd ${this.fd})`);
     }
+    // The watch changes first: a change that finds the fd gone rejects the waits already here, not this one.
+    const mask = this.mask | direction;
+    try {
+      if (this.watcher === null) {
+        this.watcher = new ClosingAwareWatcher(this.fd, mask, this);
+        armSweep();
+      } else {
+        this.watcher.modify(mask);
+      }
+    } catch (err) {
+      if (this.mask === 0) this.#leave();
+      throw err;
+    }
     if (direction === EVENT_READ) this.reader = waiter;
     else this.writer = waiter;
-    if (this.watcher === null) {
-      this.watcher = new ClosingAwareWatcher(this.fd, this.mask, (events) => this.#ready(events), () => this.#closing());
-    } else {
-      this.watcher.modify(this.mask);
-    }
   }
 
-  remove(direction: Direction): void {
-    if (direction === EVENT_READ) this.reader = null;
-    else this.writer = null;
+  /** Withdraws `waiter` (an aborted wait), if it still waits here. */
+  remove(direction: Direction, waiter: Waiter): void {
+    if (direction === EVENT_READ && this.reader === waiter) this.reader = null;
+    else if (direction === EVENT_WRITE && this.writer === waiter) this.writer = null;
+    else return;
     this.#settle();
   }
 
-  #settle(): void {
-    if (this.mask !== 0) {
-      this.watcher?.modify(this.mask);
-      return;
-    }
-    this.watcher?.close();
-    this.watcher = null;
-    if (registry.get(this.fd) === this) registry.delete(this.fd);
+  /** False (the waits rejected with EBADF, the entry gone) when the fd no longer names the watched file. */
+  verifyFd(): boolean {
+    return this.watcher !== null && this.watcher.verifyFd();
   }
 
-  // Called with the ready events (or every watched one plus an error: the retried call then reports it).
-  #ready(events: number): void {
+  /** The watch's callback: the ready events (or every watched one plus an error: the retried call reports it). */
+  onReady(events: number): void {
     const reader = events & EVENT_READ ? this.reader : null;
     const writer = events & EVENT_WRITE ? this.writer : null;
     if (reader) this.reader = null;
@@ -99,34 +114,103 @@ class FdWaiters {
     writer?.resolve();
   }
 
-  // The fd is being closed by iomux (Socket.close, os.close): the calls would fail with EBADF.
-  #closing(): void {
-    const waiting = [this.reader, this.writer];
+  /** The watch lost the fd (closed by iomux, or found closed or reused): the calls would fail with EBADF. */
+  onFdLost(): void {
+    this.watcher = null;
+    this.lost = true;
+    this.#failAll(OSError.fromErrno(sys.ERRNO.EBADF!));
+  }
+
+  // Watches what is still waited for, or lets go of the watch. Never throws (it runs from abort listeners).
+  #settle(): void {
+    const watcher = this.watcher;
+    if (watcher === null) return;
+    if (this.mask === 0) {
+      this.watcher = null;
+      watcher.close();
+      this.#leave();
+      return;
+    }
+    try {
+      watcher.modify(this.mask);
+    } catch (err) {
+      // The fd is gone (onFdLost already rejected the waits) or the set refused the change: either way
+      // the remaining waits cannot be woken.
+      this.watcher = null;
+      watcher.close();
+      this.#failAll(err);
+    }
+  }
+
+  #failAll(err: unknown): void {
+    const { reader, writer } = this;
     this.reader = null;
     this.writer = null;
-    this.watcher = null;
+    this.#leave();
+    reader?.reject(err);
+    writer?.reject(err);
+  }
+
+  #leave(): void {
     if (registry.get(this.fd) === this) registry.delete(this.fd);
-    for (const w of waiting) w?.reject(OSError.fromErrno(sys.ERRNO.EBADF!));
   }
 }
 
-/** A watch that also says when iomux closes its fd (the base class only goes silent then). */
+/** The watch of a FdWaiters, which also hears when the fd goes away (the base class only goes silent then). */
 class ClosingAwareWatcher extends Watcher {
-  readonly #onClosing: () => void;
+  readonly #owner: FdWaiters;
 
-  constructor(fd: number, events: number, callback: (events: number) => void, onClosing: () => void) {
-    super(fd, events, callback);
-    this.#onClosing = onClosing;
+  constructor(fd: number, events: number, owner: FdWaiters) {
+    super(fd, events, (ready) => owner.onReady(ready));
+    this.#owner = owner;
   }
 
-  override onFdClosing(): void {
-    super.onFdClosing();
-    this.#onClosing();
+  protected override onFdLost(): void {
+    this.#owner.onFdLost();
   }
 }
 
 /** fd → the operations waiting on it. */
 const registry = new Map<number, FdWaiters>();
+
+/**
+ * A fd closed behind iomux's back (fs.closeSync) gives no event: epoll drops its entry in silence. So while
+ * operations wait, their fds are checked now and then (an fstat each, at most SWEEP_BATCH per SWEEP_MS,
+ * round robin), and the waits of a fd found closed or reused reject with EBADF instead of hanging for ever.
+ * A new operation or watch of the same number finds it out at once.
+ */
+const SWEEP_MS = 1000;
+const SWEEP_BATCH = 256;
+let sweepTimer: NodeJS.Timeout | null = null;
+let sweepArmed = false;
+let sweepCursor: Iterator<FdWaiters> | null = null;
+
+function armSweep(): void {
+  if (sweepArmed) return;
+  sweepArmed = true;
+  if (sweepTimer === null) sweepTimer = setTimeout(sweep, SWEEP_MS).unref();
+  else sweepTimer.refresh();
+}
+
+function sweep(): void {
+  sweepArmed = false;
+  const budget = Math.min(SWEEP_BATCH, registry.size);
+  for (let i = 0; i < budget; i++) {
+    let next = (sweepCursor ??= registry.values()).next();
+    if (next.done) {
+      sweepCursor = registry.values();
+      next = sweepCursor.next();
+      if (next.done) break;
+    }
+    try {
+      next.value.verifyFd();
+    } catch {
+      // fstat failed otherwise than with EBADF (it does not on an open fd): the next round tries again
+    }
+  }
+  if (registry.size > 0) armSweep();
+  else sweepCursor = null;
+}
 
 function abortError(signal: AbortSignal): DOMException {
   return new DOMException('The operation was aborted', { name: 'AbortError', cause: signal.reason });
@@ -152,49 +236,100 @@ function checkSocket(fn: string, sock: Socket, direction: Direction): void {
     throw new TypeError(`${fn}(): sock must be an iomux Socket (got ${describe(sock)})`);
   }
   if (sock.gettimeout() !== 0) throw new ValueError('the socket must be non-blocking');
-  const waiting = registry.get(sock.fileno());
-  if (waiting && (direction === EVENT_READ ? waiting.reader : waiting.writer)) {
+  const fd = sock.fileno();
+  const waiting = registry.get(fd);
+  // An operation of a socket closed behind iomux's back under the same number is no conflict (it is rejected).
+  if (waiting && (direction === EVENT_READ ? waiting.reader : waiting.writer) && waiting.verifyFd()) {
     const verb = direction === EVENT_READ ? 'read' : 'write';
-    throw new RuntimeError(`${fn}() called while another operation is already waiting to ${verb} on this socket (fd ${sock.fileno()})`);
+    throw new RuntimeError(`${fn}() called while another operation is already waiting to ${verb} on this socket (fd ${fd})`);
+  }
+}
+
+/** A wait for readiness: settled by the fd's watch, by an abort of its signal, or by the fd going away. */
+class ReadyWait implements Waiter, AbortSubscriber {
+  readonly #entry: FdWaiters;
+  readonly #direction: Direction;
+  readonly #signal: AbortSignal | undefined;
+  readonly #resolve: () => void;
+  readonly #reject: (err: unknown) => void;
+
+  constructor(entry: FdWaiters, direction: Direction, signal: AbortSignal | undefined, resolve: () => void, reject: (err: unknown) => void) {
+    this.#entry = entry;
+    this.#direction = direction;
+    this.#signal = signal;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  resolve(): void {
+    if (this.#signal) unsubscribeAbort(this.#signal, this);
+    this.#resolve();
+  }
+
+  reject(err: unknown): void {
+    if (this.#signal) unsubscribeAbort(this.#signal, this);
+    this.#reject(err);
+  }
+
+  onAbort(): void {
+    this.#entry.remove(this.#direction, this);
+    this.#reject(abortError(this.#signal!));
   }
 }
 
 /** Waits until the socket's fd is ready in `direction`, on Node's event loop. */
 function ready(sock: Socket, direction: Direction, signal: AbortSignal | undefined): Promise<void> {
+  if (signal?.aborted) return Promise.reject(abortError(signal));
   const fd = sock.fileno();
   if (fd < 0) return Promise.reject(OSError.fromErrno(sys.ERRNO.EBADF!));
   return new Promise<void>((resolve, reject) => {
-    let entry = registry.get(fd);
-    const fresh = entry === undefined;
-    if (entry === undefined) {
-      entry = new FdWaiters(fd);
-      registry.set(fd, entry);
-    }
-    const owner = entry;
-    const onAbort = (): void => {
-      owner.remove(direction);
-      reject(abortError(signal!));
-    };
-    const waiter: Waiter = {
-      resolve: () => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      },
-      reject: (err) => {
-        signal?.removeEventListener('abort', onAbort);
+    for (;;) {
+      const existing = registry.get(fd);
+      const entry = existing ?? new FdWaiters(fd);
+      if (existing === undefined) registry.set(fd, entry);
+      const wait = new ReadyWait(entry, direction, signal, resolve, reject);
+      try {
+        entry.add(direction, wait);
+      } catch (err) {
+        // Adding to an existing entry checks its file (the watch's modify does): one whose fd was closed
+        // behind iomux's back has rejected its own waits and left the registry; this wait starts afresh.
+        if (existing !== undefined && entry.lost) continue;
         reject(err);
-      },
-    };
-    try {
-      owner.add(direction, waiter);
-    } catch (err) {
-      if (direction === EVENT_READ && owner.reader === waiter) owner.reader = null;
-      else if (direction === EVENT_WRITE && owner.writer === waiter) owner.writer = null;
-      if (fresh) registry.delete(fd);
-      reject(err);
+        return;
+      }
+      if (signal) subscribeAbort(signal, wait);
       return;
     }
-    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * Readiness reports that turn out false — the call still blocks right after — are normal once in a while
+ * (another reader was faster); in a row they mean the kernel keeps saying "ready" while the call keeps
+ * blocking: an unconnected datagram socket whose destination's queue is full is writable as far as poll
+ * knows. From the BACKOFF_AFTER-th in a row, the operation sleeps before it waits again: 1 ms, doubling up to
+ * BACKOFF_MAX_MS, so such a wait costs a few calls a second, not a busy loop, and sends at most
+ * BACKOFF_MAX_MS after room appears.
+ */
+const BACKOFF_AFTER = 2;
+const BACKOFF_FIRST_MS = 1;
+const BACKOFF_MAX_MS = 64;
+
+/** A pause of the `step`-th back-off (0, 1, …), cut short by an abort of `signal`. */
+function backOff(step: number, signal: AbortSignal | undefined): Promise<void> {
+  const ms = Math.min(BACKOFF_FIRST_MS * 2 ** step, BACKOFF_MAX_MS);
+  return new Promise<void>((resolve, reject) => {
+    const pause: AbortSubscriber = {
+      onAbort: () => {
+        clearTimeout(timer);
+        reject(abortError(signal!));
+      },
+    };
+    const timer = setTimeout(() => {
+      if (signal) unsubscribeAbort(signal, pause);
+      resolve();
+    }, ms);
+    if (signal) subscribeAbort(signal, pause);
   });
 }
 
@@ -210,15 +345,20 @@ function attempt<T>(call: () => T): T | typeof WOULD_BLOCK {
   }
 }
 
-/** Tries `call` now and after each readiness in `direction` until it does not block. */
+/**
+ * Tries `call` now and after each readiness in `direction` until it does not block. The signal is checked
+ * right before every call: an operation aborted by anything that ran since it was woken (another callback of
+ * the same batch) rejects without calling again.
+ */
 async function retry<T>(
   fn: string, sock: Socket, direction: Direction, signal: AbortSignal | undefined, call: () => T,
 ): Promise<T> {
   checkSocket(fn, sock, direction);
-  if (signal?.aborted) throw abortError(signal);
-  for (;;) {
+  for (let falseReports = 0; ; falseReports++) {
+    if (signal?.aborted) throw abortError(signal);
     const r = attempt(call);
     if (r !== WOULD_BLOCK) return r;
+    if (falseReports >= BACKOFF_AFTER) await backOff(falseReports - BACKOFF_AFTER, signal);
     await ready(sock, direction, signal);
   }
 }
@@ -349,6 +489,7 @@ export function sockConnect(sock: Socket, address: AddressLike, options?: SockOp
     if (attempt(() => sock.connect(address)) !== WOULD_BLOCK) return;
     for (;;) {
       await ready(sock, EVENT_WRITE, signal);
+      if (signal?.aborted) throw abortError(signal); // aborted since the wake-up, by another callback of its batch
       const err = sock.getsockopt(sys.SOL_SOCKET, sys.SO_ERROR);
       if (err === 0) return;
       if (err === sys.ERRNO.EINTR || err === sys.ERRNO.EAGAIN) continue;

@@ -226,7 +226,26 @@ export class Watcher implements Disposable, PollerMember {
     this.#active = false;
     this.#fdGone = true;
     this.#recount();
+    this.onFdLost();
   }
+
+  /**
+   * @internal Whether the fd still names the file this watch was made for. When it does not (closed behind
+   * iomux's back, the number perhaps reused since), the watch goes silent and gives the number back, as
+   * `modify()` would find out, and `onFdLost()` is called. One fstat; false once the fd is known gone.
+   */
+  verifyFd(): boolean {
+    if (this.#closed || this.#fdGone) return false;
+    if (this.#isCurrent()) return true;
+    this.#forgetFd();
+    return false;
+  }
+
+  /**
+   * The watch lost its fd: iomux closed it, or it was found closed (or its number reused) behind iomux's
+   * back. The watch is already silent and released. For subclasses that must settle something then.
+   */
+  protected onFdLost(): void {}
 
   // --- internals
 
@@ -249,6 +268,7 @@ export class Watcher implements Disposable, PollerMember {
     this.#fdGone = true;
     this.#recount();
     poller.release(this);
+    this.onFdLost();
   }
 
   #start(events: number): void {
