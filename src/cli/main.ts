@@ -17,9 +17,7 @@ const commands: Record<string, Subcommand> = {
   'echo-bench': { summary: 'load generator on iomux epoll: pipelined connections, verified echoes', load: () => import('./commands/echo-bench.js') },
 };
 
-const HELP_EPILOG = `options:
-  -h, --help     show this help and exit
-  -V, --version  print iomux's version and exit`;
+const HELP_EPILOG = "iomux --version (or -V) prints iomux's version; iomux --help (or -h) shows this help.";
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
