@@ -126,7 +126,7 @@ export async function main(argv: string[]): Promise<number> {
       return await runEchoServer(options);
     } catch (err) {
       if (!(err instanceof ServerStartError)) throw err;
-      complain(spec.name, err.cause === null ? err.message : `${err.message}: ${errorText(err.cause)}`);
+      complain(spec.name, err.cause === null || err.cause === undefined ? err.message : `${err.message}: ${errorText(err.cause)}`);
       return 1;
     }
   });
