@@ -64,3 +64,18 @@ export function allocBytes(size: number, what: string): Buffer {
     throw err;
   }
 }
+
+/**
+ * An options object (Python's keyword arguments): TypeError unless it is a plain object (not null, an array or
+ * a function), and TypeError ("createServer() got an unexpected option 'x'") for an own property not among
+ * `known`, as Python raises for an unknown keyword argument — a misspelt option would otherwise be silently
+ * ignored and its default used.
+ */
+export function checkOptionNames(fn: string, options: unknown, known: ReadonlySet<string>): void {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError(`${fn}(): options must be an object (got ${describe(options)})`);
+  }
+  for (const name of Object.keys(options)) {
+    if (!known.has(name)) throw new TypeError(`${fn}() got an unexpected option '${name}'`);
+  }
+}

@@ -4,9 +4,9 @@
  * a virtual machine costs measurably at every blocking wait (docs/benchmarks.md, "The last percent").
  * Keyword-only arguments of CPython are an options object here.
  */
-import { fdArg, intArg } from './args.js';
+import { checkOptionNames, intArg } from './args.js';
 import { OverflowError, raiseErrno } from './errors.js';
-import { describe } from './fileobj.js';
+import { asFileDescriptor, describe, type FileLike } from './fileobj.js';
 import * as sys from './sys/index.js';
 import { secondsToNsFloor } from './timeout.js';
 
@@ -34,18 +34,33 @@ export interface TimerfdSettingNs {
 
 const setting = new BigInt64Array(2);
 const INT64_LIMIT = 2n ** 63n;
+const CREATE_OPTIONS: ReadonlySet<string> = new Set(['flags']);
+const SETTIME_OPTIONS: ReadonlySet<string> = new Set(['flags', 'initial', 'interval']);
+
+/**
+ * The options of one call (each then read once, so a getter runs once), checked as Python checks keyword
+ * arguments: TypeError for options that are not an object or an unknown name, so a typo never falls back to
+ * a default (e.g. disarming the timer). An option given as undefined is left out.
+ */
+function optionsOf(fn: string, options: unknown, known: ReadonlySet<string>): Record<string, unknown> {
+  if (options === undefined) return {};
+  checkOptionNames(fn, options, known);
+  return options as Record<string, unknown>;
+}
 
 /**
  * A new timer fd on `clockid` (CLOCK_MONOTONIC, CLOCK_REALTIME, CLOCK_BOOTTIME, …), always close-on-exec
  * (non-inheritable, as every fd Python creates); `flags` may add TFD_NONBLOCK. OSError(EINVAL) for a clock
  * or flag the kernel does not take; OSError(ENOSYS) where there is no timerfd (every platform but Linux,
- * where CPython has no such function).
+ * where CPython has no such function). TypeError for an option other than `flags`.
  *
  * @python os.timerfd_create
  */
 export function timerfdCreate(clockid: number, options: { flags?: number } = {}): number {
-  const flags = intArg(options.flags ?? 0, 'flags');
-  const fd = sys.timerfdCreate(intArg(clockid, 'clockid'), flags | sys.TFD_CLOEXEC);
+  const opts = optionsOf('timerfdCreate', options, CREATE_OPTIONS);
+  const clock = intArg(clockid, 'clockid');
+  const flags = intArg(given(opts.flags, 0), 'flags');
+  const fd = sys.timerfdCreate(clock, flags | sys.TFD_CLOEXEC);
   if (fd < 0) raiseErrno(fd);
   return fd;
 }
@@ -53,12 +68,19 @@ export function timerfdCreate(clockid: number, options: { flags?: number } = {})
 /**
  * Arms (or with `initial` 0, disarms) the timer: first expiration after `initial` seconds (an absolute time
  * on its clock with TFD_TIMER_ABSTIME), then every `interval` seconds. Returns the previous setting as
- * `[initial, interval]` seconds. Seconds are floored to whole nanoseconds, as CPython does.
+ * `[initial, interval]` seconds. Seconds are floored to whole nanoseconds, as CPython does; booleans count as
+ * 0 and 1 (Python's bool is an int). `fd` is an fd or an object with `fileno()`, as in CPython (ValueError
+ * when negative); TypeError for an option not named here.
  *
  * @python os.timerfd_settime
  */
-export function timerfdSettime(fd: number, options: TimerfdSetting = {}): [number, number] {
-  set(fd, options.flags, secondsToNsFloor(options.initial ?? 0, 'initial'), secondsToNsFloor(options.interval ?? 0, 'interval'));
+export function timerfdSettime(fd: FileLike, options: TimerfdSetting = {}): [number, number] {
+  const opts = optionsOf('timerfdSettime', options, SETTIME_OPTIONS);
+  const n = asFileDescriptor(fd);
+  const flags = intArg(given(opts.flags, 0), 'flags');
+  const initial = secondsToNsFloor(asNumber(given(opts.initial, 0)), 'initial');
+  const interval = secondsToNsFloor(asNumber(given(opts.interval, 0)), 'interval');
+  set(n, flags, initial, interval);
   return [nsToSeconds(setting[0]!), nsToSeconds(setting[1]!)];
 }
 
@@ -68,8 +90,13 @@ export function timerfdSettime(fd: number, options: TimerfdSetting = {}): [numbe
  *
  * @python os.timerfd_settime_ns
  */
-export function timerfdSettimeNs(fd: number, options: TimerfdSettingNs = {}): [number, number] {
-  set(fd, options.flags, nsArg(options.initial ?? 0, 'initial'), nsArg(options.interval ?? 0, 'interval'));
+export function timerfdSettimeNs(fd: FileLike, options: TimerfdSettingNs = {}): [number, number] {
+  const opts = optionsOf('timerfdSettimeNs', options, SETTIME_OPTIONS);
+  const n = asFileDescriptor(fd);
+  const flags = intArg(given(opts.flags, 0), 'flags');
+  const initial = nsArg(asNumber(given(opts.initial, 0)), 'initial');
+  const interval = nsArg(asNumber(given(opts.interval, 0)), 'interval');
+  set(n, flags, initial, interval);
   return [Number(setting[0]), Number(setting[1])];
 }
 
@@ -78,8 +105,8 @@ export function timerfdSettimeNs(fd: number, options: TimerfdSettingNs = {}): [n
  *
  * @python os.timerfd_gettime
  */
-export function timerfdGettime(fd: number): [number, number] {
-  get(fd);
+export function timerfdGettime(fd: FileLike): [number, number] {
+  get(asFileDescriptor(fd));
   return [nsToSeconds(setting[0]!), nsToSeconds(setting[1]!)];
 }
 
@@ -88,18 +115,28 @@ export function timerfdGettime(fd: number): [number, number] {
  *
  * @python os.timerfd_gettime_ns
  */
-export function timerfdGettimeNs(fd: number): [number, number] {
-  get(fd);
+export function timerfdGettimeNs(fd: FileLike): [number, number] {
+  get(asFileDescriptor(fd));
   return [Number(setting[0]), Number(setting[1])];
 }
 
-function set(fd: number, flags: number | undefined, initialNs: bigint, intervalNs: bigint): void {
-  const r = sys.timerfdSettime(fdArg(fd), intArg(flags ?? 0, 'flags'), initialNs, intervalNs, setting);
+/** An option's value, or its default when it was left out (undefined); null is a value, and refused. */
+function given(value: unknown, fallback: unknown): unknown {
+  return value === undefined ? fallback : value;
+}
+
+/** Python's bool is an int: true and false are 1 and 0 wherever a number of seconds or ns is taken. */
+function asNumber(value: unknown): unknown {
+  return typeof value === 'boolean' ? Number(value) : value;
+}
+
+function set(fd: number, flags: number, initialNs: bigint, intervalNs: bigint): void {
+  const r = sys.timerfdSettime(fd, flags, initialNs, intervalNs, setting);
   if (r < 0) raiseErrno(r);
 }
 
 function get(fd: number): void {
-  const r = sys.timerfdGettime(fdArg(fd), setting);
+  const r = sys.timerfdGettime(fd, setting);
   if (r < 0) raiseErrno(r);
 }
 

@@ -358,7 +358,7 @@ describe('echo-server limits and options', () => {
     await withServer([], async (server) => {
       const r = await runCli(['echo-server', '--port', String(server.port)]);
       assert.equal(r.code, 1);
-      assert.equal(r.stderr, `cannot listen on 127.0.0.1 port ${server.port}: [Errno 98] Address already in use\n`);
+      assert.equal(r.stderr, `iomux echo-server: cannot listen on 127.0.0.1 port ${server.port}: [Errno 98] Address already in use (EADDRINUSE)\n`);
     });
   });
 

@@ -5,6 +5,7 @@
 import { OSError, TimeoutError } from '../errors.js';
 import { createConnection, type Socket } from '../socket/index.js';
 import { intOption, secondsOption, stringOption, type OptionSpec, type ParsedArgs } from './args.js';
+import { complain, errorText } from './failures.js';
 
 /** --host and --port, in that order, as both clients take them. */
 export const SERVER_OPTIONS: Record<string, OptionSpec> = {
@@ -45,10 +46,7 @@ export function say(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-/** A failure, on stderr: "iomux COMMAND: MESSAGE". */
-export function complain(command: string, message: string): void {
-  process.stderr.write(`iomux ${command}: ${message}\n`);
-}
+export { complain } from './failures.js';
 
 /**
  * Reports an OSError as a failure of `command`; anything else is a bug and is thrown on. A socket timeout
@@ -61,7 +59,7 @@ export function reportOSError(command: string, err: unknown, waitingFor?: () => 
     complain(command, `timed out after ${timeout} s (--timeout) waiting for ${waitingFor()}`);
     return;
   }
-  complain(command, err.message);
+  complain(command, errorText(err));
 }
 
 /**
@@ -77,7 +75,7 @@ export function connectAll(command: string, host: string, port: number, count: n
   } catch (err) {
     for (const s of socks) s.close();
     if (!(err instanceof OSError)) throw err;
-    complain(command, `cannot connect to ${host} port ${port}: ${err.message}`);
+    complain(command, `cannot connect to ${host} port ${port}: ${errorText(err)}`);
     return null;
   }
 }

@@ -17,6 +17,8 @@ const commands: Record<string, Subcommand> = {
   'echo-bench': { summary: 'load generator on iomux epoll: pipelined connections, verified echoes', load: () => import('./commands/echo-bench.js') },
 };
 
+const HELP_EPILOG = "iomux --version (or -V) prints iomux's version; iomux --help (or -h) shows this help.";
+
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
@@ -27,7 +29,7 @@ async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${version()}\n`);
     return 0;
   }
-  return runSubcommand('iomux', commands, argv);
+  return runSubcommand('iomux', commands, argv, HELP_EPILOG);
 }
 
 // `iomux echo-client | head -1`: a reader that goes away is not an error of ours; end quietly.

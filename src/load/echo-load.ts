@@ -98,11 +98,13 @@ export interface EchoBenchResult {
   cpu_busy_pct: number[];
   /** "ok", "errors" (connections, missing bytes, probes, nothing completed) or "corrupt" (wrong or extra bytes). */
   status: 'ok' | 'errors' | 'corrupt';
-  /** The first few problems, in words. */
+  /** The first few problems, in words; one failure shared by many connections is one entry with their count. */
   problems: string[];
 }
 
 const PROBE_SIZE = 8;
+/** Different problems kept for the result (the same one again only counts). */
+const MAX_PROBLEMS = 10;
 const MAX_PENDING_CONNECTS = 256;
 const CONNECT_BUDGET_MS = 10_000;
 const DRAIN_BUDGET_MS = 2_000;
@@ -161,6 +163,15 @@ class Conn {
   }
 }
 
+/**
+ * Why an operation failed, in words: an OSError's "[Errno 111] Connection refused" with its errno name,
+ * "(ECONNREFUSED)", as the CLI reports errors (src/cli/failures.ts, which this layer cannot import).
+ */
+function reason(err: unknown): string {
+  if (err instanceof OSError) return err.code === undefined ? err.message : `${err.message} (${err.code})`;
+  return err instanceof Error ? err.message : String(err);
+}
+
 /** Resolves `host` once (connections then use the numeric address). */
 async function resolve(host: string): Promise<{ address: string; family: number }> {
   if (isIP(host) === 4) return { address: host, family: AF_INET };
@@ -178,7 +189,8 @@ class Run {
   readonly byFd: Array<Conn | undefined> = [];
   readonly rbuf = Buffer.allocUnsafe(RECV_BUFFER_BYTES);
   readonly hist = new LatencyHistogram();
-  readonly problems: string[] = [];
+  /** Problem → the first connection it happened to (null: not a connection's) and how many it happened to. */
+  readonly problems = new Map<string, { first: number | null; count: number }>();
   address: [string, number] | [string, number, number, number] = ['', 0];
   family = AF_INET;
 
@@ -206,8 +218,21 @@ class Run {
     for (let i = 0; i < o.connections; i++) this.conns.push(new Conn(o.idle + i, false, o.size, o.depth));
   }
 
-  problem(text: string): void {
-    if (this.problems.length < 10) this.problems.push(text);
+  /** A problem of the run; the first MAX_PROBLEMS different ones are kept. */
+  problem(text: string, connection: number | null = null): void {
+    const seen = this.problems.get(text);
+    if (seen !== undefined) seen.count++;
+    else if (this.problems.size < MAX_PROBLEMS) this.problems.set(text, { first: connection, count: 1 });
+  }
+
+  /** What went wrong on connection `id`: the same words for many connections make one line with a count. */
+  connectionProblem(id: number, what: string): void {
+    this.problem(what, id);
+  }
+
+  problemLines(): string[] {
+    return [...this.problems].map(([what, { first, count }]) =>
+      first === null ? what : count === 1 ? `connection ${first}: ${what}` : `${count} connections: ${what}`);
   }
 
   // --- connecting
@@ -220,8 +245,8 @@ class Run {
       this.counters.connectErrors++;
       c.state = State.Dead;
       const why = err instanceof OSError && err.code === 'EMFILE'
-        ? `${err.message} (raise \`ulimit -n\` or use fewer --idle connections)` : String(err);
-      this.problem(`connection ${c.id}: cannot create a socket: ${why}`);
+        ? `${reason(err)}: raise \`ulimit -n\` or use fewer --idle connections` : reason(err);
+      this.connectionProblem(c.id, `cannot create a socket: ${why}`);
       return;
     }
     c.sock = sock;
@@ -232,13 +257,13 @@ class Run {
       const err = sock.connectEx(this.address);
       if (err !== 0 && !connectPending(err)) {
         this.counters.connectErrors++;
-        this.problem(`connection ${c.id}: connect: ${new OSError(err).message}`);
+        this.connectionProblem(c.id, `connect: ${reason(new OSError(err))}`);
         this.kill(c);
         return;
       }
     } catch (err) {
       this.counters.connectErrors++;
-      this.problem(`connection ${c.id}: connect: ${String(err)}`);
+      this.connectionProblem(c.id, `connect: ${reason(err)}`);
       this.kill(c);
       return;
     }
@@ -262,7 +287,7 @@ class Run {
     this.pendingConnects--;
     if (err !== 0) {
       this.counters.connectErrors++;
-      this.problem(`connection ${c.id}: connect: ${new OSError(err).message}`);
+      this.connectionProblem(c.id, `connect: ${reason(new OSError(err))}`);
       c.state = State.Dead;
       this.kill(c);
       return;
@@ -400,7 +425,7 @@ class Run {
     } else {
       this.counters.otherErrors++;
     }
-    this.problem(`connection ${c.id}: ${doing}: ${err instanceof Error ? err.message : String(err)}`);
+    this.connectionProblem(c.id, `${doing}: ${reason(err)}`);
     this.kill(c);
   }
 
@@ -486,7 +511,7 @@ class Run {
     for (const c of this.conns) {
       if (c.state === State.Connecting || c.state === State.New) {
         this.counters.connectTimeouts++;
-        this.problem(`connection ${c.id}: not connected within ${CONNECT_BUDGET_MS / 1000} s`);
+        this.connectionProblem(c.id, `not connected within ${CONNECT_BUDGET_MS / 1000} s`);
         this.kill(c);
       }
     }
@@ -590,7 +615,7 @@ class Run {
       server_cpu_us_per_msg: serverCpuS === undefined || this.msgs === 0 ? -1 : round(serverUs / this.msgs, 3),
       cpu_busy_pct: cpuBusy,
       status: corrupt ? 'corrupt' : errors ? 'errors' : 'ok',
-      problems: this.problems,
+      problems: this.problemLines(),
     };
   }
 

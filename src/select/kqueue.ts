@@ -5,6 +5,8 @@
  *
  * Deliberate deviations, for JavaScript's numbers: `ident`, `data` and `udata` are numbers and must be safe
  * integers (|x| < 2**53); CPython's `udata` wraps a negative int modulo 2**64, iomux raises OverflowError.
+ * An fd filter's ident above INT_MAX is refused with EBADF at `control()`, as the BSD kernels refuse it, on
+ * Linux too (where libkqueue would otherwise truncate it to another fd).
  */
 import { allocBytes, fdArg } from '../args.js';
 import { OSError, OverflowError, ValueError, raiseErrno } from '../errors.js';

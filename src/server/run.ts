@@ -1,4 +1,5 @@
 /** Starting, running and stopping the echo server: the listener, the backend, signals and the summary. */
+import { OSError } from '../errors.js';
 import { AF_INET, AF_INET6, SO_REUSEADDR, SOCK_STREAM, SOL_SOCKET, Socket } from '../socket/index.js';
 import { epollBackend } from './backends/epoll.js';
 import { kqueueBackend } from './backends/kqueue.js';
@@ -10,6 +11,22 @@ import { EchoCore, type Backend } from './core.js';
 import { EventLog } from './event-log.js';
 import type { ServerOptions } from './options.js';
 import { runWorkers } from './workers.js';
+
+/**
+ * The server could not start, and nothing was left running: no listener (a port in use, a name that does
+ * not resolve, a privileged port) or no backend (no libkqueue). `message` says what could not be done
+ * ("cannot listen on 127.0.0.1 port 80"), `cause` is the OSError that says why; the CLI prints both as
+ * one line.
+ */
+export class ServerStartError extends Error {
+  constructor(what: string, cause: unknown) {
+    super(what, { cause });
+  }
+
+  override get name(): string {
+    return 'ServerStartError';
+  }
+}
 
 /** The kernel caps it at net.core.somaxconn; thousands of clients connecting at once must not see drops. */
 const LISTEN_BACKLOG = 4096;
@@ -58,8 +75,9 @@ export function createBackend(core: EchoCore): Backend {
 
 /**
  * Runs the server until SIGINT or SIGTERM, then closes everything, prints the summary and resolves with
- * the exit status (0; 1 if the listener cannot be opened). With --workers N > 1 the serving is done by N
- * threads (workers.ts); with 1, here on the main thread.
+ * the exit status (0; 1 when a worker failed). Rejects with a ServerStartError when the listener or the
+ * backend cannot be made. With --workers N > 1 the serving is done by N threads (workers.ts); with 1, here
+ * on the main thread.
  */
 export async function runEchoServer(options: ServerOptions, log = new EventLog(!options.quiet)): Promise<number> {
   if (options.workers > 1) return runWorkers(options, log);
@@ -67,8 +85,8 @@ export async function runEchoServer(options: ServerOptions, log = new EventLog(!
   try {
     listener = openListener(options.host, options.port);
   } catch (err) {
-    log.error(`cannot listen on ${options.host} port ${options.port}: ${err instanceof Error ? err.message : String(err)}`);
-    return 1;
+    if (!(err instanceof OSError)) throw err;
+    throw new ServerStartError(`cannot listen on ${options.host} port ${options.port}`, err);
   }
   const core = new EchoCore(options, listener, log);
   let backend: Backend;
@@ -76,7 +94,8 @@ export async function runEchoServer(options: ServerOptions, log = new EventLog(!
     backend = createBackend(core);
   } catch (err) {
     listener.close();
-    throw err;
+    if (!(err instanceof OSError)) throw err;
+    throw new ServerStartError(`cannot start the ${options.backend} backend`, err);
   }
   core.attach(backend);
   const [, port] = listener.getsockname() as [string, number];

@@ -24,7 +24,7 @@ import { AF_INET, AF_INET6, SO_REUSEADDR, SOCK_STREAM, SOL_SOCKET, Socket } from
 import { LISTENER_BALANCING } from '../sys/socket.js';
 import type { EventLog } from './event-log.js';
 import type { BalanceName, ServerOptions } from './options.js';
-import { openListener } from './run.js';
+import { openListener, ServerStartError } from './run.js';
 import { sharedTallyBuffer, TallyReader } from './shared-tally.js';
 import { closeQuietly, HandoffAcceptor } from './worker-handoff.js';
 import type { FromWorker, ToWorker, WorkerCounts, WorkerData } from './worker-messages.js';
@@ -64,8 +64,8 @@ function claimPort(host: string, port: number): number {
   return (probe.getsockname() as [string, number])[1];
 }
 
-/** Opens the listeners: one per worker sharing the address (kernel), or one (handoff). Null when it cannot. */
-function openListeners(options: ServerOptions, balance: BalanceName, log: EventLog): { listeners: Socket[]; port: number } | null {
+/** Opens the listeners: one per worker sharing the address (kernel), or one (handoff); ServerStartError when it cannot. */
+function openListeners(options: ServerOptions, balance: BalanceName): { listeners: Socket[]; port: number } {
   const listeners: Socket[] = [];
   let port = options.port;
   try {
@@ -79,24 +79,27 @@ function openListeners(options: ServerOptions, balance: BalanceName, log: EventL
   } catch (err) {
     for (const listener of listeners) listener.close();
     if (!(err instanceof OSError)) throw err;
-    log.error(`cannot listen on ${options.host} port ${options.port}: ${err.message}`);
-    return null;
+    throw new ServerStartError(`cannot listen on ${options.host} port ${options.port}`, err);
   }
 }
 
+/** A worker's log text as the main thread writes it: each line prefixed, the seeds' blank separator lines left out. */
+function workerLines(prefix: string, text: string): string[] {
+  return text.split('\n').filter((line) => line !== '').map((line) => prefix + line);
+}
+
 /**
- * Serves until SIGINT/SIGTERM (or a worker fails) and resolves with the exit status. `workerMain`: the
- * workers' entry module (a test wraps worker-main.js to make one fail).
+ * Serves until SIGINT/SIGTERM (or a worker fails) and resolves with the exit status. Rejects with a
+ * ServerStartError, once every thread has ended, when the listeners cannot be opened or a worker fails
+ * before all are serving (its backend cannot be made: no libkqueue, say). `workerMain`: the workers' entry
+ * module (a test wraps worker-main.js to make one fail).
  */
 export async function runWorkers(options: ServerOptions, log: EventLog, workerMain: URL = WORKER_MAIN): Promise<number> {
   const balance = balanceOf(options);
   if (balance === 'kernel' && !kernelBalances()) {
-    log.error('--balance kernel: this system\'s kernel does not share connections out among listeners (use --balance handoff)');
-    return 1;
+    throw new ServerStartError('--balance kernel: this system\'s kernel does not share connections out among listeners (use --balance handoff)', null);
   }
-  const opened = openListeners(options, balance, log);
-  if (opened === null) return 1;
-  const { listeners, port } = opened;
+  const { listeners, port } = openListeners(options, balance);
   const tallyBuffer = sharedTallyBuffer(options.workers);
   const tally = new TallyReader(tallyBuffer);
   let status = 0;
@@ -109,7 +112,8 @@ export async function runWorkers(options: ServerOptions, log: EventLog, workerMa
       });
     } catch (err) {
       listeners[0]!.close();
-      throw err;
+      if (!(err instanceof OSError)) throw err;
+      throw new ServerStartError('cannot set up the hand-off to the workers', err);
     }
   }
   const fds = acceptor !== null ? acceptor.inboxFds : listeners.map((listener) => listener.detach());
@@ -117,11 +121,23 @@ export async function runWorkers(options: ServerOptions, log: EventLog, workerMa
   const threads: Thread[] = [];
   let stopping = false;
   let graceTimer: NodeJS.Timeout | undefined;
+  // The workers' lines wait until "starting up" is out (a worker serves before the others are ready), and
+  // are not written at all when starting fails: then the one line is the reason (startFailure).
+  let started = false;
+  const early: string[] = [];
+  let startFailure: ServerStartError | null = null;
+  const writeEarly = (): void => {
+    started = true;
+    for (const line of early.splice(0)) log.info(line);
+  };
   const stopAll = (reason: string): void => {
     if (stopping) return;
     stopping = true;
     const running = threads.filter((t) => !t.exited);
-    log.info(`shutting down (${reason}): stopping ${running.length} ${running.length === 1 ? 'worker' : 'workers'}`);
+    if (startFailure === null) {
+      writeEarly();
+      log.info(`shutting down (${reason}): stopping ${running.length} ${running.length === 1 ? 'worker' : 'workers'}`);
+    }
     log.finishing();
     acceptor?.close();
     for (const t of running) t.worker.postMessage({ type: 'stop', reason } satisfies ToWorker);
@@ -150,7 +166,10 @@ export async function runWorkers(options: ServerOptions, log: EventLog, workerMa
     worker.on('message', (message: FromWorker) => {
       switch (message.type) {
         case 'log':
-          log.info(prefix + message.text.replace(/\n$/, '').replaceAll('\n', `\n${prefix}`));
+          for (const line of workerLines(prefix, message.text)) {
+            if (started) log.info(line);
+            else early.push(line);
+          }
           break;
         case 'ready':
           thread.ready = true;
@@ -164,10 +183,14 @@ export async function runWorkers(options: ServerOptions, log: EventLog, workerMa
     });
     worker.on('error', (err) => {
       status = 1;
-      if (thread.ready) {
+      if (startFailure !== null) {
+        // Every worker fails alike when its backend cannot be made (no libkqueue, say): the first reason only.
+      } else if (!started && !stopping) {
+        startFailure = new ServerStartError(`worker ${thread.number} cannot start`, err);
+      } else if (thread.ready) {
         log.error(`worker ${thread.number} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
       } else {
-        // Every worker fails alike when its backend cannot be made (no libkqueue, say): the reason once.
+        // Failing to start while stopping (a signal came first): each distinct reason once.
         const why = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
         log.error(`worker ${thread.number} cannot start: ${startFailures.has(why) ? 'the same error' : why}`);
         startFailures.add(why);
@@ -184,7 +207,10 @@ export async function runWorkers(options: ServerOptions, log: EventLog, workerMa
         const lost = tally.releaseWorker(i);
         if (lost > 0) log.error(`worker ${thread.number} ended with ${lost} ${lost === 1 ? 'connection' : 'connections'} still counted: released`);
         if (code !== 0) status = 1;
-        if (!stopping) {
+        if (!stopping && !started) {
+          startFailure = new ServerStartError(`worker ${thread.number} exited (status ${code}) while starting`, null);
+          stopAll(`worker ${thread.number} exited`);
+        } else if (!stopping) {
           log.error(`worker ${thread.number} exited (status ${code})`);
           stopAll(`worker ${thread.number} exited`);
         }
@@ -201,6 +227,7 @@ export async function runWorkers(options: ServerOptions, log: EventLog, workerMa
     await ready;
     if (!stopping) {
       log.info(`starting up on ${options.host} port ${port} (backend ${backendName}, ${options.workers} workers, --balance ${balance})`);
+      writeEarly();
       acceptor?.start();
     }
     await Promise.all(exits);
@@ -210,6 +237,7 @@ export async function runWorkers(options: ServerOptions, log: EventLog, workerMa
     clearTimeout(graceTimer);
     acceptor?.close();
   }
+  if (startFailure !== null) throw startFailure;
   summarize(log, threads, tally.peak);
   return status;
 }

@@ -1,19 +1,8 @@
 /** Argument checks shared by the socket functions: what Python's argument parsing rejects, with messages that say what was wrong. */
 import { describe } from '../fileobj.js';
 
-/**
- * An options object (Python's keyword arguments): TypeError unless it is an object, and TypeError
- * ("createServer() got an unexpected option 'x'") for an own property not among `known`, as Python raises
- * for an unknown keyword argument — a misspelt option would otherwise be silently ignored.
- */
-export function checkOptionNames(fn: string, options: unknown, known: ReadonlySet<string>): void {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`${fn}(): options must be an object (got ${describe(options)})`);
-  }
-  for (const name of Object.keys(options)) {
-    if (!known.has(name)) throw new TypeError(`${fn}() got an unexpected option '${name}'`);
-  }
-}
+/** The options-object check every module shares (Python's unknown keyword argument → TypeError). */
+export { checkOptionNames } from '../args.js';
 
 /**
  * Bytes to send: a Uint8Array (Buffer) as is, any other ArrayBufferView or an ArrayBuffer as a view of its

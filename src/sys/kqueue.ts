@@ -5,7 +5,7 @@
  */
 import { abi, errno, koffi, libc } from './lib.js';
 import type { LibraryHandle } from 'koffi';
-import { FD_CLOEXEC, F_SETFD } from './constants.js';
+import { FD_CLOEXEC, F_SETFD, INT_MAX } from './constants.js';
 import { close } from './io.js';
 
 type Bytes = Uint8Array;
@@ -109,6 +109,9 @@ export function kevent(
     return r < 0 ? -errno() : r;
   }
   readyLibkqueue(n);
+  if (nchanges > 0 && changes !== null && anyRefusedIdent(changes, nchanges)) {
+    return keventWithRefusals(n, kq, changes, nchanges, events, events === null ? 0 : nevents);
+  }
   // libkqueue fails some changes without setting errno (re-adding a socket's existing EVFILT_READ without
   // EV_CLEAR: linux/read.c's kn_modify returns -1): clear errno first so that case reads as EINVAL, not as
   // whatever an earlier call left there.
@@ -129,6 +132,56 @@ export function kevent(
   let errors = 0;
   while (errors < room && (keventFlags(events, errors) & abi.kqueue.EV_ERROR) !== 0) errors++;
   return errors;
+}
+
+/**
+ * The filters whose ident is a file descriptor under libkqueue. The kernels refuse an ident above INT_MAX on
+ * such a filter with EBADF (FreeBSD and macOS kevent_register: `f_isfd` and `ident > INT_MAX`); libkqueue casts
+ * it to an int and would watch another fd (2**32 + r → r), so iomux refuses those before they reach it.
+ */
+const FD_FILTERS = [abi.kqueue.EVFILT_READ, abi.kqueue.EVFILT_WRITE, abi.kqueue.EVFILT_VNODE];
+
+/** Whether change `i` names an fd no fd can be (on a filter whose ident is an fd). */
+function refusedIdent(changes: Bytes, i: number): boolean {
+  return keventIdent(changes, i) > INT_MAX && FD_FILTERS.includes(keventFilter(changes, i));
+}
+
+function anyRefusedIdent(changes: Bytes, nchanges: number): boolean {
+  for (let i = 0; i < nchanges; i++) if (refusedIdent(changes, i)) return true;
+  return false;
+}
+
+/**
+ * kevent(2) as the kernels run a changelist holding a refused fd ident (a caller's mistake, so this path
+ * may be slow): the changes are applied one by one, in order; each failure (EBADF for a refused ident, the
+ * library's errno otherwise) is written to the event list as an EV_ERROR entry while there is room, and
+ * fails the whole call once there is none (the changes after it are not applied). Having reported errors,
+ * the kernels return them without waiting for events (FreeBSD kqueue_kevent, xnu kevent_internal).
+ */
+function keventWithRefusals(
+  n: KqueueNatives, kq: number, changes: Bytes, nchanges: number, events: Bytes | null, nevents: number,
+): number {
+  let written = 0;
+  for (let i = 0; i < nchanges; i++) {
+    let error = 0;
+    if (refusedIdent(changes, i)) {
+      error = EBADF;
+    } else {
+      koffi.errno(0);
+      // With no room for events, libkqueue applies the change and returns at once (no wait).
+      if (n.kevent(kq, changes.subarray(i * KEVENT_BYTES, (i + 1) * KEVENT_BYTES), 1, null, 0, null) < 0) {
+        error = -libkqueueFailure(n, kq);
+      }
+    }
+    if (error === 0) continue;
+    if (events === null || written === nevents) return -error;
+    const at = written * KEVENT_BYTES;
+    events.set(changes.subarray(i * KEVENT_BYTES, (i + 1) * KEVENT_BYTES), at);
+    put16(events, at + KE.flags, keventFlags(events, written) | abi.kqueue.EV_ERROR);
+    put64(events, at + KE.data, error);
+    written++;
+  }
+  return written;
 }
 
 /**

@@ -5,7 +5,8 @@
  *
  * The demo owns its children: interrupted (SIGINT, SIGTERM, SIGHUP), cut off by its reader (`| head -1`) or
  * failing, it stops the server and any running client before it ends, and ends by the signal it got, quietly
- * (status 0) when its reader went away, with a stack (status 1) on an unexpected error.
+ * (status 0) when its reader went away, with one line "iomux demo: …" (status 1) when the server does not
+ * start (its own reason, e.g. no libkqueue for --backend kqueue), with a stack (status 1) on an unexpected error.
  */
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -13,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { BACKENDS } from '../../server/options.js';
 import { choiceOption, runCommand, secondsOption, type CommandSpec } from '../args.js';
 import { Children, stopOnSignals } from '../children.js';
+import { complain } from '../failures.js';
 import { outputClosed, whenOutputCloses } from '../output.js';
 
 export const spec: CommandSpec = {
@@ -29,6 +31,9 @@ export const spec: CommandSpec = {
 const MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
 const START_TIMEOUT_MS = 10_000;
 
+/** The demo cannot go on (its server did not start): the message is its one line. */
+class DemoFailure extends Error {}
+
 export async function main(argv: string[]): Promise<number> {
   return runCommand(spec, argv, async (args) => {
     const backend = choiceOption(args, 'backend', 'default', BACKENDS);
@@ -42,6 +47,10 @@ export async function main(argv: string[]): Promise<number> {
     });
     try {
       return await runDemo(children, backend, delay, () => stopped || outputClosed());
+    } catch (err) {
+      if (!(err instanceof DemoFailure)) throw err;
+      complain(spec.name, err.message);
+      return 1;
     } finally {
       await children.stopAll();
       // A signal that arrived meanwhile ends the process once its handler has seen the children stop.
@@ -90,15 +99,30 @@ async function runDemo(children: Children, backend: string, delay: number, stopp
   return status;
 }
 
-/** Waits for the server's "starting up on HOST port N" line and returns N; null when stopped meanwhile. */
+/**
+ * Waits for the server's "starting up on HOST port N" line and returns N; null when stopped meanwhile. A
+ * server that exits first, or says nothing in time, is a DemoFailure giving the server's own reason.
+ */
 async function boundPort(server: ChildProcess, log: () => string, stopped: () => boolean): Promise<number | null> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
     const m = /starting up on \S+ port (\d+)/.exec(log());
     if (m) return Number(m[1]);
     if (stopped()) return null;
-    if (server.exitCode !== null || server.signalCode !== null) throw new Error(`the server did not start:\n${log()}`);
-    if (Date.now() > deadline) throw new Error(`the server did not start within ${START_TIMEOUT_MS / 1000} s:\n${log()}`);
+    if (server.exitCode !== null || server.signalCode !== null) {
+      const how = server.exitCode !== null ? `status ${server.exitCode}` : `signal ${server.signalCode}`;
+      throw new DemoFailure(`the echo server did not start: ${lastLine(log()) ?? `it exited with ${how}`}`);
+    }
+    if (Date.now() > deadline) {
+      const said = lastLine(log());
+      throw new DemoFailure(`the echo server did not start within ${START_TIMEOUT_MS / 1000} s${said === null ? '' : ` (its last line: ${said})`}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** The server's last line of log, without the "iomux echo-server: " its failures begin with; null if none. */
+function lastLine(log: string): string | null {
+  const line = log.trimEnd().split('\n').at(-1)?.trim() ?? '';
+  return line === '' ? null : line.replace(/^iomux echo-server: /, '');
 }

@@ -3,6 +3,7 @@ import { runEchoBench, type EchoBenchResult } from '../../load/echo-load.js';
 import { num, sig } from '../format.js';
 import { ProgressBar } from '../progress.js';
 import { intOption, runCommand, secondsOption, stringOption, UsageError, type CommandSpec, type ParsedArgs } from '../args.js';
+import { complain, errorText, isSystemError } from '../failures.js';
 
 export const spec: CommandSpec = {
   name: 'echo-bench',
@@ -39,8 +40,11 @@ function summary(r: EchoBenchResult): string {
     `iomux echo-bench ${r.host}:${r.port}  connections=${r.conns} depth=${r.depth} size=${r.size} idle=${r.idle}` +
       `  warmup=${r.warmup_s}s duration=${r.duration_s}s`,
     `  rate         ${num(r.msgs_per_s)} msgs/s  ${num(r.mb_per_s, 1)} MB/s  (${num(r.msgs)} messages in the window)`,
-    `  latency µs   p50 ${sig(r.lat_p50_us)}  p90 ${sig(r.lat_p90_us)}  p99 ${sig(r.lat_p99_us)}  ` +
-      `p99.9 ${sig(r.lat_p999_us)}  max ${sig(r.lat_max_us)}  mean ${sig(r.lat_mean_us)}`,
+    // Without a message in the window the histogram is empty: its zeros are no measurement.
+    r.msgs === 0
+      ? '  latency µs   not measured (no message came back)'
+      : `  latency µs   p50 ${sig(r.lat_p50_us)}  p90 ${sig(r.lat_p90_us)}  p99 ${sig(r.lat_p99_us)}  ` +
+        `p99.9 ${sig(r.lat_p999_us)}  max ${sig(r.lat_max_us)}  mean ${sig(r.lat_mean_us)}`,
     `  verified     ${num(r.verified_bytes)} echoed bytes; ${num(r.corrupt_bytes)} corrupt, ` +
       `${num(r.missing_bytes)} missing, ${num(r.extra_bytes)} extra`,
     `  connections  active ${r.active_connected}/${r.conns}` +
@@ -53,6 +57,25 @@ function summary(r: EchoBenchResult): string {
   ];
   for (const p of r.problems) lines.push(`    - ${p}`);
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * When not one connection could be made, the one line that says why: the first connection failure of the
+ * problems ("connection 3: connect: …" or "50 connections: connect: …") and how many failed. Null when
+ * some connected.
+ */
+function noConnection(r: EchoBenchResult): string | null {
+  if (r.active_connected + r.idle_connected > 0) return null;
+  const total = r.conns + r.idle;
+  let why = 'no connection could be established';
+  for (const p of r.problems) {
+    const m = /^(?:connection \d+|\d+ connections): (?:connect: )?(.+)$/.exec(p);
+    if (m) {
+      why = m[1]!;
+      break;
+    }
+  }
+  return `cannot connect to ${r.host} port ${r.port}: ${why}, ${r.connect_errors + r.connect_timeouts} of ${total} connections`;
 }
 
 async function run(args: ParsedArgs): Promise<number> {
@@ -83,10 +106,18 @@ async function run(args: ParsedArgs): Promise<number> {
           : `${p.phase} ${num(p.msgsPerS)} msgs/s, ${num(p.verifiedBytes / 1e6, 1)} MB verified`),
       }),
     });
+  } catch (err) {
+    // The run could not begin: the name does not resolve, no epoll. One line; a bug keeps its stack.
+    if (!isSystemError(err)) throw err;
+    const { syscall } = err as { syscall?: unknown };
+    complain(spec.name, syscall === 'getaddrinfo' ? `cannot resolve ${options.host}: ${errorText(err)}` : errorText(err));
+    return 1;
   } finally {
     bar?.clear();
   }
   process.stdout.write(args.values.json === true ? `${JSON.stringify(result)}\n` : summary(result));
+  const unreachable = noConnection(result);
+  if (unreachable !== null) complain(spec.name, unreachable);
   return result.status === 'ok' ? 0 : result.status === 'corrupt' ? 3 : 1;
 }
 

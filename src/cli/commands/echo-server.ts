@@ -1,11 +1,12 @@
 /** `iomux echo-server`: the seeds' multiplexed echo server, on the backend of your choice. */
-import { runEchoServer } from '../../server/run.js';
+import { runEchoServer, ServerStartError } from '../../server/run.js';
 import { BACKENDS, BALANCES, DEFAULTS, DRIVERS, MAX_WORKERS, SELECTOR_CLASSES, type ServerOptions } from '../../server/options.js';
 import { kernelBalances } from '../../server/workers.js';
 import {
   bytesOption, choiceOption, intOption, runCommand, secondsOption, stringOption, UsageError, type CommandSpec,
   type ParsedArgs,
 } from '../args.js';
+import { complain, errorText } from '../failures.js';
 
 export const spec: CommandSpec = {
   name: 'echo-server',
@@ -121,6 +122,12 @@ export async function main(argv: string[]): Promise<number> {
     if (options.driver === 'loop' && options.backend !== 'selectors' && options.backend !== 'default') {
       throw new UsageError(`--driver loop needs a selectors backend (--backend default or selectors; got --backend ${options.backend})`);
     }
-    return runEchoServer(options);
+    try {
+      return await runEchoServer(options);
+    } catch (err) {
+      if (!(err instanceof ServerStartError)) throw err;
+      complain(spec.name, err.cause === null || err.cause === undefined ? err.message : `${err.message}: ${errorText(err.cause)}`);
+      return 1;
+    }
   });
 }
