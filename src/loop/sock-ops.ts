@@ -12,6 +12,7 @@
  * operation waits rejects that operation with OSError EBADF at once; one closed by other means, too (see
  * the sweep below).
  */
+import { eventWords, trace, tracing } from './debug.js';
 import { BlockingIOError, InterruptedError, OSError, RuntimeError, ValueError } from '../errors.js';
 import { EVENT_READ, EVENT_WRITE } from '../events.js';
 import { describe } from '../fileobj.js';
@@ -354,13 +355,32 @@ async function retry<T>(
   fn: string, sock: Socket, direction: Direction, signal: AbortSignal | undefined, call: () => T,
 ): Promise<T> {
   checkSocket(fn, sock, direction);
+  if (!tracing) return retryCalls(sock, direction, signal, call);
+  const fd = sock.fileno();
+  trace('%s fd %d: started', fn, fd);
+  try {
+    const r = await retryCalls(sock, direction, signal, call);
+    trace('%s fd %d: done', fn, fd);
+    return r;
+  } catch (err) {
+    trace('%s fd %d: %s', fn, fd, isAbortError(err) ? 'aborted' : `failed: ${String(err)}`);
+    throw err;
+  }
+}
+
+async function retryCalls<T>(sock: Socket, direction: Direction, signal: AbortSignal | undefined, call: () => T): Promise<T> {
   for (let falseReports = 0; ; falseReports++) {
     if (signal?.aborted) throw abortError(signal);
     const r = attempt(call);
     if (r !== WOULD_BLOCK) return r;
+    if (tracing) trace('  fd %d would block: waits until %s', sock.fileno(), eventWords(direction));
     if (falseReports >= BACKOFF_AFTER) await backOff(falseReports - BACKOFF_AFTER, signal);
     await ready(sock, direction, signal);
   }
+}
+
+function isAbortError(err: unknown): boolean {
+  return err instanceof DOMException && err.name === 'AbortError';
 }
 
 /**

@@ -2,6 +2,7 @@
  * `watch(fd, events, callback)`: "tell me when this fd is readable or writable", from Node's own event loop,
  * without blocking the thread. One libuv `uv_poll` handle per watch, on the calling thread's loop.
  */
+import { eventWords, trace, tracing } from './debug.js';
 import { fstatSync } from 'node:fs';
 import { OSError, ValueError } from '../errors.js';
 import { asFileDescriptor, describe, type FileLike } from '../fileobj.js';
@@ -114,6 +115,7 @@ export class Watcher implements Disposable, PollerMember {
       if (err instanceof OSError && typeof err.errno === 'number') throw watchOpenError(fd, -err.errno);
       throw err;
     }
+    if (tracing) trace('watch fd %d: armed for %s', fd, eventWords(events));
   }
 
   /** The events being watched (0 while paused by `modify(0)`). */
@@ -171,6 +173,7 @@ export class Watcher implements Disposable, PollerMember {
     this.#stop();
     this.#closed = true;
     if (!this.#fdGone) poller.release(this);
+    if (tracing) trace('watch fd %d: closed', this.fd);
   }
 
   /** Lets an active watch keep the event loop alive (the default). Does nothing once closed. */
@@ -213,6 +216,7 @@ export class Watcher implements Disposable, PollerMember {
     // A hang-up wakes whichever direction is watched, so the read or write that follows sees it (as libuv).
     const ready = (events & READY_HANGUP ? this.#events : events) & this.#events;
     if (ready === 0) return;
+    if (tracing) trace('watch fd %d: fired, %s ready', this.fd, eventWords(ready));
     try {
       this.#callback.call(undefined, ready);
     } catch (err) {
@@ -223,6 +227,7 @@ export class Watcher implements Disposable, PollerMember {
 
   /** @internal iomux is closing the fd (os.close, Socket.close, Epoll.close): already out of the set. */
   onFdClosing(): void {
+    if (tracing) trace('watch fd %d: its fd is being closed by iomux', this.fd);
     this.#active = false;
     this.#fdGone = true;
     this.#recount();
@@ -264,6 +269,7 @@ export class Watcher implements Disposable, PollerMember {
    * went with its last close, and the number may now be another file's — and give the number back.
    */
   #forgetFd(): void {
+    if (tracing) trace('watch fd %d: its fd was closed behind iomux\'s back: released', this.fd);
     this.#active = false;
     this.#fdGone = true;
     this.#recount();
@@ -302,6 +308,7 @@ export class Watcher implements Disposable, PollerMember {
     const fdOpen = sys.getFdFlags(this.fd) >= 0;
     const error = pollStatusError(this.fd, status, fdOpen);
     this.#error = error;
+    if (tracing) trace('watch fd %d: stopped by an error: %s', this.fd, error.message);
     try {
       this.#callback.call(undefined, this.#events, error);
     } catch (err) {

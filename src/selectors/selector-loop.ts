@@ -4,6 +4,7 @@
  * EpollSelector, a private mirror of the registrations for select and poll (see mirror.ts) — and then a
  * non-blocking `select(0)` collects the whole batch.
  */
+import { trace, tracing } from '../loop/debug.js';
 import { RuntimeError, type OSError } from '../errors.js';
 import { describe } from '../fileobj.js';
 import { monotonicMs } from '../timeout.js';
@@ -106,6 +107,7 @@ export class SelectorLoop<T> {
     this.#handler = handler ?? null;
     this.#attached = true;
     this.#arm();
+    if (tracing) trace('selector: attached');
   }
 
   /** Stops dispatching; registrations stay. Does nothing when not attached. */
@@ -114,6 +116,7 @@ export class SelectorLoop<T> {
     this.#attached = false;
     this.#handler = null;
     this.#disarm();
+    if (tracing) trace('selector: detached');
   }
 
   ref(): void {
