@@ -55,7 +55,7 @@ for major in "${majors[@]}"; do
   node_bin=$(bash scripts/node-dist.sh "$version" arm64)
   echo "arm64: $("$node_bin" -p 'process.version + " " + process.arch') under $(qemu-aarch64 --version | head -1)"
   # qemu runs code ~5-10x slower: each test and file gets a longer limit.
-  IOMUX_TEST_NODE=$node_bin IOMUX_TEST_TIMEOUT_MS=600000 IOMUX_TEST_FILE_LIMIT_S=1200 \
+  IOMUX_TEST_NODE=$node_bin IOMUX_TEST_TIMEOUT_MS=600000 IOMUX_TEST_FILE_LIMIT_S=1200 IOMUX_TEST_SLOWDOWN=10 \
     bash scripts/run-tests.sh "${skip_args[@]}" "${paths[@]}" || status=1
 done
 exit $status

@@ -8,9 +8,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runNode, runModule, PACKAGE_ROOT } from './support/children.js';
+import { SLOWDOWN } from './support/timing.js';
 
 /** Runs `source` as an ES module in a fresh node (extra node flags first) and returns its JSON result line. */
-async function resultOf(source: string, nodeFlags: string[] = []): Promise<{ result: unknown; stderr: string }> {
+async function resultOf(body: string, nodeFlags: string[] = []): Promise<{ result: unknown; stderr: string }> {
+  const source = `const SLOWDOWN = ${SLOWDOWN};\n${body}`; // the scripts' timers are loose bounds too
   const { code, stdout, stderr } = nodeFlags.length === 0
     ? await runModule(source, 20_000)
     : await runNode([...nodeFlags, '--input-type=module', '-e', source], { cwd: PACKAGE_ROOT, timeoutMs: 20_000 });
@@ -67,7 +69,7 @@ setTimeout(() => {
   watcher.close();
   os.close(r);
   os.close(w);
-}, 300);
+}, 300 * SLOWDOWN);
 os.write(w, 'x');
 process.on('exit', () => console.log(JSON.stringify(order)));
 `;
@@ -98,7 +100,7 @@ test('await selectAsync() woken by another thread\'s write continues before a 5 
     const worker = new Worker(new URL('data:text/javascript,' + encodeURIComponent(source)), { workerData: w });
     await once(worker, 'online');
     let timerFired = false;
-    const timer = setTimeout(() => { timerFired = true; }, 5000);
+    const timer = setTimeout(() => { timerFired = true; }, 5000 * SLOWDOWN);
     const t0 = performance.now();
     const ready = await sel.selectAsync();
     const continuedAfterMs = performance.now() - t0;
@@ -120,7 +122,7 @@ test('sockSendall of 1 MiB to a reader awaiting sockRecv in the same process fin
     import { socketpair, SOL_SOCKET, SO_SNDBUF } from 'iomux/socket';
     import { sockRecv, sockSendall } from 'iomux/loop';
     let timerFired = false;
-    const timer = setTimeout(() => { timerFired = true; }, 5000);
+    const timer = setTimeout(() => { timerFired = true; }, 5000 * SLOWDOWN);
     const [a, b] = socketpair();
     a.setblocking(false); b.setblocking(false);
     a.setsockopt(SOL_SOCKET, SO_SNDBUF, 8192);

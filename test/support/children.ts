@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import type { After } from './fds.js';
-import { nextTurn, sleep, timed } from './timing.js';
+import { loose, nextTurn, sleep, timed } from './timing.js';
 
 /** The package root (this file runs from build/test/support/): where `iomux/...` resolves. */
 export const PACKAGE_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -19,14 +19,14 @@ export interface ChildResult {
   stderr: string;
 }
 
-/** Runs node with `args` until it ends (killed after `timeoutMs`) and collects what it printed. */
+/** Runs node with `args` until it ends (killed after `timeoutMs`, stretched by SLOWDOWN) and collects what it printed. */
 export async function runNode(args: string[], options: { cwd?: string; timeoutMs?: number } = {}): Promise<ChildResult> {
   const child = spawn(process.execPath, args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), loose(options.timeoutMs ?? 30_000));
   try {
     const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
     return { code, signal, stdout, stderr };
@@ -67,7 +67,7 @@ export function esmWorkerUrl(source: string): URL {
 export async function outputMatching(
   output: () => string, re: RegExp, running: () => boolean, timeoutMs: number,
 ): Promise<RegExpExecArray | null> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + loose(timeoutMs);
   for (;;) {
     const m = re.exec(output());
     if (m) return m;

@@ -1,6 +1,18 @@
 /** Clocks and waits for tests: how long a call took, and waiting on Node's event loop. */
 import assert from 'node:assert/strict';
 
+/**
+ * How much slower than a native x86_64 run this one is allowed to be (IOMUX_TEST_SLOWDOWN, default 1): .ci/arm64.sh
+ * sets it under qemu-user, where starting a node child takes seconds. It stretches only the loose upper bounds
+ * that guard against hangs (a child's time limit, "took under N s"), never a lower bound or an expected order.
+ */
+export const SLOWDOWN = Math.max(1, Number(process.env.IOMUX_TEST_SLOWDOWN ?? 1) || 1);
+
+/** A loose upper bound of `n` (seconds or milliseconds), stretched by SLOWDOWN. */
+export function loose(n: number): number {
+  return n * SLOWDOWN;
+}
+
 /** Runs `fn` and returns its result with the seconds it took. */
 export function timed<T>(fn: () => T): [T, number] {
   const t0 = process.hrtime.bigint();
