@@ -15,7 +15,7 @@ export type DriverName = (typeof DRIVERS)[number];
 /**
  * How --workers share the connections: `kernel`, a listener per worker on one address that the kernel
  * shares out (SO_REUSEPORT on Linux, SO_REUSEPORT_LB on FreeBSD); `handoff`, one listener accepted on the
- * main thread, each connection handed to a worker (the only way on macOS). See src/server/workers.ts.
+ * main thread, each connection handed to a worker (the only way on macOS). See src/server/workers/workers.ts.
  */
 export const BALANCES = ['kernel', 'handoff'] as const;
 export type BalanceName = (typeof BALANCES)[number];

@@ -6,10 +6,10 @@ import { pollBackend } from './backends/poll.js';
 import { selectBackend } from './backends/select.js';
 import { attachedSelectorsBackend } from './backends/attached.js';
 import { selectorsBackend } from './backends/selectors.js';
-import { EchoCore, type Backend } from './core.js';
-import { EventLog } from './event-log.js';
+import { EchoCore, type Backend } from './core/echo-core.js';
+import { EventLog } from './log/event-log.js';
 import type { ServerOptions } from './options.js';
-import { runWorkers } from './workers.js';
+import { runWorkers } from './workers/workers.js';
 
 /** The kernel caps it at net.core.somaxconn; thousands of clients connecting at once must not see drops. */
 const LISTEN_BACKLOG = 4096;

@@ -2,7 +2,7 @@
  * `iomux echo-client`: the seeds' multi-socket client. Every part is sent on every socket, then the echo is
  * read back on each; the exit status says whether every echo matched.
  */
-import { formatAddress, showPayload } from '../../server/show.js';
+import { formatAddress, showPayload } from '../../server/log/show.js';
 import type { Socket } from '../../socket/index.js';
 import { intOption, runCommand, type CommandSpec } from '../args.js';
 import {

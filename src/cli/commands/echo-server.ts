@@ -1,7 +1,7 @@
 /** `iomux echo-server`: the seeds' multiplexed echo server, on the backend of your choice. */
 import { runEchoServer } from '../../server/run.js';
 import { BACKENDS, BALANCES, DEFAULTS, DRIVERS, MAX_WORKERS, SELECTOR_CLASSES, type ServerOptions } from '../../server/options.js';
-import { kernelBalances } from '../../server/workers.js';
+import { kernelBalances } from '../../server/workers/workers.js';
 import {
   bytesOption, choiceOption, intOption, runCommand, secondsOption, stringOption, UsageError, type CommandSpec,
   type ParsedArgs,

@@ -5,7 +5,7 @@
  * --idle-timeout, the accept backoff) are a plain Node interval.
  */
 import type { SelectorKey } from '../../selectors/index.js';
-import type { Backend, EchoCore } from '../core.js';
+import type { Backend, EchoCore } from '../core/echo-core.js';
 import type { SelectorName } from '../options.js';
 import { openSelector, selectorInterest, type Callback } from './selectors.js';
 

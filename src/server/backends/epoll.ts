@@ -12,7 +12,7 @@
 import { BlockingIOError } from '../../errors.js';
 import * as os from '../../os.js';
 import { Epoll, EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT } from '../../select/index.js';
-import { TICK_SECONDS, type Backend, type EchoCore } from '../core.js';
+import { TICK_SECONDS, type Backend, type EchoCore } from '../core/echo-core.js';
 
 /** Indexed by the core's READ | WRITE bits. EPOLLERR and EPOLLHUP are always reported. */
 const MASKS = [0, EPOLLIN, EPOLLOUT, EPOLLIN | EPOLLOUT] as const;

@@ -6,8 +6,8 @@
  * requires and the kernels do not mind.
  */
 import { Kevent, Kqueue, KQ_EV_ADD, KQ_EV_DELETE, KQ_EV_EOF, KQ_EV_ERROR, KQ_FILTER_READ, KQ_FILTER_WRITE } from '../../select/index.js';
-import { READ, WRITE } from '../connection.js';
-import type { Backend, EchoCore } from '../core.js';
+import { READ, WRITE } from '../core/connection.js';
+import type { Backend, EchoCore } from '../core/echo-core.js';
 
 /**
  * The most events one wait reports, as the epoll backend's default (1023). More filters than that are

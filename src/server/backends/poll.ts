@@ -5,7 +5,7 @@
  * paused (backpressure, or the client finished sending) while output is still queued.
  */
 import { poll, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT } from '../../select/index.js';
-import type { Backend, EchoCore } from '../core.js';
+import type { Backend, EchoCore } from '../core/echo-core.js';
 
 // POLLPRI, which the seeds add, is left out: TCP urgent data would keep it raised while recv() has nothing
 // in-band to read, and the loop would spin. POLLHUP and POLLERR are reported whether asked for or not.

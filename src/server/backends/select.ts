@@ -6,8 +6,8 @@
  */
 import { FD_SETSIZE, select } from '../../select/index.js';
 import type { Socket } from '../../socket/index.js';
-import { Connection, READ, WRITE } from '../connection.js';
-import type { Backend, EchoCore } from '../core.js';
+import { Connection, READ, WRITE } from '../core/connection.js';
+import type { Backend, EchoCore } from '../core/echo-core.js';
 
 export function selectBackend(core: EchoCore): Backend {
   const listener = core.listener;

@@ -8,8 +8,8 @@ import { FD_SETSIZE } from '../../select/index.js';
 import {
   DefaultSelector, EpollSelector, EVENT_READ, EVENT_WRITE, PollSelector, SelectSelector, type BaseSelector,
 } from '../../selectors/index.js';
-import type { Connection } from '../connection.js';
-import type { Backend, EchoCore } from '../core.js';
+import type { Connection } from '../core/connection.js';
+import type { Backend, EchoCore } from '../core/echo-core.js';
 import type { SelectorName } from '../options.js';
 
 /** What each key's data is: the seeds' `callback(fileobj, mask)`. */

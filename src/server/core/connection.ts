@@ -7,9 +7,9 @@
  * label is built when a log line needs it), the output queue exists only while something is unsent, and
  * the times and byte counts live in the table's fd-indexed Float64Array.
  */
-import type { Socket } from '../socket/index.js';
+import type { Socket } from '../../socket/index.js';
 import { OutputQueue } from './output-queue.js';
-import { formatAddress } from './show.js';
+import { formatAddress } from '../log/show.js';
 
 /** Interest bits, as the selectors module numbers them; each backend maps them onto its own API. */
 export const READ = 1;

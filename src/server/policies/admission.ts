@@ -3,8 +3,8 @@
  * handoff acceptor. One readiness event of the listener accepts at most a batch, and accept()'s errors mean
  * the same thing in both places.
  */
-import { BlockingIOError, ConnectionAbortedError, InterruptedError, OSError } from '../errors.js';
-import type { Socket, SocketAddress } from '../socket/index.js';
+import { BlockingIOError, ConnectionAbortedError, InterruptedError, OSError } from '../../errors.js';
+import type { Socket, SocketAddress } from '../../socket/index.js';
 
 /** Connections accepted per readiness event of the listener, so one busy listener cannot starve the rest. */
 export const ACCEPT_BATCH = 256;

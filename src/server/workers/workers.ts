@@ -19,12 +19,12 @@
  * is terminated.
  */
 import { Worker } from 'node:worker_threads';
-import { OSError } from '../errors.js';
-import { AF_INET, AF_INET6, SO_REUSEADDR, SOCK_STREAM, SOL_SOCKET, Socket } from '../socket/index.js';
-import { LISTENER_BALANCING } from '../sys/socket.js';
-import type { EventLog } from './event-log.js';
-import type { BalanceName, ServerOptions } from './options.js';
-import { openListener } from './run.js';
+import { OSError } from '../../errors.js';
+import { AF_INET, AF_INET6, SO_REUSEADDR, SOCK_STREAM, SOL_SOCKET, Socket } from '../../socket/index.js';
+import { LISTENER_BALANCING } from '../../sys/socket.js';
+import type { EventLog } from '../log/event-log.js';
+import type { BalanceName, ServerOptions } from '../options.js';
+import { openListener } from '../run.js';
 import { sharedTallyBuffer, TallyReader } from './shared-tally.js';
 import { closeQuietly, HandoffAcceptor } from './worker-handoff.js';
 import type { FromWorker, ToWorker, WorkerCounts, WorkerData } from './worker-messages.js';

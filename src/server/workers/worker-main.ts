@@ -5,12 +5,12 @@
  * lines go to the main thread as whole texts, which writes them (prefixed), so lines never interleave.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { Socket } from '../socket/index.js';
-import { EchoCore, type Backend } from './core.js';
-import { EventLog } from './event-log.js';
-import { createBackend } from './run.js';
+import { Socket } from '../../socket/index.js';
+import { EchoCore, type Backend } from '../core/echo-core.js';
+import { EventLog } from '../log/event-log.js';
+import { createBackend } from '../run.js';
 import { SharedTally } from './shared-tally.js';
-import type { LogWriter } from './stderr-writer.js';
+import type { LogWriter } from '../log/stderr-writer.js';
 import { HandoffInbox } from './worker-handoff.js';
 import type { FromWorker, ToWorker, WorkerData } from './worker-messages.js';
 

@@ -9,15 +9,15 @@
  * `onException`); the core tells the backend what to watch (`watch`, `forget`, `setAccepting`).
  */
 import { performance } from 'node:perf_hooks';
-import { OSError } from '../errors.js';
-import { IPPROTO_TCP, TCP_NODELAY, type Socket } from '../socket/index.js';
-import { ACCEPT_BACKOFF_MS, ACCEPT_BATCH, acceptNext } from './accept.js';
+import { OSError } from '../../errors.js';
+import { IPPROTO_TCP, TCP_NODELAY, type Socket } from '../../socket/index.js';
+import { ACCEPT_BACKOFF_MS, ACCEPT_BATCH, acceptNext } from '../policies/admission.js';
 import { Connection, ConnectionTable, READ, WRITE } from './connection.js';
-import { EventLog } from './event-log.js';
-import { MemoryReturn } from './memory.js';
-import { ReadyRing } from './ready-ring.js';
-import { formatAddress, PAYLOAD_PREVIEW, showPayload } from './show.js';
-import type { ServerOptions } from './options.js';
+import { EventLog } from '../log/event-log.js';
+import { MemoryReturn } from '../policies/memory.js';
+import { ReadyRing } from '../policies/ready-ring.js';
+import { formatAddress, PAYLOAD_PREVIEW, showPayload } from '../log/show.js';
+import type { ServerOptions } from '../options.js';
 import { LocalTally, type Tally } from './tally.js';
 
 /** A backend: one event loop over one multiplexing API. */
