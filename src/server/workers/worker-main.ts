@@ -8,7 +8,7 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { Socket } from '../../socket/index.js';
 import { EchoCore, type Backend } from '../core/echo-core.js';
 import { EventLog } from '../log/event-log.js';
-import { createBackend } from '../run.js';
+import { createBackend } from '../backends/index.js';
 import { SharedTally } from './shared-tally.js';
 import type { LogWriter } from '../log/stderr-writer.js';
 import { HandoffInbox } from './worker-handoff.js';
