@@ -1,7 +1,9 @@
 /** Starting, running and stopping the echo server: the listener, the backend, signals and the summary. */
 import type { Socket } from '../socket/index.js';
 import { createBackend } from './backends/index.js';
-import { EchoCore, type Backend } from './core/echo-core.js';
+import type { Backend } from './core/backend.js';
+import { EchoCore } from './core/echo-core.js';
+import { serve } from './core/serve.js';
 import { EventLog } from './log/event-log.js';
 import type { ServerOptions } from './options.js';
 import { openListener } from './listener.js';
@@ -37,7 +39,7 @@ export async function runEchoServer(options: ServerOptions, log = new EventLog(!
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    await backend.run();
+    await serve(core, backend);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

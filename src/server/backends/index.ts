@@ -1,5 +1,6 @@
 /** The backend `--backend` and `--driver` name, made for a core. */
-import type { Backend, EchoCore } from '../core/echo-core.js';
+import type { Backend } from '../core/backend.js';
+import type { EchoCore } from '../core/echo-core.js';
 import { attachedSelectorsBackend } from './attached.js';
 import { epollBackend } from './epoll.js';
 import { kqueueBackend } from './kqueue.js';

@@ -24,8 +24,11 @@ export function showPayload(bytes: Uint8Array, start: number, end: number, total
   return stop - start < total ? `${out}…" (${total} bytes)` : `${out}"`;
 }
 
-/** A socket address as a log shows it. */
-export function formatAddress(address: unknown): string {
+/**
+ * A socket address as the log and the clients show it: `127.0.0.1:55821`, `[::1]:55821`, a path as it is
+ * (socket/'s `formatAddress` is another thing: Python's repr, for error messages).
+ */
+export function showAddress(address: unknown): string {
   if (Array.isArray(address) && address.length >= 2) {
     const [host, port] = address as [unknown, unknown];
     const h = String(host);

@@ -1,10 +1,12 @@
 /**
- * How the echo server accepts connections, wherever it does: in each server's core and in the --balance
- * handoff acceptor. One readiness event of the listener accepts at most a batch, and accept()'s errors mean
- * the same thing in both places.
+ * Admission: how the echo server accepts connections, wherever it does (each server's core and the
+ * --balance handoff acceptor), and which it serves. One readiness event of the listener accepts at most a
+ * batch; a failing accept() (out of fds) rests the listener for a moment instead of spinning; a connection
+ * past --max-connections, or whose fd the backend cannot watch, is accepted and closed at once.
  */
 import { BlockingIOError, ConnectionAbortedError, InterruptedError, OSError } from '../../errors.js';
 import type { Socket, SocketAddress } from '../../socket/index.js';
+import type { Tally } from '../core/tally.js';
 
 /** Connections accepted per readiness event of the listener, so one busy listener cannot starve the rest. */
 export const ACCEPT_BATCH = 256;
@@ -24,5 +26,77 @@ export function acceptNext(listener: Socket): [Socket, SocketAddress] | 'empty' 
     if (err instanceof ConnectionAbortedError || err instanceof InterruptedError) return 'retry';
     if (err instanceof OSError) return err;
     throw err;
+  }
+}
+
+/** The limits a new connection must fit. */
+export interface AdmissionLimits {
+  maxConnections: number;
+}
+
+/** What a backend brings to admission: fds it can watch. */
+export interface FdRange {
+  readonly name: string;
+  /** Fds at or above this cannot be watched (select's FD_SETSIZE); Infinity when there is no such limit. */
+  readonly fdLimit: number;
+}
+
+export class Admission {
+  readonly #maxConnections: number;
+  readonly #tally: Tally;
+  /** accept() failures (other than "nothing pending") since the last success. */
+  #failures = 0;
+  /** Monotonic ms when accepting resumes after a failure; 0 while accepting. */
+  #resumeAt = 0;
+
+  constructor(limits: AdmissionLimits, tally: Tally) {
+    this.#maxConnections = limits.maxConnections;
+    this.#tally = tally;
+  }
+
+  /** Null when the connection on `fd` is admitted (its slot taken: give it back with `tally.closed()`), else why it is refused. */
+  admit(fd: number, backend: FdRange): string | null {
+    if (fd >= backend.fdLimit) return `fd ${fd} is out of range for ${backend.name} (FD_SETSIZE ${backend.fdLimit})`;
+    if (this.#tally.tryOpen(this.#maxConnections)) return null;
+    const n = this.#tally.open;
+    return `${n} ${n === 1 ? 'connection is' : 'connections are'} open (--max-connections ${this.#maxConnections})`;
+  }
+
+  /** Nothing pending: whatever failed before is over. */
+  drained(): void {
+    this.#failures = 0;
+  }
+
+  /** A connection was accepted: how many accept() failures came before it (the episode that ended), or 0. */
+  accepted(): number {
+    const failures = this.#failures;
+    this.#failures = 0;
+    return failures;
+  }
+
+  /** Whether the listener is resting after a failure. */
+  get resting(): boolean {
+    return this.#resumeAt !== 0;
+  }
+
+  /**
+   * accept() failed at `now`: the listener rests ACCEPT_BACKOFF_MS (from this failure). True for the first
+   * failure of an episode (the one to log).
+   */
+  failed(now: number): boolean {
+    this.#resumeAt = now + ACCEPT_BACKOFF_MS;
+    return this.#failures++ === 0;
+  }
+
+  /** Milliseconds until the listener's rest ends (Infinity when it is not resting). */
+  restLeft(now: number): number {
+    return this.#resumeAt === 0 ? Number.POSITIVE_INFINITY : this.#resumeAt - now;
+  }
+
+  /** True once when the rest is over at `now`: watch the listener again. */
+  resumes(now: number): boolean {
+    if (this.#resumeAt === 0 || now < this.#resumeAt) return false;
+    this.#resumeAt = 0;
+    return true;
   }
 }
