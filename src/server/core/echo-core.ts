@@ -13,9 +13,9 @@ import { performance } from 'node:perf_hooks';
 import { OSError } from '../../errors.js';
 import { IPPROTO_TCP, TCP_NODELAY, type Socket } from '../../socket/index.js';
 import type { EventLog } from '../log/event-log.js';
-import { PAYLOAD_PREVIEW, showAddress, showPayload } from '../log/show.js';
+import { PAYLOAD_PREVIEW, plural, showAddress, showPayload } from '../log/show.js';
 import type { ServerOptions } from '../options.js';
-import { ACCEPT_BACKOFF_MS, ACCEPT_BATCH, Admission, acceptNext } from '../policies/admission.js';
+import { Admission, type AdmissionSink } from '../policies/admission.js';
 import { Backpressure, BUDGET_PAUSE, BUDGET_RESUME, PAUSE, RESUME } from '../policies/backpressure.js';
 import { MemoryReturn } from '../policies/memory.js';
 import { CALL_COST_BYTES, FairScheduler, READ_BUFFER_BYTES, type TurnTaker } from '../policies/scheduler.js';
@@ -48,7 +48,6 @@ export class EchoCore {
 
   /** Connections accepted and served (refused ones not counted). */
   served = 0;
-  refused = 0;
   bytesEchoed = 0;
   peak = 0;
 
@@ -66,6 +65,8 @@ export class EchoCore {
   /** Unsent bytes of this server's connections together (the memory it holds). */
   #totalPending = 0;
   readonly #admission: Admission;
+  /** Admission's hands: the core's running flag, backend, log, and its welcome of an admitted connection. */
+  readonly #acceptSink: AdmissionSink;
   readonly #scheduler = new FairScheduler<Connection>();
   /** The scheduler's hands: the core's read and send, for the turns it gives at the end of a wake-up. */
   readonly #turns: TurnTaker<Connection>;
@@ -102,6 +103,21 @@ export class EchoCore {
       readTurn: (conn) => this.#readTurn(conn),
       writeTurn: (conn) => this.#write(conn),
     };
+    this.#acceptSink = {
+      get running() {
+        return core.running;
+      },
+      get backend() {
+        return core.backend;
+      },
+      log,
+      admitted: (socket, address) => this.#admitted(socket, address),
+    };
+  }
+
+  /** Connections accepted and closed at once (--max-connections, the backend's fd limit). */
+  get refused(): number {
+    return this.#admission.refused;
   }
 
   /** Unsent bytes held for all connections together. */
@@ -202,23 +218,9 @@ export class EchoCore {
 
   // ---- events ------------------------------------------------------------------------------------------
 
-  /** The listener is readable: accept what is pending (up to a batch). */
+  /** The listener is readable: admission accepts what is pending. */
   acceptAll(): void {
-    for (let i = 0; i < ACCEPT_BATCH && this.running; i++) {
-      const accepted = acceptNext(this.listener);
-      if (accepted === 'empty') {
-        this.#admission.drained();
-        return;
-      }
-      if (accepted === 'retry') continue;
-      if (accepted instanceof OSError) {
-        this.#backOff(accepted);
-        return;
-      }
-      const failures = this.#admission.accepted();
-      if (failures > 0) this.log.info(`accepting connections again (accept had failed ${plural(failures, 'time')})`);
-      this.#admit(accepted[0], accepted[1]);
-    }
+    this.#admission.acceptAll(this.listener, this.#acceptSink);
   }
 
   /** `conn` is readable (or has an error or hang-up pending): read it now, or in its turn (the scheduler's call). */
@@ -461,12 +463,8 @@ export class EchoCore {
     this.close(conn);
   };
 
-  #admit(socket: Socket, address: unknown): void {
-    const refusal = this.#admission.admit(socket.fileno(), this.backend);
-    if (refusal !== null) {
-      this.#refuse(socket, address, refusal);
-      return;
-    }
+  /** A connection admission let in: non-blocking, without Nagle, watched. */
+  #admitted(socket: Socket, address: unknown): void {
     let conn: Connection;
     try {
       socket.setblocking(false);
@@ -485,28 +483,6 @@ export class EchoCore {
     if (this.#open.size > this.peak) this.peak = this.#open.size;
     if (this.#verbose) this.log.event(`new connection from ${conn.label}`);
     this.#sync(conn);
-  }
-
-  #refuse(socket: Socket, address: unknown, why: string): void {
-    this.refused++;
-    // Not rate-limited (yet): the select backend's test counts one line per refusal. The summary counts
-    // them too, and a log nobody reads no longer blocks, so a flood of refusals costs log lines only.
-    this.log.error(`refusing connection from ${showAddress(address)}: ${why}`);
-    socket.close();
-  }
-
-  /**
-   * accept() failed for a reason other than "nothing pending" (EMFILE/ENFILE when out of fds, ENOBUFS, …).
-   * The pending connection stays in the backlog, so a level-triggered listener would report it again at
-   * once: stop watching the listener for a moment instead of spinning.
-   */
-  #backOff(err: OSError): void {
-    const resting = this.#admission.resting;
-    // One line per episode, not one per retry.
-    if (this.#admission.failed(performance.now())) {
-      this.log.error(`accept failed: ${err.message}; retrying every ${ACCEPT_BACKOFF_MS} ms, other connections are still served`);
-    }
-    if (!resting) this.backend.setAccepting(false);
   }
 
   /** `n` queued bytes went out or were dropped; under the budget's resume mark, everyone it paused reads again. */
@@ -608,8 +584,4 @@ export class EchoCore {
     }
     conn.watched = wanted;
   }
-}
-
-function plural(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }

@@ -36,3 +36,8 @@ export function showAddress(address: unknown): string {
   }
   return typeof address === 'string' && address !== '' ? address : '(unnamed)';
 }
+
+/** `1 connection`, `2 connections`: the count and its noun, for log lines. */
+export function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}

@@ -4,9 +4,12 @@
  * batch; a failing accept() (out of fds) rests the listener for a moment instead of spinning; a connection
  * past --max-connections, or whose fd the backend cannot watch, is accepted and closed at once.
  */
+import { performance } from 'node:perf_hooks';
 import { BlockingIOError, ConnectionAbortedError, InterruptedError, OSError } from '../../errors.js';
 import type { Socket, SocketAddress } from '../../socket/index.js';
 import type { Tally } from '../core/tally.js';
+import type { EventLog } from '../log/event-log.js';
+import { plural, showAddress } from '../log/show.js';
 
 /** Connections accepted per readiness event of the listener, so one busy listener cannot starve the rest. */
 export const ACCEPT_BATCH = 256;
@@ -41,7 +44,18 @@ export interface FdRange {
   readonly fdLimit: number;
 }
 
+/** Where the accept loop's outcomes go: the core. */
+export interface AdmissionSink {
+  readonly running: boolean;
+  readonly backend: FdRange & { setAccepting(accepting: boolean): void };
+  readonly log: EventLog;
+  /** A connection was admitted (its slot taken): set it up and serve it. */
+  admitted(socket: Socket, address: SocketAddress): void;
+}
+
 export class Admission {
+  /** Connections accepted and closed at once (the summary counts them). */
+  refused = 0;
   readonly #maxConnections: number;
   readonly #tally: Tally;
   /** accept() failures (other than "nothing pending") since the last success. */
@@ -54,12 +68,55 @@ export class Admission {
     this.#tally = tally;
   }
 
+  /** The listener is readable: accept what is pending (up to a batch), and admit or refuse each. */
+  acceptAll(listener: Socket, sink: AdmissionSink): void {
+    for (let i = 0; i < ACCEPT_BATCH && sink.running; i++) {
+      const accepted = acceptNext(listener);
+      if (accepted === 'empty') {
+        this.drained();
+        return;
+      }
+      if (accepted === 'retry') continue;
+      if (accepted instanceof OSError) {
+        this.#backOff(accepted, sink);
+        return;
+      }
+      const failures = this.accepted();
+      if (failures > 0) sink.log.info(`accepting connections again (accept had failed ${plural(failures, 'time')})`);
+      const [socket, address] = accepted;
+      const refusal = this.admit(socket.fileno(), sink.backend);
+      if (refusal === null) {
+        sink.admitted(socket, address);
+        continue;
+      }
+      this.refused++;
+      // Not rate-limited (yet): the select backend's test counts one line per refusal. The summary counts
+      // them too, and a log nobody reads no longer blocks, so a flood of refusals costs log lines only.
+      sink.log.error(`refusing connection from ${showAddress(address)}: ${refusal}`);
+      socket.close();
+    }
+  }
+
+  /**
+   * accept() failed for a reason other than "nothing pending" (EMFILE/ENFILE when out of fds, ENOBUFS, …).
+   * The pending connection stays in the backlog, so a level-triggered listener would report it again at
+   * once: stop watching the listener for a moment instead of spinning.
+   */
+  #backOff(err: OSError, sink: AdmissionSink): void {
+    const resting = this.resting;
+    // One line per episode, not one per retry.
+    if (this.failed(performance.now())) {
+      sink.log.error(`accept failed: ${err.message}; retrying every ${ACCEPT_BACKOFF_MS} ms, other connections are still served`);
+    }
+    if (!resting) sink.backend.setAccepting(false);
+  }
+
   /** Null when the connection on `fd` is admitted (its slot taken: give it back with `tally.closed()`), else why it is refused. */
   admit(fd: number, backend: FdRange): string | null {
     if (fd >= backend.fdLimit) return `fd ${fd} is out of range for ${backend.name} (FD_SETSIZE ${backend.fdLimit})`;
     if (this.#tally.tryOpen(this.#maxConnections)) return null;
     const n = this.#tally.open;
-    return `${n} ${n === 1 ? 'connection is' : 'connections are'} open (--max-connections ${this.#maxConnections})`;
+    return `${plural(n, 'connection')} ${n === 1 ? 'is' : 'are'} open (--max-connections ${this.#maxConnections})`;
   }
 
   /** Nothing pending: whatever failed before is over. */
