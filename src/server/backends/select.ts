@@ -6,7 +6,7 @@
  */
 import { FD_SETSIZE, select } from '../../select/index.js';
 import type { Socket } from '../../socket/index.js';
-import { EXCEPTIONAL, READ, WRITE, type WaitingBackend } from '../core/backend.js';
+import { URGENT, READ, WRITE, type WaitingBackend } from '../core/backend.js';
 import type { Connection } from '../core/connection.js';
 import type { EchoCore } from '../core/echo-core.js';
 
@@ -48,7 +48,7 @@ export function selectBackend(core: EchoCore): WaitingBackend {
     },
     events(i) {
       if (i < readable.length) return READ;
-      return i < readable.length + writable.length ? WRITE : EXCEPTIONAL;
+      return i < readable.length + writable.length ? WRITE : URGENT;
     },
     close() {
       inputs.length = 0;

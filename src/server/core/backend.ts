@@ -17,7 +17,7 @@ import type { Connection } from './connection.js';
 export const READ = 1;
 export const WRITE = 2;
 /** Readiness only: select()'s exceptional condition (TCP urgent data). */
-export const EXCEPTIONAL = 4;
+export const URGENT = 4;
 
 /** The interest side, common to every backend. */
 export interface Interest {
@@ -45,7 +45,7 @@ export interface WaitingBackend extends Interest {
   wait(timeout: number): number;
   /** The fd of ready entry `i` (0 ≤ i < the last wait's count). */
   fd(i: number): number;
-  /** What entry `i` reports: READ (also an error or hang-up), WRITE, EXCEPTIONAL bits. */
+  /** What entry `i` reports: READ (also an error or hang-up), WRITE, URGENT bits. */
   events(i: number): number;
 }
 

@@ -14,7 +14,7 @@
  * With --driver loop, libuv does 3 and 5 and nothing blocks here: a turn after each batch libuv dispatches
  * runs 4 then 1 (and again on the next loop turns while turns wait in a ring), and a timer covers the rest.
  */
-import { EXCEPTIONAL, READ, WRITE, type AttachedBackend, type Backend } from './backend.js';
+import { URGENT, READ, WRITE, type AttachedBackend, type Backend } from './backend.js';
 import type { EchoCore } from './echo-core.js';
 
 /** How often the Node-loop driver runs its timers when no event comes. */
@@ -79,5 +79,5 @@ function dispatch(core: EchoCore, listenFd: number, fd: number, events: number):
   if (conn === undefined) return;
   if (events & READ) core.onReadable(conn);
   if (events & WRITE) core.onWritable(conn);
-  if (events & EXCEPTIONAL) core.onException(conn);
+  if (events & URGENT) core.onException(conn);
 }
