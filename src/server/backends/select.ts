@@ -6,7 +6,7 @@
  */
 import { FD_SETSIZE, select } from '../../select/index.js';
 import type { Socket } from '../../socket/index.js';
-import { URGENT, READ, WRITE, type WaitingBackend } from '../core/backend.js';
+import { READ, URGENT, WRITE, type WaitingBackend } from '../core/backend.js';
 import type { Connection } from '../core/connection.js';
 import type { EchoCore } from '../core/echo-core.js';
 

@@ -14,7 +14,7 @@
  * With --driver loop, libuv does 3 and 5 and nothing blocks here: a turn after each batch libuv dispatches
  * runs 4 then 1 (and again on the next loop turns while turns wait in a ring), and a timer covers the rest.
  */
-import { URGENT, READ, WRITE, type AttachedBackend, type Backend } from './backend.js';
+import { READ, URGENT, WRITE, type AttachedBackend, type Backend, type WaitingBackend } from './backend.js';
 import type { EchoCore } from './echo-core.js';
 
 /** How often the Node-loop driver runs its timers when no event comes. */
@@ -25,7 +25,7 @@ export function serve(core: EchoCore, backend: Backend): Promise<void> {
   return backend.driver === 'loop' ? serveAttached(core, backend) : serveBlocking(core, backend);
 }
 
-async function serveBlocking(core: EchoCore, backend: Backend & { driver: 'blocking' }): Promise<void> {
+async function serveBlocking(core: EchoCore, backend: WaitingBackend): Promise<void> {
   const listenFd = core.listener.fileno();
   while (core.running) {
     core.beforeWait();
