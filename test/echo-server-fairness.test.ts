@@ -17,8 +17,8 @@ const KiB = 1024;
 const MiB = 1024 * KiB;
 /** The most a wake-up may read: the core's budget plus its last read (64 KiB), with room to spare. */
 const WAKE_LIMIT = MiB;
-/** The ring serves at least this many a wake-up (the core's RING_MIN_READS, for each of its two rings). */
-const RING_MIN_READS = 2;
+/** The ring serves at least this many a wake-up (policies/scheduler.ts's MIN_TURNS_PER_RING, for each of its rings). */
+const MIN_TURNS_PER_RING = 2;
 
 interface Read {
   wakeup: number;
@@ -96,7 +96,7 @@ const CONFIGURATIONS: Array<[string, string[]]> = [
 
 describe('no connection starves while 30 clients stream', () => {
   for (const [name, args] of CONFIGURATIONS) {
-    test(`${name}: every read comes within ${Math.ceil((BUSY + 1) / RING_MIN_READS) + 1} wake-ups of the previous one, the quiet client's too`, async (t) => {
+    test(`${name}: every read comes within ${Math.ceil((BUSY + 1) / MIN_TURNS_PER_RING) + 1} wake-ups of the previous one, the quiet client's too`, async (t) => {
       if (args.includes('kqueue')) requireKqueue();
       await withServer(args, async (server) => {
         const sockets: net.Socket[] = [];
@@ -122,7 +122,7 @@ describe('no connection starves while 30 clients stream', () => {
 
           const byPeer = readsByPeer(server, skip);
           assertWakeupsBounded(byPeer);
-          const bound = Math.ceil((BUSY + 1) / RING_MIN_READS) + 1;
+          const bound = Math.ceil((BUSY + 1) / MIN_TURNS_PER_RING) + 1;
           let longest = 0;
           for (const sock of sockets) {
             const reads = byPeer.get(label(sock));

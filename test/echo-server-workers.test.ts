@@ -182,14 +182,14 @@ test('a worker that throws while serving: reported, the other stopped, its conne
   // The real worker entry, wrapped so that worker 1 throws once it has a connection open.
   const wrapper = esmWorkerUrl(`
     import { workerData } from 'node:worker_threads';
-    import { TallyReader } from ${JSON.stringify(distUrl('server/shared-tally.js'))};
+    import { TallyReader } from ${JSON.stringify(distUrl('server/workers/shared-tally.js'))};
     const tally = new TallyReader(workerData.tally);
     if (workerData.index === 0) setInterval(() => { if (tally.openIn(0) > 0) throw new Error('boom'); }, 5);
-    await import(${JSON.stringify(distUrl('server/worker-main.js'))});
+    await import(${JSON.stringify(distUrl('server/workers/worker-main.js'))});
   `);
   const child = spawn(process.execPath, ['--input-type=module', '-e', `
-    import { runWorkers } from ${JSON.stringify(distUrl('server/workers.js'))};
-    import { EventLog } from ${JSON.stringify(distUrl('server/event-log.js'))};
+    import { runWorkers } from ${JSON.stringify(distUrl('server/workers/workers.js'))};
+    import { EventLog } from ${JSON.stringify(distUrl('server/log/event-log.js'))};
     import { DEFAULTS } from ${JSON.stringify(distUrl('server/options.js'))};
     const options = { ...DEFAULTS, port: 0, workers: 2, balance: 'handoff' };
     process.exitCode = await runWorkers(options, new EventLog(true), new URL(${JSON.stringify(wrapper.href)}));
@@ -222,8 +222,8 @@ test('workers that fail before adopting their fds: the listeners and inboxes the
   for (const balance of ['kernel', 'handoff']) {
     const r = await runModule(`
       import { readdirSync } from 'node:fs';
-      import { runWorkers } from ${JSON.stringify(distUrl('server/workers.js'))};
-      import { EventLog } from ${JSON.stringify(distUrl('server/event-log.js'))};
+      import { runWorkers } from ${JSON.stringify(distUrl('server/workers/workers.js'))};
+      import { EventLog } from ${JSON.stringify(distUrl('server/log/event-log.js'))};
       import { DEFAULTS } from ${JSON.stringify(distUrl('server/options.js'))};
       const sockets = () => readdirSync('/proc/self/fd').filter((fd) => { try { return readlinkSync('/proc/self/fd/' + fd).startsWith('socket:'); } catch { return false; } }).length;
       import { readlinkSync } from 'node:fs';
@@ -291,7 +291,7 @@ test('hand-off backpressure: with every inbox full the acceptor stops accepting,
   const r = await runModule(`
     import net from 'node:net';
     import { once } from 'node:events';
-    import { HandoffAcceptor, HandoffInbox } from ${JSON.stringify(distUrl('server/worker-handoff.js'))};
+    import { HandoffAcceptor, HandoffInbox } from ${JSON.stringify(distUrl('server/workers/worker-handoff.js'))};
     import { createServer } from ${JSON.stringify(distUrl('socket/index.js'))};
     import { BlockingIOError } from ${JSON.stringify(distUrl('errors.js'))};
     const N = 1500;
@@ -346,7 +346,7 @@ describe('the shared tally (what --workers count --max-connections and --max-tot
     };
     TallyReader: new (buffer: SharedArrayBuffer) => { open: number; peak: number; holders: number; pendingKib: number; openIn(worker: number): number; releaseWorker(worker: number): number };
   }
-  const load = (): Promise<TallyModule> => import(distUrl('server/shared-tally.js')) as Promise<TallyModule>;
+  const load = (): Promise<TallyModule> => import(distUrl('server/workers/shared-tally.js')) as Promise<TallyModule>;
 
   test('each worker sees its own bytes exactly and the others\' to the KiB below; a dead worker\'s share is released', async () => {
     const { sharedTallyBuffer, SharedTally, TallyReader } = await load();
@@ -383,7 +383,7 @@ describe('the shared tally (what --workers count --max-connections and --max-tot
     const buffer = sharedTallyBuffer(4);
     const body = esmWorkerUrl(`
       import { workerData, parentPort } from 'node:worker_threads';
-      import { SharedTally } from ${JSON.stringify(distUrl('server/shared-tally.js'))};
+      import { SharedTally } from ${JSON.stringify(distUrl('server/workers/shared-tally.js'))};
       const tally = new SharedTally(workerData.buffer, workerData.index);
       // All four start together: each arrives, then waits until the last has.
       const gate = new Int32Array(workerData.gate);

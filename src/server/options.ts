@@ -1,6 +1,6 @@
 /** The echo server's settings, as `iomux echo-server` takes them on its command line. */
 
-/** The event loops: each written with its API's own idiom (see src/server/backends/). */
+/** The event loops: each written with its API's own idiom (see src/server/backends/; the loop around them is src/server/core/serve.ts). */
 export const BACKENDS = ['default', 'select', 'poll', 'epoll', 'kqueue', 'selectors'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
@@ -15,7 +15,7 @@ export type DriverName = (typeof DRIVERS)[number];
 /**
  * How --workers share the connections: `kernel`, a listener per worker on one address that the kernel
  * shares out (SO_REUSEPORT on Linux, SO_REUSEPORT_LB on FreeBSD); `handoff`, one listener accepted on the
- * main thread, each connection handed to a worker (the only way on macOS). See src/server/workers.ts.
+ * main thread, each connection handed to a worker (the only way on macOS). See src/server/workers/workers.ts.
  */
 export const BALANCES = ['kernel', 'handoff'] as const;
 export type BalanceName = (typeof BALANCES)[number];

@@ -1,77 +1,15 @@
 /** Starting, running and stopping the echo server: the listener, the backend, signals and the summary. */
 import { OSError } from '../errors.js';
-import { AF_INET, AF_INET6, SO_REUSEADDR, SOCK_STREAM, SOL_SOCKET, Socket } from '../socket/index.js';
-import { epollBackend } from './backends/epoll.js';
-import { kqueueBackend } from './backends/kqueue.js';
-import { pollBackend } from './backends/poll.js';
-import { selectBackend } from './backends/select.js';
-import { attachedSelectorsBackend } from './backends/attached.js';
-import { selectorsBackend } from './backends/selectors.js';
-import { EchoCore, type Backend } from './core.js';
-import { EventLog } from './event-log.js';
+import type { Socket } from '../socket/index.js';
+import { createBackend } from './backends/index.js';
+import type { Backend } from './core/backend.js';
+import { EchoCore } from './core/echo-core.js';
+import { serve } from './core/serve.js';
+import { EventLog } from './log/event-log.js';
 import type { ServerOptions } from './options.js';
-import { runWorkers } from './workers.js';
-
-/**
- * The server could not start, and nothing was left running: no listener (a port in use, a name that does
- * not resolve, a privileged port) or no backend (no libkqueue). `message` says what could not be done
- * ("cannot listen on 127.0.0.1 port 80"), `cause` is the OSError that says why; the CLI prints both as
- * one line.
- */
-export class ServerStartError extends Error {
-  constructor(what: string, cause: unknown) {
-    super(what, { cause });
-  }
-
-  override get name(): string {
-    return 'ServerStartError';
-  }
-}
-
-/** The kernel caps it at net.core.somaxconn; thousands of clients connecting at once must not see drops. */
-const LISTEN_BACKLOG = 4096;
-
-/**
- * A non-blocking listening TCP socket on host:port (IPv6 when the host is an IPv6 address). `share`: a
- * SOL_SOCKET option to set before binding, so that several listeners can share the address (--workers).
- */
-export function openListener(host: string, port: number, share?: number): Socket {
-  const listener = new Socket(host.includes(':') ? AF_INET6 : AF_INET, SOCK_STREAM);
-  try {
-    listener.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
-    if (share !== undefined) listener.setsockopt(SOL_SOCKET, share, 1);
-    listener.bind([host, port]);
-    listener.listen(LISTEN_BACKLOG);
-    listener.setblocking(false);
-    return listener;
-  } catch (err) {
-    listener.close();
-    throw err;
-  }
-}
-
-export function createBackend(core: EchoCore): Backend {
-  const { backend, selector, driver } = core.options;
-  if (driver === 'loop') {
-    if (backend === 'selectors') return attachedSelectorsBackend(core, selector, 'selectors');
-    if (backend === 'default') return attachedSelectorsBackend(core, 'default', 'default');
-    throw new Error(`--driver loop needs a selectors backend (got ${backend})`);
-  }
-  switch (backend) {
-    case 'select':
-      return selectBackend(core);
-    case 'poll':
-      return pollBackend(core);
-    case 'epoll':
-      return epollBackend(core);
-    case 'kqueue':
-      return kqueueBackend(core);
-    case 'selectors':
-      return selectorsBackend(core, selector, 'selectors');
-    case 'default':
-      return selectorsBackend(core, 'default', 'default');
-  }
-}
+import { openListener } from './listener.js';
+import { ServerStartError } from './start-error.js';
+import { runWorkers } from './workers/workers.js';
 
 /**
  * Runs the server until SIGINT or SIGTERM, then closes everything, prints the summary and resolves with
@@ -105,7 +43,7 @@ export async function runEchoServer(options: ServerOptions, log = new EventLog(!
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    await backend.run();
+    await serve(core, backend);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -2,7 +2,7 @@
  * `iomux echo-client`: the seeds' multi-socket client. Every part is sent on every socket, then the echo is
  * read back on each; the exit status says whether every echo matched.
  */
-import { formatAddress, showPayload } from '../../server/show.js';
+import { showAddress, showPayload } from '../../server/log/show.js';
 import type { Socket } from '../../socket/index.js';
 import { intOption, runCommand, type CommandSpec } from '../args.js';
 import {
@@ -41,7 +41,7 @@ export async function main(argv: string[]): Promise<number> {
 async function runEchoClient(host: string, port: number, count: number, timeout: number, parts: Buffer[]): Promise<number> {
   const socks = connectAll(spec.name, host, port, count, timeout);
   if (socks === null) return 1;
-  const labels = socks.map((s) => formatAddress(s.getsockname()));
+  const labels = socks.map((s) => showAddress(s.getsockname()));
   const open = socks.map(() => true);
   let ok = true;
   // What a timeout interrupted, for its message.

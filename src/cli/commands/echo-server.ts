@@ -1,7 +1,8 @@
 /** `iomux echo-server`: the seeds' multiplexed echo server, on the backend of your choice. */
-import { runEchoServer, ServerStartError } from '../../server/run.js';
+import { runEchoServer } from '../../server/run.js';
+import { ServerStartError } from '../../server/start-error.js';
 import { BACKENDS, BALANCES, DEFAULTS, DRIVERS, MAX_WORKERS, SELECTOR_CLASSES, type ServerOptions } from '../../server/options.js';
-import { kernelBalances } from '../../server/workers.js';
+import { kernelBalances } from '../../server/workers/workers.js';
 import {
   bytesOption, choiceOption, intOption, runCommand, secondsOption, stringOption, UsageError, type CommandSpec,
   type ParsedArgs,

@@ -4,7 +4,7 @@
  * carries a byte stream, not messages.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { showPayload } from '../../server/show.js';
+import { showPayload } from '../../server/log/show.js';
 import { runCommand, secondsOption, type CommandSpec } from '../args.js';
 import {
   clientTimeout, complain, connectAll, messageParts, partsEpilog, reportOSError, say, serverHost, serverPort,

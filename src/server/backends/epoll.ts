@@ -1,23 +1,23 @@
 /**
  * The epoll server, the fast one: the kernel keeps the interest list (register once, `modify` when a
- * connection starts or stops having output queued), and the loop reads events with the allocation-free
- * `wait()` + `readyFd(i)`/`readyEvents(i)`. Together with the core's reused read buffer nothing is allocated
- * per message unless a send is partial.
+ * connection starts or stops having output queued), and the wait is the allocation-free `wait()` +
+ * `readyFd(i)`/`readyEvents(i)`; with the core's reused read buffer nothing is allocated per message unless
+ * a send is partial.
  *
- * The loop's tick (timers, and a turn of Node's loop so signal handlers run) comes from a timer fd in the
- * same epoll set, so a wait with nothing due sooner blocks without a timeout: the kernel then arms and
- * cancels no timer per wait, which costs about a microsecond of system time per blocking wait on the
- * virtual machine of docs/benchmarks.md ("The last percent"). Where there is no timer fd, waits time out.
+ * The tick (timers, and a turn of Node's loop so signal handlers run) comes from a timer fd in the same
+ * epoll set, so a wait with nothing due sooner needs no timeout: a timeout costs a kernel timer armed and
+ * cancelled per wait (docs/benchmarks.md, "The last percent"). Where there is no timer fd, waits time out.
  */
 import { BlockingIOError } from '../../errors.js';
 import * as os from '../../os.js';
 import { Epoll, EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT } from '../../select/index.js';
-import { TICK_SECONDS, type Backend, type EchoCore } from '../core.js';
+import { READ, WRITE, type WaitingBackend } from '../core/backend.js';
+import { TICK_SECONDS, type EchoCore } from '../core/echo-core.js';
 
 /** Indexed by the core's READ | WRITE bits. EPOLLERR and EPOLLHUP are always reported. */
 const MASKS = [0, EPOLLIN, EPOLLOUT, EPOLLIN | EPOLLOUT] as const;
 
-export function epollBackend(core: EchoCore): Backend {
+export function epollBackend(core: EchoCore): WaitingBackend {
   const ep = new Epoll();
   const listenFd = core.listener.fileno();
   let tickFd: number;
@@ -31,6 +31,7 @@ export function epollBackend(core: EchoCore): Backend {
 
   return {
     name: 'epoll',
+    driver: 'blocking',
     fdLimit: Number.POSITIVE_INFINITY,
     watch(conn, events) {
       if (conn.watched === 0) ep.register(conn.fd, MASKS[events]!);
@@ -43,32 +44,23 @@ export function epollBackend(core: EchoCore): Backend {
       if (accepting) ep.register(listenFd, EPOLLIN);
       else ep.unregister(listenFd);
     },
-    async run() {
-      while (core.running) {
-        core.beforeWait();
-        const timeout = core.waitTimeout();
-        const n = ep.wait(tickFd >= 0 && timeout >= TICK_SECONDS ? null : timeout);
+    wait(timeout) {
+      const n = ep.wait(tickFd >= 0 && timeout >= TICK_SECONDS ? null : timeout);
+      if (n === 1 && ep.readyFd(0) === tickFd) {
         // The tick alone is a wait that timed out (--timeout's "timed out", a turn of Node's loop).
-        const events = n === 1 && ep.readyFd(0) === tickFd ? 0 : n;
-        core.afterWait(events);
-        for (let i = 0; i < n; i++) {
-          const fd = ep.readyFd(i);
-          const mask = ep.readyEvents(i);
-          if (fd === listenFd) {
-            core.acceptAll();
-            continue;
-          }
-          if (fd === tickFd) {
-            consumeTick(tickFd);
-            continue;
-          }
-          const conn = core.connection(fd);
-          if (conn === undefined) continue; // closed earlier in this batch
-          if (mask & (EPOLLIN | EPOLLERR | EPOLLHUP)) core.onReadable(conn);
-          if (mask & EPOLLOUT) core.onWritable(conn);
-        }
-        if (core.yieldDue(events)) await core.yieldToNode();
+        consumeTick(tickFd);
+        return 0;
       }
+      return n;
+    },
+    fd(i) {
+      const fd = ep.readyFd(i);
+      if (fd === tickFd) consumeTick(tickFd); // no connection has its fd: the dispatch skips it
+      return fd;
+    },
+    events(i) {
+      const mask = ep.readyEvents(i);
+      return (mask & (EPOLLIN | EPOLLERR | EPOLLHUP) ? READ : 0) | (mask & EPOLLOUT ? WRITE : 0);
     },
     close() {
       if (tickFd >= 0) os.close(tickFd);

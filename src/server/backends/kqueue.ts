@@ -1,13 +1,13 @@
 /**
  * The kqueue server (macOS and the BSDs; Linux through libkqueue): one kevent filter per direction, READ
  * always while a connection is watched for input and WRITE only while it has output queued, changed with
- * one `control()` each; the loop reads events with the allocation-free `wait()` + `readyIdent(i)`/
- * `readyFilter(i)`/`readyFlags(i)`. Filters are deleted before a connection's fd is closed, which libkqueue
+ * one `control()` each; the wait is the allocation-free `wait()` + `readyIdent(i)`/`readyFilter(i)`/
+ * `readyFlags(i)`. Filters are deleted before a connection's fd is closed, which libkqueue
  * requires and the kernels do not mind.
  */
 import { Kevent, Kqueue, KQ_EV_ADD, KQ_EV_DELETE, KQ_EV_EOF, KQ_EV_ERROR, KQ_FILTER_READ, KQ_FILTER_WRITE } from '../../select/index.js';
-import { READ, WRITE } from '../connection.js';
-import type { Backend, EchoCore } from '../core.js';
+import { READ, WRITE, type WaitingBackend } from '../core/backend.js';
+import type { EchoCore } from '../core/echo-core.js';
 
 /**
  * The most events one wait reports, as the epoll backend's default (1023). More filters than that are
@@ -16,7 +16,7 @@ import type { Backend, EchoCore } from '../core.js';
  */
 const MAX_EVENTS = 1024;
 
-export function kqueueBackend(core: EchoCore): Backend {
+export function kqueueBackend(core: EchoCore): WaitingBackend {
   const kq = new Kqueue();
   const listenFd = core.listener.fileno();
   /** Filters registered: the most events one wait can report (up to MAX_EVENTS). */
@@ -37,6 +37,7 @@ export function kqueueBackend(core: EchoCore): Backend {
 
   return {
     name: 'kqueue',
+    driver: 'blocking',
     fdLimit: Number.POSITIVE_INFINITY,
     watch(conn, events) {
       change(conn.fd, conn.watched, events);
@@ -48,25 +49,16 @@ export function kqueueBackend(core: EchoCore): Backend {
       if (accepting) change(listenFd, 0, READ);
       else change(listenFd, READ, 0);
     },
-    async run() {
-      while (core.running) {
-        core.beforeWait();
-        const n = kq.wait(core.waitTimeout(), Math.min(Math.max(filters, 1), MAX_EVENTS));
-        core.afterWait(n);
-        for (let i = 0; i < n; i++) {
-          const fd = kq.readyIdent(i);
-          if (fd === listenFd) {
-            core.acceptAll();
-            continue;
-          }
-          const conn = core.connection(fd);
-          if (conn === undefined) continue; // closed earlier in this batch
-          const filter = kq.readyFilter(i);
-          if (filter === KQ_FILTER_READ || (kq.readyFlags(i) & (KQ_EV_EOF | KQ_EV_ERROR)) !== 0) core.onReadable(conn);
-          else if (filter === KQ_FILTER_WRITE) core.onWritable(conn);
-        }
-        if (core.yieldDue(n)) await core.yieldToNode();
-      }
+    wait(timeout) {
+      return kq.wait(timeout, Math.min(Math.max(filters, 1), MAX_EVENTS));
+    },
+    fd(i) {
+      return kq.readyIdent(i);
+    },
+    events(i) {
+      const filter = kq.readyFilter(i);
+      if (filter === KQ_FILTER_READ || (kq.readyFlags(i) & (KQ_EV_EOF | KQ_EV_ERROR)) !== 0) return READ;
+      return filter === KQ_FILTER_WRITE ? WRITE : 0;
     },
     close() {
       kq.close();

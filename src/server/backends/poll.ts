@@ -5,7 +5,8 @@
  * paused (backpressure, or the client finished sending) while output is still queued.
  */
 import { poll, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT } from '../../select/index.js';
-import type { Backend, EchoCore } from '../core.js';
+import { READ, WRITE, type WaitingBackend } from '../core/backend.js';
+import type { EchoCore } from '../core/echo-core.js';
 
 // POLLPRI, which the seeds add, is left out: TCP urgent data would keep it raised while recv() has nothing
 // in-band to read, and the loop would spin. POLLHUP and POLLERR are reported whether asked for or not.
@@ -15,13 +16,14 @@ const WRITE_ONLY = POLLOUT | POLLHUP | POLLERR;
 /** Indexed by the core's READ | WRITE bits. */
 const MASKS = [0, READ_ONLY, WRITE_ONLY, READ_WRITE] as const;
 
-export function pollBackend(core: EchoCore): Backend {
+export function pollBackend(core: EchoCore): WaitingBackend {
   const poller = poll();
   const listenFd = core.listener.fileno();
   poller.register(listenFd, READ_ONLY);
 
   return {
     name: 'poll',
+    driver: 'blocking',
     fdLimit: Number.POSITIVE_INFINITY,
     watch(conn, events) {
       if (conn.watched === 0) poller.register(conn.fd, MASKS[events]!);
@@ -34,28 +36,18 @@ export function pollBackend(core: EchoCore): Backend {
       if (accepting) poller.register(listenFd, READ_ONLY);
       else poller.unregister(listenFd);
     },
-    async run() {
-      while (core.running) {
-        core.beforeWait();
-        const count = poller.wait(core.waitTimeout() * 1000);
-        core.afterWait(count);
-        for (let i = 0; i < count; i++) {
-          const fd = poller.readyFd(i);
-          const flag = poller.readyEvents(i);
-          if (fd === listenFd) {
-            core.acceptAll();
-            continue;
-          }
-          const conn = core.connection(fd);
-          if (conn === undefined) continue; // closed earlier in this batch
-          // An error or hang-up goes to onReadable too: a read reports it, and when reading is off onReadable
-          // hands it to onError. Sent to onError directly, a connection still reading with nothing queued
-          // would leave it unconsumed, and level-triggered poll() would report it again on every turn.
-          if (flag & (POLLIN | POLLHUP | POLLERR | POLLNVAL)) core.onReadable(conn);
-          if (flag & POLLOUT) core.onWritable(conn);
-        }
-        if (core.yieldDue(count)) await core.yieldToNode();
-      }
+    wait(timeout) {
+      return poller.wait(timeout * 1000);
+    },
+    fd(i) {
+      return poller.readyFd(i);
+    },
+    events(i) {
+      const flag = poller.readyEvents(i);
+      // An error or hang-up is READ too: a read reports it, and when reading is off the core hands it to
+      // onError. Left to onError directly, a connection still reading with nothing queued would leave it
+      // unconsumed, and level-triggered poll() would report it again on every turn.
+      return (flag & (POLLIN | POLLHUP | POLLERR | POLLNVAL) ? READ : 0) | (flag & POLLOUT ? WRITE : 0);
     },
     close() {},
   };

@@ -6,16 +6,24 @@
  */
 import { FD_SETSIZE, select } from '../../select/index.js';
 import type { Socket } from '../../socket/index.js';
-import { Connection, READ, WRITE } from '../connection.js';
-import type { Backend, EchoCore } from '../core.js';
+import { READ, URGENT, WRITE, type WaitingBackend } from '../core/backend.js';
+import type { Connection } from '../core/connection.js';
+import type { EchoCore } from '../core/echo-core.js';
 
-export function selectBackend(core: EchoCore): Backend {
+type Watched = Socket | Connection;
+
+export function selectBackend(core: EchoCore): WaitingBackend {
   const listener = core.listener;
-  const inputs: Array<Socket | Connection> = [listener];
+  const inputs: Watched[] = [listener];
   const outputs: Connection[] = [];
+  // The last select()'s three lists, read as one: readable, then writable, then exceptional.
+  let readable: Watched[] = [];
+  let writable: Watched[] = [];
+  let exceptional: Watched[] = [];
 
   return {
     name: 'select',
+    driver: 'blocking',
     fdLimit: FD_SETSIZE,
     watch(conn, events) {
       const changed = conn.watched ^ events; // only touch the list whose membership changes
@@ -29,20 +37,18 @@ export function selectBackend(core: EchoCore): Backend {
     setAccepting(accepting) {
       place(inputs, listener, accepting);
     },
-    async run() {
-      while (core.running) {
-        core.beforeWait();
-        const [readable, writable, exceptional] = select(inputs, outputs, inputs, core.waitTimeout());
-        const events = readable.length + writable.length + exceptional.length;
-        core.afterWait(events);
-        for (const s of readable) {
-          if (s instanceof Connection) core.onReadable(s);
-          else core.acceptAll();
-        }
-        for (const s of writable) core.onWritable(s);
-        for (const s of exceptional) if (s instanceof Connection) core.onException(s);
-        if (core.yieldDue(events)) await core.yieldToNode();
-      }
+    wait(timeout) {
+      [readable, writable, exceptional] = select(inputs, outputs, inputs, timeout);
+      return readable.length + writable.length + exceptional.length;
+    },
+    fd(i) {
+      if (i < readable.length) return readable[i]!.fileno();
+      i -= readable.length;
+      return i < writable.length ? writable[i]!.fileno() : exceptional[i - writable.length]!.fileno();
+    },
+    events(i) {
+      if (i < readable.length) return READ;
+      return i < readable.length + writable.length ? WRITE : URGENT;
     },
     close() {
       inputs.length = 0;

@@ -1,86 +1,67 @@
 /**
- * The selectors server of the Python docs and the seeds: every registration carries its callback as the
- * key's data (`accept` for the listener, `serve` for a connection), and the loop only calls
- * `key.data(key.fileobj, mask)`. Runs on any selector class; SelectSelector brings select()'s fd limit.
+ * The selectors server of the Python docs and the seeds: the listener and every connection registered on
+ * one selector (the Connection itself is the file object: it has `fileno()`), and `select()`'s ready keys
+ * read as (fd, events) — the selectors' EVENT_READ/EVENT_WRITE are the core's READ/WRITE. Runs on any
+ * selector class; SelectSelector brings select()'s fd limit. Blocking, or attached to Node's event loop
+ * (attached.ts).
  */
-import type { FileLike } from '../../fileobj.js';
 import { FD_SETSIZE } from '../../select/index.js';
 import {
-  DefaultSelector, EpollSelector, EVENT_READ, EVENT_WRITE, PollSelector, SelectSelector, type BaseSelector,
+  DefaultSelector, EpollSelector, EVENT_READ, PollSelector, SelectSelector, type BaseSelector, type SelectorKey,
 } from '../../selectors/index.js';
-import type { Connection } from '../connection.js';
-import type { Backend, EchoCore } from '../core.js';
+import type { Interest, WaitingBackend } from '../core/backend.js';
+import type { EchoCore } from '../core/echo-core.js';
 import type { SelectorName } from '../options.js';
 
-/** What each key's data is: the seeds' `callback(fileobj, mask)`. */
-export type Callback = (fileobj: FileLike, mask: number) => void;
-
-const CLASSES: Record<SelectorName, new () => BaseSelector<Callback>> = {
+const CLASSES: Record<SelectorName, new () => BaseSelector> = {
   default: DefaultSelector,
   select: SelectSelector,
   poll: PollSelector,
   epoll: EpollSelector,
 };
 
-/** The selector with the listener registered (its callback accepts), shared by both drivers. */
-export function openSelector(core: EchoCore, selectorName: SelectorName): BaseSelector<Callback> {
+/** The selector with the listener registered, shared by both drivers. */
+export function openSelector(core: EchoCore, selectorName: SelectorName): BaseSelector {
   const selector = new CLASSES[selectorName]();
-  selector.register(core.listener, EVENT_READ, accept(core));
+  selector.register(core.listener, EVENT_READ);
   return selector;
 }
 
-function accept(core: EchoCore): Callback {
-  return () => core.acceptAll();
-}
-
-/**
- * The callback of every connection (the core's READ/WRITE bits are the selectors' EVENT_READ/EVENT_WRITE).
- * The Connection itself is the registered file object (it has `fileno()`), so one callback serves them all
- * and an idle connection costs no closure of its own.
- */
-function serve(core: EchoCore): Callback {
-  return (fileobj, mask) => {
-    const conn = fileobj as Connection;
-    if (mask & EVENT_READ) core.onReadable(conn);
-    if (mask & EVENT_WRITE) core.onWritable(conn);
-  };
-}
-
 /** The interest side, shared by the blocking loop and the Node-loop driver. */
-export function selectorInterest(
-  core: EchoCore, selector: BaseSelector<Callback>, name: string, note = '',
-): Omit<Backend, 'run' | 'close'> {
-  const callback = serve(core);
+export function selectorInterest(core: EchoCore, selector: BaseSelector, name: string, note = ''): Omit<Interest, 'close'> {
   return {
     name: `${name} (${selector.constructor.name}${note})`,
     fdLimit: selector instanceof SelectSelector ? FD_SETSIZE : Number.POSITIVE_INFINITY,
     watch(conn, events) {
-      if (conn.watched === 0) selector.register(conn, events, callback);
-      else selector.modify(conn, events, callback);
+      if (conn.watched === 0) selector.register(conn, events);
+      else selector.modify(conn, events);
     },
     forget(conn) {
       // A failed `modify` has already dropped the key (as CPython's selectors do): nothing left to remove.
       if (selector.getMap()?.has(conn) === true) selector.unregister(conn);
     },
     setAccepting(accepting) {
-      if (accepting) selector.register(core.listener, EVENT_READ, accept(core));
+      if (accepting) selector.register(core.listener, EVENT_READ);
       else selector.unregister(core.listener);
     },
   };
 }
 
-export function selectorsBackend(core: EchoCore, selectorName: SelectorName, name: string): Backend {
+export function selectorsBackend(core: EchoCore, selectorName: SelectorName, name: string): WaitingBackend {
   const selector = openSelector(core, selectorName);
+  let ready: Array<[SelectorKey, number]> = [];
   return {
     ...selectorInterest(core, selector, name),
-    async run() {
-      while (core.running) {
-        core.beforeWait();
-        const ready = selector.select(core.waitTimeout());
-        core.afterWait(ready.length);
-        for (const [key, mask] of ready) key.data(key.fileobj, mask);
-        if (core.yieldDue(ready.length)) await core.yieldToNode();
-      }
+    driver: 'blocking',
+    wait(timeout) {
+      ready = selector.select(timeout);
+      return ready.length;
+    },
+    fd(i) {
+      return ready[i]![0].fd;
+    },
+    events(i) {
+      return ready[i]![1];
     },
     close() {
       selector.close();

@@ -5,12 +5,14 @@
  * lines go to the main thread as whole texts, which writes them (prefixed), so lines never interleave.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { Socket } from '../socket/index.js';
-import { EchoCore, type Backend } from './core.js';
-import { EventLog } from './event-log.js';
-import { createBackend } from './run.js';
+import { Socket } from '../../socket/index.js';
+import type { Backend } from '../core/backend.js';
+import { EchoCore } from '../core/echo-core.js';
+import { serve } from '../core/serve.js';
+import { EventLog } from '../log/event-log.js';
+import { createBackend } from '../backends/index.js';
 import { SharedTally } from './shared-tally.js';
-import type { LogWriter } from './stderr-writer.js';
+import type { LogWriter } from '../log/stderr-writer.js';
 import { HandoffInbox } from './worker-handoff.js';
 import type { FromWorker, ToWorker, WorkerData } from './worker-messages.js';
 
@@ -29,7 +31,7 @@ class PortLogWriter implements LogWriter {
   }
 }
 
-async function serve(port: MessagePort, data: WorkerData): Promise<void> {
+async function runWorker(port: MessagePort, data: WorkerData): Promise<void> {
   const post = (message: FromWorker): void => port.postMessage(message);
   const log = new EventLog(!data.options.quiet, new PortLogWriter(port));
   const listener = data.taken === null
@@ -53,7 +55,7 @@ async function serve(port: MessagePort, data: WorkerData): Promise<void> {
   port.on('message', onMessage);
   post({ type: 'ready', backend: backend.name });
   try {
-    await backend.run();
+    await serve(core, backend);
   } finally {
     // Also after a throw: the connections are closed and counted, so the summary and the tally stay true.
     port.off('message', onMessage);
@@ -67,4 +69,4 @@ async function serve(port: MessagePort, data: WorkerData): Promise<void> {
 }
 
 if (parentPort === null) throw new Error('worker-main.js runs as a worker thread of `iomux echo-server --workers N`');
-await serve(parentPort, workerData as WorkerData);
+await runWorker(parentPort, workerData as WorkerData);

@@ -7,13 +7,10 @@
  * label is built when a log line needs it), the output queue exists only while something is unsent, and
  * the times and byte counts live in the table's fd-indexed Float64Array.
  */
-import type { Socket } from '../socket/index.js';
+import type { Socket } from '../../socket/index.js';
 import { OutputQueue } from './output-queue.js';
-import { formatAddress } from './show.js';
-
-/** Interest bits, as the selectors module numbers them; each backend maps them onto its own API. */
-export const READ = 1;
-export const WRITE = 2;
+import { showAddress } from '../log/show.js';
+import { READ, WRITE } from './backend.js';
 
 // `Connection.#bits`: the READ | WRITE bits watched, the flags, and an IPv4 peer's port above them.
 const WATCHED = READ | WRITE;
@@ -65,7 +62,7 @@ export class Connection {
   /** The peer as "127.0.0.1:55821" ("[::1]:55821" for IPv6), built on each use (log lines only). */
   get label(): string {
     const host = this.#host;
-    if (typeof host !== 'number') return formatAddress(host);
+    if (typeof host !== 'number') return showAddress(host);
     return `${host >>> 24}.${(host >>> 16) & 0xff}.${(host >>> 8) & 0xff}.${host & 0xff}:${this.#bits >>> PORT_SHIFT}`;
   }
 
@@ -211,9 +208,9 @@ function packIPv4(address: unknown): number | null {
  * a connection's three side by side, so an echo's bookkeeping touches one cache line (the kernel has just
  * evicted most of them during the recv and send it follows).
  */
-export class ConnectionTable {
+export class ConnectionTable<C extends { readonly fd: number } = Connection> {
   /** fd → connection; a packed array (grown by push) keeps the lookup fast. */
-  readonly #byFd: Array<Connection | undefined> = [];
+  readonly #byFd: Array<C | undefined> = [];
   #size = 0;
   /**
    * Per fd, at `fd * TIME_FIELDS`: monotonic ms of the last byte read or sent (--idle-timeout); for
@@ -231,11 +228,11 @@ export class ConnectionTable {
     return this.#byFd.length;
   }
 
-  get(fd: number): Connection | undefined {
+  get(fd: number): C | undefined {
     return this.#byFd[fd];
   }
 
-  add(conn: Connection, now: number): void {
+  add(conn: C, now: number): void {
     const fd = conn.fd;
     while (this.#byFd.length <= fd) this.#byFd.push(undefined);
     if ((fd + 1) * TIME_FIELDS > this.#times.length) this.#grow(fd + 1);
@@ -247,7 +244,7 @@ export class ConnectionTable {
     this.#times[at + WINDOW_MOVED] = 0;
   }
 
-  remove(conn: Connection): void {
+  remove(conn: C): void {
     if (this.#byFd[conn.fd] !== conn) return;
     this.#byFd[conn.fd] = undefined;
     this.#size--;

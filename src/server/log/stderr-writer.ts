@@ -12,7 +12,7 @@
  */
 import { writeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { poll, POLLOUT, type Poll } from '../select/index.js';
+import { poll, POLLOUT, type Poll } from '../../select/index.js';
 
 /** PIPE_BUF on Linux. */
 const CHUNK_BYTES = 4096;

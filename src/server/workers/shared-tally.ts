@@ -12,7 +12,7 @@
  *   when a worker dies without closing its connections, the main thread gives its share back
  *   (`releaseWorker`) and the limits do not stay taken by connections that are gone.
  */
-import type { Tally } from './tally.js';
+import type { Tally } from '../core/tally.js';
 
 const OPEN = 0;
 const PEAK = 1;

@@ -11,11 +11,11 @@
  * if it is closed while holding one no inbox had room for); an inbox closes whatever is still queued in it
  * when it is closed.
  */
-import { BlockingIOError, ConnectionAbortedError, InterruptedError, OSError } from '../errors.js';
-import { watch, EVENT_READ, EVENT_WRITE, type Watcher } from '../loop/index.js';
-import { AF_UNIX, SOCK_DGRAM, Socket, socketpair, type SocketAddress } from '../socket/index.js';
-import * as os from '../os.js';
-import { ACCEPT_BACKOFF_MS, ACCEPT_BATCH, acceptNext } from './accept.js';
+import { BlockingIOError, ConnectionAbortedError, InterruptedError, OSError } from '../../errors.js';
+import { watch, EVENT_READ, EVENT_WRITE, type Watcher } from '../../loop/index.js';
+import { AF_UNIX, SOCK_DGRAM, Socket, socketpair, type SocketAddress } from '../../socket/index.js';
+import * as os from '../../os.js';
+import { ACCEPT_BACKOFF_MS, ACCEPT_BATCH, acceptNext } from '../policies/admission.js';
 
 /** One datagram is one handed-over connection: its fd and the peer's address, well under this. */
 const DATAGRAM_BYTES = 1024;

@@ -19,12 +19,12 @@
  * is terminated.
  */
 import { Worker } from 'node:worker_threads';
-import { OSError } from '../errors.js';
-import { AF_INET, AF_INET6, SO_REUSEADDR, SOCK_STREAM, SOL_SOCKET, Socket } from '../socket/index.js';
-import { LISTENER_BALANCING } from '../sys/socket.js';
-import type { EventLog } from './event-log.js';
-import type { BalanceName, ServerOptions } from './options.js';
-import { openListener, ServerStartError } from './run.js';
+import { OSError } from '../../errors.js';
+import { LISTENER_BALANCING } from '../../sys/socket.js';
+import type { EventLog } from '../log/event-log.js';
+import type { BalanceName, ServerOptions } from '../options.js';
+import { openListeners } from '../listener.js';
+import { ServerStartError } from '../start-error.js';
 import { sharedTallyBuffer, TallyReader } from './shared-tally.js';
 import { closeQuietly, HandoffAcceptor } from './worker-handoff.js';
 import type { FromWorker, ToWorker, WorkerCounts, WorkerData } from './worker-messages.js';
@@ -49,38 +49,6 @@ interface Thread {
   ready: boolean;
   exited: boolean;
   counts: WorkerCounts | null;
-}
-
-/**
- * A listener sharing the address would silently join another server's group of SO_REUSEPORT listeners on
- * the port (its own earlier run, say) and split that server's connections with it. So the port is first
- * bound once without the option, which fails as a single listener would when anything holds the port, and
- * for port 0 picks a free one. Returns the port.
- */
-function claimPort(host: string, port: number): number {
-  using probe = new Socket(host.includes(':') ? AF_INET6 : AF_INET, SOCK_STREAM);
-  probe.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
-  probe.bind([host, port]);
-  return (probe.getsockname() as [string, number])[1];
-}
-
-/** Opens the listeners: one per worker sharing the address (kernel), or one (handoff); ServerStartError when it cannot. */
-function openListeners(options: ServerOptions, balance: BalanceName): { listeners: Socket[]; port: number } {
-  const listeners: Socket[] = [];
-  let port = options.port;
-  try {
-    if (balance === 'kernel') port = claimPort(options.host, port);
-    const count = balance === 'kernel' ? options.workers : 1;
-    for (let i = 0; i < count; i++) {
-      listeners.push(openListener(options.host, port, balance === 'kernel' ? LISTENER_BALANCING : undefined));
-      port = (listeners[0]!.getsockname() as [string, number])[1];
-    }
-    return { listeners, port };
-  } catch (err) {
-    for (const listener of listeners) listener.close();
-    if (!(err instanceof OSError)) throw err;
-    throw new ServerStartError(`cannot listen on ${options.host} port ${options.port}`, err);
-  }
 }
 
 /** A worker's log text as the main thread writes it: each line prefixed, the seeds' blank separator lines left out. */

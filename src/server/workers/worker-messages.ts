@@ -1,5 +1,5 @@
 /** What the main thread and the --workers threads tell each other. */
-import type { BalanceName, ServerOptions } from './options.js';
+import type { BalanceName, ServerOptions } from '../options.js';
 
 export interface WorkerData {
   /** 0-based; the log calls it `worker index+1`. */

@@ -24,12 +24,20 @@ export function showPayload(bytes: Uint8Array, start: number, end: number, total
   return stop - start < total ? `${out}…" (${total} bytes)` : `${out}"`;
 }
 
-/** A socket address as a log shows it. */
-export function formatAddress(address: unknown): string {
+/**
+ * A socket address as the log and the clients show it: `127.0.0.1:55821`, `[::1]:55821`, a path as it is
+ * (socket/'s `formatAddress` is another thing: Python's repr, for error messages).
+ */
+export function showAddress(address: unknown): string {
   if (Array.isArray(address) && address.length >= 2) {
     const [host, port] = address as [unknown, unknown];
     const h = String(host);
     return h.includes(':') ? `[${h}]:${String(port)}` : `${h}:${String(port)}`;
   }
   return typeof address === 'string' && address !== '' ? address : '(unnamed)';
+}
+
+/** `1 connection`, `2 connections`: the count and its noun, for log lines. */
+export function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
