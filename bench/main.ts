@@ -97,10 +97,6 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
     summary: "an echo server's resident memory per idle connection, and (--heap) its heap growth by constructor",
     load: () => import('./idle-memory.js'),
   },
-  instructions: {
-    summary: "user-space instructions (callgrind) and system calls (perf trace) per message: iomux's epoll server beside the FFI floor",
-    load: () => import('./instructions.js'),
-  },
   syscalls: {
     summary: 'cost per call of the zero-timeout waits at 1, 100 and 1000 fds, and of the raw natives (npm run bench:syscalls)',
     load: () => import('./syscalls.js'),
