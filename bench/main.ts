@@ -2,7 +2,7 @@
  * The benchmark tools of the repository (they do not ship with the package): `npm run bench` (the whole
  * suite, then the docs), `npm run bench:scaling`, `npm run bench:syscalls`, or `node build/bench/main.js
  * <command>` after `npm run build && npm run build:dev`. They use the library as the package ('iomux/…'),
- * its CLI framework and load generator through the package's private import map ('#internal/…' → dist/),
+ * the command-line framework and load generator through the package's private import map ('#internal/…' → dist/),
  * so one copy of the library is loaded.
  */
 import { writeFileSync } from 'node:fs';
