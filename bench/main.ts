@@ -2,7 +2,7 @@
  * The benchmark tools of the repository (they do not ship with the package): `npm run bench` (the whole
  * suite, then the docs), `npm run bench:scaling`, `npm run bench:syscalls`, or `node build/bench/main.js
  * <command>` after `npm run build && npm run build:dev`. They use the library as the package ('iomux/…'),
- * its CLI framework and load generator through the package's private import map ('#internal/…' → dist/),
+ * the command-line framework and load generator through the package's private import map ('#internal/…' → dist/),
  * so one copy of the library is loaded.
  */
 import { writeFileSync } from 'node:fs';
@@ -96,10 +96,6 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
   'idle-memory': {
     summary: "an echo server's resident memory per idle connection, and (--heap) its heap growth by constructor",
     load: () => import('./idle-memory.js'),
-  },
-  instructions: {
-    summary: "user-space instructions (callgrind) and system calls (perf trace) per message: iomux's epoll server beside the FFI floor",
-    load: () => import('./instructions.js'),
   },
   syscalls: {
     summary: 'cost per call of the zero-timeout waits at 1, 100 and 1000 fds, and of the raw natives (npm run bench:syscalls)',

@@ -13,9 +13,9 @@ import { barsSpec, renderSvg, type Bar } from './plot.js';
 import {
   aggregate, DISTURBED_POINTS, foreignCpuPoints, idleMemory, meanAll, roundRatios, type Aggregate, type Pins, type ResultLine, type SuiteResults,
 } from './results.js';
-import { instructionMarkdown } from './instructions.js';
 import { scalingMarkdownTable, scalingPlotSpec } from './scaling-report.js';
-import { SCENARIOS, SERVERS } from './suite.js';
+import { SCENARIOS } from './meta.js';
+import { SERVERS } from './suite.js';
 import { CURRENT, evaluateTargets, type Verdict } from './targets.js';
 
 export interface ReportOptions {
@@ -282,39 +282,6 @@ function echoSection(res: SuiteResults, img: string): string {
   ].join('\n');
 }
 
-function instructionsSection(res: SuiteResults): string {
-  const title = '## User-space instructions and system calls per message: iomux epoll beside the FFI floor';
-  const run = res.meta.instructions;
-  if (res.instructions.length === 0) {
-    return `${title}\n\nNot run in this round${run?.skipped ? ` (${run.skipped})` : ''}.`;
-  }
-  const dates = res.instructions.map((l) => l.date).filter(Boolean).sort();
-  const when = dates.length ? ` on ${dates[0]!.replace('T', ' ').replace('Z', '')}–${dates[dates.length - 1]!.slice(11, 19)} UTC` : '';
-  const t = instructionMarkdown(res.instructions);
-  const cg = res.instructions.filter((l) => l.kind === 'callgrind');
-  const sys = res.instructions.filter((l) => l.kind === 'syscalls');
-  const tool = sys[0]?.tool === 'strace' ? '`strace -C -f -p PID`' : '`perf trace -S -p PID`';
-  return [
-    title,
-    '',
-    `Measured${when} by \`${run?.command ?? 'node build/bench/main.js instructions'}\` (a step of \`bench all\`), each server in`,
-    'each scenario with run-echo.sh\'s echoload arguments. **Instructions:** the server runs under',
-    '`valgrind --tool=callgrind --instr-atstart=no`; after the warmup `callgrind_control --instr=on`, after the window',
-    '`--instr=off` and `--dump`. "instructions/msg" is the dump\'s total (every thread of the process, user space only)',
-    '÷ the messages echoed in the window, counted from the server sockets\' `bytes_sent` (`ss -ti`) read around each',
-    'toggle; "bound" is how far the true count can be from that at most. "instructions/send()" divides by the calls of',
-    'libc\'s send() callgrind counted in the window, exactly. Under valgrind the server is the bottleneck, so both servers',
-    'batch alike (msgs/send()); a row says so when they do not.',
-    '',
-    cg.length ? t.instructions : 'No callgrind run in this round.',
-    '',
-    `**System calls** per message under normal load (no valgrind, pinned as in run-echo.sh), from ${tool}: the calls`,
-    'by name over the traced time ÷ the messages whose bytes the traced send calls returned.',
-    '',
-    sys.length ? t.syscalls : 'Not counted in this round.',
-  ].join('\n');
-}
-
 function memorySection(res: SuiteResults, img: string): string {
   return [
     '## Memory: resident set with 1,000 and 10,000 idle connections',
@@ -386,11 +353,10 @@ function rawSection(res: SuiteResults): string {
   const parts = [
     '## Raw data of the latest run', '',
     'Every figure above is computed from these files by `bench report` (`node build/bench/main.js report --from DIR`):',
-    'saved as meta.json, echo.jsonl, echo-bench.jsonl, instructions.jsonl and scaling.json in one directory, they reproduce the sections.', '',
+    'saved as meta.json, echo.jsonl, echo-bench.jsonl and scaling.json in one directory, they reproduce the sections.', '',
   ];
   parts.push(block('meta.json', JSON.stringify(res.meta)), '');
   parts.push(block(`echo.jsonl: run-echo.sh / echoload (${res.echo.length} lines)`, res.echo));
-  if (res.instructions.length) parts.push('', block(`instructions.jsonl: bench instructions (${res.instructions.length} lines)`, res.instructions.map((l) => JSON.stringify(l)).join('\n')));
   if (res.echoBench.length) parts.push('', block(`echo-bench.jsonl: iomux echo-bench (${res.echoBench.length} lines)`, res.echoBench));
   if (res.scaling) parts.push('', block('scaling.json: bench scaling', JSON.stringify(res.scaling)));
   return parts.join('\n');
@@ -461,8 +427,6 @@ Node's \`net\` echo, and the scaling curve. Run it on a quiet machine: it record
 
 ${section('echo', '')}
 
-${section('instructions', '')}
-
 ${section('memory', '')}
 
 ${section('echo-bench', '')}
@@ -529,7 +493,6 @@ export async function writeReport(res: SuiteResults, o: ReportOptions): Promise<
   const next = spliceSections(doc, {
     summary: summarySection(res),
     echo: res.echo.length ? echoSection(res, img) : '## Echo servers under echoload\n\nNot run.',
-    instructions: instructionsSection(res),
     memory: res.echo.length ? memorySection(res, img) : '## Memory\n\nNot run.',
     'echo-bench': echoBenchSection(res),
     scaling: scalingSection(res, img),

@@ -1,9 +1,8 @@
 /** Reading a `bench all` results directory and averaging its rows per (server, scenario). */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { InstructionLine } from './instructions.js';
 import type { ScalingResult } from './scaling.js';
-import type { SuiteMeta } from './suite.js';
+import type { SuiteMeta } from './meta.js';
 
 /** One JSON line of run-echo.sh (echoload's keys plus the runner's) or of echo-bench. */
 export interface ResultLine {
@@ -42,8 +41,6 @@ export interface SuiteResults {
   meta: SuiteMeta;
   echo: ResultLine[];
   echoBench: ResultLine[];
-  /** `bench instructions` lines (callgrind and syscall counts), empty when the run did not measure them. */
-  instructions: InstructionLine[];
   scaling: (ScalingResult & { verdicts?: unknown }) | undefined;
 }
 
@@ -103,7 +100,6 @@ export function loadResults(dir: string): SuiteResults {
     meta,
     echo: readLines(join(dir, 'echo.jsonl')),
     echoBench: readLines(join(dir, 'echo-bench.jsonl')),
-    instructions: readLines(join(dir, 'instructions.jsonl')) as unknown as InstructionLine[],
     scaling: existsSync(scalingFile) ? (readJson(scalingFile) as SuiteResults['scaling']) : undefined,
   };
 }

@@ -8,8 +8,9 @@ import {
 import { writeReport } from './report.js';
 import { InvalidResultsError, loadResults } from './results.js';
 import {
-  DEFAULT_TOOLS_BIN, defaultSharedBench, missingSharedFile, REPO_ROOT, runSuite, SCENARIOS, SERVERS, SetupError, type Scenario,
+  DEFAULT_TOOLS_BIN, defaultSharedBench, missingSharedFile, REPO_ROOT, runSuite, SERVERS, SetupError,
 } from './suite.js';
+import { SCENARIOS, type Scenario } from './meta.js';
 
 const DEFAULT_DOC = join(REPO_ROOT, 'docs', 'benchmarks.md');
 const DEFAULT_IMG = join(REPO_ROOT, 'docs', 'img');
@@ -20,10 +21,9 @@ export const suiteSpec: CommandSpec = {
   summary: `Builds the shared kit's C programs (echoload, epoll_echo) into build/shared-bench, runs run-echo.sh for every
 server and scenario in interleaved rounds (each round: scenario by scenario, every server back to back: iomux's
 servers, the koffi FFI floor, C epoll_echo, Node net, Python selectors and select), runs iomux echo-bench against
-iomux's epoll server and Node's net echo (lat, tput64), counts user-space instructions (callgrind) and system
-calls (perf trace) per message of iomux's epoll server and the FFI floor (bench instructions), and the scaling
-curve; then writes the generated sections of docs/benchmarks.md and docs/img/*.svg. Takes about 20 minutes with
-the defaults; run it on a quiet machine.
+iomux's epoll server and Node's net echo (lat, tput64), and the scaling curve; then writes the generated
+sections of docs/benchmarks.md and docs/img/*.svg. Takes about 15 minutes with the defaults; run it on a quiet
+machine.
 Each measurement waits (up to --quiet-wait seconds) for both CPUs to be idle; a run during which other processes
 used a pinned CPU is marked disturbed and left out of the figures, and scenarios left without an undisturbed run
 are run again (--retries).`,
@@ -42,9 +42,6 @@ are run again (--retries).`,
     'quiet-wait': { type: 'string', metavar: 'SEC', help: 'longest wait for idle CPUs before each measurement (default 60)' },
     'skip-echo-bench': { type: 'boolean', help: 'do not run iomux echo-bench' },
     'skip-scaling': { type: 'boolean', help: 'do not run the scaling curve' },
-    'skip-instructions': { type: 'boolean', help: 'do not count instructions (callgrind) and syscalls (perf trace) per message' },
-    'instr-seconds': { type: 'string', metavar: 'SEC', help: 'seconds callgrind counts per server and scenario (default 10)' },
-    'instr-warmup': { type: 'string', metavar: 'SEC', help: 'seconds of load before callgrind counts (default 10)' },
     out: { type: 'string', metavar: 'DIR', help: `where the raw results go (default a new directory under ${tmpdir()})` },
     doc: { type: 'string', metavar: 'FILE', help: 'the document to update (default docs/benchmarks.md)' },
     'img-dir': { type: 'string', metavar: 'DIR', help: 'where the SVG charts go (default docs/img)' },
@@ -99,10 +96,6 @@ async function runSuiteArgs(args: ParsedArgs): Promise<number> {
     quietWait: secondsOption(args, 'quiet-wait', 60, 0, 3600),
     echoBench: args.values['skip-echo-bench'] !== true,
     scaling: args.values['skip-scaling'] !== true,
-    instructions: args.values['skip-instructions'] !== true,
-    instrSeconds: secondsOption(args, 'instr-seconds', 10, 0.5, 3600),
-    instrWarmup: secondsOption(args, 'instr-warmup', 10, 0, 3600),
-    syscallSeconds: 3,
   };
   const doc = resolve(path(args, 'doc') ?? DEFAULT_DOC);
   const imgDir = resolve(path(args, 'img-dir') ?? DEFAULT_IMG);

@@ -4,8 +4,6 @@
  *   meta.json        machine, options, how quiet the machine was before and after
  *   echo.jsonl       ../shared/bench/run-echo.sh lines (echoload against every server and scenario)
  *   echo-bench.jsonl `iomux echo-bench` (our own load generator) against iomux's server and Node's net echo
- *   instructions.jsonl `bench instructions`: callgrind's instructions and perf trace's syscalls per message, iomux
- *                    epoll beside the FFI floor (one line per server, scenario and kind)
  *   scaling.json     `bench scaling --json`
  *   logs/            the servers' and echoload's output
  *
@@ -19,11 +17,9 @@ import { connect } from 'node:net';
 import { arch, platform } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describeMachine, sampleQuietness, type MachineInfo, type Quietness } from './machine.js';
+import { describeMachine, sampleQuietness } from './machine.js';
+import { SCENARIOS, type Scenario, type SuiteMeta, type SuiteOptions } from './meta.js';
 import { isDisturbed, readLines } from './results.js';
-
-export const SCENARIOS = ['lat', 'tput64', 'tput4k', 'idle1k', 'idle10k'] as const;
-export type Scenario = (typeof SCENARIOS)[number];
 
 /** The repository (this file is build/bench/suite.js). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -118,50 +114,6 @@ export const ECHO_BENCH_SCENARIOS: Record<'lat' | 'tput64', string[]> = {
   tput64: ['--connections', '50', '--depth', '16', '--size', '64'],
 };
 export const ECHO_BENCH_SERVERS = ['iomux_epoll', 'node_net_echo'];
-
-export interface SuiteOptions {
-  sharedBench: string;
-  /** Where echoload and epoll_echo are compiled (the shared directory may be read-only). */
-  toolsBin: string;
-  outDir: string;
-  rounds: number;
-  duration: number;
-  warmup: number;
-  scenarios: readonly Scenario[];
-  servers: readonly string[];
-  port: number;
-  maxFds: number;
-  echoBench: boolean;
-  scaling: boolean;
-  serverCpu: number;
-  loadCpu: number;
-  /** Extra passes over the cells that have no undisturbed run yet (see results.ts). */
-  retries: number;
-  /** How long each measurement waits at most for both CPUs to be idle before it goes ahead. */
-  quietWait: number;
-  /** Count instructions (callgrind) and system calls (perf trace) per message, iomux beside the floor. */
-  instructions: boolean;
-  /** Seconds callgrind counts per server and scenario, after `instrWarmup` seconds of load. */
-  instrSeconds: number;
-  instrWarmup: number;
-  /** Seconds the syscall tracer follows each server. */
-  syscallSeconds: number;
-}
-
-export interface SuiteMeta {
-  startedAt: string;
-  finishedAt?: string;
-  machine: MachineInfo;
-  options: Omit<SuiteOptions, 'outDir'>;
-  quietBefore: Quietness;
-  quietAfter?: Quietness;
-  /** Each server's command line and the directory it ran in. */
-  serverCommands: Record<string, string>;
-  /** The repository's commit the run measured ("abc1234", "+ local changes" when the tree differs), if git knows. */
-  commit?: string;
-  /** The instruction step: its command, or why it did not run. */
-  instructions?: { command?: string; skipped?: string };
-}
 
 /** The commit of the repository (short hash), marked when the working tree has changes; undefined without git. */
 export function describeCommit(dir: string = REPO_ROOT): string | undefined {
@@ -366,38 +318,6 @@ export function selectServers(o: Pick<SuiteOptions, 'servers' | 'sharedBench' | 
   return out;
 }
 
-/**
- * `bench instructions` inside the suite: its lines go to instructions.jsonl. Missing tools (valgrind, perf and
- * strace) leave the step out with a line on stderr and in meta.json, not the suite.
- */
-async function instructionStep(o: SuiteOptions, meta: SuiteMeta, logs: string): Promise<void> {
-  const { instructionsCommand, instructionsUnavailable, runInstructions, syscallTracer } = await import('./instructions.js');
-  const why = instructionsUnavailable() ?? (syscallTracer() === undefined ? 'neither perf (perf trace) nor strace works here' : undefined);
-  if (why !== undefined) {
-    log(`instruction counts left out: ${why}`);
-    meta.instructions = { skipped: why };
-    return;
-  }
-  const shape = { seconds: o.instrSeconds, warmup: o.instrWarmup, syscallSeconds: o.syscallSeconds };
-  meta.instructions = { command: `${instructionsCommand(shape)} --scenarios ${o.scenarios.join(',')}` };
-  const file = join(o.outDir, 'instructions.jsonl');
-  await waitForQuiet(o.quietWait);
-  log(`instruction and syscall counts: iomux_epoll and koffi_epoll_echo, ${o.scenarios.length} scenario(s), about ` +
-    `${Math.ceil((o.scenarios.length * 2 * (o.instrWarmup + o.instrSeconds + 20 + o.syscallSeconds + 4)) / 60)} minutes`);
-  try {
-    await runInstructions({
-      sharedBench: o.sharedBench, toolsBin: o.toolsBin, scenarios: o.scenarios, ...shape, instructions: true,
-      port: o.port, serverCpu: o.serverCpu, loadCpu: o.loadCpu, logDir: join(logs, 'instructions'), run: 'round1',
-      onLine: (l) => appendFileSync(file, `${JSON.stringify(l)}\n`), say: (t) => log(`  ${t}`),
-    });
-  } catch (err) {
-    // The rest of the suite has measured already: a step that cannot run (the floor off Linux x86_64) is noted.
-    if (!(err instanceof SetupError)) throw err;
-    log(`instruction counts left out: ${err.message}`);
-    meta.instructions = { skipped: err.message };
-  }
-}
-
 /** Runs everything the options ask for; returns the results directory. */
 export async function runSuite(o: SuiteOptions): Promise<string> {
   const logs = join(o.outDir, 'logs');
@@ -482,8 +402,6 @@ export async function runSuite(o: SuiteOptions): Promise<string> {
     }
     if (!any) break;
   }
-
-  if (o.instructions) await instructionStep(o, meta, logs);
 
   if (o.scaling) {
     await waitForQuiet(o.quietWait);

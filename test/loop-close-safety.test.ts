@@ -3,15 +3,7 @@
  * repro runs in a child process, so that a libuv abort() shows as a signal instead of killing the runner.
  */
 import { describe, test } from 'node:test';
-import assert from 'node:assert/strict';
-import { runModule, type ChildResult } from './support/children.js';
-
-/** The child must end by itself with code 0 and print `ok` last. */
-function assertSurvived(result: ChildResult): void {
-  assert.equal(result.signal, null, `child killed by ${result.signal}; stderr:\n${result.stderr}`);
-  assert.equal(result.code, 0, `exit code ${result.code}; stderr:\n${result.stderr}`);
-  assert.match(result.stdout, /ok\n$/, `stdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
-}
+import { assertSurvived, runModule, type ChildResult } from './support/children.js';
 
 const PRELUDE = `
 import { watch, EVENT_READ, EVENT_WRITE, loopStats } from 'iomux/loop';

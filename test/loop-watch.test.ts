@@ -18,6 +18,13 @@ import { drain, expectNoFdLeaks, fdCount, Fds, tempDir } from './support/fds.js'
 import { socketPair } from './support/sockets.js';
 import { nextTurn, sleep, until } from './support/timing.js';
 
+/** A watched pipe, paused until `polled()` makes it readable; `fired` is called from its callback. */
+interface Sentinel {
+  w: number;
+  watcher: Watcher;
+  fired?: () => void;
+}
+
 /**
  * Fds and watchers a test opens, released when it ends whatever happened (watchers first). Its pipes are
  * non-blocking, since drain() reads until EAGAIN and watch() leaves an fd's mode alone.
@@ -41,6 +48,43 @@ class Resources extends Fds {
   }
   watch(...args: Parameters<typeof watch>): Watcher {
     return this.own(watch(...args));
+  }
+
+  #sentinel: Sentinel | undefined;
+
+  /**
+   * The sentinel pipe of `polled()`, made now: a test that closes a watched fd makes it first, so that the
+   * sentinel does not take over the closed fd's number.
+   */
+  sentinel(): Sentinel {
+    if (this.#sentinel === undefined) {
+      const [r, w] = this.pipe();
+      const s: Sentinel = {
+        w,
+        watcher: this.watch(r, EVENT_READ, () => {
+          drain(r);
+          s.watcher.modify(0);
+          s.fired?.();
+        }).modify(0),
+      };
+      this.#sentinel = s;
+    }
+    return this.#sentinel;
+  }
+
+  /**
+   * Resolves once the loop has polled again and dispatched all that was ready: the sentinel pipe is made
+   * readable after everything the test did, so once its callback ran (and the rest of that poll phase, hence
+   * the turn after it), any event still owed to the test's fds would have been delivered. "Nothing else
+   * happened" checks wait on this rather than on a sleep.
+   */
+  async polled(): Promise<void> {
+    const s = this.sentinel();
+    const fired = new Promise<void>((resolve) => (s.fired = resolve));
+    os.write(s.w, 's');
+    s.watcher.modify(EVENT_READ);
+    await fired;
+    await nextTurn();
   }
 }
 
@@ -92,11 +136,11 @@ describe('watch() on the event loop', () => {
       calls.push(events);
       drain(r);
     });
-    await sleep(50);
+    await res.polled();
     assert.deepEqual(calls, []);
     os.write(w, 'x');
     await until(() => calls.length === 1, 'the callback');
-    await sleep(30);
+    await res.polled();
     assert.deepEqual(calls, [EVENT_READ]);
   });
 
@@ -109,7 +153,7 @@ describe('watch() on the event loop', () => {
       if (++calls === 3) watcher.close();
     });
     await until(() => calls === 3, 'three calls');
-    await sleep(30);
+    await res.polled();
     assert.equal(calls, 3);
     assert.equal(drain(r), 'stays');
   });
@@ -139,7 +183,7 @@ describe('watch() on the event loop', () => {
 
     drain(duplex);
     watcher.modify(EVENT_READ);
-    await sleep(30);
+    await res.polled();
     assert.equal(seen.length, 3, 'reported READ with nothing to read');
   });
 
@@ -154,7 +198,7 @@ describe('watch() on the event loop', () => {
     assert.equal(watcher.modify(EVENT_READ), watcher);
     os.write(w, 'x');
     await until(() => calls === 1, 'the callback');
-    await sleep(30);
+    await res.polled();
     assert.equal(calls, 1);
   });
 
@@ -168,7 +212,7 @@ describe('watch() on the event loop', () => {
     assert.equal(watcher.closed, true);
     assert.equal(watcher.active, false);
     watcher.close(); // twice is fine
-    await sleep(30);
+    await res.polled();
     assert.equal(calls, 0);
     assert.equal(drain(r), 'ready before close');
   });
@@ -192,7 +236,7 @@ describe('watch() on the event loop', () => {
       second.close();
     });
     await until(() => calls.length >= 1, 'a callback');
-    await sleep(30);
+    await res.polled();
     assert.equal(calls.length, 1, `called: ${calls.join(', ')}`);
   });
 
@@ -202,8 +246,9 @@ describe('watch() on the event loop', () => {
     let calls = 0;
     const watcher = res.watch(r, EVENT_READ, () => calls++);
     await nextTurn();
+    res.sentinel(); // before the close, so that the sentinel's pipe does not reuse r's number
     res.close(r);
-    await sleep(30);
+    await res.polled();
     assert.equal(calls, 0);
     assert.throws(() => watcher.modify(EVENT_READ | EVENT_WRITE), (e: unknown) => {
       assert.ok(e instanceof OSError);
@@ -223,11 +268,11 @@ describe('watch() on the event loop', () => {
     fill(w); // not writable, so the only thing left to report is the error
     const calls: Array<[number, OSError | undefined]> = [];
     const watcher = res.watch(w, EVENT_WRITE, (events, error) => calls.push([events, error]));
-    await sleep(20);
+    await res.polled();
     assert.equal(calls.length, 0);
     res.close(r); // the reader goes away: POLLERR on the write end
     await until(() => calls.length >= 1, 'the error report');
-    await sleep(100);
+    await res.polled();
     assert.equal(calls.length, 1, 'the error was reported more than once (re-armed?)');
     const [events, error] = calls[0]!;
     assert.equal(events, EVENT_WRITE);

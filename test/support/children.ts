@@ -50,6 +50,16 @@ export function runModule(source: string, timeoutMs = 30_000): Promise<ChildResu
   return runNode(['--input-type=module', '-e', source], { cwd: PACKAGE_ROOT, timeoutMs });
 }
 
+/**
+ * The child must end by itself with code 0 and print `ok` last: what a repro run in its own process checks, so
+ * that a crash (a signal), an abort or a hang (no `ok`, killed at the timeout) fails the test, not the runner.
+ */
+export function assertSurvived(result: ChildResult): void {
+  assert.equal(result.signal, null, `child killed by ${result.signal}; stderr:\n${result.stderr}`);
+  assert.equal(result.code, 0, `exit code ${result.code}; stdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
+  assert.match(result.stdout, /ok\n$/, `stdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
+}
+
 /** The file: URL of a compiled module of this package. */
 export function distUrl(path: string): string {
   return new URL(`dist/${path}`, `file://${PACKAGE_ROOT}`).href;

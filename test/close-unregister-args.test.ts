@@ -1,5 +1,5 @@
 /**
- * What the shared helpers changed for callers (issue 10's "one helper per idea"): Epoll.close reports a
+ * What callers see of the shared close, unregister, argument and wrapping helpers: Epoll.close reports a
  * failing close(2) as Socket.close does; the poll-like selectors swallow only the errnos an unregister of a
  * closed fd gives; C int arguments follow one rule (booleans are 0/1, except for fds); fromFd and accepted
  * sockets are wrapped without module-level hand-off state.

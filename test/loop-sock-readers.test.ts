@@ -1,17 +1,10 @@
 /**
- * A hostile caller's review of iomux/loop's socket operations: each repro runs in a fresh child process, so
- * that a hang (a promise that never settles) shows as a missing `ok` instead of stalling the runner.
+ * iomux/loop's sockRecv with more than one reader of a socket: a reader woken for data another took waits again
+ * in its place. Each repro runs in a fresh child process, so that a hang (a promise that never settles) shows
+ * as a missing `ok` instead of stalling the runner.
  */
 import { test } from 'node:test';
-import assert from 'node:assert/strict';
-import { runModule, type ChildResult } from './support/children.js';
-
-/** The child must end by itself with code 0 and print `ok` last. */
-function assertSurvived(result: ChildResult): void {
-  assert.equal(result.signal, null, `child killed by ${result.signal}; stderr:\n${result.stderr}`);
-  assert.equal(result.code, 0, `exit code ${result.code}; stdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
-  assert.match(result.stdout, /ok\n$/, `stdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
-}
+import { assertSurvived, runModule } from './support/children.js';
 
 test('a reader woken for data another took never silently replaces a reader that came in between', async () => {
   assertSurvived(await runModule(`

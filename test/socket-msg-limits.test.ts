@@ -1,5 +1,5 @@
 /**
- * A hostile caller's review of iomux/socket's messages: CMSG_LEN/CMSG_SPACE at the edges of their range
+ * The limits of iomux/socket's ancillary messages: CMSG_LEN/CMSG_SPACE at the edges of their range
  * against python3's, and recvmsg control buffers too small for the fds sent (none may stay open unseen).
  */
 import { test } from 'node:test';
