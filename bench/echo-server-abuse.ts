@@ -17,7 +17,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { intOption, runCommand, secondsOption, UsageError, type CommandSpec } from '#internal/cli/args.js';
+import { intOption, runCommand, secondsOption, UsageError, type CommandSpec } from '#internal/cmdline/args.js';
 
 const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 

@@ -1,7 +1,7 @@
 /** Number formatting and plain-text / Markdown tables for benchmark output. */
-import { num } from '#internal/cli/format.js';
+import { num } from '#internal/cmdline/format.js';
 
-export { num, sig } from '#internal/cli/format.js';
+export { num, sig } from '#internal/cmdline/format.js';
 
 /** A range of whole numbers, "579–793", or "-62 to -31" when a dash would read as a minus sign. */
 export function range(lo: number, hi: number): string {

@@ -26,7 +26,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { heapGrowth, summarizeSnapshot, type HeapSummary } from './heap-snapshot.js';
-import { runCommand, secondsOption, UsageError, type CommandSpec } from '#internal/cli/args.js';
+import { runCommand, secondsOption, UsageError, type CommandSpec } from '#internal/cmdline/args.js';
 
 const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 

@@ -10,8 +10,8 @@ import { renderSvg, loadVega } from './plot.js';
 import { MECHANISMS, runScaling } from './scaling.js';
 import { scalingPlotSpec, scalingTextTable, scalingVerdicts } from './scaling-report.js';
 import { runSuiteCommand, reportCommand } from './suite-cli.js';
-import { handleOutputClosed } from '#internal/cli/output.js';
-import { intOption, listOption, runCommand, runSubcommand, UsageError, type CommandSpec, type ParsedArgs, type Subcommand } from '#internal/cli/args.js';
+import { handleOutputClosed } from '#internal/cmdline/output.js';
+import { intOption, listOption, runCommand, runSubcommand, UsageError, type CommandSpec, type ParsedArgs, type Subcommand } from '#internal/cmdline/args.js';
 
 /** Errors and usage lines read "bench scaling: …". */
 export const PROGRAM = 'bench';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   intOption, listOption, runCommand, secondsOption, UsageError, type CommandSpec, type ParsedArgs,
-} from '#internal/cli/args.js';
+} from '#internal/cmdline/args.js';
 import { writeReport } from './report.js';
 import { InvalidResultsError, loadResults } from './results.js';
 import {

@@ -19,7 +19,7 @@ import { CMSG_SPACE, SCM_RIGHTS, SOL_SOCKET, socketpair } from 'iomux/socket';
 // The raw natives are not a public entry point. They come through the package's private import map
 // ("#internal/*" → dist/*), so this is the same copy of the library as 'iomux/select' above: a second copy
 // (say from ../src) would register koffi's struct types twice and fail with "Duplicate type name".
-import { intOption, runCommand, type CommandSpec } from '#internal/cli/args.js';
+import { intOption, runCommand, type CommandSpec } from '#internal/cmdline/args.js';
 import * as sys from '#internal/sys/index.js';
 
 const SIZES = [1, 100, 1000];

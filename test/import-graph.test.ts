@@ -10,10 +10,7 @@ import { PACKAGE_ROOT } from './support/children.js';
 import { importCycles, importGraph, resolveImport, tsFiles } from './support/import-graph.js';
 
 /** Cycles known and being removed; each entry must match a cycle exactly, so a grown cycle still fails. */
-const KNOWN_CYCLES: string[][] = [
-  // removed by the server refactor (h6): listener and backend creation move out of run.ts
-  ['src/server/run.ts', 'src/server/workers.ts'],
-];
+const KNOWN_CYCLES: string[][] = [];
 
 const key = (cycle: readonly string[]): string => cycle.join(' ↔ ');
 
@@ -29,19 +26,12 @@ test('no import cycle among the modules of bench/ (with the src/ modules they im
   assert.deepEqual(importCycles(importGraph(files)).map(key).filter((c) => !known.has(c)), []);
 });
 
-/**
- * src/cli/ modules bench/ still imports: the command-line framework and number formatting are not the CLI's own
- * (args.ts says it serves the bench tools too) but live in cli/; moving them to a shared folder is a src/ change
- * the integrator makes, and then this list is empty.
- */
-const CLI_MODULES_BENCH_STILL_USES = ['src/cli/args.ts', 'src/cli/format.ts', 'src/cli/output.ts'];
-
-test("bench/ imports no module of src/cli/ (the CLI's internals), beyond the shared framework listed", () => {
+test("bench/ imports no module of src/cli/ (the CLI's internals; the command-line framework is src/cmdline/)", () => {
   const bench = tsFiles(join(PACKAGE_ROOT, 'bench'));
   const problems: string[] = [];
   for (const [file, targets] of importGraph(bench)) {
     for (const target of targets.map((t) => relative(PACKAGE_ROOT, t))) {
-      if (target.startsWith('src/cli/') && !CLI_MODULES_BENCH_STILL_USES.includes(target)) {
+      if (target.startsWith('src/cli/')) {
         problems.push(`${relative(PACKAGE_ROOT, file)} imports ${target}`);
       }
     }

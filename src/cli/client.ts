@@ -4,7 +4,7 @@
  */
 import { OSError, TimeoutError } from '../errors.js';
 import { createConnection, type Socket } from '../socket/index.js';
-import { intOption, secondsOption, stringOption, type OptionSpec, type ParsedArgs } from './args.js';
+import { intOption, secondsOption, stringOption, type OptionSpec, type ParsedArgs } from '../cmdline/args.js';
 import { complain, errorText } from './failures.js';
 
 /** --host and --port, in that order, as both clients take them. */

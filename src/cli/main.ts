@@ -6,8 +6,8 @@
  * they are imported only when run, so `iomux --help` stays fast.
  */
 import { readFileSync } from 'node:fs';
-import { runSubcommand, UsageError, type Subcommand } from './args.js';
-import { handleOutputClosed } from './output.js';
+import { runSubcommand, UsageError, type Subcommand } from '../cmdline/args.js';
+import { handleOutputClosed } from '../cmdline/output.js';
 
 const commands: Record<string, Subcommand> = {
   'echo-server': { summary: 'the multiplexed echo server (select, poll, epoll or selectors)', load: () => import('./commands/echo-server.js') },

@@ -12,10 +12,10 @@ import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { BACKENDS } from '../../server/options.js';
-import { choiceOption, runCommand, secondsOption, type CommandSpec } from '../args.js';
+import { choiceOption, runCommand, secondsOption, type CommandSpec } from '../../cmdline/args.js';
 import { Children, stopOnSignals } from '../children.js';
 import { complain } from '../failures.js';
-import { outputClosed, whenOutputCloses } from '../output.js';
+import { outputClosed, whenOutputCloses } from '../../cmdline/output.js';
 
 export const spec: CommandSpec = {
   name: 'demo',

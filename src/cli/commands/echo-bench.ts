@@ -1,8 +1,8 @@
 /** `iomux echo-bench`: the closed-loop echo load generator on iomux's epoll (src/load/echo-load.ts). */
 import { runEchoBench, type EchoBenchResult } from '../../load/echo-load.js';
-import { num, sig } from '../format.js';
+import { num, sig } from '../../cmdline/format.js';
 import { ProgressBar } from '../progress.js';
-import { intOption, runCommand, secondsOption, stringOption, UsageError, type CommandSpec, type ParsedArgs } from '../args.js';
+import { intOption, runCommand, secondsOption, stringOption, UsageError, type CommandSpec, type ParsedArgs } from '../../cmdline/args.js';
 import { complain, errorText, isSystemError } from '../failures.js';
 
 export const spec: CommandSpec = {

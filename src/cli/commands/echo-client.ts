@@ -4,7 +4,7 @@
  */
 import { showAddress, showPayload } from '../../server/log/show.js';
 import type { Socket } from '../../socket/index.js';
-import { intOption, runCommand, type CommandSpec } from '../args.js';
+import { intOption, runCommand, type CommandSpec } from '../../cmdline/args.js';
 import {
   clientTimeout, complain, connectAll, messageParts, partsEpilog, reportOSError, say, serverHost, serverPort,
   SERVER_OPTIONS, timeoutOptionSpec,

@@ -6,7 +6,7 @@ import { kernelBalances } from '../../server/workers/workers.js';
 import {
   bytesOption, choiceOption, intOption, runCommand, secondsOption, stringOption, UsageError, type CommandSpec,
   type ParsedArgs,
-} from '../args.js';
+} from '../../cmdline/args.js';
 import { complain, errorText } from '../failures.js';
 
 export const spec: CommandSpec = {

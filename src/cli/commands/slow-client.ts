@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { showPayload } from '../../server/log/show.js';
-import { runCommand, secondsOption, type CommandSpec } from '../args.js';
+import { runCommand, secondsOption, type CommandSpec } from '../../cmdline/args.js';
 import {
   clientTimeout, complain, connectAll, messageParts, partsEpilog, reportOSError, say, serverHost, serverPort,
   SERVER_OPTIONS, timeoutOptionSpec,

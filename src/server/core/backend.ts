@@ -13,11 +13,7 @@
  */
 import type { Connection } from './connection.js';
 
-/** Interest and readiness bits, as the selectors module numbers them; each backend maps them onto its API. */
-export const READ = 1;
-export const WRITE = 2;
-/** Readiness only: select()'s exceptional condition (TCP urgent data). */
-export const URGENT = 4;
+export { READ, URGENT, WRITE } from './interest-bits.js';
 
 /** The interest side, common to every backend. */
 export interface Interest {

@@ -10,7 +10,7 @@
 import type { Socket } from '../../socket/index.js';
 import { OutputQueue } from './output-queue.js';
 import { showAddress } from '../log/show.js';
-import { READ, WRITE } from './backend.js';
+import { READ, WRITE } from './interest-bits.js';
 
 // `Connection.#bits`: the READ | WRITE bits watched, the flags, and an IPv4 peer's port above them.
 const WATCHED = READ | WRITE;
