@@ -1,0 +1,96 @@
+/**
+ * A provided-buffer group (IORING_REGISTER_PBUF_RING): `count` buffers of `size` bytes and the ring through
+ * which they are handed to the kernel, all in one NativeMemory the ring owns. Each buffer is either the
+ * kernel's (in the ring, may be written at any time) or the caller's (named by a completion, not yet
+ * recycled); the states are tracked so that a buffer is never read while the kernel may write it and never
+ * handed back twice.
+ */
+import { ValueError } from '../errors.js';
+import { bufRingBytes, bufRingPublish, bufRingPut } from '../sys/index.js';
+import { NativeMemory } from './memory.js';
+
+const PAGE = 4096;
+const KERNEL = 0;
+const CALLER = 1;
+
+export class BufferGroup {
+  readonly group: number;
+  readonly count: number;
+  readonly size: number;
+  readonly memory: NativeMemory;
+  /** Byte offset of buffer 0 in `memory` (after the ring, page aligned). */
+  readonly #base: number;
+  readonly #ring: Uint32Array;
+  readonly #ring16: Uint16Array;
+  readonly #state: Uint8Array;
+  #tail = 0;
+
+  constructor(group: number, count: number, size: number) {
+    this.group = group;
+    this.count = count;
+    this.size = size;
+    const ringBytes = Math.ceil(bufRingBytes(count) / PAGE) * PAGE;
+    this.memory = new NativeMemory(ringBytes + count * size, `${count} buffers of ${size} bytes`);
+    this.#base = ringBytes;
+    this.#ring = new Uint32Array(this.memory.bytes.buffer, 0, ringBytes >>> 2);
+    this.#ring16 = new Uint16Array(this.memory.bytes.buffer, 0, ringBytes >>> 1);
+    this.#state = new Uint8Array(count).fill(CALLER);
+  }
+
+  /** The ring's address, for IORING_REGISTER_PBUF_RING. */
+  get ringAddress(): number {
+    return this.memory.address;
+  }
+
+  /** Hands every buffer to the kernel (after registration). */
+  provideAll(): void {
+    for (let id = 0; id < this.count; id++) this.#put(id);
+    bufRingPublish(this.#ring16, this.#tail);
+  }
+
+  /** A completion named buffer `id`: the kernel filled it and it is the caller's until recycled. */
+  taken(id: number): void {
+    if (id < this.count) this.#state[id] = CALLER;
+  }
+
+  /** A view of the first `length` bytes of buffer `id`, which must be the caller's. */
+  view(id: number, length: number): Buffer {
+    this.#checkCaller(id, 'read');
+    if (!(Number.isInteger(length) && length >= 0 && length <= this.size)) {
+      throw new ValueError(`length ${String(length)} is out of range for a buffer of ${this.size} bytes`);
+    }
+    return Buffer.from(this.memory.bytes.buffer, this.#base + id * this.size, length);
+  }
+
+  /** The address and byte offset of buffer `id` (for an operation that reads it: send from a buffer). */
+  offsetOf(id: number): number {
+    return this.#base + id * this.size;
+  }
+
+  /** Gives buffer `id` back to the kernel. */
+  recycle(id: number): void {
+    this.#checkCaller(id, 'recycle');
+    this.#put(id);
+    bufRingPublish(this.#ring16, this.#tail);
+  }
+
+  /** Whether buffer `id` is the caller's now. */
+  isCallers(id: number): boolean {
+    return this.#state[id] === CALLER;
+  }
+
+  #put(id: number): void {
+    this.#state[id] = KERNEL;
+    bufRingPut(this.#ring, this.#ring16, this.#tail & (this.count - 1), this.memory.address + this.#base + id * this.size, this.size, id);
+    this.#tail = (this.#tail + 1) & 0xffff;
+  }
+
+  #checkCaller(id: number, what: string): void {
+    if (!(Number.isInteger(id) && id >= 0 && id < this.count)) {
+      throw new ValueError(`buffer id ${String(id)} is out of range for group ${this.group} (${this.count} buffers)`);
+    }
+    if (this.#state[id] !== CALLER) {
+      throw new ValueError(`cannot ${what} buffer ${id} of group ${this.group}: the kernel owns it (recycled, or not named by a completion)`);
+    }
+  }
+}

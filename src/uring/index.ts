@@ -1,0 +1,6 @@
+/**
+ * `iomux/uring`: Linux's io_uring as a small, safe, completion-based ring beside the readiness API
+ * (docs/uring.md). `hasUring()` says whether this process can use it.
+ */
+export { IoUring, type IoUringOptions, type RecvOptions } from './ring.js';
+export { hasUring, uringUnavailableReason } from './availability.js';
