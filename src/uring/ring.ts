@@ -68,7 +68,7 @@ export interface IoUringOptions {
 }
 const OPTIONS = new Set(['cqEntries', 'sendBuffers', 'sendBufferSize']);
 
-export interface RecvOptions {
+export interface UringRecvOptions {
   /** The provided-buffer group the kernel picks the buffer from (`provideBuffers`). Required. */
   bufferGroup: number;
   /** Keep receiving: one completion per message, with `hasMore(i)` while the operation stays armed. */
@@ -266,7 +266,7 @@ export class IoUring implements Disposable {
   }
 
   /** recv(2) into a buffer the kernel picks from `bufferGroup`: result bytes (0 at EOF) and bufferId(i). */
-  recv(fd: FileLike, userData: number, options: RecvOptions): void {
+  recv(fd: FileLike, userData: number, options: UringRecvOptions): void {
     const n = asFileDescriptor(fd);
     const ud = userDataArg(userData);
     recvOptions('recv', options);
@@ -281,7 +281,7 @@ export class IoUring implements Disposable {
   }
 
   /** read(2) at the current position (pipes, sockets, files) into a buffer from `bufferGroup`. */
-  read(fd: FileLike, userData: number, options: RecvOptions): void {
+  read(fd: FileLike, userData: number, options: UringRecvOptions): void {
     const n = asFileDescriptor(fd);
     const ud = userDataArg(userData);
     recvOptions('read', options);
@@ -299,7 +299,7 @@ export class IoUring implements Disposable {
    * recvmsg(2) into a buffer from `bufferGroup` (datagrams: one message per completion). The msghdr and the
    * address area are the ring's until the completion. Ancillary data is not received.
    */
-  recvmsg(fd: FileLike, userData: number, options: RecvOptions): void {
+  recvmsg(fd: FileLike, userData: number, options: UringRecvOptions): void {
     const n = asFileDescriptor(fd);
     const ud = userDataArg(userData);
     recvOptions('recvmsg', options);
