@@ -120,6 +120,24 @@ describe('IoUring', () => {
     assert.equal(b.recv(100).toString(), 'original');
   });
 
+  test('sendBuffer sends straight from a received buffer, which cannot be recycled until that send completed', (t) => {
+    const [a, b] = socketPair(t);
+    const ring = newRing(t);
+    ring.provideBuffers(0, 2, 64);
+    b.send(Buffer.from('echo me'));
+    ring.recv(a, 1, { bufferGroup: 0 });
+    const [c] = collect(ring, 1);
+    const id = c!.bufferId;
+    ring.sendBuffer(a, 0, id, 5, 2, 2);
+    assert.throws(() => ring.recycle(0, id), /a send from it is in flight/);
+    assert.throws(() => ring.sendBuffer(a, 0, id, 60, 5, 3), /out of range/);
+    assert.throws(() => ring.sendBuffer(a, 0, id === 0 ? 1 : 0, 0, 1, 3), /the kernel owns it/);
+    assert.deepEqual(collect(ring, 1).map((x) => [x.userData, x.result]), [[2, 2]]);
+    assert.equal(b.recv(10).toString(), 'me');
+    ring.recycle(0, id);
+    assert.equal(ring.inFlight, 0);
+  });
+
   test('a send longer than sendBufferSize is a short send of its first sendBufferSize bytes', (t) => {
     const [a, b] = socketPair(t);
     const ring = newRing(t, 4, { sendBufferSize: 100 });

@@ -23,6 +23,8 @@ export class BufferGroup {
   readonly #ring: Uint32Array;
   readonly #ring16: Uint16Array;
   readonly #state: Uint8Array;
+  /** Sends in flight from each buffer (sendBuffer): a lent buffer cannot be recycled. */
+  readonly #lent: Uint16Array;
   #tail = 0;
 
   constructor(group: number, count: number, size: number) {
@@ -35,6 +37,7 @@ export class BufferGroup {
     this.#ring = new Uint32Array(this.memory.bytes.buffer, 0, ringBytes >>> 2);
     this.#ring16 = new Uint16Array(this.memory.bytes.buffer, 0, ringBytes >>> 1);
     this.#state = new Uint8Array(count).fill(CALLER);
+    this.#lent = new Uint16Array(count);
   }
 
   /** The ring's address, for IORING_REGISTER_PBUF_RING. */
@@ -62,14 +65,29 @@ export class BufferGroup {
     return Buffer.from(this.memory.bytes.buffer, this.#base + id * this.size, length);
   }
 
-  /** The address and byte offset of buffer `id` (for an operation that reads it: send from a buffer). */
-  offsetOf(id: number): number {
-    return this.#base + id * this.size;
+  /**
+   * Lends `[offset, offset + length)` of buffer `id` (the caller's) to a send: returns its address. The buffer
+   * stays the caller's but cannot be recycled until `unlend`.
+   */
+  lend(id: number, offset: number, length: number): number {
+    this.#checkCaller(id, 'send');
+    if (!(Number.isInteger(offset) && Number.isInteger(length) && offset >= 0 && length >= 0 && offset + length <= this.size)) {
+      throw new ValueError(`offset ${String(offset)} and length ${String(length)} are out of range for a buffer of ${this.size} bytes`);
+    }
+    if (this.#lent[id] === 0xffff) throw new ValueError(`buffer ${id} of group ${this.group} has too many sends in flight`);
+    this.#lent[id]!++;
+    return this.memory.address + this.#base + id * this.size + offset;
+  }
+
+  /** A send from buffer `id` completed for the last time. */
+  unlend(id: number): void {
+    if (this.#lent[id]! > 0) this.#lent[id]!--;
   }
 
   /** Gives buffer `id` back to the kernel. */
   recycle(id: number): void {
     this.#checkCaller(id, 'recycle');
+    if (this.#lent[id] !== 0) throw new ValueError(`cannot recycle buffer ${id} of group ${this.group}: a send from it is in flight`);
     this.#put(id);
     bufRingPublish(this.#ring16, this.#tail);
   }

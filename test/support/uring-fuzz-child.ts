@@ -74,6 +74,8 @@ let nextUd = 1;
 /** The operations of the current ring by userData, with their buffer group (-1 for none). */
 let ops = new Map<number, number>();
 let groups = new Map<number, { count: number; size: number }>();
+/** Received buffers not recycled yet: [group, id, length]. */
+let kept: Array<[number, number, number]> = [];
 
 function newRing(): void {
   const entries = pick([1, 4, 8, 32, 64])!;
@@ -81,6 +83,7 @@ function newRing(): void {
   ring = new IoUring(entries, { cqEntries: cq, sendBuffers: int(8) + 1, sendBufferSize: pick([1, 16, 512, 4096])! });
   ops = new Map();
   groups = new Map();
+  kept = [];
   const g = int(4);
   ring.provideBuffers(g, 8, 256);
   groups.set(g, { count: 8, size: 256 });
@@ -118,6 +121,7 @@ function reap(n: number): void {
       if (view.length !== r.result(i)) fail('buffer view length');
       stats.buffers++;
       if (int(4) !== 0) r.recycle(group, id);
+      else kept.push([group, id, r.result(i)]);
     }
   }
 }
@@ -192,6 +196,16 @@ const operations: Array<[number, () => void]> = [
     ring!.recvmsg(fdChoice(), ud(g), { bufferGroup: g });
   })],
   [3, () => attempt('send', () => ring!.send(fdChoice(), data(), ud()))],
+  [3, () => attempt('sendBuffer', () => {
+    const k = pick(kept);
+    if (k) ring!.sendBuffer(fdChoice(), k[0], k[1], int(k[2] + 1), int(4) === 0 ? k[2] + 1 : int(k[2] + 1) >> 1, ud());
+  })],
+  [2, () => attempt('recycle kept', () => {
+    const k = pick(kept);
+    if (!k) return;
+    ring!.recycle(k[0], k[1]);
+    kept.splice(kept.indexOf(k), 1);
+  })],
   [2, () => attempt('write', () => ring!.write(fdChoice(), data(), ud()))],
   [1, () => attempt('sendmsg', () => ring!.sendmsg(fdChoice(), [data(), data()], ud()))],
   [2, () => attempt('pollAdd', () => ring!.pollAdd(fdChoice(), pick([POLLIN, POLLOUT, POLLIN | POLLOUT])!, ud(), { multishot: random() < 0.5 }))],
