@@ -1,6 +1,8 @@
 /**
  * A provided-buffer group (IORING_REGISTER_PBUF_RING): `count` buffers of `size` bytes and the ring through
- * which they are handed to the kernel, all in one NativeMemory the ring owns. Each buffer is either the
+ * which they are handed to the kernel, in two NativeMemory areas the ring owns: the buffers (which views given
+ * to the caller expose, `.buffer` and all) and the ring of their addresses (which never leaves this object: a
+ * caller who could write it could make the kernel write anywhere). Each buffer is either the
  * kernel's (in the ring, may be written at any time) or the caller's (named by a completion, not yet
  * recycled); the states are tracked so that a buffer is never read while the kernel may write it and never
  * handed back twice.
@@ -17,9 +19,12 @@ export class BufferGroup {
   readonly group: number;
   readonly count: number;
   readonly size: number;
+  /** The buffers. */
   readonly memory: NativeMemory;
-  /** Byte offset of buffer 0 in `memory` (after the ring, page aligned). */
-  readonly #base: number;
+  /** The ring of struct io_uring_buf entries the kernel reads. */
+  readonly ringMemory: NativeMemory;
+  /** Byte offset of buffer 0 in `memory`. */
+  readonly #base = 0;
   readonly #ring: Uint32Array;
   readonly #ring16: Uint16Array;
   readonly #state: Uint8Array;
@@ -32,17 +37,28 @@ export class BufferGroup {
     this.count = count;
     this.size = size;
     const ringBytes = Math.ceil(bufRingBytes(count) / PAGE) * PAGE;
-    this.memory = new NativeMemory(ringBytes + count * size, `${count} buffers of ${size} bytes`);
-    this.#base = ringBytes;
-    this.#ring = new Uint32Array(this.memory.bytes.buffer, 0, ringBytes >>> 2);
-    this.#ring16 = new Uint16Array(this.memory.bytes.buffer, 0, ringBytes >>> 1);
+    this.ringMemory = new NativeMemory(ringBytes, `a ring of ${count} buffers`);
+    try {
+      this.memory = new NativeMemory(count * size, `${count} buffers of ${size} bytes`);
+    } catch (err) {
+      this.ringMemory.release();
+      throw err;
+    }
+    this.#ring = new Uint32Array(this.ringMemory.bytes.buffer, 0, ringBytes >>> 2);
+    this.#ring16 = new Uint16Array(this.ringMemory.bytes.buffer, 0, ringBytes >>> 1);
     this.#state = new Uint8Array(count).fill(CALLER);
     this.#lent = new Uint16Array(count);
   }
 
-  /** The ring's address, for IORING_REGISTER_PBUF_RING. */
+  /** The ring's address, for IORING_REGISTER_PBUF_RING (page aligned: a wasm memory starts on a 64 KiB boundary). */
   get ringAddress(): number {
-    return this.memory.address;
+    return this.ringMemory.address;
+  }
+
+  /** The kernel can no longer touch either area. */
+  release(): void {
+    this.memory.release();
+    this.ringMemory.release();
   }
 
   /** Hands every buffer to the kernel (after registration). */

@@ -225,7 +225,7 @@ export class IoUring implements Disposable {
     const bg = new BufferGroup(g, c, s);
     const r = sys.registerBufRing(fd, bg.ringAddress, c, g);
     if (r < 0) {
-      bg.memory.release();
+      bg.release();
       raiseErrno(r);
     }
     bg.provideAll();
@@ -720,7 +720,7 @@ export class IoUring implements Disposable {
     sys.close(fd);
     this.#map.unmap();
     if (clean) {
-      for (const bg of this.#groups.values()) bg.memory.release();
+      for (const bg of this.#groups.values()) bg.release();
       this.#arena.release();
     } else {
       process.emitWarning(`iomux: io_uring closed with ${this.#inFlight} operation(s) the kernel did not give back; their memory is kept`);
