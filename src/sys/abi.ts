@@ -184,7 +184,7 @@ export interface PlatformNatives {
 export interface UringNatives {
   abi: import('./linux/uring-abi.js').UringAbi;
   setup(entries: number, params: Uint8Array): number;
-  enter(fd: number, toSubmit: number, minComplete: number, flags: number, arg: number, argBytes: number): number;
+  enter(fd: number, toSubmit: number, minComplete: number, flags: number, arg: Uint8Array | null, argBytes: number): number;
   register(fd: number, op: number, arg: Uint8Array | null, nrArgs: number): number;
   /** mmap(2) of `bytes` of the ring fd at `offset`, shared: the mapping, or -errno. */
   mapRing(fd: number, offset: number, bytes: number): { memory: ArrayBuffer; unmap(): void } | number;

@@ -63,10 +63,11 @@ export function uringParamsInfo(params: Uint8Array): { sqEntries: number; cqEntr
 }
 
 /**
- * io_uring_enter(2). `arg` is the address of a struct io_uring_getevents_arg (with IORING_ENTER_EXT_ARG) or
- * 0. Returns the number of SQEs submitted (or the wait's result when none were) or -errno.
+ * io_uring_enter(2). `arg` holds a struct io_uring_getevents_arg (with IORING_ENTER_EXT_ARG; memory that does
+ * not move, as its `ts` points into it) or is null. Returns the number of SQEs submitted (or the wait's result
+ * when none were) or -errno.
  */
-export function uringEnter(fd: number, toSubmit: number, minComplete: number, flags: number, arg: number, argBytes: number): number {
+export function uringEnter(fd: number, toSubmit: number, minComplete: number, flags: number, arg: Uint8Array | null, argBytes: number): number {
   return uring === null ? -ENOSYS : uring.enter(fd, toSubmit, minComplete, flags, arg, argBytes);
 }
 
@@ -147,18 +148,22 @@ export function uringMapRings(fd: number, params: Uint8Array): RingMap | number 
 const SQE_WORDS = 16;
 
 /**
- * Fills SQE `index`. `off` and `addr` are non-negative integers below 2**53, or -1 for "all ones" (the
- * current file position); `udLow`/`udHigh` the two halves of user_data.
+ * The two 64-bit fields of the next writeSqe: [off, addr], each a non-negative integer below 2**53 or -1 for
+ * "all ones" (the current file position). Passed through this cell rather than as arguments because a
+ * double argument of a call the JIT does not inline is boxed: one heap number per operation.
  */
+export const sqeWide = new Float64Array(2);
+
+/** Fills SQE `index`; its off and addr come from `sqeWide`. `udLow`/`udHigh` are the halves of user_data. */
 export function writeSqe(
   sqes: Uint32Array, index: number, opcode: number, flags: number, ioprio: number, fd: number,
-  off: number, addr: number, len: number, opFlags: number, udLow: number, udHigh: number, bufGroup: number,
+  len: number, opFlags: number, udLow: number, udHigh: number, bufGroup: number,
 ): void {
   const at = index * SQE_WORDS;
   sqes[at] = opcode | (flags << 8) | (ioprio << 16);
   sqes[at + 1] = fd;
-  putU64(sqes, at + 2, off);
-  putU64(sqes, at + 4, addr);
+  putU64(sqes, at + 2, sqeWide[0]!);
+  putU64(sqes, at + 4, sqeWide[1]!);
   sqes[at + 6] = len;
   sqes[at + 7] = opFlags;
   sqes[at + 8] = udLow;
@@ -197,10 +202,13 @@ export function bufRingBytes(entries: number): number {
   return entries * (A?.buf.bytes ?? 16);
 }
 
-/** Writes entry `slot` of a buffer ring (as words) to hand buffer `bid` of `len` bytes at `addr` to the kernel. */
-export function bufRingPut(ring: Uint32Array, ring16: Uint16Array, slot: number, addr: number, len: number, bid: number): void {
+/**
+ * Writes entry `slot` of a buffer ring (as words) to hand buffer `bid` of `len` bytes to the kernel; its address is
+ * `addresses[bid]` (read from the array, not passed: a double argument would be boxed on every recycle).
+ */
+export function bufRingPut(ring: Uint32Array, ring16: Uint16Array, slot: number, addresses: Float64Array, len: number, bid: number): void {
   const at = slot * 4;
-  putU64(ring, at, addr);
+  putU64(ring, at, addresses[bid]!);
   ring[at + 2] = len;
   // bid is a u16 of its own: the u16 after it is resv, or in entry 0 the tail the kernel reads.
   ring16[slot * 8 + 6] = bid;
@@ -247,11 +255,10 @@ export function writeGeteventsArg(words: Uint32Array, at: number, tsAddr: number
 export const GETEVENTS_ARG_BYTES = A?.geteventsArg.bytes ?? 24;
 export const KERNEL_TIMESPEC_BYTES = A?.timespec.bytes ?? 16;
 
-/** Writes a struct __kernel_timespec of `ns` (a non-negative integer) nanoseconds at word `at`. */
-export function writeTimespecNs(words: Uint32Array, at: number, ns: number): void {
-  const sec = Math.floor(ns / 1e9);
+/** Writes a struct __kernel_timespec of `sec` seconds and `nsec` (< 1e9) nanoseconds at word `at`. */
+export function writeKernelTimespec(words: Uint32Array, at: number, sec: number, nsec: number): void {
   putU64(words, at, sec);
-  putU64(words, at + 2, ns - sec * 1e9);
+  putU64(words, at + 2, nsec);
 }
 
 // --- struct msghdr / iovec for sendmsg and recvmsg (the platform's layout, as the socket module uses it).

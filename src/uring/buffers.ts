@@ -30,6 +30,8 @@ export class BufferGroup {
   readonly #state: Uint8Array;
   /** Sends in flight from each buffer (sendBuffer): a lent buffer cannot be recycled. */
   readonly #lent: Uint16Array;
+  /** Each buffer's address. */
+  readonly #addresses: Float64Array;
   #tail = 0;
 
   constructor(group: number, count: number, size: number) {
@@ -48,6 +50,8 @@ export class BufferGroup {
     this.#ring16 = new Uint16Array(this.ringMemory.bytes.buffer, 0, ringBytes >>> 1);
     this.#state = new Uint8Array(count).fill(CALLER);
     this.#lent = new Uint16Array(count);
+    this.#addresses = new Float64Array(count);
+    for (let id = 0; id < count; id++) this.#addresses[id] = this.memory.address + this.#base + id * size;
   }
 
   /** The ring's address, for IORING_REGISTER_PBUF_RING (page aligned: a wasm memory starts on a 64 KiB boundary). */
@@ -82,8 +86,9 @@ export class BufferGroup {
   }
 
   /**
-   * Lends `[offset, offset + length)` of buffer `id` (the caller's) to a send: returns its address. The buffer
-   * stays the caller's but cannot be recycled until `unlend`.
+   * Lends `[offset, offset + length)` of buffer `id` (the caller's) to a send: returns its byte offset in
+   * `memory` (a small integer: no boxed double per call). The buffer stays the caller's but cannot be recycled
+   * until `unlend`.
    */
   lend(id: number, offset: number, length: number): number {
     this.#checkCaller(id, 'send');
@@ -92,7 +97,7 @@ export class BufferGroup {
     }
     if (this.#lent[id] === 0xffff) throw new ValueError(`buffer ${id} of group ${this.group} has too many sends in flight`);
     this.#lent[id]!++;
-    return this.memory.address + this.#base + id * this.size + offset;
+    return this.#base + id * this.size + offset;
   }
 
   /** A send from buffer `id` completed for the last time. */
@@ -115,7 +120,7 @@ export class BufferGroup {
 
   #put(id: number): void {
     this.#state[id] = KERNEL;
-    bufRingPut(this.#ring, this.#ring16, this.#tail & (this.count - 1), this.memory.address + this.#base + id * this.size, this.size, id);
+    bufRingPut(this.#ring, this.#ring16, this.#tail & (this.count - 1), this.#addresses, this.size, id);
     this.#tail = (this.#tail + 1) & 0xffff;
   }
 

@@ -82,6 +82,8 @@ export class IoUring implements Disposable {
   #fd: number;
   #map: sys.RingMap;
   #arena: NativeMemory;
+  /** io_uring_enter's getevents argument, in the arena (its timespec pointer points next to it). */
+  #argBytes: Uint8Array;
   #sqTail = 0;
   #published = 0;
 
@@ -113,7 +115,8 @@ export class IoUring implements Disposable {
 
   readonly #groups = new Map<number, BufferGroup>();
   #closing = false;
-  #copyAddr = 0;
+  /** Where #copyIn put the copy: its byte offset in the arena and its length. */
+  #copyAt = 0;
   #copyLen = 0;
 
   /**
@@ -180,6 +183,7 @@ export class IoUring implements Disposable {
       throw err;
     }
     sys.writeGeteventsArg(this.#arena.words, 0, this.#arena.address + ARG_TS_AT);
+    this.#argBytes = this.#arena.bytes.subarray(0, sys.GETEVENTS_ARG_BYTES);
   }
 
   /** True once the ring is closed. */
@@ -256,7 +260,9 @@ export class IoUring implements Disposable {
     const ud = userDataArg(userData);
     this.#checkOpen();
     const slot = this.#take(NOP, ud);
-    this.#push(U!.op.NOP, 0, 0, -1, 0, 0, 0, 0, slot, 0);
+    sys.sqeWide[0] = 0;
+    sys.sqeWide[1] = 0;
+    this.#push(U!.op.NOP, 0, 0, -1, 0, 0, slot, 0);
   }
 
   /** accept(2) on listening socket `fd`: each completion's result is a new fd (close-on-exec) or -errno. */
@@ -266,7 +272,9 @@ export class IoUring implements Disposable {
     const multishot = flagOption(options, 'accept', 'multishot');
     this.#checkOpen();
     const slot = this.#take(ACCEPT, ud);
-    this.#push(U!.op.ACCEPT, 0, multishot ? U!.accept.MULTISHOT : 0, n, 0, 0, 0, sys.SOCK_CLOEXEC, slot, 0);
+    sys.sqeWide[0] = 0;
+    sys.sqeWide[1] = 0;
+    this.#push(U!.op.ACCEPT, 0, multishot ? U!.accept.MULTISHOT : 0, n, 0, sys.SOCK_CLOEXEC, slot, 0);
   }
 
   /** recv(2) into a buffer the kernel picks from `bufferGroup`: result bytes (0 at EOF) and bufferId(i). */
@@ -281,7 +289,9 @@ export class IoUring implements Disposable {
     const bg = this.#group(group);
     const slot = this.#take(RECV, ud);
     this.#slotGroup[slot] = bg.group;
-    this.#push(U!.op.RECV, U!.sqeFlags.BUFFER_SELECT, multishot ? U!.recv.MULTISHOT : 0, n, 0, 0, 0, flags, slot, bg.group);
+    sys.sqeWide[0] = 0;
+    sys.sqeWide[1] = 0;
+    this.#push(U!.op.RECV, U!.sqeFlags.BUFFER_SELECT, multishot ? U!.recv.MULTISHOT : 0, n, 0, flags, slot, bg.group);
   }
 
   /** read(2) at the current position (pipes, sockets, files) into a buffer from `bufferGroup`. */
@@ -296,7 +306,9 @@ export class IoUring implements Disposable {
     const slot = this.#take(READ, ud);
     this.#slotGroup[slot] = bg.group;
     const op = multishot ? U!.op.READ_MULTISHOT : U!.op.READ;
-    this.#push(op, U!.sqeFlags.BUFFER_SELECT, 0, n, -1, 0, 0, 0, slot, bg.group);
+    sys.sqeWide[0] = -1;
+    sys.sqeWide[1] = 0;
+    this.#push(op, U!.sqeFlags.BUFFER_SELECT, 0, n, 0, 0, slot, bg.group);
   }
 
   /**
@@ -317,7 +329,9 @@ export class IoUring implements Disposable {
     const base = this.#arena.address;
     sys.writeIovec(this.#arena.words, at + IOVEC_AT, 0, 0); // with a provided buffer the kernel fills in the iovec
     sys.writeMsghdr(this.#arena.words, at, base + at + NAME_AT, NAME_BYTES, base + at + IOVEC_AT, 0, 0);
-    this.#push(U!.op.RECVMSG, U!.sqeFlags.BUFFER_SELECT, 0, n, 0, base + at, 1, flags, slot, bg.group);
+    sys.sqeWide[0] = 0;
+    sys.sqeWide[1] = base + at;
+    this.#push(U!.op.RECVMSG, U!.sqeFlags.BUFFER_SELECT, 0, n, 1, flags, slot, bg.group);
   }
 
   /**
@@ -331,7 +345,9 @@ export class IoUring implements Disposable {
     const f = intArg(flags, 'flags');
     this.#checkOpen();
     const slot = this.#copyIn(SEND, ud, bytes);
-    this.#push(U!.op.SEND, 0, 0, n, 0, this.#copyAddr, this.#copyLen, f | sys.SEND_NOSIGNAL, slot, 0);
+    sys.sqeWide[0] = 0;
+    sys.sqeWide[1] = this.#arena.address + this.#copyAt;
+    this.#push(U!.op.SEND, 0, 0, n, this.#copyLen, f | sys.SEND_NOSIGNAL, slot, 0);
   }
 
   /**
@@ -347,11 +363,13 @@ export class IoUring implements Disposable {
     const bg = this.#group(group);
     this.#reserveSqe();
     if (this.#freeTop === 0) this.#tooMany();
-    const addr = bg.lend(id, offset, length);
+    const at = bg.lend(id, offset, length);
     const slot = this.#take(SEND_BUFFER, ud);
     this.#slotGroup[slot] = bg.group;
     this.#slotBuffer[slot] = id;
-    this.#push(U!.op.SEND, 0, 0, n, 0, addr, length, f | sys.SEND_NOSIGNAL, slot, 0);
+    sys.sqeWide[0] = 0;
+    sys.sqeWide[1] = bg.memory.address + at;
+    this.#push(U!.op.SEND, 0, 0, n, length, f | sys.SEND_NOSIGNAL, slot, 0);
   }
 
   /** write(2) of `data` at the current position (copied first, like send's). */
@@ -361,7 +379,9 @@ export class IoUring implements Disposable {
     const ud = userDataArg(userData);
     this.#checkOpen();
     const slot = this.#copyIn(WRITE, ud, bytes);
-    this.#push(U!.op.WRITE, 0, 0, n, -1, this.#copyAddr, this.#copyLen, 0, slot, 0);
+    sys.sqeWide[0] = -1;
+    sys.sqeWide[1] = this.#arena.address + this.#copyAt;
+    this.#push(U!.op.WRITE, 0, 0, n, this.#copyLen, 0, slot, 0);
   }
 
   /**
@@ -382,9 +402,11 @@ export class IoUring implements Disposable {
     const slot = this.#copyIn(SENDMSG, ud, data);
     const at = HEAD + slot * SCRATCH;
     const base = this.#arena.address;
-    sys.writeIovec(this.#arena.words, at + IOVEC_AT, this.#copyAddr, this.#copyLen);
+    sys.writeIovec(this.#arena.words, at + IOVEC_AT, this.#arena.address + this.#copyAt, this.#copyLen);
     sys.writeMsghdr(this.#arena.words, at, 0, 0, base + at + IOVEC_AT, 0, 0);
-    this.#push(U!.op.SENDMSG, 0, 0, n, 0, base + at, 1, f | sys.SEND_NOSIGNAL, slot, 0);
+    sys.sqeWide[0] = 0;
+    sys.sqeWide[1] = base + at;
+    this.#push(U!.op.SENDMSG, 0, 0, n, 1, f | sys.SEND_NOSIGNAL, slot, 0);
   }
 
   /** poll(2) for `events` (POLLIN…) on `fd`: the result is the ready mask. Multishot: one completion per edge. */
@@ -395,7 +417,9 @@ export class IoUring implements Disposable {
     const multishot = flagOption(options, 'pollAdd', 'multishot');
     this.#checkOpen();
     const slot = this.#take(POLL, ud);
-    this.#push(U!.op.POLL_ADD, 0, 0, n, 0, 0, multishot ? U!.poll.ADD_MULTI : 0, mask, slot, 0);
+    sys.sqeWide[0] = 0;
+    sys.sqeWide[1] = 0;
+    this.#push(U!.op.POLL_ADD, 0, 0, n, multishot ? U!.poll.ADD_MULTI : 0, mask, slot, 0);
   }
 
   /** A timer of `ms` milliseconds (fractions count, to the nanosecond): completes with -ETIME when it fires. */
@@ -405,12 +429,15 @@ export class IoUring implements Disposable {
     if (ms < 0) throw new ValueError('timeout must be non-negative');
     if (ms > 9.2e12) throw new ValueError(`timeout too large (${ms} ms)`);
     const ns = Math.ceil(ms * 1e6);
+    const sec = Math.floor(ns / 1e9);
     const ud = userDataArg(userData);
     this.#checkOpen();
     const slot = this.#take(TIMEOUT, ud);
     const at = HEAD + slot * SCRATCH + TIMESPEC_AT;
-    sys.writeTimespecNs(this.#arena.words, at >>> 2, ns);
-    this.#push(U!.op.TIMEOUT, 0, 0, -1, 0, this.#arena.address + at, 1, 0, slot, 0);
+    sys.writeKernelTimespec(this.#arena.words, at >>> 2, sec, ns - sec * 1e9);
+    sys.sqeWide[0] = 0;
+    sys.sqeWide[1] = this.#arena.address + at;
+    this.#push(U!.op.TIMEOUT, 0, 0, -1, 1, 0, slot, 0);
   }
 
   /**
@@ -443,7 +470,9 @@ export class IoUring implements Disposable {
     const ud = userDataArg(args[1]);
     this.#checkOpen();
     const slot = this.#take(CLOSE, ud);
-    this.#push(U!.op.CLOSE, 0, 0, n, 0, 0, 0, 0, slot, 0);
+    sys.sqeWide[0] = 0;
+    sys.sqeWide[1] = 0;
+    this.#push(U!.op.CLOSE, 0, 0, n, 0, 0, slot, 0);
   }
 
   [Symbol.dispose](): void {
@@ -475,19 +504,21 @@ export class IoUring implements Disposable {
       const toSubmit = this.#publish();
       if (n >= min && toSubmit === 0 && n > 0) return n;
       let flags = U!.enter.GETEVENTS;
-      let arg = 0;
+      let arg: Uint8Array | null = null;
       let want = n >= min ? 0 : min - n;
       if (ms === 0) want = 0;
       else if (ms > 0 && want > 0) {
         const left = deadline - monotonicMs();
         if (left <= 0) want = 0;
         else {
-          sys.writeTimespecNs(this.#arena.words, ARG_TS_AT >>> 2, Math.ceil(left * 1e6));
+          const ns = Math.ceil(left * 1e6);
+          const sec = Math.floor(ns / 1e9);
+          sys.writeKernelTimespec(this.#arena.words, ARG_TS_AT >>> 2, sec, ns - sec * 1e9);
           flags |= U!.enter.EXT_ARG;
-          arg = this.#arena.address;
+          arg = this.#argBytes;
         }
       }
-      const r = sys.uringEnter(fd, toSubmit, want, flags, arg, arg === 0 ? 0 : sys.GETEVENTS_ARG_BYTES);
+      const r = sys.uringEnter(fd, toSubmit, want, flags, arg, arg === null ? 0 : sys.GETEVENTS_ARG_BYTES);
       if (r < 0 && r !== -EINTR && r !== -ETIME && r !== -EBUSY && r !== -EAGAIN) raiseErrno(r);
       n += this.#reap(false);
       if (n >= min || want === 0 || r === -ETIME) return n;
@@ -549,7 +580,7 @@ export class IoUring implements Disposable {
     this.#reserveSqe();
     if (this.#freeTop === 0) this.#tooMany();
     const slot = this.#free[--this.#freeTop]!;
-    this.#gen[slot] = (this.#gen[slot]! + 1) & 0x7fffffff;
+    this.#gen[slot] = (this.#gen[slot]! + 1) & 0x3fffffff; // a small integer: never boxed
     this.#kind[slot] = kind;
     this.#slotUserData[slot] = ud;
     this.#inFlight++;
@@ -571,8 +602,8 @@ export class IoUring implements Disposable {
     const at = this.#sendBase + chunk * this.#sendSize;
     const len = Math.min(bytes.length, this.#sendSize);
     this.#arena.bytes.set(len === bytes.length ? bytes : bytes.subarray(0, len), at);
-    this.#copyAddr = this.#arena.address + at;
     this.#copyLen = len;
+    this.#copyAt = at;
     return slot;
   }
 
@@ -603,9 +634,10 @@ export class IoUring implements Disposable {
     }
   }
 
-  #push(opcode: number, sqeFlags: number, ioprio: number, fd: number, off: number, addr: number, len: number, opFlags: number, slot: number, group: number): void {
+  /** Writes the next SQE; its off and addr are already in sys.sqeWide (see there why). */
+  #push(opcode: number, sqeFlags: number, ioprio: number, fd: number, len: number, opFlags: number, slot: number, group: number): void {
     const map = this.#map;
-    sys.writeSqe(map.sqes, this.#sqTail & map.sqMask, opcode, sqeFlags, ioprio, fd, off, addr, len, opFlags, slot, this.#gen[slot]!, group);
+    sys.writeSqe(map.sqes, this.#sqTail & map.sqMask, opcode, sqeFlags, ioprio, fd, len, opFlags, slot, this.#gen[slot]!, group);
     this.#sqTail = (this.#sqTail + 1) >>> 0;
   }
 
@@ -613,8 +645,9 @@ export class IoUring implements Disposable {
   #pushInternal(opcode: number, fd: number, target: number, cancelFlags: number): void {
     const map = this.#map;
     // ASYNC_CANCEL matches the user_data in addr: the target slot's, generation included.
-    const addr = target < 0 ? 0 : target + this.#gen[target]! * 0x100000000;
-    sys.writeSqe(map.sqes, this.#sqTail & map.sqMask, opcode, 0, 0, fd, 0, addr, 0, cancelFlags, 0, INTERNAL, 0);
+    sys.sqeWide[0] = 0;
+    sys.sqeWide[1] = target < 0 ? 0 : target + this.#gen[target]! * 0x100000000;
+    sys.writeSqe(map.sqes, this.#sqTail & map.sqMask, opcode, 0, 0, fd, 0, cancelFlags, 0, INTERNAL, 0);
     this.#sqTail = (this.#sqTail + 1) >>> 0;
   }
 
@@ -633,7 +666,7 @@ export class IoUring implements Disposable {
     for (;;) {
       const toSubmit = this.#publish();
       if (toSubmit === 0) return total;
-      const r = sys.uringEnter(fd, toSubmit, 0, 0, 0, 0);
+      const r = sys.uringEnter(fd, toSubmit, 0, 0, null, 0);
       if (r === -EINTR) continue;
       if (r === -EBUSY || r === -EAGAIN) return total; // the kernel wants completions reaped first
       if (r < 0) raiseErrno(r);
@@ -706,8 +739,8 @@ export class IoUring implements Disposable {
         cancelAt = now + 100;
       }
       const toSubmit = this.#publish();
-      sys.writeTimespecNs(this.#arena.words, ARG_TS_AT >>> 2, 20e6);
-      sys.uringEnter(fd, toSubmit, 1, U!.enter.GETEVENTS | U!.enter.EXT_ARG, this.#arena.address, sys.GETEVENTS_ARG_BYTES);
+      sys.writeKernelTimespec(this.#arena.words, ARG_TS_AT >>> 2, 0, 20e6);
+      sys.uringEnter(fd, toSubmit, 1, U!.enter.GETEVENTS | U!.enter.EXT_ARG, this.#argBytes, sys.GETEVENTS_ARG_BYTES);
       this.#count = 0;
       this.#reap(true);
     }

@@ -12,8 +12,8 @@ import { URING_ABI } from './uring-abi.js';
 export function bindUring({ libc, errno }: NativeContext): UringNatives {
   const { syscalls, mman } = URING_ABI;
   const setupCall = libc.func('long syscall(long, unsigned int, void *)') as (nr: number, entries: number, params: Uint8Array) => number;
-  const enterCall = libc.func('long syscall(long, int, unsigned int, unsigned int, unsigned int, intptr_t, size_t)') as (
-    nr: number, fd: number, toSubmit: number, minComplete: number, flags: number, arg: number, argBytes: number) => number;
+  const enterCall = libc.func('long syscall(long, int, unsigned int, unsigned int, unsigned int, void *, size_t)') as (
+    nr: number, fd: number, toSubmit: number, minComplete: number, flags: number, arg: Uint8Array | null, argBytes: number) => number;
   const registerCall = libc.func('long syscall(long, int, unsigned int, void *, unsigned int)') as (
     nr: number, fd: number, op: number, arg: Uint8Array | null, nrArgs: number) => number;
   const mmap = libc.func('void *mmap(void *, size_t, int, int, int, int64_t)') as (
