@@ -247,6 +247,19 @@ describe('IoUring', () => {
     assert.throws(() => ring.wait(-1), /minComplete must be between/);
   });
 
+  test('an interrupted wait resumes with the time left (PEP 475): signals every 50 ms neither end nor stretch it', async (t) => {
+    const { underSignalStorm } = await import('./support/children.js');
+    const ring = newRing(t);
+    const { result, seconds, signals } = await underSignalStorm(() => ring.wait(1, 1.5));
+    assert.equal(result, 0);
+    assert.ok(signals > 5, `only ${signals} signals landed`);
+    assert.ok(seconds >= 1.49 && seconds < 3, `took ${seconds} s`);
+    ring.timeout(1200, 1);
+    const second = await underSignalStorm(() => ring.wait(1, null));
+    assert.equal(second.result, 1);
+    assert.ok(second.seconds >= 1.19 && second.seconds < 3, `took ${second.seconds} s`);
+  });
+
   test('wait(n) gathers at least n completions', (t) => {
     const ring = newRing(t);
     ring.timeout(10, 1);
