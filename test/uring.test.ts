@@ -7,7 +7,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fstatSync } from 'node:fs';
-import { BlockingIOError, OverflowError, PermissionError, ValueError } from 'iomux/errors';
+import { BlockingIOError, MemoryError, OverflowError, PermissionError, ValueError } from 'iomux/errors';
 import * as os from 'iomux/os';
 import { AF_UNIX, SOCK_DGRAM, createConnection, createServer, socketpair } from 'iomux/socket';
 import { POLLIN } from 'iomux/select';
@@ -108,6 +108,10 @@ describe('IoUring', () => {
     assert.throws(() => ring.provideBuffers(1, 3, 16), /power of two/);
     assert.throws(() => ring.provideBuffers(1, 2, 0), /size must be/);
     assert.throws(() => ring.provideBuffers(65536, 2, 16), /group must be/);
+    const kept = keptMemories();
+    assert.throws(() => ring.provideBuffers(1, 32768, 1 << 20), (e: unknown) => e instanceof MemoryError && /more than one ring memory holds/.test(e.message));
+    assert.equal(keptMemories(), kept, 'nothing kept from the failed group');
+    assert.throws(() => ring.buffer(1, 0, 1), /buffer group 1 is not provided/);
   });
 
   test('send copies the data: the caller may change its buffer before the kernel sends', (t) => {
