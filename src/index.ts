@@ -9,3 +9,4 @@ export * from './selectors/index.js';
 export * from './socket/index.js';
 export * from './loop/index.js';
 export * as os from './os.js';
+export * from './uring/index.js';

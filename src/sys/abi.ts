@@ -172,6 +172,26 @@ export interface PlatformNatives {
   epoll: EpollNatives | null;
   /** timerfd_create/timerfd_settime/timerfd_gettime (Linux), else null. */
   timerfd: TimerfdNatives | null;
+  /** io_uring's three system calls, mmap/munmap and its ABI table (Linux), else null. */
+  uring: UringNatives | null;
+}
+
+/**
+ * io_uring (Linux): the raw system calls through syscall(2), each returning its result or -errno. Pointers
+ * the kernel keeps (rings, buffers) cross as plain addresses (numbers: user addresses fit in 53 bits on every
+ * 64-bit ABI iomux runs on); arguments the kernel only reads during the call cross as byte arrays.
+ */
+export interface UringNatives {
+  abi: import('./linux/uring-abi.js').UringAbi;
+  setup(entries: number, params: Uint8Array): number;
+  enter(fd: number, toSubmit: number, minComplete: number, flags: number, arg: Uint8Array | null, argBytes: number): number;
+  register(fd: number, op: number, arg: Uint8Array | null, nrArgs: number): number;
+  /** mmap(2) of `bytes` of the ring fd at `offset`, shared: the mapping, or -errno. */
+  mapRing(fd: number, offset: number, bytes: number): { memory: ArrayBuffer; unmap(): void } | number;
+  /** The address of a byte array's first byte (its memory must not move: a WebAssembly.Memory's does not). */
+  addressOf(bytes: Uint8Array): number;
+  /** /proc/sys/kernel/io_uring_disabled (0, 1 or 2), or null where the file is absent (kernels before 6.6). */
+  disabledSysctl(): number | null;
 }
 
 /** The timerfd calls; a `struct itimerspec` is passed as four int64 cells: interval s, ns, value s, ns. */

@@ -7,7 +7,7 @@ import type { NativeContext, PlatformNatives } from './abi.js';
 
 type Bytes = Uint8Array;
 
-export function bindAtomicCloexec({ libc, errno, abi }: NativeContext): Omit<PlatformNatives, 'dup2' | 'epoll' | 'timerfd'> {
+export function bindAtomicCloexec({ libc, errno, abi }: NativeContext): Omit<PlatformNatives, 'dup2' | 'epoll' | 'timerfd' | 'uring'> {
   const { SOCK_CLOEXEC } = abi.socket;
   const { O_CLOEXEC } = abi.fcntl;
   const socketNative = libc.func('int socket(int, int, int)') as (d: number, t: number, p: number) => number;

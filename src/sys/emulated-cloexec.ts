@@ -8,7 +8,7 @@ import type { NativeContext, PlatformNatives } from './abi.js';
 
 type Bytes = Uint8Array;
 
-export function bindEmulatedCloexec({ libc, errno, abi }: NativeContext): Omit<PlatformNatives, 'epoll' | 'timerfd'> {
+export function bindEmulatedCloexec({ libc, errno, abi }: NativeContext): Omit<PlatformNatives, 'epoll' | 'timerfd' | 'uring'> {
   const { SOCK_NONBLOCK, SOCK_CLOEXEC, SOL_SOCKET, SO_NOSIGPIPE } = abi.socket;
   const { F_GETFL, F_SETFL, F_SETFD, FD_CLOEXEC, O_NONBLOCK } = abi.fcntl;
   const socketNative = libc.func('int socket(int, int, int)') as (d: number, t: number, p: number) => number;

@@ -3,5 +3,5 @@ import type { NativeContext, PlatformNatives } from '../abi.js';
 import { bindEmulatedCloexec } from '../emulated-cloexec.js';
 
 export function bindNatives(ctx: NativeContext): PlatformNatives {
-  return { ...bindEmulatedCloexec(ctx), epoll: null, timerfd: null };
+  return { ...bindEmulatedCloexec(ctx), epoll: null, timerfd: null, uring: null };
 }

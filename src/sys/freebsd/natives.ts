@@ -22,5 +22,6 @@ export function bindNatives(ctx: NativeContext): PlatformNatives {
     epoll: null,
     // FreeBSD 14 has timerfd too, but iomux follows CPython, which offers it on Linux only.
     timerfd: null,
+    uring: null,
   };
 }

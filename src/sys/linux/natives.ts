@@ -1,6 +1,7 @@
 /** Linux: the kernel has every flag iomux needs, so each primitive is one atomic call. */
 import type { EpollNatives, NativeContext, PlatformNatives, TimerfdNatives } from '../abi.js';
 import { bindAtomicCloexec } from '../atomic-cloexec.js';
+import { bindUring } from './uring.js';
 
 type Bytes = Uint8Array;
 
@@ -16,6 +17,7 @@ export function bindNatives(ctx: NativeContext): PlatformNatives {
     },
     epoll: bindEpoll(ctx),
     timerfd: bindTimerfd(ctx),
+    uring: bindUring(ctx),
   };
 }
 

@@ -1,0 +1,31 @@
+/**
+ * A seeded, bounded fuzz of iomux/uring: each sequence (test/support/uring-fuzz-child.ts) runs in its own
+ * process and must end by itself — no signal (SIGSEGV/SIGABRT: memory the kernel wrote that JavaScript let
+ * go), no hang (every wait inside is bounded; the child is killed after 30 s), no fd leak, no ring memory
+ * left for the kernel, no unexpected error class. Replay one with
+ * `node --expose-gc build/test/support/uring-fuzz-child.js SEED OPS`; IOMUX_FUZZ_SEED=n picks another first seed.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { runNode } from './support/children.js';
+
+const SEQUENCES = 12;
+const OPS = 400;
+const PARALLEL = 2;
+const FIRST_SEED = Number(process.env.IOMUX_FUZZ_SEED ?? 20261207);
+const CHILD = fileURLToPath(new URL('./support/uring-fuzz-child.js', import.meta.url));
+
+test(`${SEQUENCES} random sequences of ${OPS} io_uring operations, each in a child process`, async () => {
+  const failures: string[] = [];
+  const seeds = Array.from({ length: SEQUENCES }, (_, i) => FIRST_SEED + i);
+  for (let i = 0; i < seeds.length; i += PARALLEL) {
+    await Promise.all(seeds.slice(i, i + PARALLEL).map(async (seed) => {
+      const result = await runNode(['--expose-gc', CHILD, String(seed), String(OPS)], { timeoutMs: 30_000 });
+      const replay = `replay: node --expose-gc build/test/support/uring-fuzz-child.js ${seed} ${OPS}`;
+      if (result.signal !== null) failures.push(`seed ${seed}: killed by ${result.signal} (a hang if SIGKILL) — ${replay}\n${result.stderr.slice(-3000)}`);
+      else if (result.code !== 0 || !result.stdout.endsWith(`ok ${seed}\n`)) failures.push(`seed ${seed}: exit ${result.code} — ${replay}\n${result.stderr.slice(-3000)}`);
+    }));
+  }
+  assert.deepEqual(failures, []);
+});
