@@ -82,11 +82,13 @@ test('sendmsg: an SCM_RIGHTS buffer shrunk afterwards never sends the fd of an e
   t.after(() => (os.close(r), os.close(w)));
   const rab = resizable(4);
   new Int32Array(rab)[0] = w;
-  function* items(): Generator<readonly [number, number, Uint8Array]> {
-    yield [SOL_SOCKET, SCM_RIGHTS, new Uint8Array(rab)];
-    rab.resize(0);
-  }
-  assert.throws(() => a.sendmsg([Buffer.from('x')], items()), isBufferError);
+  // The second item's level getter runs after the first item's fds were taken.
+  const later: unknown[] = [];
+  Object.defineProperty(later, 0, { get: () => (rab.resize(0), SOL_SOCKET) });
+  later[1] = SCM_RIGHTS;
+  later[2] = Buffer.alloc(0);
+  const items = [[SOL_SOCKET, SCM_RIGHTS, new Uint8Array(rab)], later] as unknown as Array<[number, number, Uint8Array]>;
+  assert.throws(() => a.sendmsg([Buffer.from('x')], items), isBufferError);
   assertNothingArrived(b);
 });
 

@@ -7,3 +7,4 @@ export * from './socket.js';
 export * from './netdb.js';
 export * from './kqueue.js';
 export * from './timerfd.js';
+export * from './views.js';
