@@ -101,7 +101,7 @@ export function detachedError(name: string): ValueError {
  */
 export function checkUnchanged(view: Uint8Array, length: number, name: string, caller: string): void {
   const now = viewLength(view);
-  if (now !== length) {
+  if (now !== length || (now === 0 && isUnusable(view))) {
     throw new BufferError(`${caller}(): ${name} changed from ${length} to ${now} bytes (detached or resized) while the arguments were converted`);
   }
 }

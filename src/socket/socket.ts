@@ -434,8 +434,10 @@ export class Socket implements Disposable {
     flags |= sys.SEND_NOSIGNAL;
     const deadline = this.#timeoutMs > 0 ? monotonicMs() + this.#timeoutMs : NOT_SET;
     const length = viewLength(bytes);
+    // At least one send, as CPython's do/while: an empty sendall on a datagram socket sends an empty datagram.
     let offset = 0;
-    while (offset < length) offset += this.#send(bytes, offset, length - offset, flags, deadline);
+    do offset += this.#send(bytes, offset, length - offset, flags, deadline);
+    while (offset < length);
   }
 
   /**
