@@ -12,7 +12,9 @@ import {
 } from 'iomux/socket';
 import { BlockingIOError, BufferError, OverflowError, ValueError } from 'iomux/errors';
 import * as os from 'iomux/os';
+import { Kevent, kevent, kqueue, KQ_EV_ADD, KQ_EV_DELETE, KQ_FILTER_READ } from 'iomux/select';
 import { expectNoFdLeaks } from './support/fds.js';
+import { requireKqueue } from './support/kqueue.js';
 import { socketPair } from './support/sockets.js';
 
 expectNoFdLeaks();
@@ -249,4 +251,27 @@ test('recvmsg: a huge ancbufsize costs nothing when no control data arrives; INT
     assert.ok(ms < 100, `recvmsg(10, ${anc}) took ${ms.toFixed(1)} ms`);
     assert.ok(process.memoryUsage().rss - rss < 64 * 1024 * 1024, `recvmsg(10, ${anc}) grew RSS`);
   }
+});
+
+test('sendall of nothing on a datagram socket sends one empty datagram, as CPython', (t) => {
+  const [a, b] = socketPair(t, AF_UNIX, SOCK_DGRAM);
+  a.sendall(Buffer.alloc(0));
+  assert.equal(b.recv(10, MSG_DONTWAIT).length, 0);
+  assertNothingArrived(b);
+});
+
+test('kqueue.control: a Proxy of a kevent in the changelist is a TypeError (its traps would run while encoding)', (t) => {
+  requireKqueue();
+  const kq = kqueue();
+  const [r, w] = os.pipe();
+  t.after(() => (kq.close(), os.close(r), os.close(w)));
+  let trapped = 0;
+  const real = kevent(r, KQ_FILTER_READ, KQ_EV_ADD);
+  const proxy = new Proxy(real, { get: (target, key) => (trapped++, Reflect.get(target, key)) });
+  assert.throws(() => kq.control([real, proxy], 0, 0), TypeError);
+  assert.equal(trapped, 0);
+  // A real Kevent (subclasses included) still works.
+  class Mine extends Kevent {}
+  kq.control([new Mine(r, KQ_FILTER_READ, KQ_EV_ADD)], 0, 0);
+  kq.control([kevent(r, KQ_FILTER_READ, KQ_EV_DELETE)], 0, 0);
 });
