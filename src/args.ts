@@ -73,20 +73,25 @@ export function allocBytes(size: number, what: string): Buffer {
  * as CPython's for a released memoryview. Read the result only through sys/views (viewLength, subview,
  * copyInto): its own members may lie.
  */
-export function bytesArg(data: unknown, name = 'data'): Uint8Array {
+export function bytesArg(data: unknown, name = 'data', index = -1): Uint8Array {
   if (typeof data === 'string') return Buffer.from(data, 'utf8');
   const view = bytesView(data);
-  if (view === null) throw new TypeError(`${name} must be a Buffer, Uint8Array, ArrayBufferView or string (got ${describe(data)})`);
-  if (viewLength(view) === 0 && isUnusable(view)) throw detachedError(name);
+  if (view === null) throw new TypeError(`${itemName(name, index)} must be a Buffer, Uint8Array, ArrayBufferView or string (got ${describe(data)})`);
+  if (viewLength(view) === 0 && isUnusable(view)) throw detachedError(itemName(name, index));
   return view;
 }
 
 /** A buffer a call writes into (a receive): as bytesArg, without strings. */
-export function writableBytesArg(buffer: unknown, name = 'buffer'): Uint8Array {
+export function writableBytesArg(buffer: unknown, name = 'buffer', index = -1): Uint8Array {
   const view = typeof buffer === 'string' ? null : bytesView(buffer);
-  if (view === null) throw new TypeError(`${name} must be a Buffer, Uint8Array or other ArrayBufferView (got ${describe(buffer)})`);
-  if (viewLength(view) === 0 && isUnusable(view)) throw detachedError(name);
+  if (view === null) throw new TypeError(`${itemName(name, index)} must be a Buffer, Uint8Array or other ArrayBufferView (got ${describe(buffer)})`);
+  if (viewLength(view) === 0 && isUnusable(view)) throw detachedError(itemName(name, index));
   return view;
+}
+
+/** `name`, or `name index` for an item of a list argument: built only for an error message, never per call. */
+export function itemName(name: string, index: number): string {
+  return index < 0 ? name : `${name} ${index}`;
 }
 
 /** CPython's error for a released memoryview, for a detached (transferred) or out-of-bounds buffer. */
@@ -99,9 +104,9 @@ export function detachedError(name: string): ValueError {
  * iterator): the buffer must still have the `length` it had. CPython refuses to resize or release a buffer
  * while a call holds it (BufferError in the code that tries); JavaScript cannot refuse, so the call raises.
  */
-export function checkUnchanged(view: Uint8Array, length: number, name: string, caller: string): void {
+export function checkUnchanged(view: Uint8Array, length: number, name: string, caller: string, index = -1): void {
   const now = viewLength(view);
   if (now !== length || (now === 0 && isUnusable(view))) {
-    throw new BufferError(`${caller}(): ${name} changed from ${length} to ${now} bytes (detached or resized) while the arguments were converted`);
+    throw new BufferError(`${caller}(): ${itemName(name, index)} changed from ${length} to ${now} bytes (detached or resized) while the arguments were converted`);
   }
 }

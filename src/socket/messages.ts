@@ -10,10 +10,10 @@ import { MemoryError, OverflowError, ValueError } from '../errors.js';
 import { describe } from '../fileobj.js';
 import { close as closeFd, SOCKADDR_STORAGE_BYTES } from '../sys/index.js';
 import { ControlCursor, copyBytes, MSG, messageArea as nativeArea, readInt, type MessageArea } from '../sys/msg.js';
-import { bytesView, copyInto, viewLength } from '../sys/views.js';
+import { bytesView, copyInto, isUnusable, viewLength } from '../sys/views.js';
 import { cmsgLen, cmsgSpace } from '../sys/msg-layout.js';
 import { decodeAddress, encodeAddress, type SocketAddress } from './address.js';
-import { bytesArg, checkUnchanged, intArg, ssizeArg, writableBytesArg } from '../args.js';
+import { checkUnchanged, detachedError, intArg, itemName, ssizeArg, writableBytesArg } from '../args.js';
 
 /** One item of ancillary data: `[level, type, data]` (CPython's `(cmsg_level, cmsg_type, cmsg_data)`). */
 export type AncillaryItem = [level: number, type: number, data: Buffer];
@@ -77,9 +77,12 @@ function isIterable(value: unknown): value is Iterable<unknown> {
 }
 
 /** A data buffer of sendmsg: bytes-like (or a string, sent as UTF-8, as everywhere in iomux). */
-function sendBuffer(item: unknown, name: string): Uint8Array {
-  if (typeof item !== 'string' && bytesView(item) === null) throw new TypeError(`a bytes-like object is required, not ${describe(item)}`);
-  return bytesArg(item, name);
+function sendBuffer(item: unknown, name: string, index: number): Uint8Array {
+  if (typeof item === 'string') return Buffer.from(item, 'utf8');
+  const view = bytesView(item);
+  if (view === null) throw new TypeError(`a bytes-like object is required, not ${describe(item)}`);
+  if (viewLength(view) === 0 && isUnusable(view)) throw detachedError(itemName(name, index));
+  return view;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -141,7 +144,7 @@ function checkAncillaryItem(item: unknown, args: SendmsgArgs, controlBytes: numb
   const raw: unknown = item[2];
   if (typeof raw === 'string') throw new TypeError(`a bytes-like object is required, not ${describe(raw)}`);
   const slot = args.ancCount;
-  const data = sendBuffer(raw, `ancillary data item ${slot}`);
+  const data = sendBuffer(raw, 'ancillary data item', slot);
   const length = viewLength(data);
   const space = cmsgSpace(MSG, length);
   if (space > SOCKLEN_LIMIT) throw new OverflowError('ancillary data item too large');
@@ -169,7 +172,7 @@ function convertSendmsg(
   }
   const bufferItems = itemsOf(buffers);
   for (let i = 0; i < bufferItems.length; i++) {
-    const bytes = sendBuffer(bufferItems[i], `data buffer ${i}`);
+    const bytes = sendBuffer(bufferItems[i], 'data buffer', i);
     args.buffers[i] = bytes;
     args.bufferLengths[i] = viewLength(bytes);
     args.bufferCount = i + 1;
@@ -188,12 +191,12 @@ function convertSendmsg(
 function fillSendmsg(args: SendmsgArgs, nameLen: number, caller: string): MessageArea {
   let dataBytes = 0;
   for (let i = 0; i < args.bufferCount; i++) {
-    checkUnchanged(args.buffers[i]!, args.bufferLengths[i]!, `data buffer ${i}`, caller);
+    checkUnchanged(args.buffers[i]!, args.bufferLengths[i]!, 'data buffer', caller, i);
     dataBytes += args.bufferLengths[i]!;
   }
   let controlBytes = 0;
   for (let i = 0; i < args.ancCount; i++) {
-    checkUnchanged(args.ancData[i]!, args.ancLengths[i]!, `ancillary data item ${i}`, caller);
+    checkUnchanged(args.ancData[i]!, args.ancLengths[i]!, 'ancillary data item', caller, i);
     controlBytes += cmsgSpace(MSG, args.ancLengths[i]!);
   }
   const area = messageArea(dataBytes, controlBytes);
@@ -271,11 +274,11 @@ export function recvBuffersArg(buffers: unknown, caller: string): Uint8Array[] {
     if (typeof item === 'string' || bytesView(item) === null) {
       throw new TypeError(`${caller}() argument 1 must be an iterable of writable buffers (got an item ${describe(item)})`);
     }
-    const view = writableBytesArg(item, `buffer ${out.length}`);
+    const view = writableBytesArg(item, 'buffer', out.length);
     out.push(view);
     lengths.push(viewLength(view));
   }
-  for (let i = 0; i < out.length; i++) checkUnchanged(out[i]!, lengths[i]!, `buffer ${i}`, caller);
+  for (let i = 0; i < out.length; i++) checkUnchanged(out[i]!, lengths[i]!, 'buffer', caller, i);
   return out;
 }
 
