@@ -6,9 +6,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fstatSync, openSync } from 'node:fs';
+import { fstatSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
-  AF_UNIX, CMSG_SPACE, MSG_DONTWAIT, SCM_RIGHTS, SOCK_DGRAM, SOCK_STREAM, SOL_SOCKET, SO_LINGER, type Socket,
+  AF_UNIX, CMSG_SPACE, MSG_DONTWAIT, SCM_RIGHTS, SOCK_DGRAM, SOCK_STREAM, SOL_SOCKET, SO_LINGER, Socket as SocketClass,
+  type Socket,
 } from 'iomux/socket';
 import { BlockingIOError, BufferError, OverflowError, ValueError } from 'iomux/errors';
 import * as os from 'iomux/os';
@@ -274,4 +277,35 @@ test('kqueue.control: a Proxy of a kevent in the changelist is a TypeError (its 
   class Mine extends Kevent {}
   kq.control([new Mine(r, KQ_FILTER_READ, KQ_EV_ADD)], 0, 0);
   kq.control([kevent(r, KQ_FILTER_READ, KQ_EV_DELETE)], 0, 0);
+});
+
+test('sendto: an AF_UNIX address whose own length getter re-enters sendto never redirects the outer datagram', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'iomux-hostile-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const make = (name: string): [Socket, Buffer] => {
+    const sock = new SocketClass(AF_UNIX, SOCK_DGRAM);
+    t.after(() => sock.close());
+    const path = Buffer.from(join(dir, name));
+    sock.bind(path);
+    return [sock, path];
+  };
+  const [r1, p1] = make('one');
+  const [r2, p2] = make('two');
+  const [s] = socketPair(t, AF_UNIX, SOCK_DGRAM);
+  const sender = new SocketClass(AF_UNIX, SOCK_DGRAM);
+  t.after(() => sender.close());
+  let calls = 0;
+  class LyingPath extends Uint8Array {
+    override get length(): number {
+      calls++;
+      sender.sendto(Buffer.from('inner'), p2); // a nested sendto writes the shared sockaddr
+      return p1.length;
+    }
+  }
+  const path = new LyingPath(p1.length);
+  path.set(p1);
+  s.sendto(Buffer.from('outer'), path);
+  assert.equal(r1.recv(100, MSG_DONTWAIT).toString(), 'outer');
+  assertNothingArrived(r2);
+  assert.equal(calls, 0);
 });
