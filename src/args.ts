@@ -4,9 +4,9 @@
  * argument's name in parentheses.
  */
 import { constants as bufferConstants } from 'node:buffer';
-import { MemoryError, OverflowError } from './errors.js';
+import { BufferError, MemoryError, OverflowError, ValueError } from './errors.js';
 import { describe } from './fileobj.js';
-import { INT_MAX, INT_MIN, SSIZE_MAX } from './sys/index.js';
+import { INT_MAX, INT_MIN, SSIZE_MAX, bytesView, isUnusable, viewLength } from './sys/index.js';
 
 /** The largest Buffer Node can make: 4 GiB on Node 20, 2**53 − 1 from Node 22 (the memory decides below it). */
 const MAX_BUFFER_BYTES = bufferConstants.MAX_LENGTH;
@@ -78,5 +78,52 @@ export function checkOptionNames(fn: string, options: unknown, known: ReadonlySe
   // for-in over own keys (not Object.keys): no array per call, so hot paths (iomux/uring's recv) may use it.
   for (const name in options) {
     if (!known.has(name) && Object.prototype.hasOwnProperty.call(options, name)) throw new TypeError(`${fn}() got an unexpected option '${name}'`);
+  }
+}
+
+// ─── Byte buffers: caller memory a call reads or writes ─────────────────────────────────────────────────
+
+/**
+ * Bytes a call reads (a send, a write): a Uint8Array (Buffer) as is, any other ArrayBufferView, an
+ * ArrayBuffer or SharedArrayBuffer as a view of its bytes, a string as its UTF-8 encoding (a convenience
+ * Python does not offer). TypeError for anything else (a Proxy included); ValueError for a detached buffer,
+ * as CPython's for a released memoryview. Read the result only through sys/views (viewLength, subview,
+ * copyInto): its own members may lie.
+ */
+export function bytesArg(data: unknown, name = 'data', index = -1): Uint8Array {
+  if (typeof data === 'string') return Buffer.from(data, 'utf8');
+  const view = bytesView(data);
+  if (view === null) throw new TypeError(`${itemName(name, index)} must be a Buffer, Uint8Array, ArrayBufferView or string (got ${describe(data)})`);
+  if (viewLength(view) === 0 && isUnusable(view)) throw detachedError(itemName(name, index));
+  return view;
+}
+
+/** A buffer a call writes into (a receive): as bytesArg, without strings. */
+export function writableBytesArg(buffer: unknown, name = 'buffer', index = -1): Uint8Array {
+  const view = typeof buffer === 'string' ? null : bytesView(buffer);
+  if (view === null) throw new TypeError(`${itemName(name, index)} must be a Buffer, Uint8Array or other ArrayBufferView (got ${describe(buffer)})`);
+  if (viewLength(view) === 0 && isUnusable(view)) throw detachedError(itemName(name, index));
+  return view;
+}
+
+/** `name`, or `name index` for an item of a list argument: built only for an error message, never per call. */
+export function itemName(name: string, index: number): string {
+  return index < 0 ? name : `${name} ${index}`;
+}
+
+/** CPython's error for a released memoryview, for a detached (transferred) or out-of-bounds buffer. */
+export function detachedError(name: string): ValueError {
+  return new ValueError(`operation forbidden on a detached buffer (${name})`);
+}
+
+/**
+ * The check after caller code ran between taking a buffer and using it (an address getter, a later item's
+ * iterator): the buffer must still have the `length` it had. CPython refuses to resize or release a buffer
+ * while a call holds it (BufferError in the code that tries); JavaScript cannot refuse, so the call raises.
+ */
+export function checkUnchanged(view: Uint8Array, length: number, name: string, caller: string, index = -1): void {
+  const now = viewLength(view);
+  if (now !== length || (now === 0 && isUnusable(view))) {
+    throw new BufferError(`${caller}(): ${itemName(name, index)} changed from ${length} to ${now} bytes (detached or resized) while the arguments were converted`);
   }
 }

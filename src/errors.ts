@@ -173,6 +173,11 @@ export class OverflowError extends Error {}
  * @python MemoryError
  */
 export class MemoryError extends Error {}
+/**
+ * Python's BufferError: a buffer changed while a call held it. CPython refuses to resize or release a buffer
+ * it has exported; JavaScript cannot refuse, so the call that finds its argument shrunk or detached raises.
+ */
+export class BufferError extends Error {}
 
 /**
  * Python's KeyError. `key` is what was missing; the message is its text (Python shows the repr of the key).
@@ -187,7 +192,7 @@ export class KeyError extends Error {
     this.key = key;
   }
 }
-for (const cls of [ValueError, RuntimeError, OverflowError, MemoryError, KeyError]) named(cls as never);
+for (const cls of [ValueError, RuntimeError, OverflowError, MemoryError, BufferError, KeyError]) named(cls as never);
 
 type OSErrorClass = new (errnum: number | null, message?: string, filename?: string) => OSError;
 

@@ -3,7 +3,7 @@
  *
  * @module iomux/os
  */
-import { allocBytes, fdArg, ssizeArg } from './args.js';
+import { allocBytes, detachedError, fdArg, ssizeArg } from './args.js';
 import { OSError, raiseErrno } from './errors.js';
 import { describe } from './fileobj.js';
 import { retryInterrupted } from './timeout.js';
@@ -77,8 +77,11 @@ export function read(fd: number, n: number): Buffer {
 export function write(fd: number, data: Uint8Array | string): number {
   fdArg(fd);
   const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-  if (!(bytes instanceof Uint8Array)) throw new TypeError(`data must be a Buffer, Uint8Array or string (got ${describe(data)})`);
-  const n = retryInterrupted(writeFrom, fd, bytes, bytes.length, -1);
+  // Its internal length, never its own members (which may lie), is what the kernel may read.
+  if (!sys.isUint8Array(bytes)) throw new TypeError(`data must be a Buffer, Uint8Array or string (got ${describe(data)})`);
+  const length = sys.viewLength(bytes);
+  if (length === 0 && sys.isUnusable(bytes)) throw detachedError('data');
+  const n = retryInterrupted(writeFrom, fd, bytes, length, -1);
   if (n < 0) raiseErrno(n);
   return n;
 }

@@ -72,6 +72,14 @@ export class Kevent {
     Object.freeze(this);
   }
 
+  /** The brand of real Kevents (a private method: no per-object cost); a Proxy of one does not carry it. */
+  #brand(): void {}
+
+  /** True for a Kevent made by this class (a subclass too), false for a Proxy of one or a look-alike. */
+  static isKevent(value: unknown): value is Kevent {
+    return typeof value === 'object' && value !== null && #brand in value;
+  }
+
   /** True when `other` is a Kevent with the same six fields. */
   equals(other: unknown): boolean {
     return other instanceof Kevent && this.compare(other) === 0;
@@ -311,9 +319,11 @@ export class Kqueue implements Disposable {
     if (typeof (changelist as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== 'function') {
       throw new TypeError('changelist is not iterable');
     }
+    // Caller code (the iterator, a nested control()) runs only here, before anything is encoded: a real
+    // Kevent's fields are frozen own values, and a Proxy of one fails the brand check, so encoding runs none.
     const items = Array.from(changelist as Iterable<unknown>);
     for (const item of items) {
-      if (!(item instanceof Kevent)) throw new TypeError('changelist must be an iterable of select.kevent objects');
+      if (!Kevent.isKevent(item)) throw new TypeError('changelist must be an iterable of select.kevent objects');
     }
     if (this.#changes.length < items.length * sys.KEVENT_BYTES) this.#changes = Buffer.alloc(items.length * sys.KEVENT_BYTES);
     for (let i = 0; i < items.length; i++) {

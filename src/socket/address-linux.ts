@@ -7,6 +7,7 @@ import { OSError, OverflowError, ValueError } from '../errors.js';
 import { describe } from '../fileobj.js';
 import { ERRNO } from '../sys/index.js';
 import * as net from '../sys/netinfo.js';
+import { isUint8Array } from '../sys/views.js';
 import { intArg } from '../args.js';
 
 const ENODEV = ERRNO.ENODEV!;
@@ -54,9 +55,11 @@ function encodePacket(buf: Uint8Array, address: unknown, caller: string): number
   let haddr: Uint8Array = new Uint8Array(0);
   if (address.length > 4) {
     const a: unknown = address[4];
-    if (!(a instanceof Uint8Array)) throw new TypeError(`a bytes-like object is required, not ${describe(a)}`);
-    if (a.length > net.SLL_ADDR_BYTES) throw new ValueError('Hardware address must be 8 bytes or less');
-    haddr = a;
+    if (!isUint8Array(a)) throw new TypeError(`a bytes-like object is required, not ${describe(a)}`);
+    // An owned copy, by the view's internal slots: its own members (length, subarray) never run while the
+    // shared sockaddr is written.
+    haddr = new Uint8Array(a);
+    if (haddr.length > net.SLL_ADDR_BYTES) throw new ValueError('Hardware address must be 8 bytes or less');
   }
   const index = ifname.includes('\0') || ifname.length >= net.IF_NAMESIZE ? 0 : net.ifNametoindex(ifname);
   if (index === 0) throw OSError.fromErrno(ENODEV);

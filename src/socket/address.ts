@@ -6,6 +6,7 @@ import { OSError, OverflowError } from '../errors.js';
 import { describe } from '../fileobj.js';
 import { getaddrinfo, numericHost } from '../sys/netdb.js';
 import * as sys from '../sys/socket.js';
+import { isUint8Array } from '../sys/views.js';
 import { decodeLinuxAddress, encodeLinuxAddress, isLinuxFamily, type NetlinkAddress, type PacketAddress } from './address-linux.js';
 import { gaiError } from './errors.js';
 
@@ -59,7 +60,9 @@ export function encodeAddress(family: number, address: unknown, caller: string, 
 function encodeUnix(address: unknown, caller: string, out: Buffer): number {
   let path: Uint8Array;
   if (typeof address === 'string') path = Buffer.from(address, 'utf8');
-  else if (address instanceof Uint8Array) path = address;
+  // An owned copy, by the view's internal slots: its own members (a lying length, a getter that re-enters
+  // iomux) never run while the shared sockaddr is written.
+  else if (isUint8Array(address)) path = new Uint8Array(address);
   else throw new TypeError(`${caller}(): AF_UNIX address must be a string or Buffer, not ${describe(address)}`);
   const abstract = path.length > 0 && path[0] === 0;
   // A path needs room for its terminating NUL; an abstract name may fill sun_path.

@@ -4,25 +4,7 @@ import { describe } from '../fileobj.js';
 /** The options-object check every module shares (Python's unknown keyword argument → TypeError). */
 export { checkOptionNames } from '../args.js';
 
-/**
- * Bytes to send: a Uint8Array (Buffer) as is, any other ArrayBufferView or an ArrayBuffer as a view of its
- * bytes, and a string as its UTF-8 encoding (a convenience Python does not offer).
- */
-export function bytesArg(data: unknown, name = 'data'): Uint8Array {
-  if (data instanceof Uint8Array) return data;
-  if (typeof data === 'string') return Buffer.from(data, 'utf8');
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  throw new TypeError(`${name} must be a Buffer, Uint8Array, ArrayBufferView or string (got ${describe(data)})`);
-}
-
-/** A buffer to receive into: a Uint8Array (Buffer) as is, any other ArrayBufferView as a view of its bytes. */
-export function writableBytesArg(buffer: unknown, name = 'buffer'): Uint8Array {
-  if (buffer instanceof Uint8Array) return buffer;
-  if (ArrayBuffer.isView(buffer)) return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-  if (buffer instanceof ArrayBuffer) return new Uint8Array(buffer);
-  throw new TypeError(`${name} must be a Buffer, Uint8Array or other ArrayBufferView (got ${describe(buffer)})`);
-}
+export { bytesArg, writableBytesArg } from '../args.js';
 
 /**
  * A `[offset, offset + length)` range inside a buffer of `size` bytes. It is what the kernel will write to

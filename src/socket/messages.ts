@@ -10,13 +10,10 @@ import { MemoryError, OverflowError, ValueError } from '../errors.js';
 import { describe } from '../fileobj.js';
 import { close as closeFd, SOCKADDR_STORAGE_BYTES } from '../sys/index.js';
 import { ControlCursor, copyBytes, MSG, messageArea as nativeArea, readInt, type MessageArea } from '../sys/msg.js';
+import { bytesView, copyInto, isUnusable, viewLength } from '../sys/views.js';
 import { cmsgLen, cmsgSpace } from '../sys/msg-layout.js';
 import { decodeAddress, encodeAddress, type SocketAddress } from './address.js';
-import { intArg } from '../args.js';
-import { bytesArg, writableBytesArg } from './args.js';
-
-/** sendmsg's destination, encoded before the native block is taken (an invalid address then costs nothing). */
-const addressScratch = Buffer.alloc(SOCKADDR_STORAGE_BYTES);
+import { checkUnchanged, detachedError, intArg, itemName, ssizeArg, writableBytesArg } from '../args.js';
 
 /** One item of ancillary data: `[level, type, data]` (CPython's `(cmsg_level, cmsg_type, cmsg_data)`). */
 export type AncillaryItem = [level: number, type: number, data: Buffer];
@@ -84,26 +81,50 @@ function isIterable(value: unknown): value is Iterable<unknown> {
 }
 
 /** A data buffer of sendmsg: bytes-like (or a string, sent as UTF-8, as everywhere in iomux). */
-function sendBuffer(item: unknown): Uint8Array {
-  if (item instanceof Uint8Array) return item;
-  if (typeof item === 'string' || ArrayBuffer.isView(item) || item instanceof ArrayBuffer) return bytesArg(item);
-  throw new TypeError(`a bytes-like object is required, not ${describe(item)}`);
+function sendBuffer(item: unknown, name: string, index: number): Uint8Array {
+  if (typeof item === 'string') return Buffer.from(item, 'utf8');
+  const view = bytesView(item);
+  if (view === null) throw new TypeError(`a bytes-like object is required, not ${describe(item)}`);
+  if (viewLength(view) === 0 && isUnusable(view)) throw detachedError(itemName(name, index));
+  return view;
 }
 
-// One sendmsg call's checked arguments, kept between the checks and the filling of the native block. The
-// slots are overwritten, never truncated (setting an array's length to 0 frees its storage, which the next
-// call then grows again), and the buffers are replaced by EMPTY after the call so the caller's memory is not
-// kept alive.
 const EMPTY = new Uint8Array(0);
-const sendBuffers: Uint8Array[] = [];
-const ancLevels: number[] = [];
-const ancTypes: number[] = [];
-const ancData: Uint8Array[] = [];
 const NO_ANCDATA: readonly AncillaryItemLike[] = Object.freeze([]);
 const SOCKLEN_LIMIT = MSG.socklenLimit;
 
 /** sendmsg's default ancillary data: none (one shared empty list, not a new one per call). */
 export const noAncillaryData = NO_ANCDATA as Iterable<AncillaryItemLike>;
+
+/**
+ * One sendmsg call's converted arguments: each buffer with the length it had when it was taken, the items'
+ * levels and types, the encoded address. Caller code runs while they are gathered (iterators, index getters,
+ * an address getter) and may re-enter sendmsg, so a call owns its set: the first call uses the shared one
+ * (nothing allocated on the hot path), a nested call makes its own. The arrays are overwritten, never
+ * truncated (truncating frees their storage, which the next call grows again).
+ */
+class SendmsgArgs {
+  readonly buffers: Uint8Array[] = [];
+  readonly bufferLengths: number[] = [];
+  readonly levels: number[] = [];
+  readonly types: number[] = [];
+  readonly ancData: Uint8Array[] = [];
+  readonly ancLengths: number[] = [];
+  readonly address = Buffer.alloc(SOCKADDR_STORAGE_BYTES);
+  bufferCount = 0;
+  ancCount = 0;
+
+  /** Lets go of the caller's buffers (they are not kept alive by the shared set). */
+  clear(): void {
+    for (let i = 0; i < this.bufferCount; i++) this.buffers[i] = EMPTY;
+    for (let i = 0; i < this.ancCount; i++) this.ancData[i] = EMPTY;
+    this.bufferCount = 0;
+    this.ancCount = 0;
+  }
+}
+
+const sharedArgs = new SendmsgArgs();
+let sharedArgsInUse = false;
 
 /**
  * The items of an iterable argument: an array as it is (read by index, as CPython's PySequence_Fast reads a
@@ -114,10 +135,10 @@ function itemsOf(value: Iterable<unknown>): readonly unknown[] {
 }
 
 /**
- * Checks one ancillary item and keeps it in slot `slot`; returns the control bytes counted so far with it.
- * Kept out of prepareSendmsg so that the hot function stays small enough for the compiler to inline into.
+ * Checks one ancillary item and keeps it in `args`; returns the control bytes counted so far with it. Kept
+ * out of convertSendmsg so that the hot function stays small enough for the compiler to inline into.
  */
-function checkAncillaryItem(item: unknown, slot: number, controlBytes: number, caller: string): number {
+function checkAncillaryItem(item: unknown, args: SendmsgArgs, controlBytes: number, caller: string): number {
   if (!Array.isArray(item) || item.length !== 3) {
     const got = Array.isArray(item) ? `length ${item.length}` : describe(item);
     throw new TypeError(`[${caller}() ancillary data items]() argument must be sequence of length 3, not ${got}`);
@@ -126,94 +147,142 @@ function checkAncillaryItem(item: unknown, slot: number, controlBytes: number, c
   const type = intArg(item[1], 'ancillary data type');
   const raw: unknown = item[2];
   if (typeof raw === 'string') throw new TypeError(`a bytes-like object is required, not ${describe(raw)}`);
-  const data = sendBuffer(raw);
-  const space = cmsgSpace(MSG, data.length);
+  const slot = args.ancCount;
+  const data = sendBuffer(raw, 'ancillary data item', slot);
+  const length = viewLength(data);
+  const space = cmsgSpace(MSG, length);
   if (space > SOCKLEN_LIMIT) throw new OverflowError('ancillary data item too large');
   if (controlBytes + space > SOCKLEN_LIMIT) throw new OverflowError('too much ancillary data');
-  ancLevels[slot] = level;
-  ancTypes[slot] = type;
-  ancData[slot] = data;
+  args.levels[slot] = level;
+  args.types[slot] = type;
+  args.ancData[slot] = data;
+  args.ancLengths[slot] = length;
+  args.ancCount = slot + 1;
   return controlBytes + space;
 }
 
 /**
- * Checks sendmsg's arguments and fills the native block: the buffers' bytes one after the other, the
- * ancillary items as cmsghdrs, the address (when given) as the msg_name. Returns the block, prepared.
+ * Step one of sendmsg: every argument checked and taken, the address encoded. Caller code may run here
+ * (iterators, getters, a nested call); nothing native is written yet. Returns the address' length.
  */
-export function prepareSendmsg(
-  family: number, buffers: unknown, ancdata: unknown, address: unknown, hasAddress: boolean, caller: string,
-): MessageArea {
+function convertSendmsg(
+  args: SendmsgArgs, family: number, buffers: unknown, ancdata: unknown, address: unknown, hasAddress: boolean, caller: string,
+): number {
   if (!isIterable(buffers) || typeof buffers === 'string') {
     throw new TypeError(`${caller}() argument 1 must be an iterable of buffers (got ${describe(buffers)})`);
   }
   if (!isIterable(ancdata) || typeof ancdata === 'string') {
     throw new TypeError(`${caller}() argument 2 must be an iterable (got ${describe(ancdata)})`);
   }
-  let buffersCount = 0;
-  let ancCount = 0;
+  const bufferItems = itemsOf(buffers);
+  for (let i = 0; i < bufferItems.length; i++) {
+    const bytes = sendBuffer(bufferItems[i], 'data buffer', i);
+    args.buffers[i] = bytes;
+    args.bufferLengths[i] = viewLength(bytes);
+    args.bufferCount = i + 1;
+  }
+  const ancItems = itemsOf(ancdata);
+  let controlBytes = 0;
+  for (let i = 0; i < ancItems.length; i++) controlBytes = checkAncillaryItem(ancItems[i], args, controlBytes, caller);
+  return hasAddress ? encodeAddress(family, address, caller, args.address) : 0;
+}
+
+/**
+ * Step two: with no caller code able to run any more, every buffer must still be what it was when it was
+ * taken (BufferError otherwise); the lengths are then counted and the bytes copied in one go, so the block
+ * holds exactly the caller's bytes and the lengths given to the kernel are the ones copied.
+ */
+function fillSendmsg(args: SendmsgArgs, nameLen: number, caller: string): MessageArea {
+  let dataBytes = 0;
+  for (let i = 0; i < args.bufferCount; i++) {
+    checkUnchanged(args.buffers[i]!, args.bufferLengths[i]!, 'data buffer', caller, i);
+    dataBytes += args.bufferLengths[i]!;
+  }
+  let controlBytes = 0;
+  for (let i = 0; i < args.ancCount; i++) {
+    checkUnchanged(args.ancData[i]!, args.ancLengths[i]!, 'ancillary data item', caller, i);
+    controlBytes += cmsgSpace(MSG, args.ancLengths[i]!);
+  }
+  const area = messageArea(dataBytes, controlBytes);
+  area.viewControl(controlBytes);
+  let at = 0;
+  for (let i = 0; i < args.bufferCount; i++) {
+    const n = args.bufferLengths[i]!;
+    copyBytes(args.buffers[i]!, n, area.data, at);
+    at += n;
+  }
+  let c = 0;
+  for (let i = 0; i < args.ancCount; i++) {
+    c += area.putControlMessage(c, args.levels[i]!, args.types[i]!, args.ancData[i]!, args.ancLengths[i]!);
+  }
+  if (nameLen > 0) args.address.copy(area.name, 0, 0, nameLen);
+  area.prepare(nameLen, at, c);
+  return area;
+}
+
+/**
+ * Checks sendmsg's arguments and fills the native block: the buffers' bytes one after the other, the
+ * ancillary items as cmsghdrs, the address (when given) as the msg_name. Returns the block, prepared; the
+ * caller makes the call with no caller code in between, then releases the block.
+ */
+export function prepareSendmsg(
+  family: number, buffers: unknown, ancdata: unknown, address: unknown, hasAddress: boolean, caller: string,
+): MessageArea {
+  const nested = sharedArgsInUse;
+  const args = nested ? new SendmsgArgs() : sharedArgs;
+  sharedArgsInUse = true;
   try {
-    const bufferItems = itemsOf(buffers);
-    let dataBytes = 0;
-    for (let i = 0; i < bufferItems.length; i++) {
-      const bytes = sendBuffer(bufferItems[i]);
-      sendBuffers[buffersCount++] = bytes;
-      dataBytes += bytes.length;
-    }
-    const ancItems = itemsOf(ancdata);
-    let controlBytes = 0;
-    for (let i = 0; i < ancItems.length; i++) controlBytes = checkAncillaryItem(ancItems[i], ancCount++, controlBytes, caller);
-    const nameLen = hasAddress ? encodeAddress(family, address, caller, addressScratch) : 0;
-    const area = messageArea(dataBytes, controlBytes);
-    let at = 0;
-    for (let i = 0; i < buffersCount; i++) {
-      const bytes = sendBuffers[i]!;
-      copyBytes(bytes, area.data, at);
-      at += bytes.length;
-    }
-    let c = 0;
-    for (let i = 0; i < ancCount; i++) c += area.putControlMessage(c, ancLevels[i]!, ancTypes[i]!, ancData[i]!);
-    if (nameLen > 0) addressScratch.copy(area.name, 0, 0, nameLen);
-    area.prepare(nameLen, dataBytes, controlBytes);
-    return area;
+    const nameLen = convertSendmsg(args, family, buffers, ancdata, address, hasAddress, caller);
+    return fillSendmsg(args, nameLen, caller);
   } finally {
-    // Do not keep the caller's buffers alive.
-    for (let i = 0; i < buffersCount; i++) sendBuffers[i] = EMPTY;
-    for (let i = 0; i < ancCount; i++) ancData[i] = EMPTY;
+    if (!nested) {
+      args.clear();
+      sharedArgsInUse = false;
+    }
   }
 }
 
 // ─── recvmsg ─────────────────────────────────────────────────────────────────────────────────────────────
 
-/** recvmsg's bufsize: ValueError("negative buffer size in recvmsg()") below 0, as CPython. */
+/**
+ * recvmsg's bufsize, a Py_ssize_t as in CPython: a boolean counts as 0/1, OverflowError from 2**63,
+ * ValueError("negative buffer size in recvmsg()") below 0.
+ */
 export function recvBufsizeArg(bufsize: unknown, caller: string): number {
-  if (typeof bufsize !== 'number' || !Number.isInteger(bufsize)) {
-    throw new TypeError(`bufsize must be an integer (got ${describe(bufsize)})`);
-  }
-  if (bufsize < 0) throw new ValueError(`negative buffer size in ${caller}()`);
-  return bufsize;
+  const n = ssizeArg(bufsize, 'bufsize');
+  if (n < 0) throw new ValueError(`negative buffer size in ${caller}()`);
+  return n;
 }
 
-/** The ancillary buffer size: ValueError("invalid ancillary data buffer length") outside 0..socklen_t max. */
+/**
+ * The ancillary buffer size, a Py_ssize_t as in CPython: ValueError("invalid ancillary data buffer length")
+ * outside 0..socklen_t max.
+ */
 export function ancbufsizeArg(ancbufsize: unknown): number {
-  if (typeof ancbufsize !== 'number' || !Number.isInteger(ancbufsize)) {
-    throw new TypeError(`ancbufsize must be an integer (got ${describe(ancbufsize)})`);
-  }
-  if (ancbufsize < 0 || ancbufsize > MSG.socklenLimit) throw new ValueError('invalid ancillary data buffer length');
-  return ancbufsize;
+  const n = ssizeArg(ancbufsize, 'ancbufsize');
+  if (n < 0 || n > MSG.socklenLimit) throw new ValueError('invalid ancillary data buffer length');
+  return n;
 }
 
-/** recvmsgInto's buffers: writable byte views, as an array. */
+/**
+ * recvmsgInto's buffers: writable byte views, as an array. An item changed by caller code run later in the
+ * iteration (detached, resized) is a BufferError, as CPython refuses the change while it holds the buffer.
+ */
 export function recvBuffersArg(buffers: unknown, caller: string): Uint8Array[] {
   if (!isIterable(buffers) || typeof buffers === 'string') {
     throw new TypeError(`${caller}() argument 1 must be an iterable of writable buffers (got ${describe(buffers)})`);
   }
   const out: Uint8Array[] = [];
+  const lengths: number[] = [];
   for (const item of buffers) {
-    if (!ArrayBuffer.isView(item) && !(item instanceof ArrayBuffer)) {
+    if (typeof item === 'string' || bytesView(item) === null) {
       throw new TypeError(`${caller}() argument 1 must be an iterable of writable buffers (got an item ${describe(item)})`);
     }
-    out.push(writableBytesArg(item));
+    const view = writableBytesArg(item, 'buffer', out.length);
+    out.push(view);
+    lengths.push(viewLength(view));
   }
+  for (let i = 0; i < out.length; i++) checkUnchanged(out[i]!, lengths[i]!, 'buffer', caller, i);
   return out;
 }
 
@@ -306,8 +375,9 @@ export function finishRecvmsgInto(area: MessageArea, n: number, buffers: Uint8Ar
     let from = 0;
     for (const buf of buffers) {
       if (left <= 0) break;
-      const take = Math.min(left, buf.length);
-      buf.set(from === 0 ? area.dataPrefix(take) : area.data.subarray(from, from + take));
+      // Through the views' internal slots only: a caller's own `length` or `set` never runs here.
+      const take = Math.min(left, viewLength(buf));
+      copyInto(buf, from === 0 ? area.dataPrefix(take) : area.data.subarray(from, from + take), 0);
       from += take;
       left -= take;
     }

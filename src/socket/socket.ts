@@ -11,11 +11,12 @@ import {
   setStatusFlags,
 } from '../sys/index.js';
 import * as sys from '../sys/socket.js';
+import { isUint8Array, isUnusable, viewLength } from '../sys/views.js';
 import { recvmsg as recvmsgNative, releaseMessageArea, sendmsg as sendmsgNative, type MessageArea } from '../sys/msg.js';
 import { monotonicMs } from '../timeout.js';
 import { decodeAddress, encodeAddress, type AddressLike, type SocketAddress } from './address.js';
-import { allocBytes, intArg, ssizeArg } from '../args.js';
-import { bytesArg, checkRange, writableBytesArg } from './args.js';
+import { allocBytes, bytesArg, checkUnchanged, detachedError, intArg, ssizeArg, writableBytesArg } from '../args.js';
+import { checkRange } from './args.js';
 import {
   ancbufsizeArg, finishRecvmsg, finishRecvmsgInto, messageArea, noAncillaryData, prepareSendmsg, recvBufsizeArg,
   recvBuffersArg, type AncillaryItemLike, type RecvmsgIntoResult, type RecvmsgResult,
@@ -403,11 +404,12 @@ export class Socket implements Disposable {
    */
   recvInto(buffer: Uint8Array | ArrayBufferView, nbytes: number = 0, flags: number = 0): number {
     const view = writableBytesArg(buffer);
+    const size = viewLength(view); // its internal length: what the kernel may write, whatever its own members say
     const n = ssizeArg(nbytes, 'nbytes');
     if (n < 0) throw new ValueError('negative buffersize in recvInto');
-    if (n > view.length) throw new ValueError(`buffer too small for requested bytes (${view.length} < ${n})`);
+    if (n > size) throw new ValueError(`buffer too small for requested bytes (${size} < ${n})`);
     if (flags !== 0) flags = intArg(flags, 'flags');
-    return this.#recv(view, 0, n === 0 ? view.length : n, flags);
+    return this.#recv(view, 0, n === 0 ? size : n, flags);
   }
 
   /**
@@ -415,9 +417,12 @@ export class Socket implements Disposable {
    * end of stream), or -1 when nothing is ready. It never blocks, whatever the socket's mode (it passes
    * MSG_DONTWAIT), allocates nothing, and throws only for real errors (ConnectionResetError, EBADF, …).
    */
-  tryRecvInto(buffer: Uint8Array, offset: number = 0, length: number = buffer.length - offset): number {
-    if (!(buffer instanceof Uint8Array)) throw new TypeError(`buffer must be a Buffer or Uint8Array (got ${describe(buffer)})`);
-    checkRange(buffer.length, offset, length);
+  tryRecvInto(buffer: Uint8Array, offset: number = 0, length?: number): number {
+    if (!isUint8Array(buffer)) throw new TypeError(`buffer must be a Buffer or Uint8Array (got ${describe(buffer)})`);
+    const size = viewLength(buffer);
+    if (length === undefined) length = size - offset;
+    if (size === 0 && isUnusable(buffer)) throw detachedError('buffer');
+    checkRange(size, offset, length);
     for (;;) {
       const r = sys.recv(this.#fd, buffer, offset, length, sys.MSG_DONTWAIT);
       if (r >= 0) return r;
@@ -451,11 +456,12 @@ export class Socket implements Disposable {
    */
   recvfromInto(buffer: Uint8Array | ArrayBufferView, nbytes: number = 0, flags: number = 0): [number, SocketAddress | null] {
     const view = writableBytesArg(buffer);
+    const size = viewLength(view);
     const n = ssizeArg(nbytes, 'nbytes');
     if (n < 0) throw new ValueError('negative buffersize in recvfromInto');
-    if (n > view.length) throw new ValueError(`nbytes is greater than the length of the buffer (${n} > ${view.length})`);
+    if (n > size) throw new ValueError(`nbytes is greater than the length of the buffer (${n} > ${size})`);
     if (flags !== 0) flags = intArg(flags, 'flags');
-    const got = this.#recvfrom(view, n === 0 ? view.length : n, flags);
+    const got = this.#recvfrom(view, n === 0 ? size : n, flags);
     return [got, decodeAddress(sockaddr, Math.min(sockaddrLength[0]!, sys.SOCKADDR_STORAGE_BYTES))];
   }
 
@@ -486,9 +492,9 @@ export class Socket implements Disposable {
    * @python socket.socket.send
    */
   send(data: SocketData, flags: number = 0): number {
-    const bytes = data instanceof Uint8Array ? data : bytesArg(data);
+    const bytes = bytesArg(data);
     if (flags !== 0) flags = intArg(flags, 'flags');
-    return this.#send(bytes, 0, bytes.length, flags | sys.SEND_NOSIGNAL, NOT_SET);
+    return this.#send(bytes, 0, viewLength(bytes), flags | sys.SEND_NOSIGNAL, NOT_SET);
   }
 
   /**
@@ -498,12 +504,15 @@ export class Socket implements Disposable {
    * @python socket.socket.sendall
    */
   sendall(data: SocketData, flags: number = 0): void {
-    const bytes = data instanceof Uint8Array ? data : bytesArg(data);
+    const bytes = bytesArg(data);
     if (flags !== 0) flags = intArg(flags, 'flags');
     flags |= sys.SEND_NOSIGNAL;
     const deadline = this.#timeoutMs > 0 ? monotonicMs() + this.#timeoutMs : NOT_SET;
+    const length = viewLength(bytes);
+    // At least one send, as CPython's do/while: an empty sendall on a datagram socket sends an empty datagram.
     let offset = 0;
-    while (offset < bytes.length) offset += this.#send(bytes, offset, bytes.length - offset, flags, deadline);
+    do offset += this.#send(bytes, offset, length - offset, flags, deadline);
+    while (offset < length);
   }
 
   /**
@@ -511,9 +520,12 @@ export class Socket implements Disposable {
    * when the send buffer is full. It never blocks, whatever the socket's mode (MSG_DONTWAIT), allocates
    * nothing, and throws only for real errors (BrokenPipeError, ConnectionResetError, EBADF, …).
    */
-  trySend(data: Uint8Array, offset: number = 0, length: number = data.length - offset): number {
-    if (!(data instanceof Uint8Array)) throw new TypeError(`data must be a Buffer or Uint8Array (got ${describe(data)})`);
-    checkRange(data.length, offset, length);
+  trySend(data: Uint8Array, offset: number = 0, length?: number): number {
+    if (!isUint8Array(data)) throw new TypeError(`data must be a Buffer or Uint8Array (got ${describe(data)})`);
+    const size = viewLength(data);
+    if (length === undefined) length = size - offset;
+    if (size === 0 && isUnusable(data)) throw detachedError('data');
+    checkRange(size, offset, length);
     for (;;) {
       const r = sys.send(this.#fd, data, offset, length, sys.MSG_DONTWAIT | sys.SEND_NOSIGNAL);
       if (r >= 0) return r;
@@ -530,7 +542,8 @@ export class Socket implements Disposable {
   sendto(data: SocketData, address: AddressLike): number;
   sendto(data: SocketData, flags: number, address: AddressLike): number;
   sendto(data: SocketData, flagsOrAddress: number | AddressLike, address?: AddressLike): number {
-    const bytes = data instanceof Uint8Array ? data : bytesArg(data);
+    const bytes = bytesArg(data);
+    const length = viewLength(bytes);
     let flags = 0;
     let target: unknown = flagsOrAddress;
     if (arguments.length >= 3) {
@@ -538,9 +551,11 @@ export class Socket implements Disposable {
       target = address;
     }
     const len = encodeAddress(this.#family, target, 'sendto', sockaddr);
+    // The address' conversion may have run caller code (index getters): the data must be as it was taken.
+    checkUnchanged(bytes, length, 'data', 'sendto');
     let deadline = NOT_SET;
     for (;;) {
-      const r = sys.sendto(this.#fd, bytes, 0, bytes.length, flags | sys.SEND_NOSIGNAL, sockaddr, len);
+      const r = sys.sendto(this.#fd, bytes, 0, length, flags | sys.SEND_NOSIGNAL, sockaddr, len);
       if (r >= 0) return r;
       if (r !== -EINTR) deadline = this.#afterFailure(r, POLLOUT, deadline);
     }
@@ -615,7 +630,7 @@ export class Socket implements Disposable {
     const anc = ancbufsizeArg(ancbufsize);
     if (flags !== 0) flags = intArg(flags, 'flags');
     let size = 0;
-    for (const v of views) size += v.length;
+    for (let i = 0; i < views.length; i++) size += viewLength(views[i]!);
     const area = messageArea(size, anc);
     try {
       const n = this.#recvmsg(area, size, anc, flags);
@@ -718,7 +733,7 @@ export class Socket implements Disposable {
     } else if (ArrayBuffer.isView(value)) {
       if (optlen !== undefined) throw new TypeError('optlen is only allowed with a null value');
       const bytes = writableBytesArg(value, 'value');
-      r = sys.setsockoptBytes(this.#fd, lvl, name, bytes, bytes.length);
+      r = sys.setsockoptBytes(this.#fd, lvl, name, bytes, viewLength(bytes));
     } else {
       throw new TypeError(`setsockopt value must be an integer, a boolean, bytes or null (got ${describe(value)})`);
     }

@@ -8,3 +8,4 @@ export * from './netdb.js';
 export * from './kqueue.js';
 export * from './timerfd.js';
 export * from './uring.js';
+export * from './views.js';

@@ -2,6 +2,7 @@
  * File-descriptor syscalls. Every function returns its C result when it is non-negative and `-errno` when
  * the call failed, with errno read before anything else can overwrite it.
  */
+import { nativeSpan } from './views.js';
 import { errno, libc, natives } from './lib.js';
 import { F_GETFD, F_GETFL, F_SETFD, F_SETFL, F_DUPFD_CLOEXEC, RLIMIT_NOFILE } from './constants.js';
 
@@ -19,15 +20,13 @@ const getpidNative = libc.func('int getpid(void)') as () => number;
 
 /** read(2) into `buf[offset, offset + length)`. */
 export function read(fd: number, buf: Bytes, offset: number, length: number): number {
-  const target = offset === 0 ? buf : buf.subarray(offset);
-  const n = readNative(fd, target, length);
+  const n = readNative(fd, nativeSpan(buf, offset, length), length);
   return n < 0 ? -errno() : n;
 }
 
 /** write(2) from `buf[offset, offset + length)`. */
 export function write(fd: number, buf: Bytes, offset: number, length: number): number {
-  const source = offset === 0 ? buf : buf.subarray(offset);
-  const n = writeNative(fd, source, length);
+  const n = writeNative(fd, nativeSpan(buf, offset, length), length);
   return n < 0 ? -errno() : n;
 }
 

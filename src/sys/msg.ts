@@ -1,6 +1,6 @@
 /**
  * sendmsg(2) and recvmsg(2): the first calls whose structs hold pointers. `struct msghdr` points to a name,
- * an iovec array and a control buffer, so all of them live in one block of native memory (koffi.alloc) whose
+ * an iovec array and a control buffer, so all of them live in one block of native memory (malloc) whose
  * address never changes; the pointer fields are written once per block, and a call only writes the lengths.
  * The block is reused from call to call (grown when a call needs more, given back when it grew past
  * RETAINED_BYTES), so a message allocates nothing native on the hot path.
@@ -14,6 +14,7 @@
  */
 import { abi, errno, koffi, libc } from './lib.js';
 import { cmsgAlign, cmsgDataAt, msgLayoutOf, type MsgLayout } from './msg-layout.js';
+import { copyInto, viewLength } from './views.js';
 
 type Bytes = Uint8Array;
 
@@ -36,6 +37,10 @@ const LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 const sendmsgNative = libc.func('long sendmsg(int, void *, int)') as (fd: number, msg: unknown, flags: number) => number;
 const recvmsgNative = libc.func('long recvmsg(int, void *, int)') as (fd: number, msg: unknown, flags: number) => number;
+// The block comes from malloc, not koffi.alloc: that zero-fills and stops below 2 GiB, and a control buffer
+// may be INT_MAX bytes, as in CPython (which mallocs it too).
+const mallocNative = libc.func('void *malloc(size_t)') as (size: number) => unknown;
+const freeNative = libc.func('void free(void *)') as (ptr: unknown) => void;
 
 function alignUp(n: number, a: number): number {
   return Math.ceil(n / a) * a;
@@ -86,38 +91,51 @@ function getLength(block: Uint32Array, w: number, wide: boolean): number {
 /** Up to this many bytes a loop copies faster than TypedArray.set, a call into the runtime. */
 const SMALL_COPY = 16;
 
-/** Copies all of `src` to `dst` at `at`: a loop for a few bytes (an fd is 4), TypedArray.set beyond. */
-export function copyBytes(src: Uint8Array, dst: Uint8Array, at: number): void {
-  const n = src.length;
+/**
+ * Copies the `n` bytes of `src` (a caller's view: exactly `n` bytes long, as the caller checked, and read
+ * through its internal slots only) to `dst` at `at`: a loop for a few bytes (an fd is 4), TypedArray.set beyond.
+ */
+export function copyBytes(src: Uint8Array, n: number, dst: Uint8Array, at: number): void {
   if (n > SMALL_COPY) {
-    dst.set(src, at);
+    copyInto(dst, src, at);
     return;
   }
   for (let i = 0; i < n; i++) dst[at + i] = src[i]!;
 }
 
+/** Control regions up to this size are viewed from JavaScript at once; larger ones as far as a call uses them. */
+const EAGER_CONTROL_BYTES = 64 * 1024;
+
 /**
- * One native block: [msghdr | one iovec | name | control | data]. `name`, `control` and `data` are Buffers
- * over the native memory: what JavaScript writes there is what the kernel reads, and back.
+ * One native block: [msghdr | one iovec | name | data | control], from malloc (not zeroed: a page nobody
+ * touches costs nothing, so recvmsg(10, 256 MiB) is as cheap as in CPython). `name` and `data` are Buffers
+ * over the native memory: what JavaScript writes there is what the kernel reads, and back; `control` is the
+ * part of the control region viewed so far (`viewControl`). The block is reused: what a call exposes is
+ * bounded by the lengths it gives the kernel, which are the bytes it wrote (sendmsg) or the kernel wrote
+ * (recvmsg), never what an earlier call left.
  */
 export class MessageArea {
   readonly #ptr: unknown;
-  /** The whole block as host-order 32-bit words. */
+  /** msghdr, iovec and name as host-order 32-bit words. */
   readonly #block: Uint32Array;
   readonly #iovLenW: number;
-  /** Word index of the control region. */
-  readonly #controlW: number;
+  readonly #controlAt: number;
+  /** The viewed part of the control region, as words (cmsghdr fields, SCM_RIGHTS fds). */
+  #controlWords: Uint32Array;
   // msg_name and msg_control as the words of their address, and which of them the header holds now (NULL or
   // the region): the kernel never writes the pointer fields, so a call rewrites one only when it switches.
   readonly #name: readonly [number, number];
-  readonly #control: readonly [number, number];
+  readonly #controlAddress: readonly [number, number];
   #nameOn = false;
   #controlOn = false;
   // The last prefix of the data region handed out: messages of one size reuse it instead of a new view.
   #prefix: Buffer;
   readonly name: Buffer;
-  readonly control: Buffer;
   readonly data: Buffer;
+  /** The control region's size. */
+  readonly controlRoom: number;
+  /** The viewed part of the control region (all of it up to EAGER_CONTROL_BYTES). */
+  control: Buffer;
   readonly totalBytes: number;
   #freed = false;
 
@@ -125,28 +143,49 @@ export class MessageArea {
     const L = MSG;
     const iovAt = alignUp(L.msghdrBytes, REGION_ALIGN);
     const nameAt = alignUp(iovAt + L.iovecBytes, REGION_ALIGN);
-    const controlAt = alignUp(nameAt + NAME_BYTES, REGION_ALIGN);
-    const dataAt = alignUp(controlAt + controlBytes, REGION_ALIGN);
+    const dataAt = alignUp(nameAt + NAME_BYTES, REGION_ALIGN);
     const dataLength = Math.max(dataBytes, 1);
-    const total = alignUp(dataAt + dataLength, 4);
-    this.totalBytes = total;
-    this.#ptr = koffi.alloc('uint8_t', total);
-    const base = koffi.address(this.#ptr);
-    const whole = Buffer.from(koffi.view(this.#ptr, total));
-    whole.fill(0, 0, dataAt); // msg_name and msg_control start NULL, as #nameOn and #controlOn say
-    this.#block = new Uint32Array(whole.buffer, whole.byteOffset, total >> 2);
-    this.name = whole.subarray(nameAt, nameAt + NAME_BYTES);
-    this.control = whole.subarray(controlAt, controlAt + controlBytes);
-    this.data = whole.subarray(dataAt, dataAt + dataLength);
-    this.#prefix = this.data;
-    this.#controlW = controlAt >> 2;
-    this.#name = words(base + BigInt(nameAt));
-    this.#control = words(base + BigInt(controlAt));
-    // The pointers that never change: msg_iov → our iovec (msg_iovlen 1), iov_base → data.
-    this.#putPointer(L.iovAt >> 2, words(base + BigInt(iovAt)));
-    putLength(this.#block, L.iovlenAt >> 2, L.iovlenBytes === 8, 1);
-    this.#putPointer((iovAt + L.iovBaseAt) >> 2, words(base + BigInt(dataAt)));
-    this.#iovLenW = (iovAt + L.iovLenAt) >> 2;
+    const controlAt = alignUp(dataAt + dataLength, REGION_ALIGN);
+    const total = alignUp(controlAt + controlBytes, 4);
+    const ptr = mallocNative(total);
+    if (ptr === null) throw new RangeError(`malloc(${total}) failed`);
+    this.#ptr = ptr;
+    try {
+      this.totalBytes = total;
+      this.controlRoom = controlBytes;
+      this.#controlAt = controlAt;
+      const viewed = Math.min(controlBytes, EAGER_CONTROL_BYTES);
+      const whole = Buffer.from(koffi.view(ptr, controlAt + viewed));
+      whole.fill(0, 0, dataAt); // header and name: msg_name and msg_control start NULL, as #nameOn and #controlOn say
+      this.#block = new Uint32Array(whole.buffer, whole.byteOffset, dataAt >> 2);
+      this.name = whole.subarray(nameAt, nameAt + NAME_BYTES);
+      this.data = whole.subarray(dataAt, dataAt + dataLength);
+      this.control = whole.subarray(controlAt, controlAt + viewed);
+      this.#controlWords = new Uint32Array(whole.buffer, whole.byteOffset + controlAt, viewed >> 2);
+      this.#prefix = this.data;
+      const base = koffi.address(ptr) as bigint;
+      this.#name = words(base + BigInt(nameAt));
+      this.#controlAddress = words(base + BigInt(controlAt));
+      // The pointers that never change: msg_iov → our iovec (msg_iovlen 1), iov_base → data.
+      this.#putPointer(L.iovAt >> 2, words(base + BigInt(iovAt)));
+      putLength(this.#block, L.iovlenAt >> 2, L.iovlenBytes === 8, 1);
+      this.#putPointer((iovAt + L.iovBaseAt) >> 2, words(base + BigInt(dataAt)));
+      this.#iovLenW = (iovAt + L.iovLenAt) >> 2;
+    } catch (err) {
+      freeNative(ptr);
+      throw err;
+    }
+  }
+
+  /**
+   * Makes the first `n` bytes of the control region (n ≤ controlRoom) readable and writable as `control`:
+   * a large region is viewed only as far as a call uses it.
+   */
+  viewControl(n: number): void {
+    if (n <= this.control.length) return;
+    const whole = Buffer.from(koffi.view(this.pointer, this.#controlAt + n));
+    this.control = whole.subarray(this.#controlAt);
+    this.#controlWords = new Uint32Array(whole.buffer, whole.byteOffset + this.#controlAt, n >> 2);
   }
 
   /**
@@ -163,7 +202,7 @@ export class MessageArea {
     putLength(block, this.#iovLenW, IOV_LEN_WIDE, dataLen);
     if (controlLen > 0 !== this.#controlOn) {
       this.#controlOn = controlLen > 0;
-      this.#putPointer(CONTROL_W, this.#controlOn ? this.#control : NULL);
+      this.#putPointer(CONTROL_W, this.#controlOn ? this.#controlAddress : NULL);
     }
     putLength(block, CONTROLLEN_W, CONTROLLEN_WIDE, controlLen);
     block[FLAGS_W] = 0;
@@ -191,40 +230,42 @@ export class MessageArea {
   }
 
   /**
-   * Writes one control message at `at` in the control region (a multiple of the CMSG alignment): its header
-   * (cmsg_len = CMSG_LEN(data.length)), its data, and zeros up to CMSG_SPACE, since the kernel reads the whole
-   * msg_controllen. Returns CMSG_SPACE(data.length).
+   * Writes one control message at `at` in the control region (a multiple of the CMSG alignment, within what
+   * viewControl made writable): its header (cmsg_len = CMSG_LEN(n)), its `n` data bytes from `data` (a
+   * caller's view, `n` bytes long: see copyBytes), and zeros in the padding after the header and after the
+   * data, since the kernel reads the whole msg_controllen. Returns CMSG_SPACE(n).
    */
-  putControlMessage(at: number, level: number, type: number, data: Uint8Array): number {
-    const block = this.#block;
-    const w = this.#controlW + (at >> 2);
-    putLength(block, w, CMSG_LEN_WIDE, CMSG_DATA_AT + data.length);
-    block[w + CMSG_LEVEL_W] = level;
-    block[w + CMSG_TYPE_W] = type;
+  putControlMessage(at: number, level: number, type: number, data: Uint8Array, n: number = viewLength(data)): number {
+    const words = this.#controlWords;
+    const w = at >> 2;
+    putLength(words, w, CMSG_LEN_WIDE, CMSG_DATA_AT + n);
+    words[w + CMSG_LEVEL_W] = level;
+    words[w + CMSG_TYPE_W] = type;
     const control = this.control;
+    for (let p = at + CMSGHDR_BYTES; p < at + CMSG_DATA_AT; p++) control[p] = 0;
     const dataAt = at + CMSG_DATA_AT;
-    copyBytes(data, control, dataAt);
-    const space = CMSG_DATA_AT + cmsgAlign(MSG, data.length);
-    for (let p = dataAt + data.length; p < at + space; p++) control[p] = 0;
+    copyBytes(data, n, control, dataAt);
+    const space = CMSG_DATA_AT + cmsgAlign(MSG, n);
+    for (let p = dataAt + n; p < at + space; p++) control[p] = 0;
     return space;
   }
 
-  /** The C int at `at` in the control region (a multiple of 4: an fd in SCM_RIGHTS data). */
+  /** The C int at `at` in the viewed control region (a multiple of 4: an fd in SCM_RIGHTS data). */
   controlInt(at: number): number {
-    return this.#block[this.#controlW + (at >> 2)]! | 0;
+    return this.#controlWords[at >> 2]! | 0;
   }
 
-  /** The cmsghdr at `at` in the control region: cmsg_len, cmsg_level, cmsg_type. */
+  /** The cmsghdr at `at` in the viewed control region: cmsg_len, cmsg_level, cmsg_type. */
   cmsgLength(at: number): number {
-    return getLength(this.#block, this.#controlW + (at >> 2), CMSG_LEN_WIDE);
+    return getLength(this.#controlWords, at >> 2, CMSG_LEN_WIDE);
   }
 
   cmsgLevel(at: number): number {
-    return this.#block[this.#controlW + (at >> 2) + CMSG_LEVEL_W]! | 0;
+    return this.#controlWords[(at >> 2) + CMSG_LEVEL_W]! | 0;
   }
 
   cmsgType(at: number): number {
-    return this.#block[this.#controlW + (at >> 2) + CMSG_TYPE_W]! | 0;
+    return this.#controlWords[(at >> 2) + CMSG_TYPE_W]! | 0;
   }
 
   /** The block's address, for the natives. */
@@ -236,7 +277,7 @@ export class MessageArea {
   free(): void {
     if (this.#freed) return;
     this.#freed = true;
-    koffi.free(this.#ptr);
+    freeNative(this.#ptr);
   }
 
   #putPointer(w: number, address: readonly [number, number]): void {
@@ -255,12 +296,12 @@ let retained = new MessageArea(INITIAL_DATA_BYTES, INITIAL_CONTROL_BYTES);
  * Null when that much native memory cannot be allocated.
  */
 export function messageArea(dataBytes: number, controlBytes: number): MessageArea | null {
-  if (dataBytes > retained.data.length || controlBytes > retained.control.length) {
+  if (dataBytes > retained.data.length || controlBytes > retained.controlRoom) {
     let next: MessageArea;
     try {
-      next = new MessageArea(Math.max(dataBytes, retained.data.length), Math.max(controlBytes, retained.control.length));
+      next = new MessageArea(Math.max(dataBytes, retained.data.length), Math.max(controlBytes, retained.controlRoom));
     } catch {
-      return null; // koffi could not allocate that much native memory; the retained block is still good
+      return null; // malloc failed, or the block is larger than a Buffer can view that much native memory; the retained block is still good
     }
     retained.free();
     retained = next;
@@ -316,7 +357,8 @@ export class ControlCursor {
   start(area: MessageArea, controllen: number): void {
     this.#area = area;
     this.#at = 0;
-    this.#end = Math.min(controllen, area.control.length);
+    this.#end = Math.min(controllen, area.controlRoom);
+    area.viewControl(this.#end);
   }
 
   /** Moves to the next item; false when there is none (or the walk stopped at a malformed one). */

@@ -3,6 +3,7 @@
  * result when it is non-negative and `-errno` when the call failed. Buffers belong to the caller, so the
  * socket layer can keep one sockaddr scratch buffer and one socklen cell for every call it makes.
  */
+import { nativeSpan } from './views.js';
 import { LITTLE_ENDIAN } from './constants.js';
 import { abi, errno, libc, natives } from './lib.js';
 
@@ -299,15 +300,12 @@ export function connect(fd: number, addr: Bytes, len: number): number {
 }
 
 /** `buf` from `offset` on; the usual offset 0 makes no new view, so the hot path allocates nothing. */
-function from(buf: Bytes, offset: number): Bytes {
-  return offset === 0 ? buf : buf.subarray(offset);
-}
 
 /**
  * recv(2) into `buf[offset, offset + length)`.
  */
 export function recv(fd: number, buf: Bytes, offset: number, length: number, flags: number): number {
-  const n = recvNative(fd, from(buf, offset), length, flags);
+  const n = recvNative(fd, nativeSpan(buf, offset, length), length, flags);
   return n < 0 ? -errno() : n;
 }
 
@@ -318,7 +316,7 @@ export function recv(fd: number, buf: Bytes, offset: number, length: number, fla
 export function recvfrom(
   fd: number, buf: Bytes, offset: number, length: number, flags: number, addr: Bytes | null, addrlen: Uint32Array | null,
 ): number {
-  const n = recvfromNative(fd, from(buf, offset), length, flags, addr, addrlen);
+  const n = recvfromNative(fd, nativeSpan(buf, offset, length), length, flags, addr, addrlen);
   return n < 0 ? -errno() : n;
 }
 
@@ -326,7 +324,7 @@ export function recvfrom(
  * send(2) from `buf[offset, offset + length)`.
  */
 export function send(fd: number, buf: Bytes, offset: number, length: number, flags: number): number {
-  const n = sendNative(fd, from(buf, offset), length, flags);
+  const n = sendNative(fd, nativeSpan(buf, offset, length), length, flags);
   return n < 0 ? -errno() : n;
 }
 
@@ -334,7 +332,7 @@ export function send(fd: number, buf: Bytes, offset: number, length: number, fla
 export function sendto(
   fd: number, buf: Bytes, offset: number, length: number, flags: number, addr: Bytes | null, addrLen: number,
 ): number {
-  const n = sendtoNative(fd, from(buf, offset), length, flags, addr, addrLen);
+  const n = sendtoNative(fd, nativeSpan(buf, offset, length), length, flags, addr, addrLen);
   return n < 0 ? -errno() : n;
 }
 
@@ -366,7 +364,7 @@ export function setsockoptInt(fd: number, level: number, name: number, value: nu
 
 /** setsockopt(2) with raw bytes (`null` and a length for a NULL option value, as CPython allows). */
 export function setsockoptBytes(fd: number, level: number, name: number, value: Bytes | null, length: number): number {
-  return setsockoptNative(fd, level, name, value, length) < 0 ? -errno() : 0;
+  return setsockoptNative(fd, level, name, value === null ? null : nativeSpan(value, 0, length), length) < 0 ? -errno() : 0;
 }
 
 /** getsockname(2); `addrlen[0]` in/out as in accept4. */

@@ -3,7 +3,8 @@
  * `node build/test/support/fuzz-child.js SEED OPS`. Random register/modify/unregister/close/watch/attach/
  * detach/selectAsync/os.close/Socket.close calls over pipes and socket pairs, with fds closed behind iomux's
  * back (fs.closeSync) and their numbers reused at once (the kernel hands out the lowest free number), on
- * every selector class and watch(). Every error must be one of the documented classes; every wait is
+ * every selector class and watch(), some through file objects whose fileno() re-enters iomux, closes another
+ * fd or throws. Every error must be one of the documented classes; every wait is
  * bounded. At the end everything is closed and the process must hold exactly the fds it started with.
  * Prints `ok SEED` last; on failure, the seed and the last operations.
  */
@@ -125,6 +126,34 @@ async function bounded(what: string, promise: Promise<unknown>, ms = 3000): Prom
   }
 }
 
+/**
+ * A file object whose fileno() runs caller code first (issue 19): it re-enters iomux on `sel` (registering
+ * or unregistering something else), closes another fd behind everyone's back, or throws — then returns `fd`.
+ */
+function reentrantFile(fd: number, sel: BaseSelector<string> | undefined): { fileno(): number } {
+  return {
+    fileno(): number {
+      const choice = int(5);
+      if (choice === 0 && sel !== undefined) {
+        const other = anyFd();
+        if (other !== undefined) attempt('  (nested register)', () => sel.register(other, EVENT_READ, 'nested'));
+      } else if (choice === 1 && sel !== undefined) {
+        const key = sel.getMap() ? pick([...sel.getMap()!.values()]) : undefined;
+        if (key !== undefined) attempt(`  (nested unregister(${key.fd}))`, () => sel.unregister(key.fileobj));
+      } else if (choice === 2) {
+        const victim = pick(fds);
+        if (victim !== undefined && victim !== fd) {
+          forget(fds, victim);
+          attempt(`  (nested os.close(${victim}))`, () => os.close(victim));
+        }
+      } else if (choice === 3) {
+        throw new ValueError('fileno() refused');
+      }
+      return fd;
+    },
+  };
+}
+
 const operations: Array<[weight: number, run: () => Promise<void> | void]> = [
   [6, () => attempt('pipe', () => {
     const [r, w] = os.pipe();
@@ -196,6 +225,21 @@ const operations: Array<[weight: number, run: () => Promise<void> | void]> = [
     if (sel === undefined || key === undefined) return;
     const events = randomEvents();
     attempt(`modify(${key.fd}, ${events})`, () => sel.modify(key.fileobj, events, 'data'));
+  }],
+  [3, () => {
+    const sel = pick(selectors);
+    const fd = pick(fds);
+    if (sel === undefined || fd === undefined) return;
+    const events = randomEvents();
+    attempt(`register(re-entrant fileno() of ${fd}, ${events})`, () => sel.register(reentrantFile(fd, sel), events, 'data'));
+  }],
+  [2, () => {
+    const fd = pick(fds);
+    if (fd === undefined) return;
+    const events = randomEvents();
+    attempt(`watch(re-entrant fileno() of ${fd}, ${events})`, () => {
+      watchers.push(watch(reentrantFile(fd, pick(selectors)), events, (ready) => onReady(fd, ready)));
+    });
   }],
   [4, () => {
     const sel = pick(selectors);
