@@ -15,24 +15,13 @@ import * as os from 'iomux/os';
 import { socketpair, type Socket } from 'iomux/socket';
 import type { BaseSelector } from 'iomux/selectors';
 import { SELECTOR_CLASSES } from './selector-classes.js';
+import { choosers, prng } from './prng.js';
 
 const seed = Number(process.argv[2] ?? 1);
 const OPS = Number(process.argv[3] ?? 200);
 
-/** mulberry32: a small seeded PRNG, so that a failing sequence can be replayed from its seed. */
-function prng(a: number): () => number {
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const random = prng(seed);
-const int = (n: number): number => Math.floor(random() * n);
-function pick<T>(items: readonly T[]): T | undefined {
-  return items.length === 0 ? undefined : items[int(items.length)];
-}
+const { int, pick } = choosers(random);
 
 const log: string[] = [];
 function note(text: string): void {

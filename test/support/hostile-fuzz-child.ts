@@ -19,21 +19,13 @@ import { epoll, hasKqueue, kevent, kqueue, poll, select, KQ_EV_ADD, KQ_EV_DELETE
 import {
   AF_UNIX, CMSG_SPACE, MSG_DONTWAIT, SCM_RIGHTS, SOCK_DGRAM, SOL_SOCKET, SO_RCVBUF, socketpair, type Socket,
 } from 'iomux/socket';
+import { choosers, prng } from './prng.js';
 
 const seed = Number(process.argv[2] ?? 1);
 const OPS = Number(process.argv[3] ?? 200);
 
-/** mulberry32: a small seeded PRNG, so that a failing sequence can be replayed from its seed. */
-function prng(a: number): () => number {
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const random = prng(seed);
-const int = (n: number): number => Math.floor(random() * n);
+const { int } = choosers(random);
 const chance = (p: number): boolean => random() < p;
 
 const log: string[] = [];

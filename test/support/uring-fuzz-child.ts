@@ -14,23 +14,14 @@ import { AF_UNIX, SOCK_DGRAM, SOCK_STREAM, socketpair, type Socket } from 'iomux
 import { POLLIN, POLLOUT } from 'iomux/select';
 import { IoUring } from 'iomux/uring';
 import { keptMemories } from '#internal/uring/memory.js';
+import { choosers, prng } from './prng.js';
 
 const seed = Number(process.argv[2] ?? 1);
 const OPS = Number(process.argv[3] ?? 300);
 const gc = (globalThis as { gc?: () => void }).gc ?? ((): void => undefined);
 
-/** mulberry32: a small seeded PRNG, so that a failing sequence can be replayed from its seed. */
-function prng(a: number): () => number {
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const random = prng(seed);
-const int = (n: number): number => Math.floor(random() * n);
-const pick = <T>(items: readonly T[]): T | undefined => (items.length === 0 ? undefined : items[int(items.length)]);
+const { int, pick } = choosers(random);
 
 const log: string[] = [];
 function note(text: string): void {
