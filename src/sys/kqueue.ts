@@ -40,15 +40,16 @@ let natives: KqueueNatives | string | undefined;
 /**
  * libkqueue sets up its fd → kqueue map in its first kqueue() call only: a kevent() before any (on an fd
  * given to Kqueue.fromFd) dereferences that still-NULL map and the process dies of SIGSEGV. The first
- * kevent() of a thread that has made no kqueue yet therefore makes (and closes) one first.
+ * kevent() of a process that has made no kqueue yet therefore makes one first — and keeps it open: closed at
+ * once, its release by libkqueue's monitoring thread (started by that same first kqueue()) raced with the
+ * kevent() that follows, and 3 runs in 40 died of SIGSEGV on a loaded machine (0 in 120 kept open). It costs
+ * one kqueue (a pipe and an epoll fd inside libkqueue), only in a process that wraps a foreign fd first.
  */
 let libkqueueReady = false;
 
-function readyLibkqueue(n: KqueueNatives): void {
+function readyLibkqueue(): void {
   if (libkqueueReady) return;
-  const fd = n.kqueue();
-  if (fd >= 0) close(fd);
-  libkqueueReady = true;
+  kqueueCreate(); // kept open (and close-on-exec, so no child inherits it): see above
 }
 
 function bind(lib: LibraryHandle): KqueueNatives {
@@ -108,7 +109,7 @@ export function kevent(
     const r = n.kevent(kq, changes, nchanges, events, nevents, timeout);
     return r < 0 ? -errno() : r;
   }
-  readyLibkqueue(n);
+  readyLibkqueue();
   if (nchanges > 0 && changes !== null && anyRefusedIdent(changes, nchanges)) {
     return keventWithRefusals(n, kq, changes, nchanges, events, events === null ? 0 : nevents);
   }
