@@ -39,11 +39,11 @@ const RECV_AHEAD = 4;
 /** Submission entries: how many operations one batch carries (a full queue is submitted on the way). */
 const SQ_ENTRIES = 1024;
 
-// userData: (generation * FD_SPACE + fd) * KINDS + kind; the ring's own operations are negative.
+// userData: (generation * FDS_PER_GENERATION + fd) * KINDS + kind; the ring's own operations are negative.
 const KINDS = 4;
 const RECV = 0;
-const POLL_OUT = 1;
-const FD_SPACE = 2 ** 22;
+const WRITE_POLL = 1;
+const FDS_PER_GENERATION = 2 ** 22;
 const TICK = -1;
 const LISTEN = -2;
 
@@ -119,7 +119,7 @@ export function uringBackend(core: EchoCore): WaitingBackend {
     rechecking = extend(rechecking, n);
   }
 
-  const userData = (fd: number, kind: number): number => (gen[fd]! * FD_SPACE + fd) * KINDS + kind;
+  const userData = (fd: number, kind: number): number => (gen[fd]! * FDS_PER_GENERATION + fd) * KINDS + kind;
 
   function conn(fd: number): Connection | undefined {
     return core.connection(fd);
@@ -248,7 +248,7 @@ export function uringBackend(core: EchoCore): WaitingBackend {
       syncRecv(fd, c);
       if (readable(fd)) report(fd, READ);
       if ((interest[fd]! & WRITE) !== 0 && pollArmed[fd] === 0) {
-        ring.pollAdd(fd, POLLOUT, userData(fd, POLL_OUT));
+        ring.pollAdd(fd, POLLOUT, userData(fd, WRITE_POLL));
         pollArmed[fd] = 1;
       }
     }
@@ -272,7 +272,7 @@ export function uringBackend(core: EchoCore): WaitingBackend {
       interest[fd] = events;
       syncRecv(fd, c);
       if ((events & WRITE) !== 0 && pollArmed[fd] === 0) {
-        ring.pollAdd(fd, POLLOUT, userData(fd, POLL_OUT));
+        ring.pollAdd(fd, POLLOUT, userData(fd, WRITE_POLL));
         pollArmed[fd] = 1;
       }
       if ((events & READ) !== 0 && (fifoHead[fd] !== -1 || fifoEnd[fd] !== 0)) addRecheck(fd);
@@ -292,7 +292,7 @@ export function uringBackend(core: EchoCore): WaitingBackend {
       // the close. At shutdown the ring's close cancels everything at once (each cancel scans its slots).
       if (core.running) {
         if (recvState[fd] === ARMED) ring.cancel(userData(fd, RECV));
-        if (pollArmed[fd] === 1) ring.cancel(userData(fd, POLL_OUT));
+        if (pollArmed[fd] === 1) ring.cancel(userData(fd, WRITE_POLL));
       }
       recvState[fd] = IDLE;
       pollArmed[fd] = 0;
@@ -361,8 +361,8 @@ export function uringBackend(core: EchoCore): WaitingBackend {
         }
         const kind = ud % KINDS;
         const rest = (ud - kind) / KINDS;
-        const fd = rest % FD_SPACE;
-        if ((rest - fd) / FD_SPACE !== gen[fd]) {
+        const fd = rest % FDS_PER_GENERATION;
+        if ((rest - fd) / FDS_PER_GENERATION !== gen[fd]) {
           // A completion of a closed connection's operation: its buffer goes back.
           const id = ring.bufferId(i);
           if (id >= 0) recycle(id);
