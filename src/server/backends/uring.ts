@@ -36,6 +36,8 @@ const BUFFERS = 1024;
 const BUFFER_BYTES = 16 * 1024;
 /** Buffers one connection may hold unread before its recv is cancelled (re-armed once it is read). */
 const RECV_AHEAD = 4;
+/** The recv's options, made once (a recv is re-armed after each cancel or dry group). */
+const MULTISHOT_RECV = { bufferGroup: GROUP, multishot: true } as const;
 /** Submission entries: how many operations one batch carries (a full queue is submitted on the way). */
 const SQ_ENTRIES = 1024;
 
@@ -136,7 +138,7 @@ export function uringBackend(core: EchoCore): WaitingBackend {
     const state = recvState[fd]!;
     if (wantsRecv(fd, c)) {
       if (state === IDLE) {
-        ring.recv(fd, userData(fd, RECV), { bufferGroup: GROUP, multishot: true });
+        ring.recv(fd, userData(fd, RECV), MULTISHOT_RECV);
         recvState[fd] = ARMED;
       }
     } else if (state === ARMED) {
