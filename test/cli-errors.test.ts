@@ -72,6 +72,22 @@ const NO_LIBKQUEUE = { IOMUX_LIBKQUEUE: '/nonexistent/libkqueue.so.0' };
 const KQUEUE_MISSING = /kqueue is not available .*libkqueue could not be loaded from \/nonexistent\/libkqueue\.so\.0.* \(ENOSYS\)$/;
 const UNRESOLVABLE = 'nonexistent.invalid';
 
+/**
+ * A real cause for "no io_uring": python3 installs a seccomp filter refusing io_uring_setup (425 on every
+ * Linux architecture) with EPERM, as Docker's default profile does, then execs the CLI.
+ */
+const NO_URING_PREFIX = ['python3', '-c', [
+  'import ctypes, os, struct, sys',
+  'libc = ctypes.CDLL(None, use_errno=True)',
+  'insns = [(0x20, 0, 0, 0), (0x15, 0, 1, 425), (0x06, 0, 0, 0x00050000 | 1), (0x06, 0, 0, 0x7fff0000)]',
+  "code = ctypes.create_string_buffer(b''.join(struct.pack('HBBI', *i) for i in insns))",
+  "prog = ctypes.create_string_buffer(struct.pack('HxxxxxxP', len(insns), ctypes.addressof(code)))",
+  'assert libc.prctl(38, 1, 0, 0, 0) == 0',
+  'assert libc.prctl(22, 2, ctypes.c_void_p(ctypes.addressof(prog)), 0, 0) == 0',
+  'os.execv(sys.argv[1], sys.argv[1:])',
+].join('\n')];
+const URING_REFUSED = /\[Errno 1\] io_uring_setup was refused with EPERM: a seccomp filter .*blocks io_uring$/;
+
 describe('iomux: a failure the user caused is one line, with the errno name, status 1', () => {
   test('echo-server --backend kqueue without libkqueue', async () => {
     const r = await iomux(['echo-server', '--port', '0', '--backend', 'kqueue'], { env: NO_LIBKQUEUE });
@@ -91,6 +107,15 @@ describe('iomux: a failure the user caused is one line, with the errno name, sta
     const r = await iomux(['demo', '--backend', 'kqueue', '--delay', '0'], { env: NO_LIBKQUEUE });
     assertOneLine(r, 'demo', /^iomux demo: the echo server did not start: cannot start the kqueue backend: \[Errno \d+\] /);
     assert.match(r.stderr.trimEnd(), KQUEUE_MISSING);
+  });
+
+  test('echo-server --backend uring where seccomp refuses io_uring (with and without workers)', async () => {
+    const r = await iomux(['echo-server', '--port', '0', '--backend', 'uring'], { prefix: NO_URING_PREFIX });
+    assertOneLine(r, 'echo-server', /^iomux echo-server: cannot start the uring backend: /);
+    assert.match(r.stderr.trimEnd(), URING_REFUSED);
+    const w = await iomux(['echo-server', '--port', '0', '--backend', 'uring', '--workers', '2'], { prefix: NO_URING_PREFIX });
+    assertOneLine(w, 'echo-server', /^iomux echo-server: worker \d cannot start: /);
+    assert.match(w.stderr.trimEnd(), URING_REFUSED);
   });
 
   test('echo-server --host that does not resolve (with and without workers)', async () => {

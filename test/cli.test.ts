@@ -87,7 +87,7 @@ describe('iomux CLI', () => {
       [['echo-server', '--port', ''], "--port must be an integer from 0 to 65535 (got '')"],
       [['echo-server', '--max-connections', '99999999999999999999'], "--max-connections must be an integer from 1 to 10000000 (got '99999999999999999999')"],
       [['echo-client', '--sockets', '0b11'], "--sockets must be an integer from 1 to 10000 (got '0b11')"],
-      [['echo-server', '--backend', 'devpoll'], "--backend must be one of default, select, poll, epoll, kqueue, selectors (got 'devpoll')"],
+      [['echo-server', '--backend', 'devpoll'], "--backend must be one of default, select, poll, epoll, kqueue, uring, selectors (got 'devpoll')"],
       [['echo-server', '--max-pending', '12Q'], "--max-pending must be a number of bytes, optionally with K, M or G (got '12Q')"],
       [['echo-server', '--max-connections', '0'], '--max-connections must be an integer from 1 to 10000000 (got 0)'],
       [['echo-server', '--idle-timeout', '0'], '--idle-timeout must be greater than 0 and at most 31536000 seconds (got 0)'],
@@ -103,7 +103,7 @@ describe('iomux CLI', () => {
       [['echo-client', '--sockets', '0'], '--sockets must be an integer from 1 to 10000 (got 0)'],
       [['echo-client', '--port', '0'], '--port must be an integer from 1 to 65535 (got 0)'],
       [['slow-client', '--delay', 'x'], "--delay must be a number of seconds (got 'x')"],
-      [['demo', '--backend', 'nope'], "--backend must be one of default, select, poll, epoll, kqueue, selectors (got 'nope')"],
+      [['demo', '--backend', 'nope'], "--backend must be one of default, select, poll, epoll, kqueue, uring, selectors (got 'nope')"],
       [['demo', '--delay', '-2'], '--delay must be at least 0 and at most 60 seconds (got -2)'],
       [['echo-bench', '--size', 'big'], "--size must be an integer from 1 to 16777216 (got 'big')"],
     ];

@@ -11,9 +11,9 @@ import { collect, label, smallWindowClient, withServer } from './echo-server-har
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
-test('--max-total-pending 4M: 30 clients that do not read make the server stop reading, and every byte comes back once they read', async (t) => {
+for (const backend of ['epoll', 'uring']) test(`--max-total-pending 4M (--backend ${backend}): 30 clients that do not read make the server stop reading, and every byte comes back once they read`, async (t) => {
   const budget = 4 * MiB;
-  await withServer(['--backend', 'epoll', '--max-total-pending', '4M'], async (server) => {
+  await withServer(['--backend', backend, '--max-total-pending', '4M'], async (server) => {
     const clients = await Promise.all(Array.from({ length: 30 }, () => smallWindowClient(server.port)));
     try {
       // More than the kernel holds for a connection (its send buffer grows to tcp_wmem's 4 MiB): the rest
@@ -57,8 +57,8 @@ test('--max-total-pending 4M: 30 clients that do not read make the server stop r
   });
 });
 
-test('--max-total-pending 0 turns the total budget off (only --max-pending applies)', async () => {
-  await withServer(['--backend', 'poll', '--max-total-pending', '0', '--max-pending', '64K'], async (server) => {
+for (const backend of ['poll', 'uring']) test(`--max-total-pending 0 turns the total budget off (only --max-pending applies; --backend ${backend})`, async () => {
+  await withServer(['--backend', backend, '--max-total-pending', '0', '--max-pending', '64K'], async (server) => {
     const clients = await Promise.all(Array.from({ length: 4 }, () => smallWindowClient(server.port)));
     try {
       const payload = randomBytes(6 * MiB);

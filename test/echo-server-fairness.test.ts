@@ -59,8 +59,8 @@ function assertWakeupsBounded(byPeer: Map<string, Read[]>): void {
   assert.ok(busiest <= WAKE_LIMIT, `${busiest} bytes read in one wake-up`);
 }
 
-test('20 clients sending 2 MiB at once: each wake-up reads each connection at most once, 1 MiB in all', async (t) => {
-  await withServer(['--backend', 'epoll'], async (server) => {
+for (const backend of ['epoll', 'uring']) test(`20 clients sending 2 MiB at once (--backend ${backend}): each wake-up reads each connection at most once, 1 MiB in all`, async (t) => {
+  await withServer(['--backend', backend], async (server) => {
     const clients = await Promise.all(Array.from({ length: 20 }, () => connect(server.port)));
     try {
       const payload = randomBytes(2 * MiB);
@@ -90,6 +90,7 @@ const CONFIGURATIONS: Array<[string, string[]]> = [
   ['poll', ['--backend', 'poll']],
   ['select', ['--backend', 'select']],
   ['kqueue', ['--backend', 'kqueue']],
+  ['uring', ['--backend', 'uring']],
   ['selectors (DefaultSelector)', ['--backend', 'selectors']],
   ['selectors attached to the Node loop', ['--backend', 'selectors', '--driver', 'loop']],
 ];

@@ -157,126 +157,134 @@ async function startWithSlowReader(t: After, args: string[]): Promise<{
 }
 
 describe('echo-server limits and options', () => {
-  test('--max-connections: the connection beyond the limit is accepted and closed at once, and logged', async () => {
-    await withServer(['--max-connections', '3', '--backend', 'select'], async (server) => {
-      const socks = await Promise.all([connect(server.port), connect(server.port), connect(server.port)]);
-      try {
-        for (const s of socks) {
-          const echo = collect(s, 2);
-          s.write('hi');
-          assert.equal((await echo).toString(), 'hi');
+  for (const backend of ['select', 'uring']) {
+    test(`--max-connections: the connection beyond the limit is accepted and closed at once, and logged (--backend ${backend})`, async () => {
+      await withServer(['--max-connections', '3', '--backend', backend], async (server) => {
+        const socks = await Promise.all([connect(server.port), connect(server.port), connect(server.port)]);
+        try {
+          for (const s of socks) {
+            const echo = collect(s, 2);
+            s.write('hi');
+            assert.equal((await echo).toString(), 'hi');
+          }
+          const extra = await connect(server.port);
+          const extraLabel = label(extra);
+          const t0 = performance.now();
+          await closedByPeer(extra, 2000);
+          assert.ok(performance.now() - t0 < 1000);
+          await server.waitFor(new RegExp(`refusing connection from ${extraLabel}: 3 connections are open \\(--max-connections 3\\)`));
+
+          // A slot frees up: the next connection is served.
+          const leaving = label(socks[0]!);
+          socks[0]!.end();
+          await server.waitFor(new RegExp(`closing ${leaving} after reading no data`));
+          const probe = Buffer.from('room again');
+          assert.deepEqual(await roundTrip(server.port, probe), probe);
+        } finally {
+          for (const s of socks) s.destroy();
         }
-        const extra = await connect(server.port);
-        const extraLabel = label(extra);
-        const t0 = performance.now();
-        await closedByPeer(extra, 2000);
-        assert.ok(performance.now() - t0 < 1000);
-        await server.waitFor(new RegExp(`refusing connection from ${extraLabel}: 3 connections are open \\(--max-connections 3\\)`));
-
-        // A slot frees up: the next connection is served.
-        const leaving = label(socks[0]!);
-        socks[0]!.end();
-        await server.waitFor(new RegExp(`closing ${leaving} after reading no data`));
-        const probe = Buffer.from('room again');
-        assert.deepEqual(await roundTrip(server.port, probe), probe);
-      } finally {
-        for (const s of socks) s.destroy();
-      }
-      const exit = await server.stop('SIGTERM');
-      assert.equal(exit.code, 0);
-      assert.match(server.log, /served 4 connections \(1 refused\)/);
+        const exit = await server.stop('SIGTERM');
+        assert.equal(exit.code, 0);
+        assert.match(server.log, /served 4 connections \(1 refused\)/);
+      });
     });
-  });
+  }
 
-  test('--max-pending 4K: reading pauses and resumes again and again, and every byte still comes back in order', async (t) => {
-    await withServer(['--max-pending', '4K', '--backend', 'poll'], async (server) => {
-      // The client reads only between the server's "pausing" and "resuming" lines: while it does not read,
-      // the kernel's buffers fill (a tiny receive window; the server's send buffer grows to 4 MiB) and the
-      // server's queue passes 4 KiB (it stops reading); while it reads, the queue drains below 2 KiB.
-      const data = randomBytes(48 * 1024 * 1024);
-      const sock = await smallWindowClient(server.port);
-      const peer = label(sock);
-      try {
-        const echo = collect(sock, data.length, 60_000);
-        sock.write(data);
-        for (let round = 1; round <= 3; round++) {
-          await server.waitForCount(new RegExp(`^pausing reads from ${peer}: `), round, 30_000);
+  for (const backend of ['poll', 'uring']) {
+    test(`--max-pending 4K: reading pauses and resumes again and again, and every byte still comes back in order (--backend ${backend})`, async (t) => {
+      await withServer(['--max-pending', '4K', '--backend', backend], async (server) => {
+        // The client reads only between the server's "pausing" and "resuming" lines: while it does not read,
+        // the kernel's buffers fill (a tiny receive window; the server's send buffer grows to 4 MiB) and the
+        // server's queue passes 4 KiB (it stops reading); while it reads, the queue drains below 2 KiB.
+        const data = randomBytes(48 * 1024 * 1024);
+        const sock = await smallWindowClient(server.port);
+        const peer = label(sock);
+        try {
+          const echo = collect(sock, data.length, 60_000);
+          sock.write(data);
+          for (let round = 1; round <= 3; round++) {
+            await server.waitForCount(new RegExp(`^pausing reads from ${peer}: `), round, 30_000);
+            sock.resume();
+            await server.waitForCount(new RegExp(`^resuming reads from ${peer}: `), round, 30_000);
+            sock.pause();
+          }
           sock.resume();
-          await server.waitForCount(new RegExp(`^resuming reads from ${peer}: `), round, 30_000);
-          sock.pause();
+          const got = await echo;
+          assert.ok(got.equals(data), 'the echo differs from the data sent');
+        } finally {
+          sock.destroy();
         }
-        sock.resume();
-        const got = await echo;
-        assert.ok(got.equals(data), 'the echo differs from the data sent');
-      } finally {
-        sock.destroy();
-      }
-      const resumes = server.lines().filter((l) => l.startsWith(`resuming reads from ${peer}`)).length;
-      t.diagnostic(`reading resumed ${resumes} times`);
-      assert.ok(resumes >= 3, `reading resumed ${resumes} times`);
+        const resumes = server.lines().filter((l) => l.startsWith(`resuming reads from ${peer}`)).length;
+        t.diagnostic(`reading resumed ${resumes} times`);
+        assert.ok(resumes >= 3, `reading resumed ${resumes} times`);
+      });
     });
-  });
+  }
 
-  test('--idle-timeout: a silent connection is closed, a talkative one is not', async () => {
-    await withServer(['--idle-timeout', '1', '--backend', 'epoll'], async (server) => {
-      const silent = await connect(server.port);
-      const talker = await connect(server.port);
-      const silentLabel = label(silent);
-      try {
-        const t0 = performance.now();
-        const silentClosed = closedByPeer(silent, 5000);
-        for (let i = 0; i < 10; i++) {
-          const echo = collect(talker, 1);
-          talker.write('.');
-          assert.equal((await echo).toString(), '.');
-          await sleep(150);
+  for (const backend of ['epoll', 'uring']) {
+    test(`--idle-timeout: a silent connection is closed, a talkative one is not (--backend ${backend})`, async () => {
+      await withServer(['--idle-timeout', '1', '--backend', backend], async (server) => {
+        const silent = await connect(server.port);
+        const talker = await connect(server.port);
+        const silentLabel = label(silent);
+        try {
+          const t0 = performance.now();
+          const silentClosed = closedByPeer(silent, 5000);
+          for (let i = 0; i < 10; i++) {
+            const echo = collect(talker, 1);
+            talker.write('.');
+            assert.equal((await echo).toString(), '.');
+            await sleep(150);
+          }
+          await silentClosed;
+          const ms = performance.now() - t0;
+          assert.ok(ms >= 900 && ms < 5000, `closed after ${ms.toFixed(0)} ms`);
+          assert.ok(!talker.destroyed, 'the active connection was closed too');
+          await server.waitFor(new RegExp(`closing ${silentLabel} after 1 s without activity`));
+        } finally {
+          silent.destroy();
+          talker.destroy();
         }
-        await silentClosed;
-        const ms = performance.now() - t0;
-        assert.ok(ms >= 900 && ms < 5000, `closed after ${ms.toFixed(0)} ms`);
-        assert.ok(!talker.destroyed, 'the active connection was closed too');
-        await server.waitFor(new RegExp(`closing ${silentLabel} after 1 s without activity`));
-      } finally {
-        silent.destroy();
-        talker.destroy();
-      }
+      });
     });
-  });
+  }
 
-  test('--min-rate: a client trickling a byte at a time is closed, one sending steadily is not', async () => {
-    await withServer(['--min-rate', '100', '--rate-window', '1', '--backend', 'select'], async (server) => {
-      const trickler = await connect(server.port);
-      const steady = await connect(server.port);
-      const tricklerLabel = label(trickler);
-      trickler.on('error', () => {});
-      trickler.resume();
-      steady.resume();
-      // 10 bytes a second against 100; the steady one sends 200 bytes every 100 ms (2 KB a second).
-      const drip = setInterval(() => {
-        if (!trickler.destroyed) trickler.write('x');
-        steady.write(Buffer.alloc(200, 0x2e));
-      }, 100);
-      try {
-        await closedByPeer(trickler, 5000);
-        const [line] = await server.waitForCount(new RegExp(`^closing ${tricklerLabel}: \\d+ bytes? in 1 s, below --min-rate 100 bytes a second$`), 1);
-        assert.ok(line);
-        // The steady client outlives two more windows.
-        await server.waitForCount(/^closing /, 1);
-        const t0 = performance.now();
-        while (performance.now() - t0 < 1200) {
-          const echo = collect(steady, 1);
-          steady.write('!');
-          await echo;
+  for (const backend of ['select', 'uring']) {
+    test(`--min-rate: a client trickling a byte at a time is closed, one sending steadily is not (--backend ${backend})`, async () => {
+      await withServer(['--min-rate', '100', '--rate-window', '1', '--backend', backend], async (server) => {
+        const trickler = await connect(server.port);
+        const steady = await connect(server.port);
+        const tricklerLabel = label(trickler);
+        trickler.on('error', () => {});
+        trickler.resume();
+        steady.resume();
+        // 10 bytes a second against 100; the steady one sends 200 bytes every 100 ms (2 KB a second).
+        const drip = setInterval(() => {
+          if (!trickler.destroyed) trickler.write('x');
+          steady.write(Buffer.alloc(200, 0x2e));
+        }, 100);
+        try {
+          await closedByPeer(trickler, 5000);
+          const [line] = await server.waitForCount(new RegExp(`^closing ${tricklerLabel}: \\d+ bytes? in 1 s, below --min-rate 100 bytes a second$`), 1);
+          assert.ok(line);
+          // The steady client outlives two more windows.
+          await server.waitForCount(/^closing /, 1);
+          const t0 = performance.now();
+          while (performance.now() - t0 < 1200) {
+            const echo = collect(steady, 1);
+            steady.write('!');
+            await echo;
+          }
+          assert.ok(!steady.destroyed, 'the steady client was closed');
+          assert.ok(!server.log.includes(`closing ${label(steady)}`));
+        } finally {
+          clearInterval(drip);
+          trickler.destroy();
+          steady.destroy();
         }
-        assert.ok(!steady.destroyed, 'the steady client was closed');
-        assert.ok(!server.log.includes(`closing ${label(steady)}`));
-      } finally {
-        clearInterval(drip);
-        trickler.destroy();
-        steady.destroy();
-      }
+      });
     });
-  });
+  }
 
   test('--idle-timeout off and --min-rate 0 turn the slow-client defences off; the defaults are 60 s and 1 byte a second', async () => {
     const help = await runCli(['echo-server', '--help']);
@@ -297,19 +305,21 @@ describe('echo-server limits and options', () => {
     });
   });
 
-  test('--timeout: "timed out, do some other work here" when nothing happens for that long', async () => {
-    const t0 = performance.now(); // before the server exists: its timeouts all come later
-    await withServer(['--timeout', '0.2'], async (server) => {
-      await server.waitForCount(/^ {2}timed out, do some other work here$/, 3);
-      // A server that did not wait its 0.2 s between the lines would get there sooner.
-      const ms = performance.now() - t0;
-      assert.ok(ms >= 600, `three timeout lines ${ms.toFixed(0)} ms after the server was started`);
-      // Each is followed by a new wait, as in the seed.
-      const lines = server.lines();
-      const i = lines.indexOf('  timed out, do some other work here');
-      assert.deepEqual(lines.slice(i + 1, i + 3), ['', 'waiting for the next event']);
+  for (const backend of ['default', 'uring']) {
+    test(`--timeout: "timed out, do some other work here" when nothing happens for that long (--backend ${backend})`, async () => {
+      const t0 = performance.now(); // before the server exists: its timeouts all come later
+      await withServer(['--timeout', '0.2', '--backend', backend], async (server) => {
+        await server.waitForCount(/^ {2}timed out, do some other work here$/, 3);
+        // A server that did not wait its 0.2 s between the lines would get there sooner.
+        const ms = performance.now() - t0;
+        assert.ok(ms >= 600, `three timeout lines ${ms.toFixed(0)} ms after the server was started`);
+        // Each is followed by a new wait, as in the seed.
+        const lines = server.lines();
+        const i = lines.indexOf('  timed out, do some other work here');
+        assert.deepEqual(lines.slice(i + 1, i + 3), ['', 'waiting for the next event']);
+      });
     });
-  });
+  }
 
   test('--quiet logs start-up, errors and the summary only; SIGINT stops it like SIGTERM', async () => {
     await withServer(['--quiet'], async (server) => {

@@ -97,7 +97,7 @@ describe('echo-server --tutorial', () => {
     assert.ok(expected.every((s, i) => i % 2 === 0 ? s !== 'WAIT' : s === 'WAIT'), 'every step on a wake-up of its own');
   });
 
-  for (const backend of ['select', 'poll']) {
+  for (const backend of ['select', 'poll', 'uring']) {
     test(`--backend ${backend}: each connection's log follows the tutorial's sequence`, async () => {
       await withServer(['--tutorial', '--backend', backend], async (server) => {
         const r = await runCli(['echo-client', '--port', String(server.port)]);

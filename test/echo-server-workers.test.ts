@@ -57,10 +57,10 @@ async function refusedAt(port: number): Promise<void> {
   assert.equal(Buffer.concat(data).length, 0);
 }
 
-for (const balance of BALANCES) {
-  describe(`echo-server --workers 2 --balance ${balance}`, () => {
+for (const backend of ['default', 'uring']) for (const balance of BALANCES) {
+  describe(`echo-server --workers 2 --balance ${balance} --backend ${backend}`, () => {
     test('every byte of 40 concurrent connections comes back; both workers serve; the summary sums them', async () => {
-      await withServer(['--workers', '2', '--balance', balance, '--quiet'], async (server) => {
+      await withServer(['--backend', backend, '--workers', '2', '--balance', balance, '--quiet'], async (server) => {
         assert.match(server.log, /starting up on 127\.0\.0\.1 port \d+ \(backend .*, 2 workers, --balance (kernel|handoff)\)/);
         const payloads = Array.from({ length: 40 }, (_, i) => randomBytes(64 * 1024 + i * 997));
         const echoes = await Promise.all(payloads.map((p) => echoOf(server.port, p)));
@@ -83,7 +83,7 @@ for (const balance of BALANCES) {
     });
 
     test('--max-connections counts over both workers: the 21st of 20 is refused though each worker holds fewer', async () => {
-      await withServer(['--workers', '2', '--balance', balance, '--max-connections', '20'], async (server) => {
+      await withServer(['--backend', backend, '--workers', '2', '--balance', balance, '--max-connections', '20'], async (server) => {
         const clients: net.Socket[] = [];
         for (let i = 0; i < 20; i++) clients.push(await connect(server.port));
         const accepted = await server.waitForCount(/^worker \d: new connection from /, 20);
@@ -109,7 +109,7 @@ for (const balance of BALANCES) {
     });
 
     test('SIGTERM with connections open stops both workers at once and exits 0', async (t) => {
-      await withServer(['--workers', '2', '--balance', balance], async (server) => {
+      await withServer(['--backend', backend, '--workers', '2', '--balance', balance], async (server) => {
         const clients = await Promise.all(Array.from({ length: 6 }, () => connect(server.port)));
         await server.waitForCount(/^worker \d: new connection from /, 6);
         const closed = clients.map((c) => once(c, 'close'));
@@ -129,8 +129,8 @@ for (const balance of BALANCES) {
   });
 }
 
-test('--workers on the Node-loop driver and the poll backend: echoes, and SIGINT stops it', async () => {
-  for (const args of [['--driver', 'loop'], ['--backend', 'poll']]) {
+test('--workers on the Node-loop driver and the poll and uring backends: echoes, and SIGINT stops it', async () => {
+  for (const args of [['--driver', 'loop'], ['--backend', 'poll'], ['--backend', 'uring']]) {
     await withServer(['--workers', '3', '--quiet', ...args], async (server) => {
       const payload = randomBytes(200_000);
       assert.equal(sha256(await echoOf(server.port, payload)), sha256(payload));

@@ -1,7 +1,7 @@
 /** The echo server's settings, as `iomux echo-server` takes them on its command line. */
 
 /** The event loops: each written with its API's own idiom (see src/server/backends/; the loop around them is src/server/core/serve.ts). */
-export const BACKENDS = ['default', 'select', 'poll', 'epoll', 'kqueue', 'selectors'] as const;
+export const BACKENDS = ['default', 'select', 'poll', 'epoll', 'kqueue', 'uring', 'selectors'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
 /** The selector classes the `selectors` backend can run on. */

@@ -7,6 +7,7 @@ import { kqueueBackend } from './kqueue.js';
 import { pollBackend } from './poll.js';
 import { selectBackend } from './select.js';
 import { selectorsBackend } from './selectors.js';
+import { uringBackend } from './uring.js';
 
 export function createBackend(core: EchoCore): Backend {
   const { backend, selector, driver } = core.options;
@@ -24,6 +25,8 @@ export function createBackend(core: EchoCore): Backend {
       return epollBackend(core);
     case 'kqueue':
       return kqueueBackend(core);
+    case 'uring':
+      return uringBackend(core);
     case 'selectors':
       return selectorsBackend(core, selector, 'selectors');
     case 'default':

@@ -3,13 +3,16 @@
  * what is ready. The loop around them is written once, in serve.ts.
  *
  * A readiness backend (select, poll, epoll, kqueue, selectors) reports "fd is readable/writable"; the core
- * then calls recv/send itself. A completion backend (io_uring) would report "fd read N bytes into buffer
- * B" instead, and fits the same shape: `wait()` reaps completions, `fd(i)` is the connection's fd and
- * `events(i)` says RECEIVED (a bit of its own) with the bytes and their buffer in accessors the backend
- * adds (`bytes(i)`, `buffer(i)`); the dispatch hands them to the core's `onReceived(conn, buffer, n)` — the
- * half of a read that follows the recv — and `watch(conn, READ)` becomes "keep a receive armed" (a
- * multishot recv), `forget` cancels it. Sends stay the core's own (a non-blocking send first, the queue for
- * the rest), or become submissions the next `wait()` completes.
+ * then calls recv/send itself. A completion backend (io_uring, backends/uring.ts) has the bytes already
+ * received into its buffers, and fits the same shape with two additions: `receive(conn, into, length)`
+ * replaces the core's recv (it copies what the kernel already delivered, -1 when nothing is there yet, 0
+ * at the end of input, an OSError for the error the receive ended with), and `closing(conn)` lets it
+ * cancel what it has in flight for a connection and give back what it holds. It reports READ while a
+ * connection it is asked to watch for reading has bytes or an end waiting (level-triggered, as epoll), so
+ * the scheduler's turns, backpressure's pauses and the sweeper work unchanged; `watch(conn, READ)` is
+ * "keep a receive armed" (a multishot recv), and dropping READ cancels it unless the connection's read
+ * only waits for its turn (`conn.deferred`). Sends stay the core's own (a non-blocking send first, the
+ * queue for the rest); WRITE is a one-shot poll.
  */
 import type { Connection } from './connection.js';
 
@@ -29,6 +32,14 @@ export interface Interest {
   setAccepting(accepting: boolean): void;
   /** Releases the backend's own resources (an epoll fd, a selector). */
   close(): void;
+  /**
+   * A completion backend's read of `conn` (the core's recv when absent): copies up to `length` bytes it has
+   * already received into `into` from offset 0 and returns how many; -1 when none are there yet, 0 at the
+   * end of input; raises the OSError the receive ended with once the bytes before it are read.
+   */
+  receive?(conn: Connection, into: Buffer, length: number): number;
+  /** `conn` is about to be closed, whatever is watched: operations in flight for it go, what it holds is given back. */
+  closing?(conn: Connection): void;
 }
 
 /** A backend whose thread blocks in its own wait: `serve` loops over it. */

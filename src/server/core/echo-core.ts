@@ -75,6 +75,8 @@ export class EchoCore {
   readonly #budgetPaused = new Set<Connection>();
   readonly #sweeper: Sweeper;
   readonly #memory = new MemoryReturn();
+  /** A completion backend's read (its bytes already received), or null: the socket's recv. */
+  #receive: ((conn: Connection, into: Buffer, length: number) => number) | null = null;
   #stopReason = '';
   #lastYield = performance.now();
   /** When the last event (or the last "timed out" line) happened, for --timeout. */
@@ -127,6 +129,7 @@ export class EchoCore {
 
   attach(backend: Interest): void {
     this.backend = backend;
+    this.#receive = backend.receive?.bind(backend) ?? null;
   }
 
   /** The open connection with this fd, if any (the dispatch's fd map). */
@@ -258,7 +261,7 @@ export class EchoCore {
     const buffer = this.#buffer;
     let n: number;
     try {
-      n = conn.socket.tryRecvInto(buffer, 0, length);
+      n = this.#receive === null ? conn.socket.tryRecvInto(buffer, 0, length) : this.#receive(conn, buffer, length);
     } catch (err) {
       this.#failed(conn, err);
       return;
@@ -413,6 +416,7 @@ export class EchoCore {
       }
       conn.watched = 0;
     }
+    this.backend.closing?.(conn);
     this.#dequeued(conn.pending);
     conn.releaseQueue();
     this.#account(conn);
