@@ -15,7 +15,7 @@ import * as os from 'iomux/os';
 import { socketpair, type Socket } from 'iomux/socket';
 import type { BaseSelector } from 'iomux/selectors';
 import { SELECTOR_CLASSES } from './selector-classes.js';
-import { choosers, prng } from './prng.js';
+import { choosers, operationLog, prng } from './prng.js';
 
 const seed = Number(process.argv[2] ?? 1);
 const OPS = Number(process.argv[3] ?? 200);
@@ -23,16 +23,10 @@ const OPS = Number(process.argv[3] ?? 200);
 const random = prng(seed);
 const { int, pick } = choosers(random);
 
-const log: string[] = [];
-function note(text: string): void {
-  log.push(text);
-  if (log.length > 40) log.shift();
-}
-
-function fail(why: string): never {
-  console.error(`fuzz seed ${seed} failed: ${why}\nlast operations:\n  ${log.join('\n  ')}`);
-  process.exit(1);
-}
+const fuzzLog = operationLog('fuzz', seed);
+const note = fuzzLog.note;
+// An explicit type: TypeScript narrows after a never-returning call only through one.
+const fail: (why: string) => never = fuzzLog.fail;
 
 /** What a public call may raise for a bad sequence: the documented classes only. */
 function expected(err: unknown): boolean {

@@ -19,7 +19,7 @@ import { epoll, hasKqueue, kevent, kqueue, poll, select, KQ_EV_ADD, KQ_EV_DELETE
 import {
   AF_UNIX, CMSG_SPACE, MSG_DONTWAIT, SCM_RIGHTS, SOCK_DGRAM, SOL_SOCKET, SO_RCVBUF, socketpair, type Socket,
 } from 'iomux/socket';
-import { choosers, prng } from './prng.js';
+import { choosers, operationLog, prng } from './prng.js';
 
 const seed = Number(process.argv[2] ?? 1);
 const OPS = Number(process.argv[3] ?? 200);
@@ -28,16 +28,10 @@ const random = prng(seed);
 const { int } = choosers(random);
 const chance = (p: number): boolean => random() < p;
 
-const log: string[] = [];
-function note(text: string): void {
-  log.push(text);
-  if (log.length > 40) log.shift();
-}
-
-function fail(why: string): never {
-  console.error(`hostile fuzz seed ${seed} failed: ${why}\nlast operations:\n  ${log.join('\n  ')}`);
-  process.exit(1);
-}
+const fuzzLog = operationLog('hostile fuzz', seed);
+const note = fuzzLog.note;
+// An explicit type: TypeScript narrows after a never-returning call only through one.
+const fail: (why: string) => never = fuzzLog.fail;
 
 /** A datagram for a failure message: its start, readable. */
 function show(data: Buffer): string {

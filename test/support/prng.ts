@@ -19,3 +19,21 @@ export function choosers(random: () => number): {
   const int = (n: number): number => Math.floor(random() * n);
   return { int, pick: <T>(items: readonly T[]): T | undefined => (items.length === 0 ? undefined : items[int(items.length)]) };
 }
+
+/**
+ * The last 40 operations of a fuzz child (`note`), printed with its seed when it fails (`fail` exits 1), so a
+ * failure can be read and replayed.
+ */
+export function operationLog(label: string, seed: number): { note(text: string): void; fail(why: string): never } {
+  const log: string[] = [];
+  return {
+    note(text: string): void {
+      log.push(text);
+      if (log.length > 40) log.shift();
+    },
+    fail(why: string): never {
+      console.error(`${label} seed ${seed} failed: ${why}\nlast operations:\n  ${log.join('\n  ')}`);
+      process.exit(1);
+    },
+  };
+}

@@ -14,7 +14,7 @@ import { AF_UNIX, SOCK_DGRAM, SOCK_STREAM, socketpair, type Socket } from 'iomux
 import { POLLIN, POLLOUT } from 'iomux/select';
 import { IoUring } from 'iomux/uring';
 import { keptMemories } from '#internal/uring/memory.js';
-import { choosers, prng } from './prng.js';
+import { choosers, operationLog, prng } from './prng.js';
 
 const seed = Number(process.argv[2] ?? 1);
 const OPS = Number(process.argv[3] ?? 300);
@@ -23,15 +23,10 @@ const gc = (globalThis as { gc?: () => void }).gc ?? ((): void => undefined);
 const random = prng(seed);
 const { int, pick } = choosers(random);
 
-const log: string[] = [];
-function note(text: string): void {
-  log.push(text);
-  if (log.length > 40) log.shift();
-}
-function fail(why: string): never {
-  console.error(`uring fuzz seed ${seed} failed: ${why}\nlast operations:\n  ${log.join('\n  ')}`);
-  process.exit(1);
-}
+const fuzzLog = operationLog('uring fuzz', seed);
+const note = fuzzLog.note;
+// An explicit type: TypeScript narrows after a never-returning call only through one.
+const fail: (why: string) => never = fuzzLog.fail;
 function attempt(what: string, fn: () => void): void {
   note(what);
   try {
