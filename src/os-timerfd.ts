@@ -75,12 +75,7 @@ export function timerfdCreate(clockid: number, options: { flags?: number } = {})
  * @python os.timerfd_settime
  */
 export function timerfdSettime(fd: FileLike, options: TimerfdSetting = {}): [number, number] {
-  const opts = optionsOf('timerfdSettime', options, SETTIME_OPTIONS);
-  const n = asFileDescriptor(fd);
-  const flags = intArg(given(opts.flags, 0), 'flags');
-  const initial = secondsToNsFloor(asNumber(given(opts.initial, 0)), 'initial');
-  const interval = secondsToNsFloor(asNumber(given(opts.interval, 0)), 'interval');
-  set(n, flags, initial, interval);
+  settime('timerfdSettime', fd, options, secondsToNsFloor);
   return [nsToSeconds(setting[0]!), nsToSeconds(setting[1]!)];
 }
 
@@ -91,12 +86,7 @@ export function timerfdSettime(fd: FileLike, options: TimerfdSetting = {}): [num
  * @python os.timerfd_settime_ns
  */
 export function timerfdSettimeNs(fd: FileLike, options: TimerfdSettingNs = {}): [number, number] {
-  const opts = optionsOf('timerfdSettimeNs', options, SETTIME_OPTIONS);
-  const n = asFileDescriptor(fd);
-  const flags = intArg(given(opts.flags, 0), 'flags');
-  const initial = nsArg(asNumber(given(opts.initial, 0)), 'initial');
-  const interval = nsArg(asNumber(given(opts.interval, 0)), 'interval');
-  set(n, flags, initial, interval);
+  settime('timerfdSettimeNs', fd, options, nsArg);
   return [Number(setting[0]), Number(setting[1])];
 }
 
@@ -128,6 +118,19 @@ function given(value: unknown, fallback: unknown): unknown {
 /** Python's bool is an int: true and false are 1 and 0 wherever a number of seconds or ns is taken. */
 function asNumber(value: unknown): unknown {
   return typeof value === 'boolean' ? Number(value) : value;
+}
+
+/**
+ * timerfdSettime and timerfdSettimeNs, which differ only in how `initial` and `interval` become nanoseconds
+ * (`toNs`); the arguments are converted in CPython's order before anything is set.
+ */
+function settime(fn: string, fd: FileLike, options: unknown, toNs: (value: unknown, name: string) => bigint): void {
+  const opts = optionsOf(fn, options, SETTIME_OPTIONS);
+  const n = asFileDescriptor(fd);
+  const flags = intArg(given(opts.flags, 0), 'flags');
+  const initial = toNs(asNumber(given(opts.initial, 0)), 'initial');
+  const interval = toNs(asNumber(given(opts.interval, 0)), 'interval');
+  set(n, flags, initial, interval);
 }
 
 function set(fd: number, flags: number, initialNs: bigint, intervalNs: bigint): void {

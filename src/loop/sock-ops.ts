@@ -351,15 +351,20 @@ function attempt<T>(call: () => T): T | typeof WOULD_BLOCK {
  * right before every call: an operation aborted by anything that ran since it was woken (another callback of
  * the same batch) rejects without calling again.
  */
-async function retry<T>(
+function retry<T>(
   fn: string, sock: Socket, direction: Direction, signal: AbortSignal | undefined, call: () => T,
 ): Promise<T> {
-  checkSocket(fn, sock, direction);
+  checkSocket(fn, sock, direction); // a throw here is a rejection: every caller runs inside run() or async code
   if (!tracing) return retryCalls(sock, direction, signal, call);
   const fd = sock.fileno();
   trace('%s fd %d: started', fn, fd);
+  return traceSettling(fn, fd, retryCalls(sock, direction, signal, call));
+}
+
+/** NODE_DEBUG=iomux only: says how `operation` ended, and passes its outcome on. */
+async function traceSettling<T>(fn: string, fd: number, operation: Promise<T>): Promise<T> {
   try {
-    const r = await retryCalls(sock, direction, signal, call);
+    const r = await operation;
     trace('%s fd %d: done', fn, fd);
     return r;
   } catch (err) {
