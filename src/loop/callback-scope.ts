@@ -39,8 +39,3 @@ export function runQueuedTasks(): void {
     setImmediate(immediateRan);
   }
 }
-
-/** Whether the queues are run right after each callback (Node's own function was found), for tests and docs. */
-export function drainsAfterEachCallback(): boolean {
-  return runNextTicks !== null;
-}
