@@ -107,6 +107,38 @@ test('sockSendall continues partial sends until 4 MiB arrive, while the reader a
   assert.ok((await reading).equals(data));
 });
 
+test('sockSendall and sockSendmsg go by the bytes a view really has, not by a length or subarray the caller redefined', async (t) => {
+  // A subclass whose `length` lies and whose `subarray` returns empty views: before, sockSendall looped forever
+  // on empty sends (blocking the thread) once the real bytes were out.
+  class Liar extends Uint8Array {
+    override get length(): number { return 1 << 30; }
+    override subarray(): Uint8Array<ArrayBuffer> { return new Uint8Array(0); }
+  }
+  const [a, b] = nonblockingPair(t);
+  a.setsockopt(SOL_SOCKET, SO_SNDBUF, 8192);
+  const data = new Liar(256 * 1024);
+  for (let i = 0; i < data.byteLength; i++) data[i] = i % 253;
+  const reading = (async () => {
+    const chunks: Buffer[] = [];
+    let n = 0;
+    while (n < data.byteLength + 3) {
+      const chunk = await sockRecv(b, 65536);
+      if (chunk.length === 0) break;
+      chunks.push(chunk);
+      n += chunk.length;
+    }
+    return Buffer.concat(chunks);
+  })();
+  await sockSendall(a, data);
+  const short = new Liar(3);
+  short.set([1, 2, 3]);
+  assert.equal(await sockSendmsg(a, [short]), 3);
+  const got = await reading;
+  assert.equal(got.length, data.byteLength + 3);
+  assert.ok(got.subarray(0, data.byteLength).equals(Buffer.from(data.buffer)));
+  assert.deepEqual([...got.subarray(data.byteLength)], [1, 2, 3]);
+});
+
 test('sockConnect + sockAccept over TCP; the accepted socket is non-blocking; a refused connect names the address', async (t) => {
   const fds = new Fds(t);
   const listener = fds.own(createServer(['127.0.0.1', 0]));

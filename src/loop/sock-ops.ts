@@ -13,6 +13,7 @@
  * the sweep below).
  */
 import { eventWords, trace, tracing } from './debug.js';
+import { bytesArg } from '../args.js';
 import { BlockingIOError, InterruptedError, OSError, RuntimeError, ValueError } from '../errors.js';
 import { EVENT_READ, EVENT_WRITE } from '../events.js';
 import { describe } from '../fileobj.js';
@@ -454,11 +455,14 @@ export function sockAccept(sock: Socket, options?: SockOpOptions): Promise<[Sock
 export function sockSendall(sock: Socket, data: SocketData, options?: SockOpOptions): Promise<void> {
   return run(async () => {
     const signal = optionsSignal('sockSendall', options);
-    const bytes = toBytes(data);
-    let offset = 0;
-    offset += await retry('sockSendall', sock, EVENT_WRITE, signal, () => sock.send(bytes));
-    while (offset < bytes.length) {
-      offset += await retry('sockSendall', sock, EVENT_WRITE, signal, () => sock.send(bytes.subarray(offset)));
+    // Lengths and the rest's views come from the view's internal slots: a `length` or `subarray` of the caller's
+    // (a subclass's getter) must not steer the loop (a lying length made it spin forever on empty sends).
+    const bytes = bytesArg(data);
+    const total = sys.viewLength(bytes);
+    let offset = await retry('sockSendall', sock, EVENT_WRITE, signal, () => sock.send(bytes));
+    while (offset < total) {
+      const rest = sys.subview(bytes, offset, total - offset);
+      offset += await retry('sockSendall', sock, EVENT_WRITE, signal, () => sock.send(rest));
     }
   });
 }
@@ -484,12 +488,12 @@ export function sockSendmsg(
 ): Promise<number> {
   return run(async () => {
     const signal = optionsSignal('sockSendmsg', options);
-    const parts = [...buffers].map(toBytes);
+    const parts = [...buffers].map((b, i) => bytesArg(b, 'data buffer', i));
     const anc = [...ancdata];
-    const total = parts.reduce((n, p) => n + p.length, 0);
+    const total = parts.reduce((n, p) => n + sys.viewLength(p), 0);
     let sent = await retry('sockSendmsg', sock, EVENT_WRITE, signal, () => sock.sendmsg(parts, anc, flags, address));
     if (sent >= total || sock.type !== sys.SOCK_STREAM) return sent;
-    const rest = Buffer.concat(parts).subarray(sent);
+    const rest = Buffer.concat(parts.map((p) => sys.subview(p, 0, sys.viewLength(p)))).subarray(sent);
     let offset = 0;
     while (offset < rest.length) {
       offset += await retry('sockSendmsg', sock, EVENT_WRITE, signal, () => sock.send(rest.subarray(offset), flags));
@@ -531,14 +535,6 @@ function run<T>(fn: () => Promise<T>): Promise<T> {
   } catch (err) {
     return Promise.reject(err);
   }
-}
-
-function toBytes(data: unknown): Uint8Array {
-  if (data instanceof Uint8Array) return data;
-  if (typeof data === 'string') return Buffer.from(data, 'utf8');
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  throw new TypeError(`data must be a Buffer, Uint8Array, ArrayBufferView or string (got ${describe(data)})`);
 }
 
 /** An address as Python's repr shows it: ('127.0.0.1', 8080), '/tmp/sock'. */
