@@ -1,7 +1,7 @@
 /** The runnable examples of docs/loop.md still run: each is started as its own process and its output checked. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runExample } from './support/children.js';
+import { SHIPPED_EXAMPLES, runExample } from './support/children.js';
 
 test('loop-watch-pipe: lines arrive while the timer keeps ticking, and the process ends by itself', async () => {
   const out = await runExample('loop-watch-pipe', ['3']);
@@ -14,11 +14,10 @@ test('loop-watch-pipe: lines arrive while the timer keeps ticking, and the proce
   assert.match(out, /end of file after \d+ timer ticks/);
 });
 
-test('loop-unix-datagram: every datagram acknowledged, the HTTP server reports them', async () => {
-  const out = await runExample('loop-unix-datagram');
+test('unix-datagram-http (shipped): every datagram acknowledged, the HTTP server reports them', async () => {
+  const out = await runExample('unix-datagram-http', [], SHIPPED_EXAMPLES);
   assert.match(out, /acks: ack 1, ack 2, ack 3, ack 4/);
-  assert.match(out, /"count": 4/);
-  assert.match(out, /"text": "a unix datagram"/);
+  assert.match(out, /GET \/ → \{"count":4,"received":\["hello","from","a unix datagram","client"\]\}/);
 });
 
 test('loop-worker-echo: the worker echoes for every client and exits cleanly', async () => {

@@ -37,10 +37,15 @@ export async function runNode(args: string[], options: { cwd?: string; timeoutMs
 
 /** The compiled examples (build/examples/, beside build/test/). */
 export const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
+/** The examples the package ships (plain JavaScript in the repository's examples/, run from there). */
+export const SHIPPED_EXAMPLES = fileURLToPath(new URL('../../../examples/', import.meta.url));
 
-/** Runs the compiled example `name` with `args` to its end; it must exit 0. Returns what it printed. */
-export async function runExample(name: string, args: string[] = []): Promise<string> {
-  const { code, stdout, stderr } = await runNode([`${EXAMPLES}${name}.js`, ...args], { timeoutMs: 30000 });
+/**
+ * Runs the example `name` (compiled from examples/*.ts, or a shipped one with `dir` SHIPPED_EXAMPLES) with
+ * `args` to its end; it must exit 0. Returns what it printed.
+ */
+export async function runExample(name: string, args: string[] = [], dir = EXAMPLES): Promise<string> {
+  const { code, stdout, stderr } = await runNode([`${dir}${name}.js`, ...args], { timeoutMs: 30000 });
   assert.equal(code, 0, `${name} exited with ${code}: ${stderr}`);
   return stdout;
 }
