@@ -57,6 +57,11 @@ const ARG_TS_AT = 32;
 const MAX_ENTRIES = U?.limits.MAX_ENTRIES ?? 32768;
 const MAX_CQ_ENTRIES = U?.limits.MAX_CQ_ENTRIES ?? 65536;
 const MAX_BUF_RING = U?.limits.MAX_BUF_RING_ENTRIES ?? 32768;
+/**
+ * With DEFER_TASKRUN the kernel runs at most max(20, min_complete) deferred completions per io_uring_enter
+ * (IO_LOCAL_TW_DEFAULT_MAX, Linux 6.10+): a wait that reaped this many may have left more queued.
+ */
+const LOCAL_TASK_WORK_BATCH = 20;
 /** How long close() keeps cancelling and reaping before it gives up on an operation the kernel still holds. */
 const CLOSE_PATIENCE_MS = 10_000;
 
@@ -545,9 +550,20 @@ export class IoUring implements Disposable {
       }
       const r = sys.uringEnter(fd, toSubmit, want, flags, arg, arg === null ? 0 : sys.GETEVENTS_ARG_BYTES);
       if (r < 0 && r !== -EINTR && r !== -ETIME && r !== -EBUSY && r !== -EAGAIN) raiseErrno(r);
-      n += this.#reap(false);
+      const got = this.#reap(false);
+      n += got;
+      // A full batch of deferred task work: more completions may be queued in the kernel. One more call that
+      // does not wait runs them all (it asks for as many as there is room for) instead of one call per batch.
+      if (got >= LOCAL_TASK_WORK_BATCH && n < this.#slots) n += this.#drain(fd, this.#slots - n);
       if (n >= min || want === 0 || r === -ETIME) return n;
     }
+  }
+
+  /** Runs the kernel's deferred completions without waiting (up to `room` of them) and reaps them. */
+  #drain(fd: number, room: number): number {
+    sys.writeKernelTimespec(this.#arena.words, ARG_TS_AT >>> 2, 0, 0);
+    sys.uringEnter(fd, 0, room, U!.enter.GETEVENTS | U!.enter.EXT_ARG, this.#argBytes, sys.GETEVENTS_ARG_BYTES);
+    return this.#reap(false);
   }
 
   #minArg(value: number): number {
