@@ -7,6 +7,15 @@ import type { MachineInfo, Quietness } from './machine.js';
 export const SCENARIOS = ['lat', 'tput64', 'tput4k', 'idle1k', 'idle10k'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
+/** echoload's options per scenario, as ../shared/bench/run-echo.sh passes them (for the counting pass). */
+export const ECHOLOAD_ARGS: Record<Scenario, string[]> = {
+  lat: ['--conns', '1', '--depth', '1', '--size', '64'],
+  tput64: ['--conns', '50', '--depth', '16', '--size', '64'],
+  tput4k: ['--conns', '50', '--depth', '4', '--size', '4096'],
+  idle1k: ['--conns', '10', '--depth', '4', '--size', '64', '--idle', '1000'],
+  idle10k: ['--conns', '10', '--depth', '4', '--size', '64', '--idle', '10000'],
+};
+
 export interface SuiteOptions {
   sharedBench: string;
   /** Where echoload and epoll_echo are compiled (the shared directory may be read-only). */
@@ -21,6 +30,8 @@ export interface SuiteOptions {
   maxFds: number;
   echoBench: boolean;
   scaling: boolean;
+  /** Run the counting pass (system calls and FFI crossings per message, with perf): counts.jsonl. */
+  counts: boolean;
   serverCpu: number;
   loadCpu: number;
   /** Extra passes over the cells that have no undisturbed run yet (see results.ts). */

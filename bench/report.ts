@@ -16,7 +16,7 @@ import {
 import { scalingMarkdownTable, scalingPlotSpec } from './scaling-report.js';
 import { SCENARIOS } from './meta.js';
 import { SERVERS } from './suite.js';
-import { CURRENT, evaluateTargets, type Verdict } from './targets.js';
+import { CURRENT, EARLIER, evaluateTargets, URING, type Verdict } from './targets.js';
 
 export interface ReportOptions {
   doc: string;
@@ -99,6 +99,43 @@ function ratioTable(lines: ResultLine[], pins: Pins): string {
   }
   return markdownTable(['scenario', 'CPU/msg ÷ FFI floor', 'CPU/msg ÷ C', 'CPU/msg ÷ Node', 'CPU/msg ÷ Python selectors',
     'floor ÷ C (CPU/msg)', 'msgs/s ÷ Node', 'p50 ÷ C'], rows, ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r']);
+}
+
+/** iomux uring against C epoll, the C io_uring anchor, iomux epoll and the FFI floor; empty without uring rows. */
+function uringRatioTable(lines: ResultLine[], pins: Pins): string {
+  const rows: string[][] = [];
+  const cpu = 'server_cpu_us_per_msg';
+  for (const sc of scenariosIn(lines)) {
+    const u = aggregate(lines, 'iomux_uring', sc, pins);
+    if (!u) continue;
+    const other = (server: string): Aggregate | undefined => aggregate(lines, server, sc, pins);
+    rows.push([sc, ratioCell(u, other('epoll_echo'), cpu), ratioCell(u, other('uring_echo'), cpu), ratioCell(u, other('iomux_epoll'), cpu),
+      ratioCell(u, other('koffi_epoll_echo'), cpu), ratioCell(other('uring_echo'), other('epoll_echo'), cpu), ratioCell(u, other('epoll_echo'), 'lat_p50_us')]);
+  }
+  if (rows.length === 0) return '';
+  return markdownTable(['scenario', 'CPU/msg ÷ C epoll', 'CPU/msg ÷ C io_uring', 'CPU/msg ÷ iomux epoll', 'CPU/msg ÷ FFI floor',
+    'C io_uring ÷ C epoll (CPU/msg)', 'p50 ÷ C epoll'], rows, ['l', 'r', 'r', 'r', 'r', 'r', 'r']);
+}
+
+/** System calls and FFI crossings per message, one row per server and scenario of the counting pass. */
+function countsTable(res: SuiteResults): string {
+  const rows: string[][] = [];
+  const f = (x: number | undefined): string => (x === undefined ? '-' : x < 10 ? x.toFixed(3) : num(x, 1));
+  const servers = ORDER.filter((sv) => res.counts.some((c) => c.server === sv));
+  for (const sc of SCENARIOS) {
+    for (const sv of servers) {
+      const lines = res.counts.filter((c) => c.server === sv && c.scenario === sc);
+      if (!lines.length) continue;
+      const mean = (field: 'syscalls_per_msg' | 'crossings_per_msg'): number | undefined => {
+        const v = lines.map((l) => l[field]).filter((x): x is number => typeof x === 'number');
+        return v.length ? v.reduce((p, q) => p + q, 0) / v.length : undefined;
+      };
+      rows.push([sc, sv.startsWith('iomux') ? `**${label(sv)}**` : label(sv), f(mean('syscalls_per_msg')), f(mean('crossings_per_msg')),
+        num(lines.reduce((p, l) => p + l.msgs, 0)), lines.map((l) => l.note).filter(Boolean).join('; ')]);
+    }
+  }
+  return markdownTable(['scenario', 'server', 'system calls / msg', 'FFI crossings / msg', 'messages counted', 'notes'], rows,
+    ['l', 'l', 'r', 'r', 'r', 'l']);
 }
 
 function memoryTable(lines: ResultLine[], pins: Pins): string {
@@ -223,7 +260,8 @@ function summarySection(res: SuiteResults): string {
   const table = (vs: Verdict[]): string => markdownTable(['target', 'measured (iomux vs reference)', 'result'], vs.map((v) => [v.target, v.measured,
     v.met === null ? 'not measured' : `${v.met ? '**met**' : '**missed**'}${v.margin ? `: ${v.margin}` : ''}`]));
   const current = verdicts.filter((v) => v.group === CURRENT);
-  const earlier = verdicts.filter((v) => v.group !== CURRENT);
+  const uring = verdicts.filter((v) => v.group === URING);
+  const earlier = verdicts.filter((v) => v.group === EARLIER);
   const rounds = Math.max(0, ...res.echo.map((l) => Number(/^round(\d+)$/.exec(l.run)?.[1] ?? 0)));
   return [
     `## Latest run: ${m.startedAt.slice(0, 10)}`,
@@ -251,6 +289,13 @@ function summarySection(res: SuiteResults): string {
     '',
     table(current),
     '',
+    `### io_uring targets (iomux uring against C epoll and the C io_uring anchor): ${count(uring)}`,
+    '',
+    'System calls and FFI crossings per message come from the counting pass (see "System calls and FFI crossings per',
+    'message" below), not from the timed runs.',
+    '',
+    table(uring),
+    '',
     `### Earlier targets, against C and Node (still checked): ${count(earlier)}`,
     '',
     table(earlier),
@@ -276,9 +321,44 @@ function echoSection(res: SuiteResults, img: string): string {
     '',
     ratioTable(res.echo, res.pins),
     '',
+    ...uringRatios(res),
     `![Server CPU time per message, by scenario and server](${img}/echo-cpu-per-msg.svg)`,
     '',
     `![Messages per second, by scenario and server](${img}/echo-msgs-per-s.svg)`,
+  ].join('\n');
+}
+
+function uringRatios(res: SuiteResults): string[] {
+  const t = uringRatioTable(res.echo, res.pins);
+  if (t === '') return [];
+  return [
+    '### iomux uring against C epoll and C io_uring (ratios of the means above)',
+    '',
+    '`iomux echo-server --backend uring` against C `epoll_echo` and the C io_uring anchor (`anchors/uring_echo.c` of the',
+    'shared kit: multishot accept, multishot recv into a provided buffer ring, one send in flight per connection), the',
+    'design\'s own floor. In parentheses, the lowest and highest of the ratio round by round.',
+    '',
+    t,
+    '',
+  ];
+}
+
+function countsSection(res: SuiteResults): string {
+  if (res.counts.length === 0) {
+    return '## System calls and FFI crossings per message\n\nNot counted in this run (`--skip-counts`, or perf could not count here).';
+  }
+  return [
+    '## System calls and FFI crossings per message',
+    '',
+    'Counted after the timed rounds, one short echoload run per server and scenario, by `perf stat -p PID` on the server',
+    'over the measured window (bench/counts.ts), divided by the messages echoed in it. System calls: the',
+    '`raw_syscalls:sys_enter` tracepoint, every thread of the server. FFI crossings: a uprobe on N-API\'s call',
+    'trampoline in the node binary (`v8impl::FunctionCallbackWrapper::Invoke`), which every call of a koffi function',
+    'enters; koffi is the only N-API addon these servers load. Counted for the Node servers that reach C through koffi',
+    '(iomux\'s and the FFI floor); Node\'s `net` uses internal bindings, not N-API, and the C and Python servers have no',
+    'FFI. The uprobe slows each crossing down, which is why these runs give no CPU figures.',
+    '',
+    countsTable(res),
   ].join('\n');
 }
 
@@ -359,6 +439,7 @@ function rawSection(res: SuiteResults): string {
   parts.push(block(`echo.jsonl: run-echo.sh / echoload (${res.echo.length} lines)`, res.echo));
   if (res.echoBench.length) parts.push('', block(`echo-bench.jsonl: iomux echo-bench (${res.echoBench.length} lines)`, res.echoBench));
   if (res.scaling) parts.push('', block('scaling.json: bench scaling', JSON.stringify(res.scaling)));
+  if (res.counts.length) parts.push('', block(`counts.jsonl: system calls and FFI crossings (${res.counts.length} lines)`, res.counts.map((c) => JSON.stringify(c)).join('\n')));
   return parts.join('\n');
 }
 
@@ -397,7 +478,7 @@ Node's \`net\` echo, and the scaling curve. Run it on a quiet machine: it record
 - **Scenarios:** \`lat\` (1 connection, depth 1, 64 B), \`tput64\` (50 × 16 × 64 B), \`tput4k\` (50 × 4 × 4 KiB),
   \`idle1k\` and \`idle10k\` (10 × 4 × 64 B plus 1,000 or 10,000 idle connections, each of which must echo a probe
   at the end).
-- **Servers:** \`iomux echo-server --backend epoll --quiet\` and \`--backend select\` (run as
+- **Servers:** \`iomux echo-server --backend epoll --quiet\`, \`--backend uring\` and \`--backend select\` (run as
   \`node dist/cli/main.js echo-server …\`, so the figures are the server's own), and the references below.
 - **Pinning:** a fresh server per scenario on CPU 1, the load generator on CPU 0.
 - **Order:** round by round, scenario by scenario, every server of a scenario back to back, the order of the
@@ -421,6 +502,9 @@ Node's \`net\` echo, and the scaling curve. Run it on a quiet machine: it record
 - **The FFI floor:** \`anchors/koffi_epoll_echo.mjs\`, the smallest koffi epoll echo loop (no API layer, no checks);
   it resolves koffi from its working directory, so it runs in the repository's root.
 - **C \`epoll_echo\`:** single-threaded level-triggered epoll in C; the practical limit of this machine.
+- **C io_uring:** \`anchors/uring_echo.c\` (liburing: multishot accept, multishot recv into a provided buffer ring, one
+  send in flight per connection), built where liburing's headers exist (\`apt-get install liburing-dev\`); the floor of
+  \`iomux echo-server --backend uring\`.
 - **Node \`net\`:** \`socket.on('data', d => socket.write(d))\` with noDelay (\`anchors/node_net_echo.js\`).
 - **Python \`selectors\`:** \`selectors.DefaultSelector\` (epoll) with an output buffer (\`anchors/py_selectors_echo.py\`).
 - **Python \`select.select\`:** the classic tutorial server (\`anchors/py_select_echo.py\`); it cannot go past fd 1023.
@@ -430,6 +514,8 @@ ${section('echo', '')}
 ${section('memory', '')}
 
 ${section('echo-bench', '')}
+
+${section('counts', '')}
 
 ${section('scaling', '')}
 
@@ -495,6 +581,7 @@ export async function writeReport(res: SuiteResults, o: ReportOptions): Promise<
     echo: res.echo.length ? echoSection(res, img) : '## Echo servers under echoload\n\nNot run.',
     memory: res.echo.length ? memorySection(res, img) : '## Memory\n\nNot run.',
     'echo-bench': echoBenchSection(res),
+    counts: countsSection(res),
     scaling: scalingSection(res, img),
     raw: rawSection(res),
   });

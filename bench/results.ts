@@ -1,6 +1,7 @@
 /** Reading a `bench all` results directory and averaging its rows per (server, scenario). */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { CountLine } from './counts.js';
 import type { ScalingResult } from './scaling.js';
 import type { SuiteMeta } from './meta.js';
 
@@ -42,6 +43,8 @@ export interface SuiteResults {
   echo: ResultLine[];
   echoBench: ResultLine[];
   scaling: (ScalingResult & { verdicts?: unknown }) | undefined;
+  /** System calls and FFI crossings per message (counts.jsonl; empty when the counting pass did not run). */
+  counts: CountLine[];
 }
 
 /** A results directory that `bench all` did not write (or that was damaged): what is wrong with it. */
@@ -101,6 +104,7 @@ export function loadResults(dir: string): SuiteResults {
     echo: readLines(join(dir, 'echo.jsonl')),
     echoBench: readLines(join(dir, 'echo-bench.jsonl')),
     scaling: existsSync(scalingFile) ? (readJson(scalingFile) as SuiteResults['scaling']) : undefined,
+    counts: readLines(join(dir, 'counts.jsonl')) as unknown as CountLine[],
   };
 }
 
@@ -238,4 +242,10 @@ export function meanAll(a: Aggregate | undefined, field: keyof ResultLine): numb
   if (!a) return undefined;
   const v = a.runs.map((l) => l[field]).filter((x): x is number => typeof x === 'number' && x > 0);
   return v.length ? v.reduce((x, y) => x + y, 0) / v.length : undefined;
+}
+
+/** The mean of a per-message count of `server` in `scenario` over the counting runs that have it. */
+export function meanCount(counts: readonly CountLine[], server: string, scenario: string, field: 'syscalls_per_msg' | 'crossings_per_msg'): number | undefined {
+  const v = counts.filter((c) => c.server === server && c.scenario === scenario).map((c) => c[field]).filter((x): x is number => typeof x === 'number');
+  return v.length ? v.reduce((p, q) => p + q, 0) / v.length : undefined;
 }

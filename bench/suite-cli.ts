@@ -18,12 +18,13 @@ const DEFAULT_IMG = join(REPO_ROOT, 'docs', 'img');
 export const suiteSpec: CommandSpec = {
   program: 'bench',
   name: 'all',
-  summary: `Builds the shared kit's C programs (echoload, epoll_echo) into build/shared-bench, runs run-echo.sh for every
-server and scenario in interleaved rounds (each round: scenario by scenario, every server back to back: iomux's
-servers, the koffi FFI floor, C epoll_echo, Node net, Python selectors and select), runs iomux echo-bench against
-iomux's epoll server and Node's net echo (lat, tput64), and the scaling curve; then writes the generated
-sections of docs/benchmarks.md and docs/img/*.svg. Takes about 15 minutes with the defaults; run it on a quiet
-machine.
+  summary: `Builds the shared kit's C programs (echoload, epoll_echo, and anchors/uring_echo where liburing's headers
+exist) into build/shared-bench, runs run-echo.sh for every server and scenario in interleaved rounds (each round:
+scenario by scenario, every server back to back: iomux's servers (epoll, uring, select), the koffi FFI floor, C
+epoll_echo, C io_uring, Node net, Python selectors and select), runs iomux echo-bench against iomux's epoll server
+and Node's net echo (lat, tput64), counts system calls and FFI crossings per message (perf, one short run per
+server and scenario), and the scaling curve; then writes the generated sections of docs/benchmarks.md and
+docs/img/*.svg. Takes about 30 minutes with the defaults; run it on a quiet machine.
 Each measurement waits (up to --quiet-wait seconds) for both CPUs to be idle; a run during which other processes
 used a pinned CPU is marked disturbed and left out of the figures, and scenarios left without an undisturbed run
 are run again (--retries).`,
@@ -42,6 +43,7 @@ are run again (--retries).`,
     'quiet-wait': { type: 'string', metavar: 'SEC', help: 'longest wait for idle CPUs before each measurement (default 60)' },
     'skip-echo-bench': { type: 'boolean', help: 'do not run iomux echo-bench' },
     'skip-scaling': { type: 'boolean', help: 'do not run the scaling curve' },
+    'skip-counts': { type: 'boolean', help: 'do not count system calls and FFI crossings per message (perf)' },
     out: { type: 'string', metavar: 'DIR', help: `where the raw results go (default a new directory under ${tmpdir()})` },
     doc: { type: 'string', metavar: 'FILE', help: 'the document to update (default docs/benchmarks.md)' },
     'img-dir': { type: 'string', metavar: 'DIR', help: 'where the SVG charts go (default docs/img)' },
@@ -96,6 +98,7 @@ async function runSuiteArgs(args: ParsedArgs): Promise<number> {
     quietWait: secondsOption(args, 'quiet-wait', 60, 0, 3600),
     echoBench: args.values['skip-echo-bench'] !== true,
     scaling: args.values['skip-scaling'] !== true,
+    counts: args.values['skip-counts'] !== true,
   };
   const doc = resolve(path(args, 'doc') ?? DEFAULT_DOC);
   const imgDir = resolve(path(args, 'img-dir') ?? DEFAULT_IMG);

@@ -5,6 +5,7 @@
  *   echo.jsonl       ../shared/bench/run-echo.sh lines (echoload against every server and scenario)
  *   echo-bench.jsonl `iomux echo-bench` (our own load generator) against iomux's server and Node's net echo
  *   scaling.json     `bench scaling --json`
+ *   counts.jsonl     system calls and FFI crossings per message, per server and scenario (counts.ts)
  *   logs/            the servers' and echoload's output
  *
  * Rounds are interleaved (every server once, then every server again), so a slow patch of machine time
@@ -17,8 +18,10 @@ import { connect } from 'node:net';
 import { arch, platform } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hasUring, uringUnavailableReason } from 'iomux/uring';
+import { countLine, perfStatCommand, parsePerfStat, removeCrossingProbe, setUpCounters, type CountLine, type Counters } from './counts.js';
 import { describeMachine, sampleQuietness } from './machine.js';
-import { SCENARIOS, type Scenario, type SuiteMeta, type SuiteOptions } from './meta.js';
+import { ECHOLOAD_ARGS, SCENARIOS, type Scenario, type SuiteMeta, type SuiteOptions } from './meta.js';
 import { isDisturbed, readLines } from './results.js';
 
 /** The repository (this file is build/bench/suite.js). */
@@ -56,7 +59,7 @@ export interface ServerSpec {
   cwd: string;
   scenarios: readonly Scenario[];
   /** Why the server cannot run here, or undefined when it can (checked before anything is measured). */
-  unavailable?: () => string | undefined;
+  unavailable?: (tools: Tools) => string | undefined;
 }
 
 /** Linux x86_64 only: the floor decodes the 12-byte packed epoll_event of that ABI. */
@@ -70,6 +73,23 @@ function floorUnavailable(): string | undefined {
   return undefined;
 }
 
+function uringUnavailable(): string | undefined {
+  return hasUring() ? undefined : `io_uring is not available to this process: ${uringUnavailableReason() ?? 'unknown reason'}`;
+}
+
+/** The C io_uring anchor needs liburing's headers and library, as the kit's Makefile checks. */
+export function liburingMissing(cc = process.env.CC ?? 'gcc'): string | undefined {
+  const r = spawnSync(cc, ['-x', 'c', '-include', 'liburing.h', '-', '-o', '/dev/null', '-luring'], { input: 'int main(void){return 0;}\n', encoding: 'utf8' });
+  if (r.error) return `no C compiler (${cc}) to build anchors/uring_echo.c`;
+  if (r.status !== 0) return 'liburing\'s headers are missing: install liburing-dev (Debian, Ubuntu) or liburing-devel (Fedora), then run again';
+  return undefined;
+}
+
+function uringAnchorUnavailable(tools: Tools): string | undefined {
+  if (!existsSync(join(tools.shared, 'anchors', 'uring_echo.c'))) return `the shared kit has no anchors/uring_echo.c (an older kit? update ${tools.shared})`;
+  return liburingMissing() ?? uringUnavailable();
+}
+
 function python3Unavailable(): string | undefined {
   return spawnSync('python3', ['--version']).status === 0 ? undefined : 'python3 is not installed';
 }
@@ -78,6 +98,11 @@ export const SERVERS: readonly ServerSpec[] = [
   {
     name: 'iomux_epoll', label: 'iomux epoll', kind: 'iomux', scenarios: SCENARIOS, cwd: REPO_ROOT,
     command: () => [process.execPath, CLI, 'echo-server', '--backend', 'epoll', '--quiet'],
+  },
+  {
+    name: 'iomux_uring', label: 'iomux uring', kind: 'iomux', scenarios: SCENARIOS, cwd: REPO_ROOT,
+    command: () => [process.execPath, CLI, 'echo-server', '--backend', 'uring', '--quiet'],
+    unavailable: uringUnavailable,
   },
   {
     name: 'iomux_select', label: 'iomux select', kind: 'iomux', scenarios: ['idle1k', 'idle10k'], cwd: REPO_ROOT,
@@ -91,6 +116,11 @@ export const SERVERS: readonly ServerSpec[] = [
   {
     name: 'epoll_echo', label: 'C epoll_echo', kind: 'anchor', scenarios: SCENARIOS, cwd: REPO_ROOT,
     command: (t) => [join(t.bin, 'epoll_echo')],
+  },
+  {
+    name: 'uring_echo', label: 'C io_uring (uring_echo)', kind: 'anchor', scenarios: SCENARIOS, cwd: REPO_ROOT,
+    command: (t) => [join(t.bin, 'anchors', 'uring_echo')],
+    unavailable: uringAnchorUnavailable,
   },
   {
     name: 'node_net_echo', label: 'Node net', kind: 'anchor', scenarios: SCENARIOS, cwd: REPO_ROOT,
@@ -158,10 +188,11 @@ export function schedule(servers: readonly ServerSpec[], scenarios: readonly Sce
 
 /**
  * Roughly how long a suite takes: warmup + window per measurement plus about 2.5 s around each (server start,
- * the quiet check, closing connections), and half a minute for the scaling curve.
+ * the quiet check, closing connections), the counting pass's `countCells` shorter runs, and half a minute for
+ * the scaling curve.
  */
-export function estimateSeconds(cells: number, o: Pick<SuiteOptions, 'warmup' | 'duration' | 'scaling'>): number {
-  return cells * (o.warmup + o.duration + 2.5) + (o.scaling ? 30 : 0);
+export function estimateSeconds(cells: number, o: Pick<SuiteOptions, 'warmup' | 'duration' | 'scaling'>, countCells = 0): number {
+  return cells * (o.warmup + o.duration + 2.5) + countCells * (countWarmup(o) + countWindow(o) + 2.5) + (o.scaling ? 30 : 0);
 }
 
 /** The default location of the shared benchmark tools: ../shared/bench next to the repository. */
@@ -179,17 +210,19 @@ export function missingSharedFile(dir: string): string | undefined {
 }
 
 /**
- * Compiles echoload and epoll_echo from `shared` into `bin` (make with VPATH: the kit may be read-only, and
- * make does nothing when the programs are up to date).
+ * Compiles echoload and epoll_echo (and, with `uring`, anchors/uring_echo) from `shared` into `bin` (make with
+ * VPATH: the kit may be read-only, and make does nothing when the programs are up to date).
  */
-export function buildSharedBench(shared: string, bin: string): void {
+export function buildSharedBench(shared: string, bin: string, uring = false): void {
   const missing = missingSharedFile(shared);
   if (missing !== undefined) throw new SetupError(`the shared benchmark kit is missing: ${shared} has no ${missing} (pass --shared-bench DIR)`);
-  mkdirSync(bin, { recursive: true });
-  const r = spawnSync('make', ['-s', '-C', bin, '-f', join(shared, 'Makefile'), `VPATH=${shared}`, 'echoload', 'epoll_echo'],
+  mkdirSync(join(bin, 'anchors'), { recursive: true });
+  const targets = ['echoload', 'epoll_echo', ...(uring ? ['anchors/uring_echo'] : [])];
+  const r = spawnSync('make', ['-s', '-C', bin, '-f', join(shared, 'Makefile'), `VPATH=${shared}`, ...targets],
     { stdio: ['ignore', 'inherit', 'inherit'] });
   if (r.error) throw new SetupError(`cannot run make to build the shared kit's C programs: ${r.error.message}`);
-  if (r.status !== 0) throw new SetupError(`building echoload and epoll_echo from ${shared} into ${bin} failed (make exit ${r.status})`);
+  const what = `${targets.slice(0, -1).join(', ')} and ${targets[targets.length - 1]}`;
+  if (r.status !== 0) throw new SetupError(`building ${what} from ${shared} into ${bin} failed (make exit ${r.status})`);
 }
 
 /** Throws unless `iomux echo-server` can be run (it is another part of the project). */
@@ -308,7 +341,7 @@ export function selectServers(o: Pick<SuiteOptions, 'servers' | 'sharedBench' | 
     if (script !== undefined && !existsSync(script)) {
       throw new SetupError(`the shared benchmark kit has no ${script} (an older kit?); update it or leave ${s.name} out with --servers`);
     }
-    const why = s.unavailable?.();
+    const why = s.unavailable?.(toolsOf(o));
     if (why !== undefined) {
       say(`${s.name} left out: ${why}`);
       continue;
@@ -318,20 +351,81 @@ export function selectServers(o: Pick<SuiteOptions, 'servers' | 'sharedBench' | 
   return out;
 }
 
+/** The window of a counting run: short, its figures are counts, not CPU time. */
+export function countWindow(o: Pick<SuiteOptions, 'duration'>): number {
+  return Math.min(o.duration, 3);
+}
+
+/** The warmup of a counting run: at least 1 s (the idle scenarios connect their idle connections in it). */
+function countWarmup(o: Pick<SuiteOptions, 'warmup'>): number {
+  return Math.max(1, Math.min(o.warmup, 2));
+}
+
+/**
+ * The counting pass: every server in every scenario once more, with perf counting its system calls (and, for the
+ * Node servers that call C through koffi, its FFI crossings) over a window of an echoload run; one line per run
+ * in counts.jsonl. After the timed rounds, because the uprobe slows each crossing down.
+ */
+async function countPass(servers: readonly ServerSpec[], o: SuiteOptions): Promise<void> {
+  const file = join(o.outDir, 'counts.jsonl');
+  const counters: Counters = setUpCounters(process.execPath);
+  for (const m of counters.missing) log(`counting: ${m}`);
+  if (counters.events.length === 0) return;
+  try {
+    const window = countWindow(o);
+    const warmup = countWarmup(o);
+    for (const s of servers) {
+      for (const sc of s.scenarios.filter((x) => o.scenarios.includes(x))) {
+        await waitForQuiet(o.quietWait);
+        log(`counting: ${s.name} (${sc}), ${window} s`);
+        const line = await countRun(s, sc, o, counters, warmup, window);
+        appendFileSync(file, `${JSON.stringify(line)}\n`);
+        const f = (x: number | null): string => (x === null ? '-' : x.toFixed(3));
+        log(`  ${f(line.syscalls_per_msg)} system calls, ${f(line.crossings_per_msg)} FFI crossings per message${line.note ? ` (${line.note})` : ''}`);
+      }
+    }
+  } finally {
+    if (counters.crossings) removeCrossingProbe();
+  }
+}
+
+async function countRun(s: ServerSpec, sc: Scenario, o: SuiteOptions, counters: Counters, warmup: number, window: number): Promise<CountLine> {
+  const logs = join(o.outDir, 'logs');
+  const srv = await startServer(s.command(toolsOf(o)), s.cwd, o.port, o.serverCpu, join(logs, `${s.name}.count-${sc}.server.log`));
+  try {
+    const load = [...taskset(o.loadCpu), join(o.toolsBin, 'echoload'), '--host', '127.0.0.1', '--port', String(o.port), ...ECHOLOAD_ARGS[sc],
+      '--warmup', String(warmup), '--duration', String(window), '--json'];
+    const loadRun = run(load[0]!, load.slice(1), process.env, 'pipe');
+    // perf starts when echoload's window does (its warmup includes connecting the idle connections).
+    await sleep(warmup * 1000);
+    const perfArgs = perfStatCommand(counters.events, srv.pid, window);
+    const perf = spawnSync(perfArgs[0]!, perfArgs.slice(1), { encoding: 'utf8' });
+    const { out } = await loadRun;
+    const json = out.trim().split('\n').pop() ?? '';
+    const rate = json.startsWith('{') ? Number((JSON.parse(json) as { msgs_per_s?: number }).msgs_per_s ?? 0) : 0;
+    const withCrossings = counters.crossings && s.kind !== 'anchor';
+    const note = perf.status !== 0 ? `perf stat failed: ${(perf.stderr ?? '').trim().split('\n')[0] ?? ''}` : rate <= 0 ? 'echoload reported no messages' : undefined;
+    return countLine(s.name, sc, window, rate, parsePerfStat(perf.stderr ?? ''), withCrossings, note);
+  } finally {
+    await srv.stop();
+  }
+}
+
 /** Runs everything the options ask for; returns the results directory. */
 export async function runSuite(o: SuiteOptions): Promise<string> {
   const logs = join(o.outDir, 'logs');
   const servers = selectServers(o);
   if (servers.some((s) => s.kind === 'iomux')) checkEchoServer();
-  buildSharedBench(o.sharedBench, o.toolsBin);
+  buildSharedBench(o.sharedBench, o.toolsBin, servers.some((s) => s.name === 'uring_echo'));
   mkdirSync(logs, { recursive: true });
   const tools = toolsOf(o);
 
   const cells = schedule(servers, o.scenarios, o.rounds);
   const benchServers = o.echoBench ? servers.filter((x) => ECHO_BENCH_SERVERS.includes(x.name)) : [];
   const benchScenarios = (['lat', 'tput64'] as const).filter((x) => o.scenarios.includes(x));
-  const minutes = estimateSeconds(cells.length + o.rounds * benchServers.length * benchScenarios.length, o) / 60;
-  log(`${cells.length} run-echo.sh measurements in ${o.rounds} round(s), about ${Math.ceil(minutes)} minutes in all`);
+  const countCells = o.counts ? schedule(servers, o.scenarios, 1).length : 0;
+  const minutes = estimateSeconds(cells.length + o.rounds * benchServers.length * benchScenarios.length, o, countCells) / 60;
+  log(`${cells.length} run-echo.sh measurements in ${o.rounds} round(s)${countCells ? ` and ${countCells} counting runs` : ''}, about ${Math.ceil(minutes)} minutes in all`);
 
   log('sampling how busy the machine is (2 s)…');
   const quietBefore = await sampleQuietness(2);
@@ -402,6 +496,8 @@ export async function runSuite(o: SuiteOptions): Promise<string> {
     }
     if (!any) break;
   }
+
+  if (o.counts) await countPass(servers, o);
 
   if (o.scaling) {
     await waitForQuiet(o.quietWait);

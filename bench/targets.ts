@@ -5,7 +5,7 @@
  * on a shared virtual machine rounds differ by 10–20 % and a margin smaller than that is not a verdict on the code.
  */
 import { num, range, sig } from './format.js';
-import { aggregate, idleMemory, isDisturbed, meanAll, roundRatios, type Aggregate, type Pins, type SuiteResults } from './results.js';
+import { aggregate, idleMemory, isDisturbed, meanAll, meanCount, roundRatios, type Aggregate, type Pins, type SuiteResults } from './results.js';
 import { scalingVerdicts } from './scaling-report.js';
 
 /**
@@ -15,6 +15,8 @@ import { scalingVerdicts } from './scaling-report.js';
  */
 export const CURRENT = 'current';
 export const EARLIER = 'earlier';
+/** The io_uring backend's targets (issue 22): against C epoll and C io_uring, and its counts per message. */
+export const URING = 'uring';
 
 export interface Verdict {
   /** Which set of targets it belongs to (CURRENT or EARLIER). */
@@ -33,6 +35,11 @@ export interface Verdict {
 }
 
 const IOMUX = 'iomux_epoll';
+const IOMUX_URING = 'iomux_uring';
+const C_URING = 'uring_echo';
+/** Issue 22's limits per message in tput64: system calls and FFI crossings of the uring server. */
+const URING_SYSCALLS_LIMIT = 0.25;
+const URING_CROSSINGS_LIMIT = 0.1;
 const FLOOR = 'koffi_epoll_echo';
 const C = 'epoll_echo';
 const NODE = 'node_net_echo';
@@ -144,9 +151,38 @@ function currentTargets(res: SuiteResults, agg: (server: string, scenario: strin
   return out;
 }
 
+/** A count per message at most `limit` (from the counting pass, counts.jsonl). */
+function countVerdict(res: SuiteResults, server: string, scenario: string, field: 'syscalls_per_msg' | 'crossings_per_msg', what: string, limit: number): Verdict {
+  const target = `${what} per message ≤ ${limit} in ${scenario}`;
+  const v = meanCount(res.counts, server, scenario, field);
+  if (v === undefined) {
+    const why = res.counts.length === 0 ? 'the counting pass did not run (or perf could not count)' : `no count for ${server} in ${scenario}`;
+    return { group: URING, target, met: null, measured: why, margin: '' };
+  }
+  const met = v <= limit;
+  return { group: URING, target, met, measured: `${v.toFixed(3)} per message`, margin: marginText(v / limit, 1, true, met, false) };
+}
+
+/** Issue 22: iomux uring against C epoll_echo and the C io_uring anchor, and its system calls and crossings. */
+function uringTargets(res: SuiteResults, agg: (server: string, scenario: string) => Aggregate | undefined): Verdict[] {
+  const out: Verdict[] = [];
+  for (const sc of ['tput64', 'tput4k', 'idle10k', 'lat']) {
+    const limit = sc === 'lat' ? 1.05 : 1.0;
+    out.push(ratioVerdict(URING, `uring: server CPU per message ≤ ${limit.toFixed(2)}× C epoll_echo in ${sc}`,
+      agg(IOMUX_URING, sc), agg(C, sc), 'server_cpu_us_per_msg', limit, true, res.pins));
+  }
+  for (const sc of ['lat', 'tput64', 'tput4k', 'idle1k', 'idle10k']) {
+    out.push(ratioVerdict(URING, `uring: server CPU per message ≤ 1.10× C io_uring (uring_echo) in ${sc}`,
+      agg(IOMUX_URING, sc), agg(C_URING, sc), 'server_cpu_us_per_msg', 1.1, true, res.pins));
+  }
+  out.push(countVerdict(res, IOMUX_URING, 'tput64', 'syscalls_per_msg', 'uring: system calls', URING_SYSCALLS_LIMIT));
+  out.push(countVerdict(res, IOMUX_URING, 'tput64', 'crossings_per_msg', 'uring: FFI crossings (N-API calls into koffi)', URING_CROSSINGS_LIMIT));
+  return out;
+}
+
 export function evaluateTargets(res: SuiteResults): Verdict[] {
   const agg = (server: string, scenario: string): Aggregate | undefined => aggregate(res.echo, server, scenario, res.pins);
-  const out: Verdict[] = currentTargets(res, agg);
+  const out: Verdict[] = [...currentTargets(res, agg), ...uringTargets(res, agg)];
 
   for (const sc of ['tput64', 'tput4k', 'idle1k', 'idle10k', 'lat']) {
     const limit = sc === 'lat' ? 1.15 : 1.0;

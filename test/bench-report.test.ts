@@ -277,3 +277,71 @@ describe('bench all / bench report arguments', () => {
     assert.match(help.stdout, /--rounds N +interleaved rounds \(default 3/);
   });
 });
+
+// Lines of a real short run on this machine (`bench all --servers iomux_uring,uring_echo,epoll_echo,… --scenarios
+// lat,tput64 --rounds 1 --duration 1`, 2026-12-07, a busy machine: the figures are not a verdict on the code).
+const URING_ECHO_LINES = [
+  {"server":"iomux_uring","scenario":"lat","run":"round1","date":"2026-12-07T17:51:41Z","status":"ok","server_alive":true,"server_rss_kb":66364,"server_hwm_kb":67148,"msgs_per_s":12740.0,"mb_per_s":0.82,"lat_p50_us":50.4,"lat_p99_us":358.4,"server_cpu_pct":53.0,"server_cpu_us_per_msg":41.601,"client_cpu_pct":33.7,"idle":0,"idle_probe_ok":0,"cpu_busy_pct":[49.5,92.9],"corrupt_bytes":0,"missing_bytes":0,"extra_bytes":0},
+  {"server":"epoll_echo","scenario":"lat","run":"round1","date":"2026-12-07T17:51:58Z","status":"ok","server_alive":true,"server_rss_kb":1368,"server_hwm_kb":1368,"msgs_per_s":29309.0,"mb_per_s":1.88,"lat_p50_us":31.4,"lat_p99_us":58.1,"server_cpu_pct":47.0,"server_cpu_us_per_msg":16.036,"client_cpu_pct":54.6,"idle":0,"idle_probe_ok":0,"cpu_busy_pct":[57.4,48.3],"corrupt_bytes":0,"missing_bytes":0,"extra_bytes":0},
+  {"server":"uring_echo","scenario":"lat","run":"round1","date":"2026-12-07T17:52:02Z","status":"ok","server_alive":true,"server_rss_kb":18596,"server_hwm_kb":18596,"msgs_per_s":8825.0,"mb_per_s":0.56,"lat_p50_us":66.0,"lat_p99_us":1613.8,"server_cpu_pct":39.0,"server_cpu_us_per_msg":44.193,"client_cpu_pct":39.7,"idle":0,"idle_probe_ok":0,"cpu_busy_pct":[61.5,95.0],"corrupt_bytes":0,"missing_bytes":0,"extra_bytes":0},
+  {"server":"iomux_uring","scenario":"tput64","run":"round1","date":"2026-12-07T17:52:15Z","status":"ok","server_alive":true,"server_rss_kb":70148,"server_hwm_kb":70148,"msgs_per_s":1135888.0,"mb_per_s":72.7,"lat_p50_us":337.9,"lat_p99_us":5013.5,"server_cpu_pct":54.0,"server_cpu_us_per_msg":0.475,"client_cpu_pct":55.3,"idle":0,"idle_probe_ok":0,"cpu_busy_pct":[71.6,96.0],"corrupt_bytes":0,"missing_bytes":0,"extra_bytes":0},
+  {"server":"epoll_echo","scenario":"tput64","run":"round1","date":"2026-12-07T17:52:34Z","status":"ok","server_alive":true,"server_rss_kb":1364,"server_hwm_kb":1364,"msgs_per_s":1592432.0,"mb_per_s":101.92,"lat_p50_us":350.2,"lat_p99_us":4423.7,"server_cpu_pct":70.0,"server_cpu_us_per_msg":0.44,"client_cpu_pct":73.9,"idle":0,"idle_probe_ok":0,"cpu_busy_pct":[90.9,90.0],"corrupt_bytes":0,"missing_bytes":0,"extra_bytes":0},
+  {"server":"uring_echo","scenario":"tput64","run":"round1","date":"2026-12-07T17:52:40Z","status":"ok","server_alive":true,"server_rss_kb":18592,"server_hwm_kb":18592,"msgs_per_s":698304.0,"mb_per_s":44.69,"lat_p50_us":602.1,"lat_p99_us":8716.3,"server_cpu_pct":42.0,"server_cpu_us_per_msg":0.601,"client_cpu_pct":54.0,"idle":0,"idle_probe_ok":0,"cpu_busy_pct":[95.9,88.4],"corrupt_bytes":0,"missing_bytes":0,"extra_bytes":0},
+];
+const URING_COUNT_LINES = [
+  {"server":"iomux_uring","scenario":"lat","window_s":1,"msgs":16631,"syscalls":32933,"crossings":32896,"syscalls_per_msg":1.9802176658048223,"crossings_per_msg":1.977992904816307},
+  {"server":"iomux_uring","scenario":"tput64","window_s":1,"msgs":217824,"syscalls":13745,"crossings":13694,"syscalls_per_msg":0.06310140296753342,"crossings_per_msg":0.06286726898780667},
+  {"server":"uring_echo","scenario":"lat","window_s":1,"msgs":3392,"syscalls":6451,"crossings":null,"syscalls_per_msg":1.9018278301886793,"crossings_per_msg":null},
+  {"server":"uring_echo","scenario":"tput64","window_s":1,"msgs":142704,"syscalls":3658,"crossings":null,"syscalls_per_msg":0.025633479089584035,"crossings_per_msg":null},
+];
+
+describe('report: the io_uring rows', () => {
+  const dir = join(tmp, 'uring-run');
+  test('iomux uring against C epoll and C io_uring, and its counts per message, are judged against issue 22\'s limits', () => {
+    mkdirSync(dir);
+    writeResults(dir);
+    writeFileSync(join(dir, 'echo.jsonl'), `${URING_ECHO_LINES.map((l) => JSON.stringify(l)).join('\n')}\n`);
+    writeFileSync(join(dir, 'counts.jsonl'), `${URING_COUNT_LINES.map((l) => JSON.stringify(l)).join('\n')}\n`);
+    const verdicts = evaluateTargets(loadResults(dir));
+    const uring = verdicts.filter((v) => v.group === 'uring');
+    assert.deepEqual(uring.map((v) => [v.target, v.met]), [
+      ['uring: server CPU per message ≤ 1.00× C epoll_echo in tput64', false],
+      ['uring: server CPU per message ≤ 1.00× C epoll_echo in tput4k', null],
+      ['uring: server CPU per message ≤ 1.00× C epoll_echo in idle10k', null],
+      ['uring: server CPU per message ≤ 1.05× C epoll_echo in lat', false],
+      ['uring: server CPU per message ≤ 1.10× C io_uring (uring_echo) in lat', true],
+      ['uring: server CPU per message ≤ 1.10× C io_uring (uring_echo) in tput64', true],
+      ['uring: server CPU per message ≤ 1.10× C io_uring (uring_echo) in tput4k', null],
+      ['uring: server CPU per message ≤ 1.10× C io_uring (uring_echo) in idle1k', null],
+      ['uring: server CPU per message ≤ 1.10× C io_uring (uring_echo) in idle10k', null],
+      ['uring: system calls per message ≤ 0.25 in tput64', true],
+      ['uring: FFI crossings (N-API calls into koffi) per message ≤ 0.1 in tput64', true],
+    ]);
+    assert.deepEqual([uring[0]!.measured, uring[0]!.margin], ['1.080× (0.475 vs 0.440 µs/msg)', '8.0 % over the limit']);
+    assert.deepEqual([uring[3]!.measured, uring[3]!.margin], ['2.594× (41.6 vs 16.0 µs/msg)', '2.47× the limit']);
+    assert.equal(uring[4]!.measured, '0.941× (41.6 vs 44.2 µs/msg)');
+    assert.deepEqual([uring[9]!.measured, uring[9]!.margin], ['0.063 per message', '75 % under the limit']);
+    assert.deepEqual([uring[10]!.measured, uring[10]!.margin], ['0.063 per message', '37 % under the limit']);
+  });
+
+  test('the document shows the uring ratios by scenario and the counts per server', async () => {
+    const doc = join(tmp, 'uring-docs', 'benchmarks.md');
+    await writeReport(loadResults(dir), { doc, imgDir: join(tmp, 'uring-docs', 'img') });
+    const text = readFileSync(doc, 'utf8');
+    assert.match(text, /### io_uring targets \(iomux uring against C epoll and the C io_uring anchor\): 4 met, 2 missed, 5 not measured\n/);
+    assert.match(text, /### iomux uring against C epoll and C io_uring/);
+    assert.match(text, /\| scenario \| CPU\/msg ÷ C epoll \| CPU\/msg ÷ C io_uring \| CPU\/msg ÷ iomux epoll \| CPU\/msg ÷ FFI floor \| C io_uring ÷ C epoll \(CPU\/msg\) \| p50 ÷ C epoll \|/);
+    assert.match(text, /\| lat \| 2\.59× \| 0\.94× \| - \| - \| 2\.76× \| 1\.61× \|/);
+    assert.match(text, /\| tput64 \| 1\.08× \| 0\.79× \| - \| - \| 1\.37× \| 0\.96× \|/);
+    assert.match(text, /## System calls and FFI crossings per message/);
+    assert.match(text, /\| tput64 \| \*\*iomux uring\*\* \| 0\.063 \| 0\.063 \| 217,824 \|  \|/);
+    assert.match(text, /\| tput64 \| C io_uring \(uring_echo\) \| 0\.026 \| - \| 142,704 \|  \|/);
+    assert.match(text, /counts\.jsonl: system calls and FFI crossings \(4 lines\)/);
+  });
+
+  test('without a counting pass the count targets are not measured, and say why', () => {
+    rmSync(join(dir, 'counts.jsonl'));
+    const v = evaluateTargets(loadResults(dir)).filter((x) => x.target.startsWith('uring: system calls'));
+    assert.deepEqual(v.map((x) => [x.met, x.measured]), [[null, 'the counting pass did not run (or perf could not count)']]);
+  });
+});

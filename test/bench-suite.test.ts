@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 
 import {
-  buildSharedBench, DEFAULT_TOOLS_BIN, describeCommit, estimateSeconds, REPO_ROOT, schedule, selectServers, SERVERS, SetupError, type ServerSpec,
+  buildSharedBench, DEFAULT_TOOLS_BIN, defaultSharedBench, describeCommit, estimateSeconds, liburingMissing, REPO_ROOT, schedule, selectServers, SERVERS, SetupError,
+  type ServerSpec,
 } from '../bench/suite.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'iomux-bench-suite-'));
@@ -43,7 +44,7 @@ describe('bench all: the servers', () => {
     // The anchor does createRequire(join(process.cwd(), 'noop.js'))('koffi'): from the root, that is the koffi iomux uses.
     const fromRoot = createRequire(join(floor.cwd, 'noop.js')).resolve('koffi');
     assert.equal(fromRoot, createRequire(join(REPO_ROOT, 'package.json')).resolve('koffi'));
-    assert.equal(floor.unavailable?.(), process.platform === 'linux' && process.arch === 'x64'
+    assert.equal(floor.unavailable?.({ shared: '/kit', bin: '/b' }), process.platform === 'linux' && process.arch === 'x64'
       ? undefined : `it needs Linux x86_64 (this is ${process.platform} ${process.arch})`);
   });
 
@@ -54,6 +55,38 @@ describe('bench all: the servers', () => {
     assert.deepEqual(py.command({ shared: '/kit', bin: '/b' }), ['python3', '/kit/anchors/py_selectors_echo.py']);
     assert.deepEqual(py.scenarios, ['lat', 'tput64', 'tput4k', 'idle1k', 'idle10k']);
     assert.equal(DEFAULT_TOOLS_BIN, join(REPO_ROOT, 'build', 'shared-bench'));
+  });
+
+  test('iomux uring runs the echo server with --backend uring; the C io_uring anchor is built into the build directory', () => {
+    const u = byName('iomux_uring');
+    assert.equal(u.kind, 'iomux');
+    assert.deepEqual(u.command({ shared: '/kit', bin: '/b' }), [process.execPath, join(REPO_ROOT, 'dist', 'cli', 'main.js'), 'echo-server', '--backend', 'uring', '--quiet']);
+    assert.equal(u.unavailable?.({ shared: '/kit', bin: '/b' }), undefined, 'this kernel has io_uring');
+    const c = byName('uring_echo');
+    assert.equal(c.kind, 'anchor');
+    assert.deepEqual(c.command({ shared: '/kit', bin: '/b' }), ['/b/anchors/uring_echo']);
+    assert.deepEqual(c.scenarios, ['lat', 'tput64', 'tput4k', 'idle1k', 'idle10k']);
+  });
+
+  test('without liburing\'s headers the C io_uring anchor is left out with a line saying what to install', () => {
+    assert.equal(liburingMissing(), undefined, 'liburing-dev is installed here');
+    // A compiler that cannot find liburing.h: as on a machine without liburing-dev.
+    const cc = join(tmp, 'cc-without-liburing');
+    writeFileSync(cc, '#!/bin/sh\necho "fatal error: liburing.h: No such file or directory" >&2\nexit 1\n', { mode: 0o755 });
+    assert.equal(liburingMissing(cc), 'liburing\'s headers are missing: install liburing-dev (Debian, Ubuntu) or liburing-devel (Fedora), then run again');
+    const kit = fakeKit(join(tmp, 'uring-kit'), []);
+    const said: string[] = [];
+    const chosen = selectServers({ sharedBench: kit, toolsBin: join(tmp, 'bin'), servers: ['uring_echo', 'epoll_echo'] }, (t) => said.push(t));
+    assert.deepEqual(chosen.map((s) => s.name), ['epoll_echo']);
+    assert.deepEqual(said, [`uring_echo left out: the shared kit has no anchors/uring_echo.c (an older kit? update ${kit})`]);
+  });
+
+  test('the real kit builds anchors/uring_echo beside echoload and epoll_echo', () => {
+    const bin = join(tmp, 'bin-uring');
+    buildSharedBench(defaultSharedBench(), bin, true);
+    for (const f of ['echoload', 'epoll_echo', join('anchors', 'uring_echo')]) {
+      assert.equal(spawnSync('test', ['-x', join(bin, f)]).status, 0, `${f} built`);
+    }
   });
 
   test('a kit without an anchor script stops the suite with one line naming it; servers not asked for are not checked', () => {
@@ -116,10 +149,13 @@ describe('bench all: the order of the measurements', () => {
     assert.deepEqual(schedule([iomux], ['idle10k', 'lat'], 1).map((x) => x.scenario), ['lat', 'idle10k']);
     assert.equal(estimateSeconds(10, { warmup: 2, duration: 5, scaling: false }), 95);
     assert.equal(estimateSeconds(10, { warmup: 2, duration: 5, scaling: true }), 125);
-    // The default suite: every server, every scenario, 3 rounds, under 20 minutes by this estimate.
+    assert.equal(estimateSeconds(10, { warmup: 2, duration: 5, scaling: false }, 4), 95 + 4 * (2 + 3 + 2.5));
+    // The default suite: every server (uring's two included), every scenario, 3 rounds and the counting pass,
+    // under 30 minutes by this estimate.
     const all = schedule(SERVERS, ['lat', 'tput64', 'tput4k', 'idle1k', 'idle10k'], 3).length;
-    assert.equal(all, 3 * 28);
-    assert.ok(estimateSeconds(all + 3 * 4, { warmup: 2, duration: 5, scaling: true }) < 20 * 60);
+    assert.equal(all, 3 * 38);
+    const counting = schedule(SERVERS, ['lat', 'tput64', 'tput4k', 'idle1k', 'idle10k'], 1).length;
+    assert.ok(estimateSeconds(all + 3 * 4, { warmup: 2, duration: 5, scaling: true }, counting) < 30 * 60);
   });
 });
 

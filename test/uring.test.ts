@@ -189,6 +189,53 @@ describe('IoUring', () => {
     ring.recycle(3, first!.bufferId);
   });
 
+  test('a multishot recv fed more than its group holds: -ENOBUFS without more, then recycle and re-arm lose no byte', (t) => {
+    const [a, b] = socketPair(t);
+    const ring = newRing(t);
+    const COUNT = 2;
+    const SIZE = 64;
+    ring.provideBuffers(5, COUNT, SIZE);
+    // 1000 distinct bytes (not a multiple of the group's room), all waiting in the socket before the first recv.
+    const sent = Buffer.from(Array.from({ length: 1000 }, (_, i) => (i * 7 + (i >> 8)) & 0xff));
+    assert.equal(b.send(sent), sent.length);
+    const received: Buffer[] = [];
+    let total = 0;
+    let rounds = 0;
+    while (total < sent.length) {
+      rounds++;
+      ring.recv(a, 9, { bufferGroup: 5, multishot: true });
+      const held: number[] = [];
+      let last: Completion | undefined;
+      while (total < sent.length && (last === undefined || last.more)) {
+        for (const c of collect(ring, 1)) {
+          assert.ok(last === undefined || last.more, 'nothing after the operation\'s last completion');
+          assert.equal(c.userData, 9);
+          if (c.result > 0) {
+            received.push(Buffer.from(ring.buffer(5, c.bufferId, c.result))); // a copy: recycled below
+            held.push(c.bufferId);
+            total += c.result;
+          }
+          last = c;
+        }
+      }
+      if (total < sent.length) {
+        // The group ran dry with data still waiting: each buffer filled, then the recv ended.
+        assert.equal(held.length, COUNT, `round ${rounds}: ${held.length} buffers before the group ran dry`);
+        assert.equal(last!.result, -ENOBUFS!, `round ${rounds} ends with -ENOBUFS`);
+        assert.equal(last!.more, false, 'the -ENOBUFS completion is the operation\'s last');
+        assert.equal(ring.inFlight, 0);
+      }
+      for (const id of held) ring.recycle(5, id);
+    }
+    assert.equal(rounds, Math.ceil(sent.length / (COUNT * SIZE)));
+    assert.deepEqual(Buffer.concat(received), sent, 'every byte, in order');
+    // The last round's recv is still armed: EOF ends it.
+    b.close();
+    const [end] = collect(ring, 1);
+    assert.deepEqual([end!.result, end!.more], [0, false]);
+    assert.equal(ring.inFlight, 0);
+  });
+
   test('multishot accept: one new fd per connection', (t) => {
     const server = createServer(['127.0.0.1', 0]);
     t.after(() => server.close());
@@ -272,6 +319,24 @@ describe('IoUring', () => {
     assert.equal(ring.wait(3, 5), 3);
   });
 
+  test('one wait(1) gathers every completion the kernel has queued, not a batch of its deferred work', (t) => {
+    const fds = new Fds(t);
+    const pipes = Array.from({ length: 300 }, () => fds.pipe());
+    const ring = newRing(t, 512, { cqEntries: 1024 });
+    ring.provideBuffers(0, 512, 16);
+    pipes.forEach(([r], i) => ring.read(r, i, { bufferGroup: 0 }));
+    ring.submit();
+    for (const [, w] of pipes) os.write(w, 'x');
+    // All 300 reads have their data; the kernel runs deferred completions 20 per io_uring_enter (Linux 6.10+).
+    const started = process.hrtime.bigint();
+    assert.equal(ring.wait(1, 5), 300);
+    assert.ok(Number(process.hrtime.bigint() - started) < 2e9, 'the draining call does not wait');
+    assert.equal(ring.inFlight, 0);
+    // With nothing more queued, a full batch does not make wait() block either.
+    for (let i = 0; i < 20; i++) ring.nop(1000 + i);
+    assert.equal(ring.wait(1, 5), 20);
+  });
+
   test('cancel(userData) cancels every operation with that userData', (t) => {
     const [a] = socketPair(t);
     const fds = new Fds(t);
@@ -341,6 +406,24 @@ describe('IoUring', () => {
     assert.equal(ring.inFlight, 0);
     assert.equal(keptMemories(), before);
     ring.close(); // again: nothing
+  });
+
+  test('close() reaps 10,000 operations in flight (the kernel posts their cancellations in one batch)', (t) => {
+    const before = keptMemories();
+    const fds = new Fds(t);
+    const pipes = Array.from({ length: 20 }, () => fds.pipe());
+    const ring = new IoUring(4096, { cqEntries: 16384, sendBuffers: 0 });
+    for (let i = 0; i < 10_000; i++) ring.pollAdd(pipes[i % pipes.length]![0], POLLIN, i);
+    ring.submit();
+    assert.equal(ring.inFlight, 10_000);
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.message);
+    process.on('warning', onWarning);
+    t.after(() => process.off('warning', onWarning));
+    ring.close();
+    assert.equal(ring.inFlight, 0, 'every operation reaped, none left to the kernel');
+    assert.equal(keptMemories(), before);
+    assert.deepEqual(warnings, []);
   });
 
   test('a closed ring refuses every call with ValueError', () => {

@@ -14,6 +14,7 @@ import { AF_UNIX, SOCK_DGRAM, SOCK_STREAM, socketpair, type Socket } from 'iomux
 import { POLLIN, POLLOUT } from 'iomux/select';
 import { IoUring } from 'iomux/uring';
 import { keptMemories } from '#internal/uring/memory.js';
+import { auditCancelTargets } from '#internal/uring/ring.js';
 import { choosers, operationLog, prng } from './prng.js';
 
 const seed = Number(process.argv[2] ?? 1);
@@ -57,8 +58,11 @@ const BAD_FD = 1_000_000;
 
 let ring: IoUring | null = null;
 let nextUd = 1;
-/** The operations of the current ring by userData, with their buffer group (-1 for none). */
-let ops = new Map<number, number>();
+/**
+ * The operations of the current ring by userData: their buffer group (-1 for none) and how many are not finished.
+ * Several operations may share a userData (as a server's per-connection tags do), which cancel() must all reach.
+ */
+let ops = new Map<number, { group: number; n: number }>();
 let groups = new Map<number, { count: number; size: number }>();
 /** Received buffers not recycled yet: [group, id, length]. */
 let kept: Array<[number, number, number]> = [];
@@ -87,9 +91,24 @@ function data(): Buffer {
   return Buffer.alloc(pick([0, 1, 7, 100, 3000])!, 0x41 + int(26));
 }
 function ud(group = -1): number {
-  const u = nextUd++;
-  ops.set(u, group);
+  if (int(4) === 0) {
+    const shared = pick([...ops].filter(([, o]) => o.group === group));
+    if (shared) {
+      shared[1].n++;
+      return shared[0];
+    }
+  }
+  // Now and then a large or negative userData, so both halves of the index's hash vary.
+  const base = nextUd++;
+  const u = int(8) === 0 ? (int(2) === 0 ? -base : base) * 2 ** 32 + int(3) : base;
+  ops.set(u, { group, n: 1 });
   return u;
+}
+
+/** The oracle of cancel(userData)'s index: the slots it reaches are exactly those a scan of every slot finds. */
+function audit(u: number): void {
+  const { indexed, scanned } = auditCancelTargets(ring!, u);
+  if (indexed.join() !== scanned.join()) fail(`userData ${u}: the index gives slots [${indexed.join()}], a scan [${scanned.join()}]`);
 }
 
 function reap(n: number): void {
@@ -99,8 +118,9 @@ function reap(n: number): void {
     stats.completions++;
     if (!ops.has(u)) fail(`completion for unknown userData ${u}`);
     const id = r.bufferId(i);
-    const group = ops.get(u)!;
-    if (!r.hasMore(i)) ops.delete(u);
+    const op = ops.get(u)!;
+    const group = op.group;
+    if (!r.hasMore(i) && --op.n === 0) ops.delete(u);
     if (id >= 0) {
       if (group < 0) fail(`userData ${u} named buffer ${id} without a group`);
       const view = r.buffer(group, id, r.result(i));
@@ -197,7 +217,11 @@ const operations: Array<[number, () => void]> = [
   [2, () => attempt('pollAdd', () => ring!.pollAdd(fdChoice(), pick([POLLIN, POLLOUT, POLLIN | POLLOUT])!, ud(), { multishot: random() < 0.5 }))],
   [2, () => attempt('timeout', () => ring!.timeout(int(30), ud()))],
   [2, () => attempt('nop', () => ring!.nop(ud()))],
-  [3, () => attempt('cancel', () => ring!.cancel(pick([...ops.keys()]) ?? nextUd + 5))],
+  [3, () => attempt('cancel', () => {
+    const u = pick([...ops.keys()]) ?? nextUd + 5;
+    audit(u);
+    ring!.cancel(u);
+  })],
   [2, () => attempt('recycle (maybe invalid)', () => {
     const g = int(5);
     ring!.recycle(g, int(20) - 2);
@@ -207,10 +231,14 @@ const operations: Array<[number, () => void]> = [
     ring!.buffer(g, int(20) - 2, int(100));
   })],
   [3, () => attempt('submit', () => void ring!.submit())],
-  [6, () => attempt('wait', () => reap(ring!.wait(int(3), pick([0, 0, 0.005, 0.02])!)))],
+  [6, () => attempt('wait', () => {
+    reap(ring!.wait(int(3), pick([0, 0, 0.005, 0.02])!));
+    for (const u of ops.keys()) audit(u);
+  })],
   [1, () => attempt('ring close + new', () => {
     ring!.close();
     if (ring!.inFlight !== 0) fail(`closed with ${ring!.inFlight} in flight`);
+    for (const u of ops.keys()) audit(u);
     newRing();
   })],
   [1, () => attempt('gc', () => gc())],
