@@ -5,6 +5,10 @@
  * follows are the policies (../policies/): the fair scheduler's shares and turns, backpressure's marks,
  * the echo style (--tutorial). EchoCore owns the connections, the loop's rhythm and the closing; this class
  * is what happens to one connection between a ready event and the next wait.
+ *
+ * With a backend that sends for the core (core/backend.ts: a completion backend's `queueEcho`,
+ * `sendQueued`), a read hands the bytes to the backend's output instead of sending them, and a write
+ * collects what its sends completed; the bytes are counted as unsent in between, as the core's own queue's.
  */
 import { OSError } from '../../errors.js';
 import type { EventLog } from '../log/event-log.js';
@@ -27,6 +31,9 @@ export interface EchoHost {
   /** Stops watching and closes `conn` (and calls `released`). */
   close(conn: Connection): void;
 }
+
+/** A backend that sends for the core (the three output methods of core/backend.ts). */
+type Sender = Required<Pick<Interest, 'queueEcho' | 'sendQueued' | 'peekQueued'>>;
 
 /** The core's parts the echo path shares: the table's times and counts, the totals, the policies. */
 export interface EchoParts {
@@ -61,6 +68,8 @@ export class EchoPath implements TurnTaker<Connection> {
   readonly #budgetPaused = new Set<Connection>();
   /** A completion backend's read (its bytes already received), or null: the socket's recv. */
   #receive: ((conn: Connection, into: Buffer, length: number) => number) | null = null;
+  /** A backend that sends for the core, or null: the core sends, and queues what the kernel does not take. */
+  #sender: Sender | null = null;
 
   constructor(host: EchoHost, parts: EchoParts) {
     this.#host = host;
@@ -85,9 +94,11 @@ export class EchoPath implements TurnTaker<Connection> {
     return this.#host.running;
   }
 
-  /** The backend is chosen: a completion backend's receive replaces the socket's recv. */
+  /** The backend is chosen: a completion backend's receive replaces the socket's recv, its sends the core's. */
   attach(backend: Interest): void {
     this.#receive = backend.receive?.bind(backend) ?? null;
+    const { queueEcho, sendQueued, peekQueued } = backend;
+    this.#sender = queueEcho !== undefined && sendQueued !== undefined && peekQueued !== undefined ? (backend as Sender) : null;
   }
 
   // ---- events ------------------------------------------------------------------------------------------
@@ -144,11 +155,8 @@ export class EchoPath implements TurnTaker<Connection> {
     if (!conn.open) return;
     if (conn.pending > 0) {
       try {
-        const sent = conn.queue.sendTo(conn.socket);
-        if (sent > 0) {
-          this.#echoed(conn, sent);
-          this.#dequeued(sent);
-        }
+        const sent = this.#sender === null ? conn.queue.sendTo(conn.socket) : this.#sender.sendQueued(conn);
+        if (sent > 0) this.#sent(conn, sent);
       } catch (err) {
         this.#failed(conn, err);
         return;
@@ -200,9 +208,11 @@ export class EchoPath implements TurnTaker<Connection> {
     // Every read costs its system calls, even one that brings nothing (an end of input, an error).
     this.#scheduler.spend(CALL_COST_BYTES);
     const buffer = this.#buffer;
+    const sender = this.#sender;
     let n: number;
     try {
-      n = this.#receive === null ? conn.socket.tryRecvInto(buffer, 0, length) : this.#receive(conn, buffer, length);
+      if (sender !== null) n = sender.queueEcho(conn, length, this.#verbose ? buffer : null);
+      else n = this.#receive === null ? conn.socket.tryRecvInto(buffer, 0, length) : this.#receive(conn, buffer, length);
     } catch (err) {
       this.#failed(conn, err);
       return;
@@ -224,6 +234,10 @@ export class EchoPath implements TurnTaker<Connection> {
     // Streaming: its next read waits for its turn in the heavy ring, not for the next wake-up's events.
     if (heavy && !stepwise) this.#scheduler.deferRead(conn);
     if (this.#verbose) this.#log.event(`received ${showPayload(buffer, 0, n)} from ${conn.label}`);
+    if (sender !== null) {
+      this.#handedOver(conn, n, sender);
+      return;
+    }
 
     let sent = 0;
     if (conn.pending === 0 && !stepwise) {
@@ -248,9 +262,29 @@ export class EchoPath implements TurnTaker<Connection> {
     // Anything already queued goes first, so a new read queues behind it, whole.
     if (sent < n) {
       conn.queue.push(buffer, sent, n);
-      this.#totalPending += n - sent;
-      this.#tally.addPending(n - sent);
-      this.#memory.grew(this.#totalPending);
+      this.#queued(n - sent);
+    }
+    this.sync(conn);
+  }
+
+  /**
+   * The read's `n` bytes are the backend's output now: unsent until it reports them sent. The server's style
+   * starts the send at once (as it sends at once itself); the tutorial's waits for the writable step.
+   */
+  #handedOver(conn: Connection, n: number, sender: Sender): void {
+    conn.addHeld(n);
+    this.#queued(n);
+    this.#open.active(conn.fd, n, this.#host.now);
+    if (!this.#style.oneStepAtATime) {
+      if (this.#verbose) this.#log.event(`sending ${showPayload(this.#buffer, 0, n)} to ${conn.label}`);
+      let sent: number;
+      try {
+        sent = sender.sendQueued(conn);
+      } catch (err) {
+        this.#failed(conn, err);
+        return;
+      }
+      if (sent > 0) this.#sent(conn, sent);
     }
     this.sync(conn);
   }
@@ -259,22 +293,8 @@ export class EchoPath implements TurnTaker<Connection> {
   #write(conn: Connection): void {
     this.#scheduler.spend(CALL_COST_BYTES);
     if (conn.pending > 0) {
-      const queue = conn.queue;
-      const preview = this.#verbose ? queue.peek(PAYLOAD_PREVIEW) : undefined;
-      let sent: number;
-      try {
-        sent = queue.sendTo(conn.socket);
-      } catch (err) {
-        this.#failed(conn, err);
-        return;
-      }
-      if (sent > 0) {
-        this.#scheduler.spend(sent);
-        this.#echoed(conn, sent);
-        this.#dequeued(sent);
-        if (preview) this.#log.event(`sending ${showPayload(preview, 0, Math.min(sent, preview.length), sent)} to ${conn.label}`);
-      }
-      if (queue.size > 0) {
+      if (!(this.#sender === null ? this.#sendQueue(conn) : this.#collectSends(conn, this.#sender))) return;
+      if (conn.pending > 0) {
         this.sync(conn);
         return;
       }
@@ -285,7 +305,8 @@ export class EchoPath implements TurnTaker<Connection> {
         this.sync(conn);
         return;
       }
-      if (this.#verbose) this.#log.event(`output queue for ${conn.label} is empty`);
+      // (A backend that sends for the core drains no queue of the core's: nothing to announce.)
+      if (this.#verbose && this.#sender === null) this.#log.event(`output queue for ${conn.label} is empty`);
     } else if (conn.emptyUnannounced) {
       conn.emptyUnannounced = false;
       if (this.#verbose) this.#log.event(`output queue for ${conn.label} is empty`);
@@ -295,6 +316,61 @@ export class EchoPath implements TurnTaker<Connection> {
       return;
     }
     this.sync(conn);
+  }
+
+  /** The core's queue to the socket, as much as the kernel takes; false when that failed (`conn` is closed). */
+  #sendQueue(conn: Connection): boolean {
+    const queue = conn.queue;
+    const preview = this.#verbose ? queue.peek(PAYLOAD_PREVIEW) : undefined;
+    let sent: number;
+    try {
+      sent = queue.sendTo(conn.socket);
+    } catch (err) {
+      this.#failed(conn, err);
+      return false;
+    }
+    if (sent > 0) {
+      this.#scheduler.spend(sent);
+      this.#sent(conn, sent);
+      if (preview) this.#log.event(`sending ${showPayload(preview, 0, Math.min(sent, preview.length), sent)} to ${conn.label}`);
+    }
+    return true;
+  }
+
+  /**
+   * A backend's sends of `conn`'s output counted (and, in the tutorial's style, the first one started, with
+   * its log line); false when a send failed (`conn` is closed).
+   */
+  #collectSends(conn: Connection, sender: Sender): boolean {
+    const shown = this.#verbose && this.#style.oneStepAtATime ? sender.peekQueued(conn, this.#buffer) : 0;
+    let sent: number;
+    try {
+      sent = sender.sendQueued(conn);
+    } catch (err) {
+      this.#failed(conn, err);
+      return false;
+    }
+    if (sent > 0) {
+      this.#scheduler.spend(sent);
+      this.#sent(conn, sent);
+    } else if (shown > 0) {
+      this.#log.event(`sending ${showPayload(this.#buffer, 0, shown)} to ${conn.label}`);
+    }
+    return true;
+  }
+
+  /** `n` bytes of `conn`'s echo wait unsent (in the core's queue or the backend's output). */
+  #queued(n: number): void {
+    this.#totalPending += n;
+    this.#tally.addPending(n);
+    this.#memory.grew(this.#totalPending);
+  }
+
+  /** `n` bytes of `conn`'s unsent echo went out. */
+  #sent(conn: Connection, n: number): void {
+    if (this.#sender !== null) conn.addHeld(-n);
+    this.#echoed(conn, n);
+    this.#dequeued(n);
   }
 
   /** `n` queued bytes went out or were dropped; under the budget's resume mark, everyone it paused reads again. */
