@@ -270,6 +270,7 @@ export function uringBackend(core: EchoCore): WaitingBackend {
     } else if (res === -ENOBUFS) {
       if (starvedCount === starved.length) starved = extend(starved, starvedCount * 2);
       starved[starvedCount++] = fd;
+      if (c !== undefined && core.log.verbose) core.log.event(`no receive buffer free for ${c.label}: reading it again once one is given back`);
     } else if (res !== -ECANCELED && c !== undefined) {
       fifoEnd[fd] = res === 0 ? 1 : res; // the end (or the error) comes after the bytes before it
     }
