@@ -289,9 +289,10 @@ export class EchoPath implements TurnTaker<Connection> {
     this.sync(conn);
   }
 
-  /** Sends what `conn` has queued, as much as the kernel takes. */
+  /** Sends what `conn` has queued, as much as the kernel takes (or collects what a backend's sends took). */
   #write(conn: Connection): void {
-    this.#scheduler.spend(CALL_COST_BYTES);
+    // A send costs its system call; collecting a backend's completions costs none.
+    if (this.#sender === null) this.#scheduler.spend(CALL_COST_BYTES);
     if (conn.pending > 0) {
       if (!(this.#sender === null ? this.#sendQueue(conn) : this.#collectSends(conn, this.#sender))) return;
       if (conn.pending > 0) {
@@ -350,12 +351,9 @@ export class EchoPath implements TurnTaker<Connection> {
       this.#failed(conn, err);
       return false;
     }
-    if (sent > 0) {
-      this.#scheduler.spend(sent);
-      this.#sent(conn, sent);
-    } else if (shown > 0) {
-      this.#log.event(`sending ${showPayload(this.#buffer, 0, shown)} to ${conn.label}`);
-    }
+    // (Its bytes were counted against the wake-up's budget when the read handed them over.)
+    if (sent > 0) this.#sent(conn, sent);
+    else if (shown > 0) this.#log.event(`sending ${showPayload(this.#buffer, 0, shown)} to ${conn.label}`);
     return true;
   }
 
