@@ -65,8 +65,8 @@ export const spec: CommandSpec = {
   epoll      epoll with register()/modify() and the allocation-free wait()/readyFd()/readyEvents()
   kqueue     kqueue with one filter per direction and the allocation-free wait()/readyIdent()/readyFilter()
              (macOS, FreeBSD; Linux through libkqueue)
-  uring      io_uring (Linux 6.0+): a multishot recv per connection into shared provided buffers, reaped
-             in one io_uring_enter per wake-up; sends stay non-blocking send()s (see docs/cli.md)
+  uring      io_uring (Linux 6.0+): a multishot recv per connection into shared provided buffers, echoed
+             by sends from those buffers, all in one io_uring_enter per wake-up (see docs/uring.md)
   selectors  the selectors module with callbacks as each key's data (--selector picks the class)
   default    the same selectors loop on DefaultSelector (epoll on Linux, kqueue on macOS and FreeBSD)
 

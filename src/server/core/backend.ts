@@ -11,8 +11,16 @@
  * connection it is asked to watch for reading has bytes or an end waiting (level-triggered, as epoll), so
  * the scheduler's turns, backpressure's pauses and the sweeper work unchanged; `watch(conn, READ)` is
  * "keep a receive armed" (a multishot recv), and dropping READ cancels it unless the connection's read
- * only waits for its turn (`conn.deferred`). Sends stay the core's own (a non-blocking send first, the
- * queue for the rest); WRITE is a one-shot poll.
+ * only waits for its turn (`conn.deferred`).
+ *
+ * Output: a readiness backend leaves sends to the core (a non-blocking send first, its queue for the rest,
+ * WRITE interest to resume). A completion backend may own them instead (`queueEcho`, `sendQueued`,
+ * `peekQueued`, all three or none): a read then moves the received bytes to the backend's output without
+ * a copy through JavaScript, the backend keeps one send in flight per connection and continues it on
+ * each completion, and reports WRITE — while the core watches for it — whenever no send of the connection
+ * is in flight; the core's write then collects how many bytes went out (or the error). The core counts
+ * those bytes exactly as it counts its own queue's (`conn.pending`), so backpressure, the total budget,
+ * the scheduler's budget, the tutorial's pacing, the log and the sweeper see the same numbers.
  */
 import type { Connection } from './connection.js';
 
@@ -40,6 +48,20 @@ export interface Interest {
   receive?(conn: Connection, into: Buffer, length: number): number;
   /** `conn` is about to be closed, whatever is watched: operations in flight for it go, what it holds is given back. */
   closing?(conn: Connection): void;
+  /**
+   * A backend that sends for the core: moves up to `length` bytes received for `conn` to its output (the
+   * read and the echo's queueing in one step, the bytes staying where the kernel put them), copying them
+   * into `copy` as well when given (the log shows them). Returns as `receive` does.
+   */
+  queueEcho?(conn: Connection, length: number, copy: Buffer | null): number;
+  /**
+   * Starts sending `conn`'s output unless a send of it is in flight (each completion continues from where
+   * it stopped until the output is empty) and returns the bytes whose sends completed since the last call;
+   * raises the OSError a send ended with.
+   */
+  sendQueued?(conn: Connection): number;
+  /** Copies the first unsent bytes of `conn`'s output into `into` (as many as fit) and returns how many: log lines. */
+  peekQueued?(conn: Connection, into: Buffer): number;
 }
 
 /** A backend whose thread blocks in its own wait: `serve` loops over it. */

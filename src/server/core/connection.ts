@@ -4,7 +4,8 @@
  * (see "Memory per idle connection" in docs/benchmarks.md): the object has five fields, all small integers
  * or references (V8 keeps those in place; a fractional number would cost a separate 16-byte box per field).
  * The watched bits, the flags and the peer's port share one field, an IPv4 peer is kept as an integer (its
- * label is built when a log line needs it), the output queue exists only while something is unsent, and
+ * label is built when a log line needs it), the output queue exists only while something is unsent (a
+ * backend that sends for the core keeps the output itself: then the field holds its byte count), and
  * the times and byte counts live in the table's fd-indexed Float64Array.
  */
 import type { Socket } from '../../socket/index.js';
@@ -38,8 +39,12 @@ export class Connection {
   readonly fd: number;
   /** The peer: an IPv4 address as an int32 (its port in #bits), or the address as accept() returned it. */
   readonly #host: unknown;
-  /** Unsent echo output, in order; null while there is none (most connections, most of the time). */
-  #queue: OutputQueue | null = null;
+  /**
+   * Unsent echo output: the core's queue while it has one; otherwise how many bytes a backend that sends
+   * for the core holds for it (core/backend.ts `queueEcho`), 0 while there are none (most connections, most
+   * of the time). One field for both, so a connection costs no more than before.
+   */
+  #output: OutputQueue | number = 0;
   /**
    * WATCHED, OPEN, PAUSED, … and the port, in one small integer (27 bits). No private methods either: V8
    * would add a brand field to each instance.
@@ -68,17 +73,24 @@ export class Connection {
 
   /** Unsent bytes. */
   get pending(): number {
-    return this.#queue === null ? 0 : this.#queue.size;
+    const output = this.#output;
+    return typeof output === 'number' ? output : output.size;
   }
 
   /** The output queue, created on first use: only `push` to it or `sendTo` from it when `pending` > 0. */
   get queue(): OutputQueue {
-    return (this.#queue ??= new OutputQueue());
+    const output = this.#output;
+    return typeof output === 'number' ? (this.#output = new OutputQueue()) : output;
   }
 
-  /** Drops the queue once it is empty (or the connection closes): an idle connection holds none. */
+  /** A backend that sends for the core took (`delta` > 0) or sent (< 0) bytes of this connection's output. */
+  addHeld(delta: number): void {
+    this.#output = (this.#output as number) + delta;
+  }
+
+  /** Drops the output once it is empty (or the connection closes): an idle connection holds no queue. */
   releaseQueue(): void {
-    this.#queue = null;
+    this.#output = 0;
   }
 
   /** What the backend watches for this connection (READ | WRITE bits), 0 before the first registration. */

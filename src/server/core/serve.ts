@@ -77,7 +77,8 @@ function dispatch(core: EchoCore, listenFd: number, fd: number, events: number):
   }
   const conn = core.connection(fd);
   if (conn === undefined) return;
-  if (events & READ) core.onReadable(conn);
-  if (events & WRITE) core.onWritable(conn);
-  if (events & URGENT) core.onException(conn);
+  const echo = core.echo;
+  if (events & READ) echo.onReadable(conn);
+  if (events & WRITE) echo.onWritable(conn);
+  if (events & URGENT) echo.onException(conn);
 }

@@ -1,6 +1,6 @@
 /**
  * The connections waiting for their read, first in first out: the echo core's round robin (see
- * `EchoCore.onReadable`). A ring over one array that only grows (doubling, to the number of connections at
+ * `EchoPath.onReadable`). A ring over one array that only grows (doubling, to the number of connections at
  * most), so pushing and shifting allocate nothing once it has reached its size.
  */
 export class ReadyRing<T> {
