@@ -1,3 +1,3 @@
 import { describeBackend } from './echo-server-harness.js';
 
-describeBackend({ title: '--backend uring', args: ['--backend', 'uring'], selectLimited: false });
+describeBackend({ title: '--backend uring', args: ['--backend', 'uring'], selectLimited: false, fixedPoolMiB: 16 });
