@@ -14,8 +14,6 @@ export const PIPE_BUF = limits.PIPE_BUF;
 /** C's INT_MAX and INT_MIN: int is 32 bits on every platform iomux supports. */
 export const INT_MAX = 0x7fffffff;
 export const INT_MIN = -0x80000000;
-/** True on little-endian machines: the byte order of every native struct field iomux reads or writes. */
-export const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /** Py_ssize_t's range is ssize_t's: 64 bits on every platform iomux supports. */
 export const SSIZE_MAX = 2 ** 63 - 1;
 

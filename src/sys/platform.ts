@@ -32,6 +32,11 @@ function current(): PlatformAbi {
       '(x64 and arm64). Windows has no fd-based select/poll/kqueue for arbitrary files; see docs/architecture.md.',
     );
   }
+  // Every struct codec (bytes.ts) writes little-endian fields: true of x64 and arm64 as Node builds them, and
+  // checked here so that a big-endian build of either could never run with wrong fields.
+  if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
+    throw new Error(`iomux does not support big-endian ${process.platform}/${process.arch}: every struct field it writes is little-endian`);
+  }
   return abi;
 }
 

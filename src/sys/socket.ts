@@ -4,7 +4,7 @@
  * socket layer can keep one sockaddr scratch buffer and one socklen cell for every call it makes.
  */
 import { nativeSpan } from './views.js';
-import { LITTLE_ENDIAN } from './constants.js';
+import { getNet16, getNet32, getU16, getU32, putNet16, putNet32, putU16, putU32 } from './bytes.js';
 import { abi, errno, libc, natives } from './lib.js';
 
 type Bytes = Uint8Array;
@@ -107,50 +107,15 @@ function putFamily(buf: Bytes, family: number, length: number): void {
     buf[0] = length;
     buf[1] = family;
   } else {
-    putHostU16(buf, 0, family);
+    putU16(buf, 0, family);
   }
-}
-
-function putHostU16(buf: Bytes, at: number, v: number): void {
-  buf[at + (LITTLE_ENDIAN ? 0 : 1)] = v & 0xff;
-  buf[at + (LITTLE_ENDIAN ? 1 : 0)] = (v >>> 8) & 0xff;
-}
-
-function getHostU16(buf: Bytes, at: number): number {
-  return LITTLE_ENDIAN ? buf[at]! | (buf[at + 1]! << 8) : (buf[at]! << 8) | buf[at + 1]!;
-}
-
-function putHostU32(buf: Bytes, at: number, v: number): void {
-  for (let i = 0; i < 4; i++) buf[at + (LITTLE_ENDIAN ? i : 3 - i)] = (v >>> (8 * i)) & 0xff;
-}
-
-function getHostU32(buf: Bytes, at: number): number {
-  let v = 0;
-  for (let i = 3; i >= 0; i--) v = v * 256 + buf[at + (LITTLE_ENDIAN ? i : 3 - i)]!;
-  return v;
-}
-
-function putNetU16(buf: Bytes, at: number, v: number): void {
-  buf[at] = (v >>> 8) & 0xff;
-  buf[at + 1] = v & 0xff;
-}
-
-function putNetU32(buf: Bytes, at: number, v: number): void {
-  buf[at] = (v >>> 24) & 0xff;
-  buf[at + 1] = (v >>> 16) & 0xff;
-  buf[at + 2] = (v >>> 8) & 0xff;
-  buf[at + 3] = v & 0xff;
-}
-
-function getNetU32(buf: Bytes, at: number): number {
-  return ((buf[at]! << 24) >>> 0) + (buf[at + 1]! << 16) + (buf[at + 2]! << 8) + buf[at + 3]!;
 }
 
 /** Writes a sockaddr_in (the 4 address bytes in network order) and returns its length. */
 export function writeSockaddrIn(buf: Bytes, addr4: Bytes, port: number): number {
   buf.fill(0, 0, SOCKADDR_IN_BYTES);
   putFamily(buf, AF_INET, SOCKADDR_IN_BYTES);
-  putNetU16(buf, PORT_AT, port);
+  putNet16(buf, PORT_AT, port);
   buf.set(addr4.subarray(0, 4), IN_ADDR_AT);
   return SOCKADDR_IN_BYTES;
 }
@@ -159,10 +124,10 @@ export function writeSockaddrIn(buf: Bytes, addr4: Bytes, port: number): number 
 export function writeSockaddrIn6(buf: Bytes, addr16: Bytes, port: number, flowinfo: number, scopeId: number): number {
   buf.fill(0, 0, SOCKADDR_IN6_BYTES);
   putFamily(buf, AF_INET6, SOCKADDR_IN6_BYTES);
-  putNetU16(buf, PORT_AT, port);
-  putNetU32(buf, IN6_FLOWINFO_AT, flowinfo);
+  putNet16(buf, PORT_AT, port);
+  putNet32(buf, IN6_FLOWINFO_AT, flowinfo);
   buf.set(addr16.subarray(0, 16), IN6_ADDR_AT);
-  putHostU32(buf, IN6_SCOPE_AT, scopeId);
+  putU32(buf, IN6_SCOPE_AT, scopeId);
   return SOCKADDR_IN6_BYTES;
 }
 
@@ -182,12 +147,12 @@ export function writeSockaddrUn(buf: Bytes, path: Bytes): number {
 
 /** The sa_family of a sockaddr. */
 export function sockaddrFamily(buf: Bytes): number {
-  return LENGTH_BYTE ? buf[1]! : getHostU16(buf, 0);
+  return LENGTH_BYTE ? buf[1]! : getU16(buf, 0);
 }
 
 /** The port of a sockaddr_in or sockaddr_in6 (host order). */
 export function sockaddrPort(buf: Bytes): number {
-  return (buf[PORT_AT]! << 8) | buf[PORT_AT + 1]!;
+  return getNet16(buf, PORT_AT);
 }
 
 /** The IPv4 address of a sockaddr_in in dotted-quad text. */
@@ -202,17 +167,17 @@ export function sockaddrInBytes(buf: Bytes): Bytes {
 
 /** The IPv4 address of a sockaddr_in as an unsigned 32-bit number (host order). */
 export function sockaddrInAddress(buf: Bytes): number {
-  return getNetU32(buf, IN_ADDR_AT);
+  return getNet32(buf, IN_ADDR_AT);
 }
 
 /** sin6_flowinfo (host order). */
 export function sockaddrIn6Flowinfo(buf: Bytes): number {
-  return getNetU32(buf, IN6_FLOWINFO_AT);
+  return getNet32(buf, IN6_FLOWINFO_AT);
 }
 
 /** sin6_scope_id. */
 export function sockaddrIn6ScopeId(buf: Bytes): number {
-  return getHostU32(buf, IN6_SCOPE_AT);
+  return getU32(buf, IN6_SCOPE_AT);
 }
 
 /** The 16 address bytes of a sockaddr_in6 (a view into `buf`). */
@@ -229,7 +194,7 @@ export function sockaddrUnPath(buf: Bytes, len: number): Bytes {
 /** Sets the sa_family field (for copying addresses resolved for another family). */
 export function setSockaddrFamily(buf: Bytes, family: number): void {
   if (LENGTH_BYTE) buf[1] = family;
-  else putHostU16(buf, 0, family);
+  else putU16(buf, 0, family);
 }
 
 // --- Natives. Pointers to socklen_t are passed as a one-cell Uint32Array the caller owns.
