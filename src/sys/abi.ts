@@ -207,9 +207,8 @@ export interface EpollNatives {
   wait(epfd: number, events: Uint8Array, maxevents: number, timeoutMs: number): number;
 }
 
-/** What a platform's `bindNatives` gets: the loaded C library, the errno reader and its own ABI table. */
+/** What a platform's `bindNatives` gets: the loaded C library and its own ABI table (errno.ts reads errno). */
 export interface NativeContext {
   libc: import('koffi').LibraryHandle;
-  errno: () => number;
   abi: PlatformAbi;
 }

@@ -3,7 +3,8 @@
  * the call failed, with errno read before anything else can overwrite it.
  */
 import { nativeSpan } from './views.js';
-import { errno, libc, natives } from './lib.js';
+import { libc, natives } from './lib.js';
+import { orErrno } from './errno.js';
 import { F_GETFD, F_GETFL, F_SETFD, F_SETFL, F_DUPFD_CLOEXEC, RLIMIT_NOFILE } from './constants.js';
 
 type Bytes = Uint8Array;
@@ -20,18 +21,16 @@ const getpidNative = libc.func('int getpid(void)') as () => number;
 
 /** read(2) into `buf[offset, offset + length)`. */
 export function read(fd: number, buf: Bytes, offset: number, length: number): number {
-  const n = readNative(fd, nativeSpan(buf, offset, length), length);
-  return n < 0 ? -errno() : n;
+  return orErrno(readNative(fd, nativeSpan(buf, offset, length), length));
 }
 
 /** write(2) from `buf[offset, offset + length)`. */
 export function write(fd: number, buf: Bytes, offset: number, length: number): number {
-  const n = writeNative(fd, nativeSpan(buf, offset, length), length);
-  return n < 0 ? -errno() : n;
+  return orErrno(writeNative(fd, nativeSpan(buf, offset, length), length));
 }
 
 export function close(fd: number): number {
-  return closeNative(fd) < 0 ? -errno() : 0;
+  return orErrno(closeNative(fd));
 }
 
 /** A pipe with both ends close-on-exec (pipe2(O_CLOEXEC), or pipe + fcntl): fills `out` with [read, write]. */
@@ -41,19 +40,16 @@ export function pipeCloexec(out: Int32Array): number {
 }
 
 export function dup(fd: number): number {
-  const r = dupNative(fd);
-  return r < 0 ? -errno() : r;
+  return orErrno(dupNative(fd));
 }
 
 /** A duplicate at the lowest free number, close-on-exec, as Python's os.dup() makes it. */
 export function dupCloexec(fd: number): number {
-  const r = fcntlNative(fd, F_DUPFD_CLOEXEC, 'int', 0);
-  return r < 0 ? -errno() : r;
+  return orErrno(fcntlNative(fd, F_DUPFD_CLOEXEC, 'int', 0));
 }
 
 export function dup2(fd: number, fd2: number): number {
-  const r = dup2Native(fd, fd2);
-  return r < 0 ? -errno() : r;
+  return orErrno(dup2Native(fd, fd2));
 }
 
 /** dup2 of `fd` onto `fd2` (they must differ), close-on-exec when `cloexec` (dup3 where it exists). */
@@ -62,35 +58,34 @@ export function dup2Cloexec(fd: number, fd2: number, cloexec: boolean): number {
 }
 
 export function getFdFlags(fd: number): number {
-  const r = fcntlNative(fd, F_GETFD);
-  return r < 0 ? -errno() : r;
+  return orErrno(fcntlNative(fd, F_GETFD));
 }
 
 export function setFdFlags(fd: number, flags: number): number {
-  return fcntlNative(fd, F_SETFD, 'int', flags) < 0 ? -errno() : 0;
+  return orErrno(fcntlNative(fd, F_SETFD, 'int', flags));
 }
 
 export function getStatusFlags(fd: number): number {
-  const r = fcntlNative(fd, F_GETFL);
-  return r < 0 ? -errno() : r;
+  return orErrno(fcntlNative(fd, F_GETFL));
 }
 
 export function setStatusFlags(fd: number, flags: number): number {
-  return fcntlNative(fd, F_SETFL, 'int', flags) < 0 ? -errno() : 0;
+  return orErrno(fcntlNative(fd, F_SETFL, 'int', flags));
 }
 
 const rlimit = new BigUint64Array(2);
 
 /** [soft, hard] limit on open file descriptors (RLIM_INFINITY shows as a large bigint). */
 export function getNofileLimit(): [bigint, bigint] | number {
-  if (getrlimitNative(RLIMIT_NOFILE, rlimit) < 0) return -errno();
+  const r = orErrno(getrlimitNative(RLIMIT_NOFILE, rlimit));
+  if (r < 0) return r;
   return [rlimit[0]!, rlimit[1]!];
 }
 
 export function setNofileLimit(soft: bigint, hard: bigint): number {
   rlimit[0] = soft;
   rlimit[1] = hard;
-  return setrlimitNative(RLIMIT_NOFILE, rlimit) < 0 ? -errno() : 0;
+  return orErrno(setrlimitNative(RLIMIT_NOFILE, rlimit));
 }
 
 /** getpid(2): cannot fail. The cheapest real syscall, used to measure the cost of a native call. */

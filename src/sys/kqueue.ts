@@ -3,7 +3,8 @@
  * libkqueue (a userspace kqueue over epoll), loaded on first use from $IOMUX_LIBKQUEUE, then
  * `libkqueue.so.0`. Where neither exists every call returns -ENOSYS and `kqueueUnavailable()` says why.
  */
-import { abi, errno, koffi, libc } from './lib.js';
+import { abi, koffi, libc } from './lib.js';
+import { errno, orErrno } from './errno.js';
 import type { LibraryHandle } from 'koffi';
 import { FD_CLOEXEC, F_SETFD, INT_MAX } from './constants.js';
 import { close } from './io.js';
@@ -88,8 +89,8 @@ export function kqueueUnavailable(): string | null {
 export function kqueueCreate(): number {
   const n = load();
   if (typeof n === 'string') return -ENOSYS;
-  const fd = n.kqueue();
-  if (fd < 0) return -errno();
+  const fd = orErrno(n.kqueue());
+  if (fd < 0) return fd;
   libkqueueReady = true;
   if (n.fcntl(fd, F_SETFD, 'int', FD_CLOEXEC) < 0) {
     const e = errno();
@@ -106,8 +107,7 @@ export function kevent(
   const n = load();
   if (typeof n === 'string') return -ENOSYS;
   if (!LIBKQUEUE) {
-    const r = n.kevent(kq, changes, nchanges, events, nevents, timeout);
-    return r < 0 ? -errno() : r;
+    return orErrno(n.kevent(kq, changes, nchanges, events, nevents, timeout));
   }
   readyLibkqueue();
   if (nchanges > 0 && changes !== null && anyRefusedIdent(changes, nchanges)) {

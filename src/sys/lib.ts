@@ -27,10 +27,7 @@ function loadLibc(): LibraryHandle {
   throw new Error(`iomux: cannot load the C library of ${abi.platform} (${abi.libc.join(', ')})`, { cause: last });
 }
 
-/** The calling thread's errno. Call it immediately after the failing native call, before any other. */
-export const errno: () => number = () => koffi.errno();
-
-const context: NativeContext = { libc, errno, abi };
+const context: NativeContext = { libc, abi };
 /** The calls whose spelling differs per platform, bound for this one only. */
 export const natives: PlatformNatives =
   abi.platform === 'linux' ? linuxNatives(context) : abi.platform === 'darwin' ? darwinNatives(context) : freebsdNatives(context);

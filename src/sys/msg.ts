@@ -12,7 +12,8 @@
  * Field offsets come from the platform table in msg-layout.ts; the running platform's is checked against
  * koffi's own view of the C structs when this module loads.
  */
-import { abi, errno, koffi, libc } from './lib.js';
+import { abi, koffi, libc } from './lib.js';
+import { orErrno } from './errno.js';
 import { cmsgAlign, cmsgDataAt, msgLayoutOf, type MsgLayout } from './msg-layout.js';
 import { copyInto, viewLength } from './views.js';
 import { getI32, getWords64, putWords64 } from './bytes.js';
@@ -308,14 +309,12 @@ export function releaseMessageArea(): void {
 
 /** sendmsg(2) of the prepared block. Returns the bytes sent or -errno. */
 export function sendmsg(fd: number, area: MessageArea, flags: number): number {
-  const r = sendmsgNative(fd, area.pointer, flags);
-  return r < 0 ? -errno() : r;
+  return orErrno(sendmsgNative(fd, area.pointer, flags));
 }
 
 /** recvmsg(2) into the prepared block. Returns the bytes received (the datagram's size with MSG_TRUNC) or -errno. */
 export function recvmsg(fd: number, area: MessageArea, flags: number): number {
-  const r = recvmsgNative(fd, area.pointer, flags);
-  return r < 0 ? -errno() : r;
+  return orErrno(recvmsgNative(fd, area.pointer, flags));
 }
 
 // ─── Control messages inside the control region ─────────────────────────────────────────────────────────

@@ -2,7 +2,8 @@
  * select(2), poll(2) and epoll(7): the native calls and the struct layouts they read and write. Callers
  * own the buffers (so a wait loop can reuse them); this module only knows where each field lives.
  */
-import { abi, errno, koffi, libc, natives } from './lib.js';
+import { abi, koffi, libc, natives } from './lib.js';
+import { orErrno } from './errno.js';
 import { FD_SETSIZE } from './constants.js';
 import { getI32, getU16, putInt, putU16, putU32 } from './bytes.js';
 
@@ -27,8 +28,7 @@ const selectNative = libc.func('int select(int, void *, void *, void *, void *)'
  * (null blocks). Returns the number of ready fds, or -errno.
  */
 export function select(nfds: number, r: Bytes | null, w: Bytes | null, x: Bytes | null, tv: Bytes | null): number {
-  const n = selectNative(nfds, r, w, x, tv);
-  return n < 0 ? -errno() : n;
+  return orErrno(selectNative(nfds, r, w, x, tv));
 }
 
 // The bitmap is an array of native words (long on Linux and FreeBSD, int32 on macOS); little-endian, so bit
@@ -60,8 +60,7 @@ const pollNative = libc.func('int poll(void *, unsigned long, int)') as (fds: By
 
 /** poll(2) over `n` pollfd records in `fds`. Returns the number of records with revents set, or -errno. */
 export function poll(fds: Bytes | null, n: number, timeoutMs: number): number {
-  const r = pollNative(fds, n, timeoutMs);
-  return r < 0 ? -errno() : r;
+  return orErrno(pollNative(fds, n, timeoutMs));
 }
 
 // --- epoll(7), where the kernel has it: struct epoll_event { uint32_t events; epoll_data_t data; }, packed on

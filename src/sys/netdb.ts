@@ -4,7 +4,8 @@
  * means "see errno", which is why failures come back as a `GaiFailure` carrying both.
  */
 import { putU32 } from './bytes.js';
-import { abi, errno, koffi, libc } from './lib.js';
+import { abi, koffi, libc } from './lib.js';
+import { errno } from './errno.js';
 
 type Bytes = Uint8Array;
 

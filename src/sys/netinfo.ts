@@ -4,7 +4,8 @@
  * if_nameindex(3), gethostname(2); and the Linux-only layouts (linux/families.ts: `struct ucred`, sockaddr_nl
  * for AF_NETLINK and sockaddr_ll for AF_PACKET), whose families are the platform table's.
  */
-import { abi, errno, koffi, libc } from './lib.js';
+import { abi, koffi, libc } from './lib.js';
+import { errno, orErrno } from './errno.js';
 
 type Bytes = Uint8Array;
 
@@ -103,6 +104,7 @@ const hostnameOut = Buffer.alloc(HOST_NAME_BYTES);
 /** gethostname(2): the name, or -errno. */
 export function gethostname(): string | number {
   hostnameOut.fill(0);
-  if (gethostnameNative(hostnameOut, hostnameOut.length - 1) < 0) return -errno();
+  const r = orErrno(gethostnameNative(hostnameOut, hostnameOut.length - 1));
+  if (r < 0) return r;
   return cString(hostnameOut);
 }

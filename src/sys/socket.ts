@@ -5,7 +5,8 @@
  */
 import { nativeSpan } from './views.js';
 import { getNet16, getNet32, getU16, getU32, putNet16, putNet32, putU16, putU32 } from './bytes.js';
-import { abi, errno, libc, natives } from './lib.js';
+import { abi, libc, natives } from './lib.js';
+import { orErrno } from './errno.js';
 
 type Bytes = Uint8Array;
 
@@ -244,11 +245,11 @@ export function socketpairCloexec(family: number, type: number, proto: number, o
 }
 
 export function bind(fd: number, addr: Bytes, len: number): number {
-  return bindNative(fd, addr, len) < 0 ? -errno() : 0;
+  return orErrno(bindNative(fd, addr, len));
 }
 
 export function listen(fd: number, backlog: number): number {
-  return listenNative(fd, backlog) < 0 ? -errno() : 0;
+  return orErrno(listenNative(fd, backlog));
 }
 
 /**
@@ -261,7 +262,7 @@ export function acceptCloexec(fd: number, addr: Bytes | null, addrlen: Uint32Arr
 }
 
 export function connect(fd: number, addr: Bytes, len: number): number {
-  return connectNative(fd, addr, len) < 0 ? -errno() : 0;
+  return orErrno(connectNative(fd, addr, len));
 }
 
 /** `buf` from `offset` on; the usual offset 0 makes no new view, so the hot path allocates nothing. */
@@ -270,8 +271,7 @@ export function connect(fd: number, addr: Bytes, len: number): number {
  * recv(2) into `buf[offset, offset + length)`.
  */
 export function recv(fd: number, buf: Bytes, offset: number, length: number, flags: number): number {
-  const n = recvNative(fd, nativeSpan(buf, offset, length), length, flags);
-  return n < 0 ? -errno() : n;
+  return orErrno(recvNative(fd, nativeSpan(buf, offset, length), length, flags));
 }
 
 /**
@@ -281,28 +281,25 @@ export function recv(fd: number, buf: Bytes, offset: number, length: number, fla
 export function recvfrom(
   fd: number, buf: Bytes, offset: number, length: number, flags: number, addr: Bytes | null, addrlen: Uint32Array | null,
 ): number {
-  const n = recvfromNative(fd, nativeSpan(buf, offset, length), length, flags, addr, addrlen);
-  return n < 0 ? -errno() : n;
+  return orErrno(recvfromNative(fd, nativeSpan(buf, offset, length), length, flags, addr, addrlen));
 }
 
 /**
  * send(2) from `buf[offset, offset + length)`.
  */
 export function send(fd: number, buf: Bytes, offset: number, length: number, flags: number): number {
-  const n = sendNative(fd, nativeSpan(buf, offset, length), length, flags);
-  return n < 0 ? -errno() : n;
+  return orErrno(sendNative(fd, nativeSpan(buf, offset, length), length, flags));
 }
 
 /** sendto(2) from `buf[offset, offset + length)` to the `addrLen`-byte sockaddr in `addr` (null: none). */
 export function sendto(
   fd: number, buf: Bytes, offset: number, length: number, flags: number, addr: Bytes | null, addrLen: number,
 ): number {
-  const n = sendtoNative(fd, nativeSpan(buf, offset, length), length, flags, addr, addrLen);
-  return n < 0 ? -errno() : n;
+  return orErrno(sendtoNative(fd, nativeSpan(buf, offset, length), length, flags, addr, addrLen));
 }
 
 export function shutdown(fd: number, how: number): number {
-  return shutdownNative(fd, how) < 0 ? -errno() : 0;
+  return orErrno(shutdownNative(fd, how));
 }
 
 const intOption = new Int32Array(1);
@@ -312,34 +309,35 @@ const optionLength = new Uint32Array(1);
 export function getsockoptInt(fd: number, level: number, name: number, out: Int32Array): number {
   out[0] = 0;
   optionLength[0] = 4;
-  return getsockoptNative(fd, level, name, out, optionLength) < 0 ? -errno() : 0;
+  return orErrno(getsockoptNative(fd, level, name, out, optionLength));
 }
 
 /** getsockopt(2) into `buf`; returns the option's length in bytes. */
 export function getsockoptBytes(fd: number, level: number, name: number, buf: Bytes): number {
   optionLength[0] = buf.length;
-  return getsockoptNative(fd, level, name, buf, optionLength) < 0 ? -errno() : optionLength[0]!;
+  const r = orErrno(getsockoptNative(fd, level, name, buf, optionLength));
+  return r < 0 ? r : optionLength[0]!;
 }
 
 /** setsockopt(2) with a C int value. */
 export function setsockoptInt(fd: number, level: number, name: number, value: number): number {
   intOption[0] = value;
-  return setsockoptNative(fd, level, name, intOption, 4) < 0 ? -errno() : 0;
+  return orErrno(setsockoptNative(fd, level, name, intOption, 4));
 }
 
 /** setsockopt(2) with raw bytes (`null` and a length for a NULL option value, as CPython allows). */
 export function setsockoptBytes(fd: number, level: number, name: number, value: Bytes | null, length: number): number {
-  return setsockoptNative(fd, level, name, value === null ? null : nativeSpan(value, 0, length), length) < 0 ? -errno() : 0;
+  return orErrno(setsockoptNative(fd, level, name, value === null ? null : nativeSpan(value, 0, length), length));
 }
 
 /** getsockname(2); `addrlen[0]` in/out as in accept4. */
 export function getsockname(fd: number, addr: Bytes, addrlen: Uint32Array): number {
-  return getsocknameNative(fd, addr, addrlen) < 0 ? -errno() : 0;
+  return orErrno(getsocknameNative(fd, addr, addrlen));
 }
 
 /** getpeername(2); `addrlen[0]` in/out as in accept4. */
 export function getpeername(fd: number, addr: Bytes, addrlen: Uint32Array): number {
-  return getpeernameNative(fd, addr, addrlen) < 0 ? -errno() : 0;
+  return orErrno(getpeernameNative(fd, addr, addrlen));
 }
 
 /**
@@ -347,6 +345,5 @@ export function getpeername(fd: number, addr: Bytes, addrlen: Uint32Array): numb
  * address, 0 when it is not.
  */
 export function inetPton(family: number, text: string, out: Bytes): number {
-  const r = inetPtonNative(family, text, out);
-  return r < 0 ? -errno() : r;
+  return orErrno(inetPtonNative(family, text, out));
 }
