@@ -5,7 +5,7 @@
 import { nativeSpan } from './views.js';
 import { libc, natives } from './lib.js';
 import { orErrno } from './errno.js';
-import { F_GETFD, F_GETFL, F_SETFD, F_SETFL, F_DUPFD_CLOEXEC, RLIMIT_NOFILE } from './constants.js';
+import { F_GETFD, F_GETFL, F_SETFD, F_SETFL, F_DUPFD_CLOEXEC } from './constants.js';
 
 type Bytes = Uint8Array;
 
@@ -15,8 +15,6 @@ const closeNative = libc.func('int close(int)') as (fd: number) => number;
 const dupNative = libc.func('int dup(int)') as (fd: number) => number;
 const dup2Native = libc.func('int dup2(int, int)') as (fd: number, fd2: number) => number;
 const fcntlNative = libc.func('int fcntl(int, int, ...)') as (fd: number, cmd: number, ...rest: unknown[]) => number;
-const getrlimitNative = libc.func('int getrlimit(int, _Out_ uint64_t *rlim)') as (res: number, out: BigUint64Array) => number;
-const setrlimitNative = libc.func('int setrlimit(int, const uint64_t *rlim)') as (res: number, lim: BigUint64Array) => number;
 const getpidNative = libc.func('int getpid(void)') as () => number;
 
 /** read(2) into `buf[offset, offset + length)`. */
@@ -71,21 +69,6 @@ export function getStatusFlags(fd: number): number {
 
 export function setStatusFlags(fd: number, flags: number): number {
   return orErrno(fcntlNative(fd, F_SETFL, 'int', flags));
-}
-
-const rlimit = new BigUint64Array(2);
-
-/** [soft, hard] limit on open file descriptors (RLIM_INFINITY shows as a large bigint). */
-export function getNofileLimit(): [bigint, bigint] | number {
-  const r = orErrno(getrlimitNative(RLIMIT_NOFILE, rlimit));
-  if (r < 0) return r;
-  return [rlimit[0]!, rlimit[1]!];
-}
-
-export function setNofileLimit(soft: bigint, hard: bigint): number {
-  rlimit[0] = soft;
-  rlimit[1] = hard;
-  return orErrno(setrlimitNative(RLIMIT_NOFILE, rlimit));
 }
 
 /** getpid(2): cannot fail. The cheapest real syscall, used to measure the cost of a native call. */

@@ -52,9 +52,9 @@ export function writeTimeval(tv: Bytes, usec: number): void {
 // --- poll(2): struct pollfd { int fd; short events; short revents; } is 8 bytes everywhere.
 
 export const POLLFD_BYTES = pollfd.bytes;
-export const POLLFD_FD = pollfd.fd;
-export const POLLFD_EVENTS = pollfd.events;
-export const POLLFD_REVENTS = pollfd.revents;
+const POLLFD_FD = pollfd.fd;
+const POLLFD_EVENTS = pollfd.events;
+const POLLFD_REVENTS = pollfd.revents;
 
 const pollNative = libc.func('int poll(void *, unsigned long, int)') as (fds: Bytes | null, n: number, ms: number) => number;
 
@@ -69,8 +69,8 @@ export function poll(fds: Bytes | null, n: number, timeoutMs: number): number {
 const epollLayout = abi.layout.epollEvent;
 const epoll = natives.epoll;
 export const EPOLL_EVENT_BYTES = epollLayout?.bytes ?? 16;
-export const EPOLL_EVENT_EVENTS = epollLayout?.events ?? 0;
-export const EPOLL_EVENT_DATA = epollLayout?.data ?? 8;
+const EPOLL_EVENT_EVENTS = epollLayout?.events ?? 0;
+const EPOLL_EVENT_DATA = epollLayout?.data ?? 8;
 const ENOSYS = abi.errno.ENOSYS!;
 
 if (epollLayout !== null) {
@@ -81,9 +81,6 @@ if (epollLayout !== null) {
     throw new Error(`iomux: unexpected struct epoll_event layout on ${abi.platform}/${abi.arch}`);
   }
 }
-
-/** Whether this platform has epoll. */
-export const hasEpollNative = epoll !== null;
 
 export function epollCreate1(flags: number): number {
   return epoll === null ? -ENOSYS : epoll.create1(flags);

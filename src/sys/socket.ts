@@ -86,11 +86,11 @@ const SA = abi.layout.sockaddr;
 /** sizeof(struct sockaddr_storage): room for any address. */
 export const SOCKADDR_STORAGE_BYTES = SA.storageBytes;
 /** sizeof(struct sockaddr_in). */
-export const SOCKADDR_IN_BYTES = SA.inBytes;
+const SOCKADDR_IN_BYTES = SA.inBytes;
 /** sizeof(struct sockaddr_in6). */
 export const SOCKADDR_IN6_BYTES = SA.in6Bytes;
 /** offsetof(struct sockaddr_un, sun_path): the family (and on the BSDs the length byte) comes first. */
-export const SUN_PATH_OFFSET = SA.sunPathOffset;
+const SUN_PATH_OFFSET = SA.sunPathOffset;
 /** sizeof(((struct sockaddr_un *)0)->sun_path): 108 on Linux, 104 on the BSDs and macOS. */
 export const SUN_PATH_BYTES = SA.sunPathBytes;
 
@@ -166,11 +166,6 @@ export function sockaddrInBytes(buf: Bytes): Bytes {
   return buf.subarray(IN_ADDR_AT, IN_ADDR_AT + 4);
 }
 
-/** The IPv4 address of a sockaddr_in as an unsigned 32-bit number (host order). */
-export function sockaddrInAddress(buf: Bytes): number {
-  return getNet32(buf, IN_ADDR_AT);
-}
-
 /** sin6_flowinfo (host order). */
 export function sockaddrIn6Flowinfo(buf: Bytes): number {
   return getNet32(buf, IN6_FLOWINFO_AT);
@@ -190,12 +185,6 @@ export function sockaddrIn6Bytes(buf: Bytes): Bytes {
 export function sockaddrUnPath(buf: Bytes, len: number): Bytes {
   const end = Math.min(Math.max(len, SUN_PATH_OFFSET), SUN_PATH_OFFSET + SUN_PATH_BYTES);
   return buf.subarray(SUN_PATH_OFFSET, end);
-}
-
-/** Sets the sa_family field (for copying addresses resolved for another family). */
-export function setSockaddrFamily(buf: Bytes, family: number): void {
-  if (LENGTH_BYTE) buf[1] = family;
-  else putU16(buf, 0, family);
 }
 
 // --- Natives. Pointers to socklen_t are passed as a one-cell Uint32Array the caller owns.

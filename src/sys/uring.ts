@@ -239,9 +239,8 @@ export function writeGeteventsArg(words: Uint32Array, at: number, tsAddr: number
   putWords64(words, at + 4, tsAddr);
 }
 
-/** Bytes of struct io_uring_getevents_arg and of struct __kernel_timespec. */
+/** Bytes of struct io_uring_getevents_arg. */
 export const GETEVENTS_ARG_BYTES = A?.geteventsArg.bytes ?? 24;
-export const KERNEL_TIMESPEC_BYTES = A?.timespec.bytes ?? 16;
 
 /** Writes a struct __kernel_timespec of `sec` seconds and `nsec` (< 1e9) nanoseconds at word `at`. */
 export function writeKernelTimespec(words: Uint32Array, at: number, sec: number, nsec: number): void {
@@ -252,8 +251,6 @@ export function writeKernelTimespec(words: Uint32Array, at: number, sec: number,
 // --- struct msghdr / iovec for sendmsg and recvmsg (the platform's layout, as the socket module uses it).
 
 const MSG = abi.layout.msg;
-export const MSGHDR_BYTES = MSG.msghdrBytes;
-export const IOVEC_BYTES = MSG.iovecBytes;
 
 /** Writes a struct msghdr at byte `at` (8-aligned) of `words` with one iovec at `iovAddr`, name and control areas. */
 export function writeMsghdr(
@@ -273,9 +270,4 @@ export function writeMsghdr(
 export function writeIovec(words: Uint32Array, at: number, base: number, len: number): void {
   putWords64(words, (at + MSG.iovBaseAt) >>> 2, base);
   putWords64(words, (at + MSG.iovLenAt) >>> 2, len);
-}
-
-/** The msg_flags a recvmsg left in the msghdr at byte `at`. */
-export function msghdrFlags(words: Uint32Array, at: number): number {
-  return words[(at + MSG.flagsAt) >>> 2]! | 0;
 }

@@ -123,10 +123,6 @@ export function pollSetRef(handle: number, ref: boolean): void {
   else natives().uvUnref(handle);
 }
 
-export function pollHasRef(handle: number): boolean {
-  return natives().uvHasRef(handle) !== 0;
-}
-
 /**
  * An N-API environment cleanup hook whose function is `uv_poll_stop` itself: at the thread's teardown, C code
  * stops the handle before the isolate goes away, without JavaScript. Returns the napi_status (0: ok).

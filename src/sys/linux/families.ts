@@ -28,9 +28,9 @@ export const ETH_P_ALL = 3;
 /** sizeof(struct ucred): pid_t pid, uid_t uid, gid_t gid. */
 export const UCRED_BYTES = 12;
 /** sizeof(struct sockaddr_nl): family, pad, pid, groups. */
-export const SOCKADDR_NL_BYTES = 12;
+const SOCKADDR_NL_BYTES = 12;
 /** sizeof(struct sockaddr_ll); sll_addr holds at most 8 bytes. */
-export const SOCKADDR_LL_BYTES = 20;
+const SOCKADDR_LL_BYTES = 20;
 export const SLL_ADDR_BYTES = 8;
 
 // ─── struct ucred ────────────────────────────────────────────────────────────────────────────────────────
