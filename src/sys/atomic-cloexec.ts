@@ -4,11 +4,10 @@
  * dup2 with close-on-exec differs between those kernels, so each platform's natives.ts adds its own.
  */
 import type { NativeContext, PlatformNatives } from './abi.js';
-import { orErrno } from './errno.js';
 
 type Bytes = Uint8Array;
 
-export function bindAtomicCloexec({ libc, abi }: NativeContext): Omit<PlatformNatives, 'dup2' | 'epoll' | 'timerfd' | 'uring'> {
+export function bindAtomicCloexec({ libc, abi, orErrno }: NativeContext): Omit<PlatformNatives, 'dup2' | 'epoll' | 'timerfd' | 'uring'> {
   const { SOCK_CLOEXEC } = abi.socket;
   const { O_CLOEXEC } = abi.fcntl;
   const socketNative = libc.func('int socket(int, int, int)') as (d: number, t: number, p: number) => number;

@@ -5,11 +5,10 @@
  * between would inherit the fd); SO_NOSIGPIPE replaces MSG_NOSIGNAL, which macOS does not have.
  */
 import type { NativeContext, PlatformNatives } from './abi.js';
-import { errno, orErrno } from './errno.js';
 
 type Bytes = Uint8Array;
 
-export function bindEmulatedCloexec({ libc, abi }: NativeContext): Omit<PlatformNatives, 'epoll' | 'timerfd' | 'uring'> {
+export function bindEmulatedCloexec({ libc, abi, orErrno, errno }: NativeContext): Omit<PlatformNatives, 'epoll' | 'timerfd' | 'uring'> {
   const { SOCK_NONBLOCK, SOCK_CLOEXEC, SOL_SOCKET, SO_NOSIGPIPE } = abi.socket;
   const { F_GETFL, F_SETFL, F_SETFD, FD_CLOEXEC, O_NONBLOCK } = abi.fcntl;
   const socketNative = libc.func('int socket(int, int, int)') as (d: number, t: number, p: number) => number;

@@ -383,19 +383,20 @@ export const readInt: (buf: Bytes, at: number) => number = getI32;
  * offset here would make the kernel write through a wrong pointer.
  */
 function checkAgainstCompiler(L: MsgLayout): void {
-  const linux = abi.platform === 'linux';
-  const lenType = linux ? 'size_t' : 'uint32_t';
+  // The field widths are the table's (size_t on Linux; socklen_t, int on the BSDs), checked against the
+  // headers' declarations by test/platform-tables; koffi lays them out as this platform's C compiler does.
+  const lenType = (bytes: number, narrow: string): string => (bytes === 8 ? 'size_t' : narrow);
   const Msghdr = koffi.struct({
     msg_name: 'void *',
     msg_namelen: 'uint32_t',
     msg_iov: 'void *',
-    msg_iovlen: linux ? 'size_t' : 'int',
+    msg_iovlen: lenType(L.iovlenBytes, 'int'),
     msg_control: 'void *',
-    msg_controllen: lenType,
+    msg_controllen: lenType(L.controllenBytes, 'uint32_t'),
     msg_flags: 'int',
   });
   const Iovec = koffi.struct({ iov_base: 'void *', iov_len: 'size_t' });
-  const Cmsghdr = koffi.struct({ cmsg_len: lenType, cmsg_level: 'int', cmsg_type: 'int' });
+  const Cmsghdr = koffi.struct({ cmsg_len: lenType(L.cmsgLenBytes, 'uint32_t'), cmsg_level: 'int', cmsg_type: 'int' });
   const checks: Array<[string, number, number]> = [
     ['sizeof(void *)', koffi.sizeof('void *'), 8],
     ['sizeof(msghdr)', koffi.sizeof(Msghdr), L.msghdrBytes],

@@ -5,13 +5,10 @@
  */
 import type { NativeContext, PlatformNatives } from '../abi.js';
 import { bindAtomicCloexec } from '../atomic-cloexec.js';
-import { orErrno } from '../errno.js';
-
-/** <sys/fcntl.h>: F_DUP2FD_CLOEXEC. */
-export const F_DUP2FD_CLOEXEC = 18;
 
 export function bindNatives(ctx: NativeContext): PlatformNatives {
-  const { libc } = ctx;
+  const { libc, abi, orErrno } = ctx;
+  const F_DUP2FD_CLOEXEC = abi.fcntl.F_DUP2FD_CLOEXEC!;
   const dup2Native = libc.func('int dup2(int, int)') as (fd: number, fd2: number) => number;
   const fcntlNative = libc.func('int fcntl(int, int, ...)') as (fd: number, cmd: number, ...rest: unknown[]) => number;
   return {

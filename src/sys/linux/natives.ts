@@ -2,12 +2,11 @@
 import type { EpollNatives, NativeContext, PlatformNatives, TimerfdNatives } from '../abi.js';
 import { bindAtomicCloexec } from '../atomic-cloexec.js';
 import { bindUring } from './uring.js';
-import { orErrno } from '../errno.js';
 
 type Bytes = Uint8Array;
 
 export function bindNatives(ctx: NativeContext): PlatformNatives {
-  const { libc, abi } = ctx;
+  const { libc, abi, orErrno } = ctx;
   const { O_CLOEXEC } = abi.fcntl;
   const dup3Native = libc.func('int dup3(int, int, int)') as (fd: number, fd2: number, flags: number) => number;
   return {
@@ -20,7 +19,7 @@ export function bindNatives(ctx: NativeContext): PlatformNatives {
 }
 
 /** struct itimerspec is two struct timespec of 64-bit fields on both 64-bit Linux ABIs iomux runs on. */
-function bindTimerfd({ libc }: NativeContext): TimerfdNatives {
+function bindTimerfd({ libc, orErrno }: NativeContext): TimerfdNatives {
   const create = libc.func('int timerfd_create(int, int)') as (clockid: number, flags: number) => number;
   const settime = libc.func('int timerfd_settime(int, int, const void *, void *)') as (
     fd: number, flags: number, spec: BigInt64Array, old: BigInt64Array) => number;
@@ -32,7 +31,7 @@ function bindTimerfd({ libc }: NativeContext): TimerfdNatives {
   };
 }
 
-function bindEpoll({ libc }: NativeContext): EpollNatives {
+function bindEpoll({ libc, orErrno }: NativeContext): EpollNatives {
   const create1 = libc.func('int epoll_create1(int)') as (flags: number) => number;
   const ctl = libc.func('int epoll_ctl(int, int, int, void *)') as (ep: number, op: number, fd: number, ev: Bytes) => number;
   const wait = libc.func('int epoll_wait(int, void *, int, int)') as (ep: number, evs: Bytes, max: number, ms: number) => number;

@@ -6,11 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import type { NativeContext, UringNatives } from '../abi.js';
-import koffi from 'koffi';
 import { URING_ABI } from './uring-abi.js';
-import { errno, orErrno } from '../errno.js';
 
-export function bindUring({ libc }: NativeContext): UringNatives {
+export function bindUring({ koffi, libc, orErrno, errno }: NativeContext): UringNatives {
   const { syscalls, mman } = URING_ABI;
   const setupCall = libc.func('long syscall(long, unsigned int, void *)') as (nr: number, entries: number, params: Uint8Array) => number;
   const enterCall = libc.func('long syscall(long, int, unsigned int, unsigned int, unsigned int, void *, size_t)') as (
