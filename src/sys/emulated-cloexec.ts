@@ -37,6 +37,21 @@ export function bindEmulatedCloexec({ libc, abi, orErrno, errno }: NativeContext
     return -e;
   }
 
+  /** finish() for both ends of a new pair: 0, or -errno with both closed. */
+  function finishPair(out: Int32Array, nonblock: boolean, socket: boolean): number {
+    const a = finish(out[0]!, nonblock, socket);
+    if (a < 0) {
+      closeNative(out[1]!);
+      return a;
+    }
+    const b = finish(out[1]!, nonblock, socket);
+    if (b < 0) {
+      closeNative(out[0]!);
+      return b;
+    }
+    return 0;
+  }
+
   return {
     socket(family, type, proto) {
       const fd = orErrno(socketNative(family, type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC), proto));
@@ -45,18 +60,7 @@ export function bindEmulatedCloexec({ libc, abi, orErrno, errno }: NativeContext
     socketpair(family, type, proto, out) {
       const r = orErrno(socketpairNative(family, type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC), proto, out));
       if (r < 0) return r;
-      const nonblock = (type & SOCK_NONBLOCK) !== 0;
-      const a = finish(out[0]!, nonblock, true);
-      if (a < 0) {
-        closeNative(out[1]!);
-        return a;
-      }
-      const b = finish(out[1]!, nonblock, true);
-      if (b < 0) {
-        closeNative(out[0]!);
-        return b;
-      }
-      return 0;
+      return finishPair(out, (type & SOCK_NONBLOCK) !== 0, true);
     },
     accept(fd, addr, addrlen) {
       const r = orErrno(acceptNative(fd, addr, addrlen));
@@ -69,17 +73,7 @@ export function bindEmulatedCloexec({ libc, abi, orErrno, errno }: NativeContext
     pipe(out) {
       const r = orErrno(pipeNative(out));
       if (r < 0) return r;
-      const a = finish(out[0]!, false, false);
-      if (a < 0) {
-        closeNative(out[1]!);
-        return a;
-      }
-      const b = finish(out[1]!, false, false);
-      if (b < 0) {
-        closeNative(out[0]!);
-        return b;
-      }
-      return 0;
+      return finishPair(out, false, false);
     },
     dup2(fd, fd2, cloexec) {
       const r = orErrno(dup2Native(fd, fd2));
