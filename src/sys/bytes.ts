@@ -16,8 +16,8 @@ export function getU16(b: Bytes, at: number): number {
 }
 
 export function putU16(b: Bytes, at: number, v: number): void {
-  b[at] = v;
-  b[at + 1] = v >>> 8;
+  b[at] = v & 0xff;
+  b[at + 1] = (v >>> 8) & 0xff;
 }
 
 export function getI32(b: Bytes, at: number): number {
@@ -30,10 +30,11 @@ export function getU32(b: Bytes, at: number): number {
 
 /** A 32-bit field, signed or unsigned (the bytes are the same). */
 export function putU32(b: Bytes, at: number, v: number): void {
-  b[at] = v;
-  b[at + 1] = v >>> 8;
-  b[at + 2] = v >>> 16;
-  b[at + 3] = v >>> 24;
+  const u = v >>> 0; // one conversion to a 32-bit integer, then only integer shifts and stores
+  b[at] = u;
+  b[at + 1] = u >>> 8;
+  b[at + 2] = u >>> 16;
+  b[at + 3] = u >>> 24;
 }
 
 /** An unsigned 64-bit field as a number (exact below 2**53). */
@@ -66,8 +67,8 @@ export function getNet16(b: Bytes, at: number): number {
 }
 
 export function putNet16(b: Bytes, at: number, v: number): void {
-  b[at] = v >>> 8;
-  b[at + 1] = v;
+  b[at] = (v >>> 8) & 0xff;
+  b[at + 1] = v & 0xff;
 }
 
 export function getNet32(b: Bytes, at: number): number {
@@ -75,10 +76,11 @@ export function getNet32(b: Bytes, at: number): number {
 }
 
 export function putNet32(b: Bytes, at: number, v: number): void {
-  b[at] = v >>> 24;
-  b[at + 1] = v >>> 16;
-  b[at + 2] = v >>> 8;
-  b[at + 3] = v;
+  const u = v >>> 0;
+  b[at] = u >>> 24;
+  b[at + 1] = u >>> 16;
+  b[at + 2] = u >>> 8;
+  b[at + 3] = u;
 }
 
 // --- 64-bit fields in a Uint32Array view (word index `w`: byte offset / 4).
