@@ -6,8 +6,6 @@
  */
 export { watch, Watcher, loopStats, type WatchCallback, type LoopStats } from './watch.js';
 export { EVENT_READ, EVENT_WRITE } from '../events.js';
-// Type-only, for compatibility: the handler type belongs to the selectors, which are built on watch().
-export type { SelectorHandler } from '../selectors/selector-loop.js';
 export {
   sockRecv, sockRecvInto, sockRecvfrom, sockRecvmsg, sockSendall, sockSendto, sockSendmsg, sockAccept, sockConnect,
   type SockOpOptions, type SockRecvmsgOptions,

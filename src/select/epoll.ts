@@ -243,7 +243,7 @@ export class Epoll implements Disposable {
 
   #ctl(op: number, fd: number, mask: number): void {
     const epfd = this.#checkOpen();
-    const r = sys.epollCtl(epfd, op, fd, mask, fd, 0);
+    const r = sys.epollCtl(epfd, op, fd, mask);
     if (r < 0) raiseErrno(r);
   }
 }

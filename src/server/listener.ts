@@ -4,7 +4,7 @@
  */
 import { OSError } from '../errors.js';
 import { AF_INET, AF_INET6, SO_REUSEADDR, SOCK_STREAM, SOL_SOCKET, Socket } from '../socket/index.js';
-import { LISTENER_BALANCING } from '../sys/socket.js';
+import { LISTENER_BALANCING } from '../socket/factories.js';
 import type { BalanceName, ServerOptions } from './options.js';
 import { ServerStartError } from './start-error.js';
 

@@ -24,7 +24,7 @@ export function isLinuxFamily(family: number): boolean {
 
 /** Writes `address` for AF_NETLINK or AF_PACKET into `buf` and returns its length. */
 export function encodeLinuxAddress(buf: Uint8Array, family: number, address: unknown, caller: string): number {
-  return family === net.AF_NETLINK ? encodeNetlink(buf, address, caller) : encodePacket(buf, address, caller);
+  return family === net.AF_NETLINK ? encodeNetlink(buf, family, address, caller) : encodePacket(buf, family, address, caller);
 }
 
 function u32(value: unknown, name: string, caller: string): number {
@@ -35,13 +35,13 @@ function u32(value: unknown, name: string, caller: string): number {
   return value;
 }
 
-function encodeNetlink(buf: Uint8Array, address: unknown, caller: string): number {
+function encodeNetlink(buf: Uint8Array, family: number, address: unknown, caller: string): number {
   if (!Array.isArray(address)) throw new TypeError(`${caller}(): AF_NETLINK address must be an array [pid, groups], not ${describe(address)}`);
   if (address.length !== 2) throw new TypeError('AF_NETLINK address must be a pair (pid, groups)');
-  return net.writeSockaddrNl(buf, u32(address[0], 'pid', caller), u32(address[1], 'groups', caller));
+  return net.writeSockaddrNl(buf, family, u32(address[0], 'pid', caller), u32(address[1], 'groups', caller));
 }
 
-function encodePacket(buf: Uint8Array, address: unknown, caller: string): number {
+function encodePacket(buf: Uint8Array, family: number, address: unknown, caller: string): number {
   if (!Array.isArray(address)) throw new TypeError(`${caller}(): AF_PACKET address must be an array, not ${describe(address)}`);
   if (address.length < 2 || address.length > 5 || typeof address[0] !== 'string') {
     throw new TypeError('AF_PACKET address must be a tuple of two to five elements');
@@ -63,7 +63,7 @@ function encodePacket(buf: Uint8Array, address: unknown, caller: string): number
   }
   const index = ifname.includes('\0') || ifname.length >= net.IF_NAMESIZE ? 0 : net.ifNametoindex(ifname);
   if (index === 0) throw OSError.fromErrno(ENODEV);
-  return net.writeSockaddrLl(buf, index, proto, pkttype, hatype, haddr);
+  return net.writeSockaddrLl(buf, family, index, proto, pkttype, hatype, haddr);
 }
 
 /** The address in `buf` (AF_NETLINK or AF_PACKET) as CPython's makesockaddr returns it. */

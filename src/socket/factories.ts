@@ -14,6 +14,13 @@ import { parseSocketTimeout } from './timeout.js';
 const pairFds = new Int32Array(2);
 
 /**
+ * The SOL_SOCKET option with which listeners bound to one address share out its incoming connections:
+ * SO_REUSEPORT on Linux, SO_REUSEPORT_LB on FreeBSD; undefined on macOS, whose SO_REUSEPORT gives each
+ * connection to one listener. Internal (not exported by `iomux/socket`): the echo server's `--balance kernel`.
+ */
+export const LISTENER_BALANCING: number | undefined = sys.LISTENER_BALANCING;
+
+/**
  * Two connected sockets (close-on-exec, blocking unless `type` includes SOCK_NONBLOCK). Linux only makes
  * AF_UNIX pairs: AF_INET raises OSError EOPNOTSUPP, as in Python on Linux.
  *

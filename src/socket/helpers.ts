@@ -199,20 +199,20 @@ export function fromfd(fd: number, family: number, type: number, proto: number =
   }
 }
 
-const HOST_IS_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
+// Host order is little-endian on every platform iomux runs on (src/sys/platform.ts refuses any other), so
+// host ↔ network order is always a byte swap.
 function swap16(fn: string, x: unknown): number {
   if (typeof x !== 'number' || !Number.isInteger(x)) throw new TypeError(`${fn}() argument must be an integer (got ${describe(x)})`);
   if (x < 0) throw new OverflowError(`${fn}: can't convert negative Python int to C 16-bit unsigned integer`);
   if (x > 0xffff) throw new OverflowError(`${fn}: Python int too large to convert to C 16-bit unsigned integer`);
-  return HOST_IS_LE ? ((x & 0xff) << 8) | (x >>> 8) : x;
+  return ((x & 0xff) << 8) | (x >>> 8);
 }
 
 function swap32(fn: string, x: unknown): number {
   if (typeof x !== 'number' || !Number.isInteger(x)) throw new TypeError(`${fn}() argument must be an integer (got ${describe(x)})`);
   if (x < 0) throw new OverflowError("can't convert negative value to unsigned int");
   if (x > 0xffffffff) throw new OverflowError('int larger than 32 bits');
-  return HOST_IS_LE ? (((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24)) >>> 0 : x;
+  return (((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24)) >>> 0;
 }
 
 /**

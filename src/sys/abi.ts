@@ -1,14 +1,13 @@
 /**
  * What every platform folder (src/sys/<platform>/) provides: the ONE interface between iomux's portable code
- * and an operating system. Adding a platform means adding a folder with
+ * and an operating system. A platform is one folder whose `index.ts` exports one `Platform` — `{ abi, natives }`:
  *
- * - `abi.ts`: a function `(arch) => PlatformAbi | null`, plain data written from the platform's headers
- *   (no koffi, no native call), so the tables of every platform can be unit-tested on any machine;
- * - `natives.ts`: a function `bindNatives(libc, abi) => PlatformNatives`, the calls whose name or emulation
- *   differs per platform, bound only on the platform that runs (a macOS libc has no accept4, a Linux one no
- *   kqueue);
+ * - `abi`: `(arch) => PlatformAbi`, plain data written from the platform's headers (in its `abi.ts`: no koffi,
+ *   no native call), so the tables of every platform can be unit-tested on any machine;
+ * - `natives`: `(ctx) => PlatformNatives` (its `natives.ts`), the calls whose name or emulation differs per
+ *   platform, bound only on the platform that runs (a macOS libc has no accept4, a Linux one no kqueue);
  *
- * and one line in `platform.ts`. Everything else in src/sys/ (io, multiplex, socket, netdb, kqueue) is
+ * and one entry in platform.ts's table. Everything else in src/sys/ (io, multiplex, socket, netdb, kqueue) is
  * written once against these values and layouts; nothing above src/sys/ names a platform.
  */
 
@@ -66,6 +65,8 @@ export interface NetdbConstants {
 export interface FcntlConstants {
   F_GETFD: number; F_SETFD: number; F_GETFL: number; F_SETFL: number; F_DUPFD_CLOEXEC: number;
   FD_CLOEXEC: number; O_NONBLOCK: number; O_CLOEXEC: number; RLIMIT_NOFILE: number;
+  /** FreeBSD's dup2 with close-on-exec (it predates dup3); absent elsewhere. */
+  F_DUP2FD_CLOEXEC?: number;
 }
 
 /** poll(2) bits. POLLMSG and POLLRDHUP are Linux's. */
@@ -99,7 +100,7 @@ export interface Layouts {
   };
   /** struct addrinfo: BSD puts ai_canonname before ai_addr, glibc after. */
   addrinfoCanonnameFirst: boolean;
-  /** fd_set: FD_SETSIZE bits in words of `wordBytes` (matters for the byte order on big-endian machines). */
+  /** fd_set: FD_SETSIZE bits in words of `wordBytes` (little-endian words: bit fd is bit fd & 7 of byte fd >> 3). */
   fdSet: { bytes: number; wordBytes: number };
   /** struct timeval { time_t tv_sec; suseconds_t tv_usec; } */
   timeval: { bytes: number; secBytes: number; usecAt: number; usecBytes: number };
@@ -207,9 +208,23 @@ export interface EpollNatives {
   wait(epfd: number, events: Uint8Array, maxevents: number, timeoutMs: number): number;
 }
 
-/** What a platform's `bindNatives` gets: the loaded C library, the errno reader and its own ABI table. */
+/** One platform: its table for an architecture, and how its natives are bound (src/sys/<platform>/index.ts). */
+export interface Platform {
+  abi(arch: ArchName): PlatformAbi;
+  natives(ctx: NativeContext): PlatformNatives;
+}
+
+/**
+ * What a platform's `bindNatives` gets: koffi, the loaded C library, its own table and errno.ts's result rule.
+ * Handed in rather than imported, so that a platform folder loads no native module: platform.ts chooses among
+ * the folders, and refuses an unsupported platform, before koffi is loaded.
+ */
 export interface NativeContext {
+  koffi: typeof import('koffi').default;
   libc: import('koffi').LibraryHandle;
-  errno: () => number;
   abi: PlatformAbi;
+  /** The call's result, or -errno (errno.ts). */
+  orErrno(r: number): number;
+  /** The calling thread's errno, for a result the rule does not fit. */
+  errno(): number;
 }

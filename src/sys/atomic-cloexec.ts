@@ -7,7 +7,7 @@ import type { NativeContext, PlatformNatives } from './abi.js';
 
 type Bytes = Uint8Array;
 
-export function bindAtomicCloexec({ libc, errno, abi }: NativeContext): Omit<PlatformNatives, 'dup2' | 'epoll' | 'timerfd' | 'uring'> {
+export function bindAtomicCloexec({ libc, abi, orErrno }: NativeContext): Omit<PlatformNatives, 'dup2' | 'epoll' | 'timerfd' | 'uring'> {
   const { SOCK_CLOEXEC } = abi.socket;
   const { O_CLOEXEC } = abi.fcntl;
   const socketNative = libc.func('int socket(int, int, int)') as (d: number, t: number, p: number) => number;
@@ -16,11 +16,10 @@ export function bindAtomicCloexec({ libc, errno, abi }: NativeContext): Omit<Pla
   const accept4Native = libc.func('int accept4(int, void *, void *, int)') as (
     fd: number, a: Bytes | null, l: Uint32Array | null, flags: number) => number;
   const pipe2Native = libc.func('int pipe2(_Out_ int *fds, int flags)') as (fds: Int32Array, flags: number) => number;
-  const result = (r: number): number => (r < 0 ? -errno() : r);
   return {
-    socket: (family, type, proto) => result(socketNative(family, type | SOCK_CLOEXEC, proto)),
-    socketpair: (family, type, proto, out) => result(socketpairNative(family, type | SOCK_CLOEXEC, proto, out)),
-    accept: (fd, addr, addrlen) => result(accept4Native(fd, addr, addrlen, SOCK_CLOEXEC)),
-    pipe: (out) => result(pipe2Native(out, O_CLOEXEC)),
+    socket: (family, type, proto) => orErrno(socketNative(family, type | SOCK_CLOEXEC, proto)),
+    socketpair: (family, type, proto, out) => orErrno(socketpairNative(family, type | SOCK_CLOEXEC, proto, out)),
+    accept: (fd, addr, addrlen) => orErrno(accept4Native(fd, addr, addrlen, SOCK_CLOEXEC)),
+    pipe: (out) => orErrno(pipe2Native(out, O_CLOEXEC)),
   };
 }

@@ -14,8 +14,6 @@ export const PIPE_BUF = limits.PIPE_BUF;
 /** C's INT_MAX and INT_MIN: int is 32 bits on every platform iomux supports. */
 export const INT_MAX = 0x7fffffff;
 export const INT_MIN = -0x80000000;
-/** True on little-endian machines: the byte order of every native struct field iomux reads or writes. */
-export const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /** Py_ssize_t's range is ssize_t's: 64 bits on every platform iomux supports. */
 export const SSIZE_MAX = 2 ** 63 - 1;
 
@@ -48,7 +46,6 @@ export const EPOLLWRBAND = 0x200;
 export const EPOLLMSG = 0x400;
 export const EPOLLRDHUP = 0x2000;
 export const EPOLLEXCLUSIVE = 0x10000000;
-export const EPOLLWAKEUP = 0x20000000;
 export const EPOLLONESHOT = 0x40000000;
 export const EPOLLET = 0x80000000; // positive, as Python exposes it
 export const EPOLL_CLOEXEC = 0o2000000;
@@ -74,6 +71,3 @@ export const F_SETFL = fcntl.F_SETFL;
 export const FD_CLOEXEC = fcntl.FD_CLOEXEC;
 export const O_NONBLOCK = fcntl.O_NONBLOCK;
 export const O_CLOEXEC = fcntl.O_CLOEXEC;
-
-// getrlimit(2)
-export const RLIMIT_NOFILE = fcntl.RLIMIT_NOFILE;

@@ -8,7 +8,7 @@ import type { NativeContext, PlatformNatives } from './abi.js';
 
 type Bytes = Uint8Array;
 
-export function bindEmulatedCloexec({ libc, errno, abi }: NativeContext): Omit<PlatformNatives, 'epoll' | 'timerfd' | 'uring'> {
+export function bindEmulatedCloexec({ libc, abi, orErrno, errno }: NativeContext): Omit<PlatformNatives, 'epoll' | 'timerfd' | 'uring'> {
   const { SOCK_NONBLOCK, SOCK_CLOEXEC, SOL_SOCKET, SO_NOSIGPIPE } = abi.socket;
   const { F_GETFL, F_SETFL, F_SETFD, FD_CLOEXEC, O_NONBLOCK } = abi.fcntl;
   const socketNative = libc.func('int socket(int, int, int)') as (d: number, t: number, p: number) => number;
@@ -37,51 +37,47 @@ export function bindEmulatedCloexec({ libc, errno, abi }: NativeContext): Omit<P
     return -e;
   }
 
+  /** finish() for both ends of a new pair: 0, or -errno with both closed. */
+  function finishPair(out: Int32Array, nonblock: boolean, socket: boolean): number {
+    const a = finish(out[0]!, nonblock, socket);
+    if (a < 0) {
+      closeNative(out[1]!);
+      return a;
+    }
+    const b = finish(out[1]!, nonblock, socket);
+    if (b < 0) {
+      closeNative(out[0]!);
+      return b;
+    }
+    return 0;
+  }
+
   return {
     socket(family, type, proto) {
-      const fd = socketNative(family, type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC), proto);
-      return fd < 0 ? -errno() : finish(fd, (type & SOCK_NONBLOCK) !== 0, true);
+      const fd = orErrno(socketNative(family, type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC), proto));
+      return fd < 0 ? fd : finish(fd, (type & SOCK_NONBLOCK) !== 0, true);
     },
     socketpair(family, type, proto, out) {
-      if (socketpairNative(family, type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC), proto, out) < 0) return -errno();
-      const nonblock = (type & SOCK_NONBLOCK) !== 0;
-      const a = finish(out[0]!, nonblock, true);
-      if (a < 0) {
-        closeNative(out[1]!);
-        return a;
-      }
-      const b = finish(out[1]!, nonblock, true);
-      if (b < 0) {
-        closeNative(out[0]!);
-        return b;
-      }
-      return 0;
+      const r = orErrno(socketpairNative(family, type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC), proto, out));
+      if (r < 0) return r;
+      return finishPair(out, (type & SOCK_NONBLOCK) !== 0, true);
     },
     accept(fd, addr, addrlen) {
-      const r = acceptNative(fd, addr, addrlen);
+      const r = orErrno(acceptNative(fd, addr, addrlen));
+      if (r < 0) return r;
       // BSD accept() gives the new socket the listener's O_NONBLOCK; Linux's and CPython's contract is blocking.
-      if (r < 0) return -errno();
       const fl = fcntlNative(r, F_GETFL);
       if (fl >= 0 && (fl & O_NONBLOCK) !== 0) fcntlNative(r, F_SETFL, 'int', fl & ~O_NONBLOCK);
       return finish(r, false, true);
     },
     pipe(out) {
-      if (pipeNative(out) < 0) return -errno();
-      const a = finish(out[0]!, false, false);
-      if (a < 0) {
-        closeNative(out[1]!);
-        return a;
-      }
-      const b = finish(out[1]!, false, false);
-      if (b < 0) {
-        closeNative(out[0]!);
-        return b;
-      }
-      return 0;
+      const r = orErrno(pipeNative(out));
+      if (r < 0) return r;
+      return finishPair(out, false, false);
     },
     dup2(fd, fd2, cloexec) {
-      const r = dup2Native(fd, fd2);
-      if (r < 0) return -errno();
+      const r = orErrno(dup2Native(fd, fd2));
+      if (r < 0) return r;
       return cloexec ? finish(r, false, false) : r;
     },
   };

@@ -3,8 +3,9 @@
  * the call failed, with errno read before anything else can overwrite it.
  */
 import { nativeSpan } from './views.js';
-import { errno, libc, natives } from './lib.js';
-import { F_GETFD, F_GETFL, F_SETFD, F_SETFL, F_DUPFD_CLOEXEC, RLIMIT_NOFILE } from './constants.js';
+import { libc, natives } from './lib.js';
+import { orErrno } from './errno.js';
+import { F_GETFD, F_GETFL, F_SETFD, F_SETFL, F_DUPFD_CLOEXEC } from './constants.js';
 
 type Bytes = Uint8Array;
 
@@ -14,24 +15,20 @@ const closeNative = libc.func('int close(int)') as (fd: number) => number;
 const dupNative = libc.func('int dup(int)') as (fd: number) => number;
 const dup2Native = libc.func('int dup2(int, int)') as (fd: number, fd2: number) => number;
 const fcntlNative = libc.func('int fcntl(int, int, ...)') as (fd: number, cmd: number, ...rest: unknown[]) => number;
-const getrlimitNative = libc.func('int getrlimit(int, _Out_ uint64_t *rlim)') as (res: number, out: BigUint64Array) => number;
-const setrlimitNative = libc.func('int setrlimit(int, const uint64_t *rlim)') as (res: number, lim: BigUint64Array) => number;
 const getpidNative = libc.func('int getpid(void)') as () => number;
 
 /** read(2) into `buf[offset, offset + length)`. */
 export function read(fd: number, buf: Bytes, offset: number, length: number): number {
-  const n = readNative(fd, nativeSpan(buf, offset, length), length);
-  return n < 0 ? -errno() : n;
+  return orErrno(readNative(fd, nativeSpan(buf, offset, length), length));
 }
 
 /** write(2) from `buf[offset, offset + length)`. */
 export function write(fd: number, buf: Bytes, offset: number, length: number): number {
-  const n = writeNative(fd, nativeSpan(buf, offset, length), length);
-  return n < 0 ? -errno() : n;
+  return orErrno(writeNative(fd, nativeSpan(buf, offset, length), length));
 }
 
 export function close(fd: number): number {
-  return closeNative(fd) < 0 ? -errno() : 0;
+  return orErrno(closeNative(fd));
 }
 
 /** A pipe with both ends close-on-exec (pipe2(O_CLOEXEC), or pipe + fcntl): fills `out` with [read, write]. */
@@ -41,19 +38,16 @@ export function pipeCloexec(out: Int32Array): number {
 }
 
 export function dup(fd: number): number {
-  const r = dupNative(fd);
-  return r < 0 ? -errno() : r;
+  return orErrno(dupNative(fd));
 }
 
 /** A duplicate at the lowest free number, close-on-exec, as Python's os.dup() makes it. */
 export function dupCloexec(fd: number): number {
-  const r = fcntlNative(fd, F_DUPFD_CLOEXEC, 'int', 0);
-  return r < 0 ? -errno() : r;
+  return orErrno(fcntlNative(fd, F_DUPFD_CLOEXEC, 'int', 0));
 }
 
 export function dup2(fd: number, fd2: number): number {
-  const r = dup2Native(fd, fd2);
-  return r < 0 ? -errno() : r;
+  return orErrno(dup2Native(fd, fd2));
 }
 
 /** dup2 of `fd` onto `fd2` (they must differ), close-on-exec when `cloexec` (dup3 where it exists). */
@@ -62,35 +56,19 @@ export function dup2Cloexec(fd: number, fd2: number, cloexec: boolean): number {
 }
 
 export function getFdFlags(fd: number): number {
-  const r = fcntlNative(fd, F_GETFD);
-  return r < 0 ? -errno() : r;
+  return orErrno(fcntlNative(fd, F_GETFD));
 }
 
 export function setFdFlags(fd: number, flags: number): number {
-  return fcntlNative(fd, F_SETFD, 'int', flags) < 0 ? -errno() : 0;
+  return orErrno(fcntlNative(fd, F_SETFD, 'int', flags));
 }
 
 export function getStatusFlags(fd: number): number {
-  const r = fcntlNative(fd, F_GETFL);
-  return r < 0 ? -errno() : r;
+  return orErrno(fcntlNative(fd, F_GETFL));
 }
 
 export function setStatusFlags(fd: number, flags: number): number {
-  return fcntlNative(fd, F_SETFL, 'int', flags) < 0 ? -errno() : 0;
-}
-
-const rlimit = new BigUint64Array(2);
-
-/** [soft, hard] limit on open file descriptors (RLIM_INFINITY shows as a large bigint). */
-export function getNofileLimit(): [bigint, bigint] | number {
-  if (getrlimitNative(RLIMIT_NOFILE, rlimit) < 0) return -errno();
-  return [rlimit[0]!, rlimit[1]!];
-}
-
-export function setNofileLimit(soft: bigint, hard: bigint): number {
-  rlimit[0] = soft;
-  rlimit[1] = hard;
-  return setrlimitNative(RLIMIT_NOFILE, rlimit) < 0 ? -errno() : 0;
+  return orErrno(fcntlNative(fd, F_SETFL, 'int', flags));
 }
 
 /** getpid(2): cannot fail. The cheapest real syscall, used to measure the cost of a native call. */

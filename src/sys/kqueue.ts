@@ -3,10 +3,12 @@
  * libkqueue (a userspace kqueue over epoll), loaded on first use from $IOMUX_LIBKQUEUE, then
  * `libkqueue.so.0`. Where neither exists every call returns -ENOSYS and `kqueueUnavailable()` says why.
  */
-import { abi, errno, koffi, libc } from './lib.js';
+import { abi, koffi, libc } from './lib.js';
+import { errno, orErrno } from './errno.js';
 import type { LibraryHandle } from 'koffi';
 import { FD_CLOEXEC, F_SETFD, INT_MAX } from './constants.js';
 import { close } from './io.js';
+import { getI64, getU16, getU32, getU64, put64, putU16, putU32 } from './bytes.js';
 
 type Bytes = Uint8Array;
 
@@ -28,7 +30,6 @@ const EINVAL = abi.errno.EINVAL!;
 const EBADF = abi.errno.EBADF!;
 const ENOENT = abi.errno.ENOENT!;
 const LIBKQUEUE = abi.kqueueSource === 'libkqueue';
-const LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 interface KqueueNatives {
   kqueue(): number;
@@ -88,8 +89,8 @@ export function kqueueUnavailable(): string | null {
 export function kqueueCreate(): number {
   const n = load();
   if (typeof n === 'string') return -ENOSYS;
-  const fd = n.kqueue();
-  if (fd < 0) return -errno();
+  const fd = orErrno(n.kqueue());
+  if (fd < 0) return fd;
   libkqueueReady = true;
   if (n.fcntl(fd, F_SETFD, 'int', FD_CLOEXEC) < 0) {
     const e = errno();
@@ -106,8 +107,7 @@ export function kevent(
   const n = load();
   if (typeof n === 'string') return -ENOSYS;
   if (!LIBKQUEUE) {
-    const r = n.kevent(kq, changes, nchanges, events, nevents, timeout);
-    return r < 0 ? -errno() : r;
+    return orErrno(n.kevent(kq, changes, nchanges, events, nevents, timeout));
   }
   readyLibkqueue();
   if (nchanges > 0 && changes !== null && anyRefusedIdent(changes, nchanges)) {
@@ -178,7 +178,7 @@ function keventWithRefusals(
     if (events === null || written === nevents) return -error;
     const at = written * KEVENT_BYTES;
     events.set(changes.subarray(i * KEVENT_BYTES, (i + 1) * KEVENT_BYTES), at);
-    put16(events, at + KE.flags, keventFlags(events, written) | abi.kqueue.EV_ERROR);
+    putU16(events, at + KE.flags, keventFlags(events, written) | abi.kqueue.EV_ERROR);
     put64(events, at + KE.data, error);
     written++;
   }
@@ -196,47 +196,7 @@ function libkqueueFailure(n: KqueueNatives, kq: number): number {
   return -e;
 }
 
-// --- struct kevent codec. ident, data and udata are 64-bit; iomux keeps them as JS numbers (|x| < 2**53),
-// written and read as two 32-bit halves so nothing is allocated.
-
-function putU32(buf: Bytes, at: number, v: number): void {
-  v >>>= 0;
-  if (LE) {
-    buf[at] = v; buf[at + 1] = v >>> 8; buf[at + 2] = v >>> 16; buf[at + 3] = v >>> 24;
-  } else {
-    buf[at] = v >>> 24; buf[at + 1] = v >>> 16; buf[at + 2] = v >>> 8; buf[at + 3] = v;
-  }
-}
-
-function getU32(buf: Bytes, at: number): number {
-  return LE
-    ? (buf[at]! | (buf[at + 1]! << 8) | (buf[at + 2]! << 16) | (buf[at + 3]! << 24)) >>> 0
-    : ((buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!) >>> 0;
-}
-
-function put64(buf: Bytes, at: number, v: number): void {
-  const high = Math.floor(v / 0x100000000);
-  const low = v - high * 0x100000000;
-  putU32(buf, LE ? at : at + 4, low);
-  putU32(buf, LE ? at + 4 : at, high); // two's complement for negative values (high as int32)
-}
-
-function getU64(buf: Bytes, at: number): number {
-  return getU32(buf, LE ? at + 4 : at) * 0x100000000 + getU32(buf, LE ? at : at + 4);
-}
-
-function getI64(buf: Bytes, at: number): number {
-  return (getU32(buf, LE ? at + 4 : at) | 0) * 0x100000000 + getU32(buf, LE ? at : at + 4);
-}
-
-function put16(buf: Bytes, at: number, v: number): void {
-  buf[at + (LE ? 0 : 1)] = v & 0xff;
-  buf[at + (LE ? 1 : 0)] = (v >>> 8) & 0xff;
-}
-
-function getU16(buf: Bytes, at: number): number {
-  return LE ? buf[at]! | (buf[at + 1]! << 8) : (buf[at]! << 8) | buf[at + 1]!;
-}
+// --- struct kevent: ident, data and udata are 64-bit; iomux keeps them as JS numbers (|x| < 2**53).
 
 /** Writes record `i` of a kevent array (the rest of the record, e.g. FreeBSD's ext[4], is zeroed). */
 export function putKevent(
@@ -245,8 +205,8 @@ export function putKevent(
   const at = i * KEVENT_BYTES;
   buf.fill(0, at, at + KEVENT_BYTES);
   put64(buf, at + KE.ident, ident);
-  put16(buf, at + KE.filter, filter);
-  put16(buf, at + KE.flags, flags);
+  putU16(buf, at + KE.filter, filter);
+  putU16(buf, at + KE.flags, flags);
   putU32(buf, at + KE.fflags, fflags);
   put64(buf, at + KE.data, data);
   put64(buf, at + KE.udata, udata);

@@ -4,11 +4,9 @@
  * everything above calls plain functions that return a non-negative result or `-errno`.
  */
 import koffi, { type LibraryHandle } from 'koffi';
-import type { NativeContext, PlatformNatives } from './abi.js';
-import { bindNatives as darwinNatives } from './darwin/natives.js';
-import { bindNatives as freebsdNatives } from './freebsd/natives.js';
-import { bindNatives as linuxNatives } from './linux/natives.js';
-import { abi } from './platform.js';
+import type { PlatformNatives } from './abi.js';
+import { abi, platform } from './platform.js';
+import { errno, orErrno } from './errno.js';
 
 export { koffi, abi };
 
@@ -27,13 +25,8 @@ function loadLibc(): LibraryHandle {
   throw new Error(`iomux: cannot load the C library of ${abi.platform} (${abi.libc.join(', ')})`, { cause: last });
 }
 
-/** The calling thread's errno. Call it immediately after the failing native call, before any other. */
-export const errno: () => number = () => koffi.errno();
-
-const context: NativeContext = { libc, errno, abi };
 /** The calls whose spelling differs per platform, bound for this one only. */
-export const natives: PlatformNatives =
-  abi.platform === 'linux' ? linuxNatives(context) : abi.platform === 'darwin' ? darwinNatives(context) : freebsdNatives(context);
+export const natives: PlatformNatives = platform.natives({ koffi, libc, abi, orErrno, errno });
 
 const strerrorNative = libc.func('const char *strerror(int)') as (e: number) => string | null;
 

@@ -12,9 +12,11 @@
  * Field offsets come from the platform table in msg-layout.ts; the running platform's is checked against
  * koffi's own view of the C structs when this module loads.
  */
-import { abi, errno, koffi, libc } from './lib.js';
+import { abi, koffi, libc } from './lib.js';
+import { orErrno } from './errno.js';
 import { cmsgAlign, cmsgDataAt, msgLayoutOf, type MsgLayout } from './msg-layout.js';
 import { copyInto, viewLength } from './views.js';
+import { getI32, getWords64, putWords64 } from './bytes.js';
 
 type Bytes = Uint8Array;
 
@@ -33,8 +35,6 @@ const INITIAL_CONTROL_BYTES = 4096;
 /** A block grown past this is freed after the call that needed it (a one-off 10 MB message stays one-off). */
 const RETAINED_BYTES = 1024 * 1024;
 
-const LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
 const sendmsgNative = libc.func('long sendmsg(int, void *, int)') as (fd: number, msg: unknown, flags: number) => number;
 const recvmsgNative = libc.func('long recvmsg(int, void *, int)') as (fd: number, msg: unknown, flags: number) => number;
 // The block comes from malloc, not koffi.alloc: that zero-fills and stops below 2 GiB, and a control buffer
@@ -46,20 +46,15 @@ function alignUp(n: number, a: number): number {
   return Math.ceil(n / a) * a;
 }
 
-/** A native address as the two 32-bit words it occupies in memory, in memory order. */
-function words(address: bigint): [first: number, second: number] {
-  const low = Number(address & 0xffffffffn);
-  const high = Number(address >> 32n);
-  return LE ? [low, high] : [high, low];
+/** A native address as the two 32-bit words it occupies in memory, the low one first. */
+function words(address: bigint): [low: number, high: number] {
+  return [Number(address & 0xffffffffn), Number(address >> 32n)];
 }
 
 const NULL: readonly [number, number] = [0, 0];
 
 // Every msghdr, iovec and cmsghdr field sits at a multiple of 4 bytes in every table, so the block is written
-// and read as host-order 32-bit words (no DataView, no byte order argument). An 8-byte field is two words,
-// the low one first on a little-endian machine.
-const LOW = LE ? 0 : 1;
-const HIGH = LE ? 1 : 0;
+// and read as 32-bit words (bytes.ts: an 8-byte field is two words, the low one first).
 const NAME_W = MSG.nameAt >> 2;
 const NAMELEN_W = MSG.namelenAt >> 2;
 const CONTROL_W = MSG.controlAt >> 2;
@@ -75,17 +70,12 @@ const CMSG_DATA_AT = cmsgDataAt(MSG);
 
 /** Writes a size_t (two words) or a 32-bit length (one word) at word `w`. */
 function putLength(block: Uint32Array, w: number, wide: boolean, value: number): void {
-  if (!wide) {
-    block[w] = value;
-    return;
-  }
-  const low = value >>> 0;
-  block[w + LOW] = low;
-  block[w + HIGH] = (value - low) / 0x100000000;
+  if (wide) putWords64(block, w, value);
+  else block[w] = value;
 }
 
 function getLength(block: Uint32Array, w: number, wide: boolean): number {
-  return wide ? block[w + HIGH]! * 0x100000000 + block[w + LOW]! : block[w]!;
+  return wide ? getWords64(block, w) : block[w]!;
 }
 
 /** Up to this many bytes a loop copies faster than TypedArray.set, a call into the runtime. */
@@ -319,14 +309,12 @@ export function releaseMessageArea(): void {
 
 /** sendmsg(2) of the prepared block. Returns the bytes sent or -errno. */
 export function sendmsg(fd: number, area: MessageArea, flags: number): number {
-  const r = sendmsgNative(fd, area.pointer, flags);
-  return r < 0 ? -errno() : r;
+  return orErrno(sendmsgNative(fd, area.pointer, flags));
 }
 
 /** recvmsg(2) into the prepared block. Returns the bytes received (the datagram's size with MSG_TRUNC) or -errno. */
 export function recvmsg(fd: number, area: MessageArea, flags: number): number {
-  const r = recvmsgNative(fd, area.pointer, flags);
-  return r < 0 ? -errno() : r;
+  return orErrno(recvmsgNative(fd, area.pointer, flags));
 }
 
 // ─── Control messages inside the control region ─────────────────────────────────────────────────────────
@@ -387,37 +375,28 @@ export class ControlCursor {
   }
 }
 
-// The DataView of the bytes read last by readInt (SCM_RIGHTS data in a caller's Buffer).
-let viewedBuffer: Bytes | null = null;
-let view: DataView | null = null;
-
-/** A C int at `at` in host byte order in any buffer (an fd in SCM_RIGHTS data). */
-export function readInt(buf: Bytes, at: number): number {
-  if (buf !== viewedBuffer || view === null) {
-    view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    viewedBuffer = buf;
-  }
-  return view.getInt32(at, LE);
-}
+/** A C int at `at` in any buffer (an fd in SCM_RIGHTS data). */
+export const readInt: (buf: Bytes, at: number) => number = getI32;
 
 /**
  * The table must agree with the C compiler's layout as koffi computes it for the running platform: a wrong
  * offset here would make the kernel write through a wrong pointer.
  */
 function checkAgainstCompiler(L: MsgLayout): void {
-  const linux = abi.platform === 'linux';
-  const lenType = linux ? 'size_t' : 'uint32_t';
+  // The field widths are the table's (size_t on Linux; socklen_t, int on the BSDs), checked against the
+  // headers' declarations by test/platform-tables; koffi lays them out as this platform's C compiler does.
+  const lenType = (bytes: number, narrow: string): string => (bytes === 8 ? 'size_t' : narrow);
   const Msghdr = koffi.struct({
     msg_name: 'void *',
     msg_namelen: 'uint32_t',
     msg_iov: 'void *',
-    msg_iovlen: linux ? 'size_t' : 'int',
+    msg_iovlen: lenType(L.iovlenBytes, 'int'),
     msg_control: 'void *',
-    msg_controllen: lenType,
+    msg_controllen: lenType(L.controllenBytes, 'uint32_t'),
     msg_flags: 'int',
   });
   const Iovec = koffi.struct({ iov_base: 'void *', iov_len: 'size_t' });
-  const Cmsghdr = koffi.struct({ cmsg_len: lenType, cmsg_level: 'int', cmsg_type: 'int' });
+  const Cmsghdr = koffi.struct({ cmsg_len: lenType(L.cmsgLenBytes, 'uint32_t'), cmsg_level: 'int', cmsg_type: 'int' });
   const checks: Array<[string, number, number]> = [
     ['sizeof(void *)', koffi.sizeof('void *'), 8],
     ['sizeof(msghdr)', koffi.sizeof(Msghdr), L.msghdrBytes],

@@ -2,8 +2,10 @@
  * select(2), poll(2) and epoll(7): the native calls and the struct layouts they read and write. Callers
  * own the buffers (so a wait loop can reuse them); this module only knows where each field lives.
  */
-import { abi, errno, koffi, libc, natives } from './lib.js';
-import { FD_SETSIZE, LITTLE_ENDIAN } from './constants.js';
+import { abi, koffi, libc, natives } from './lib.js';
+import { orErrno } from './errno.js';
+import { FD_SETSIZE } from './constants.js';
+import { getI32, getU16, putInt, putU16, putU32 } from './bytes.js';
 
 const { fdSet, timeval, pollfd } = abi.layout;
 
@@ -26,27 +28,18 @@ const selectNative = libc.func('int select(int, void *, void *, void *, void *)'
  * (null blocks). Returns the number of ready fds, or -errno.
  */
 export function select(nfds: number, r: Bytes | null, w: Bytes | null, x: Bytes | null, tv: Bytes | null): number {
-  const n = selectNative(nfds, r, w, x, tv);
-  return n < 0 ? -errno() : n;
+  return orErrno(selectNative(nfds, r, w, x, tv));
 }
 
-// The bitmap is an array of native words (long on Linux and FreeBSD, int32 on macOS); on little-endian machines
-// bit `fd` is bit (fd & 7) of byte (fd >> 3). On big-endian ones the byte order within each word is reversed.
-const WORD_BYTES = fdSet.wordBytes;
-
-function fdSetByte(fd: number): number {
-  if (LITTLE_ENDIAN) return fd >> 3;
-  const word = Math.floor(fd / (WORD_BYTES * 8));
-  const inWord = (fd % (WORD_BYTES * 8)) >> 3;
-  return word * WORD_BYTES + (WORD_BYTES - 1 - inWord);
-}
+// The bitmap is an array of native words (long on Linux and FreeBSD, int32 on macOS); little-endian, so bit
+// `fd` is bit (fd & 7) of byte (fd >> 3) whatever the word size.
 
 export function fdSetAdd(set: Bytes, fd: number): void {
-  set[fdSetByte(fd)]! |= 1 << (fd & 7);
+  set[fd >> 3]! |= 1 << (fd & 7);
 }
 
 export function fdSetHas(set: Bytes, fd: number): boolean {
-  return (set[fdSetByte(fd)]! & (1 << (fd & 7))) !== 0;
+  return (set[fd >> 3]! & (1 << (fd & 7))) !== 0;
 }
 
 /** Writes a timeval of `usec` (a non-negative integer) microseconds into `tv`. */
@@ -56,41 +49,18 @@ export function writeTimeval(tv: Bytes, usec: number): void {
   putInt(tv, timeval.usecAt, timeval.usecBytes, usec - sec * 1e6);
 }
 
-// A non-negative integer of `size` (4 or 8) bytes, as 32-bit halves byte by byte in native order: select()
-// runs this on every wait, and a DataView or BigInt would allocate each time.
-export function putInt(buf: Bytes, at: number, size: number, value: number): void {
-  const low = value % 0x100000000;
-  putU32Native(buf, size === 4 || LITTLE_ENDIAN ? at : at + 4, low);
-  if (size === 8) putU32Native(buf, LITTLE_ENDIAN ? at + 4 : at, (value - low) / 0x100000000);
-}
-
-function putU32Native(buf: Bytes, at: number, value: number): void {
-  if (LITTLE_ENDIAN) {
-    buf[at] = value;
-    buf[at + 1] = value >>> 8;
-    buf[at + 2] = value >>> 16;
-    buf[at + 3] = value >>> 24;
-  } else {
-    buf[at] = value >>> 24;
-    buf[at + 1] = value >>> 16;
-    buf[at + 2] = value >>> 8;
-    buf[at + 3] = value;
-  }
-}
-
 // --- poll(2): struct pollfd { int fd; short events; short revents; } is 8 bytes everywhere.
 
 export const POLLFD_BYTES = pollfd.bytes;
-export const POLLFD_FD = pollfd.fd;
-export const POLLFD_EVENTS = pollfd.events;
-export const POLLFD_REVENTS = pollfd.revents;
+const POLLFD_FD = pollfd.fd;
+const POLLFD_EVENTS = pollfd.events;
+const POLLFD_REVENTS = pollfd.revents;
 
 const pollNative = libc.func('int poll(void *, unsigned long, int)') as (fds: Bytes | null, n: number, ms: number) => number;
 
 /** poll(2) over `n` pollfd records in `fds`. Returns the number of records with revents set, or -errno. */
 export function poll(fds: Bytes | null, n: number, timeoutMs: number): number {
-  const r = pollNative(fds, n, timeoutMs);
-  return r < 0 ? -errno() : r;
+  return orErrno(pollNative(fds, n, timeoutMs));
 }
 
 // --- epoll(7), where the kernel has it: struct epoll_event { uint32_t events; epoll_data_t data; }, packed on
@@ -99,8 +69,8 @@ export function poll(fds: Bytes | null, n: number, timeoutMs: number): number {
 const epollLayout = abi.layout.epollEvent;
 const epoll = natives.epoll;
 export const EPOLL_EVENT_BYTES = epollLayout?.bytes ?? 16;
-export const EPOLL_EVENT_EVENTS = epollLayout?.events ?? 0;
-export const EPOLL_EVENT_DATA = epollLayout?.data ?? 8;
+const EPOLL_EVENT_EVENTS = epollLayout?.events ?? 0;
+const EPOLL_EVENT_DATA = epollLayout?.data ?? 8;
 const ENOSYS = abi.errno.ENOSYS!;
 
 if (epollLayout !== null) {
@@ -112,29 +82,17 @@ if (epollLayout !== null) {
   }
 }
 
-/** Whether this platform has epoll. */
-export const hasEpollNative = epoll !== null;
-
 export function epollCreate1(flags: number): number {
   return epoll === null ? -ENOSYS : epoll.create1(flags);
 }
 
 const ctlEvent = Buffer.alloc(EPOLL_EVENT_BYTES);
-const LE = LITTLE_ENDIAN;
 
-function putU32(buf: Buffer, value: number, at: number): void {
-  if (LE) buf.writeUInt32LE(value >>> 0, at);
-  else buf.writeUInt32BE(value >>> 0, at);
-}
-
-/**
- * epoll_ctl(2). The event's 64-bit data is written as two 32-bit halves: `dataLow` (iomux stores the fd)
- * and `dataHigh` (a registration generation, so stale events for a reused fd number can be told apart).
- */
-export function epollCtl(epfd: number, op: number, fd: number, events: number, dataLow: number, dataHigh: number): number {
-  putU32(ctlEvent, events, EPOLL_EVENT_EVENTS);
-  putU32(ctlEvent, dataLow, EPOLL_EVENT_DATA + (LE ? 0 : 4));
-  putU32(ctlEvent, dataHigh, EPOLL_EVENT_DATA + (LE ? 4 : 0));
+/** epoll_ctl(2). The event's 64-bit data holds `fd` (its high half 0): what the readers below give back. */
+export function epollCtl(epfd: number, op: number, fd: number, events: number): number {
+  putU32(ctlEvent, EPOLL_EVENT_EVENTS, events);
+  putU32(ctlEvent, EPOLL_EVENT_DATA, fd);
+  putU32(ctlEvent, EPOLL_EVENT_DATA + 4, 0);
   return epoll === null ? -ENOSYS : epoll.ctl(epfd, op, fd, ctlEvent);
 }
 
@@ -149,11 +107,10 @@ export function allocEpollEvents(maxevents: number): Buffer {
 }
 
 // Every field of struct epoll_event sits at a multiple of 4 bytes (packed or not), so records are read as
-// host-endian 32-bit words: one typed-array load per field, which the JIT inlines into an event loop.
+// 32-bit words: one typed-array load per field, which the JIT inlines into an event loop.
 const EPOLL_EVENT_WORDS = EPOLL_EVENT_BYTES / 4;
 const EVENTS_WORD = EPOLL_EVENT_EVENTS / 4;
-const DATA_LOW_WORD = (EPOLL_EVENT_DATA + (LE ? 0 : 4)) / 4;
-const DATA_HIGH_WORD = (EPOLL_EVENT_DATA + (LE ? 4 : 0)) / 4;
+const DATA_LOW_WORD = EPOLL_EVENT_DATA / 4;
 
 /** The 32-bit words of an event buffer from allocEpollEvents, for the readers below. */
 export function epollEventWords(events: Buffer): Uint32Array {
@@ -171,11 +128,6 @@ export function epollEventDataLow(words: Uint32Array, i: number): number {
   return words[i * EPOLL_EVENT_WORDS + DATA_LOW_WORD]! | 0;
 }
 
-/** The high half of record `i`'s data (the registration generation). */
-export function epollEventDataHigh(words: Uint32Array, i: number): number {
-  return words[i * EPOLL_EVENT_WORDS + DATA_HIGH_WORD]!;
-}
-
 /** Allocates room for `n` pollfd records. */
 export function allocPollfds(n: number): Buffer {
   return Buffer.alloc(n * POLLFD_BYTES);
@@ -184,25 +136,17 @@ export function allocPollfds(n: number): Buffer {
 /** Fills pollfd record `i` and clears its revents. */
 export function setPollfd(fds: Buffer, i: number, fd: number, events: number): void {
   const at = i * POLLFD_BYTES;
-  if (LE) {
-    fds.writeInt32LE(fd, at + POLLFD_FD);
-    fds.writeUInt16LE(events & 0xffff, at + POLLFD_EVENTS);
-    fds.writeUInt16LE(0, at + POLLFD_REVENTS);
-  } else {
-    fds.writeInt32BE(fd, at + POLLFD_FD);
-    fds.writeUInt16BE(events & 0xffff, at + POLLFD_EVENTS);
-    fds.writeUInt16BE(0, at + POLLFD_REVENTS);
-  }
+  putU32(fds, at + POLLFD_FD, fd);
+  putU16(fds, at + POLLFD_EVENTS, events);
+  putU16(fds, at + POLLFD_REVENTS, 0);
 }
 
 /** The revents of pollfd record `i`. */
 export function pollfdRevents(fds: Buffer, i: number): number {
-  const at = i * POLLFD_BYTES + POLLFD_REVENTS;
-  return LE ? fds.readUInt16LE(at) : fds.readUInt16BE(at);
+  return getU16(fds, i * POLLFD_BYTES + POLLFD_REVENTS);
 }
 
 /** The fd of pollfd record `i`. */
 export function pollfdFd(fds: Buffer, i: number): number {
-  const at = i * POLLFD_BYTES + POLLFD_FD;
-  return LE ? fds.readInt32LE(at) : fds.readInt32BE(at);
+  return getI32(fds, i * POLLFD_BYTES + POLLFD_FD);
 }

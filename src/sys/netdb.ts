@@ -3,8 +3,9 @@
  * getnameinfo(3). getaddrinfo reports failures as EAI_* codes (negative on glibc, positive on the BSDs), not errno; EAI_SYSTEM
  * means "see errno", which is why failures come back as a `GaiFailure` carrying both.
  */
-import { LITTLE_ENDIAN } from './constants.js';
-import { abi, errno, koffi, libc } from './lib.js';
+import { putU32 } from './bytes.js';
+import { abi, koffi, libc } from './lib.js';
+import { errno } from './errno.js';
 
 type Bytes = Uint8Array;
 
@@ -98,11 +99,6 @@ export interface GaiFailure {
 const hints = Buffer.alloc(ADDRINFO_BYTES);
 const resultCell: unknown[] = [null];
 
-function putInt(buf: Buffer, at: number, v: number): void {
-  if (LITTLE_ENDIAN) buf.writeInt32LE(v, at);
-  else buf.writeInt32BE(v, at);
-}
-
 /**
  * getaddrinfo(3): the entries in the resolver's order (for AF_UNSPEC the first may be IPv6), or a
  * `GaiFailure`. `node`/`service` null mean NULL.
@@ -111,10 +107,10 @@ export function getaddrinfo(
   node: string | null, service: string | null, family: number, socktype: number, protocol: number, flags: number,
 ): AddrInfoEntry[] | GaiFailure {
   hints.fill(0);
-  putInt(hints, FLAGS_AT, flags);
-  putInt(hints, FAMILY_AT, family);
-  putInt(hints, SOCKTYPE_AT, socktype);
-  putInt(hints, PROTOCOL_AT, protocol);
+  putU32(hints, FLAGS_AT, flags);
+  putU32(hints, FAMILY_AT, family);
+  putU32(hints, SOCKTYPE_AT, socktype);
+  putU32(hints, PROTOCOL_AT, protocol);
   resultCell[0] = null;
   const code = getaddrinfoNative(node, service, hints, resultCell);
   if (code !== 0) return { code, errno: code === EAI_SYSTEM ? errno() : 0 };

@@ -4,8 +4,9 @@
  * socket layer can keep one sockaddr scratch buffer and one socklen cell for every call it makes.
  */
 import { nativeSpan } from './views.js';
-import { LITTLE_ENDIAN } from './constants.js';
-import { abi, errno, libc, natives } from './lib.js';
+import { getNet16, getNet32, getU16, getU32, putNet16, putNet32, putU16, putU32 } from './bytes.js';
+import { abi, libc, natives } from './lib.js';
+import { orErrno } from './errno.js';
 
 type Bytes = Uint8Array;
 
@@ -85,11 +86,11 @@ const SA = abi.layout.sockaddr;
 /** sizeof(struct sockaddr_storage): room for any address. */
 export const SOCKADDR_STORAGE_BYTES = SA.storageBytes;
 /** sizeof(struct sockaddr_in). */
-export const SOCKADDR_IN_BYTES = SA.inBytes;
+const SOCKADDR_IN_BYTES = SA.inBytes;
 /** sizeof(struct sockaddr_in6). */
 export const SOCKADDR_IN6_BYTES = SA.in6Bytes;
 /** offsetof(struct sockaddr_un, sun_path): the family (and on the BSDs the length byte) comes first. */
-export const SUN_PATH_OFFSET = SA.sunPathOffset;
+const SUN_PATH_OFFSET = SA.sunPathOffset;
 /** sizeof(((struct sockaddr_un *)0)->sun_path): 108 on Linux, 104 on the BSDs and macOS. */
 export const SUN_PATH_BYTES = SA.sunPathBytes;
 
@@ -107,50 +108,15 @@ function putFamily(buf: Bytes, family: number, length: number): void {
     buf[0] = length;
     buf[1] = family;
   } else {
-    putHostU16(buf, 0, family);
+    putU16(buf, 0, family);
   }
-}
-
-function putHostU16(buf: Bytes, at: number, v: number): void {
-  buf[at + (LITTLE_ENDIAN ? 0 : 1)] = v & 0xff;
-  buf[at + (LITTLE_ENDIAN ? 1 : 0)] = (v >>> 8) & 0xff;
-}
-
-function getHostU16(buf: Bytes, at: number): number {
-  return LITTLE_ENDIAN ? buf[at]! | (buf[at + 1]! << 8) : (buf[at]! << 8) | buf[at + 1]!;
-}
-
-function putHostU32(buf: Bytes, at: number, v: number): void {
-  for (let i = 0; i < 4; i++) buf[at + (LITTLE_ENDIAN ? i : 3 - i)] = (v >>> (8 * i)) & 0xff;
-}
-
-function getHostU32(buf: Bytes, at: number): number {
-  let v = 0;
-  for (let i = 3; i >= 0; i--) v = v * 256 + buf[at + (LITTLE_ENDIAN ? i : 3 - i)]!;
-  return v;
-}
-
-function putNetU16(buf: Bytes, at: number, v: number): void {
-  buf[at] = (v >>> 8) & 0xff;
-  buf[at + 1] = v & 0xff;
-}
-
-function putNetU32(buf: Bytes, at: number, v: number): void {
-  buf[at] = (v >>> 24) & 0xff;
-  buf[at + 1] = (v >>> 16) & 0xff;
-  buf[at + 2] = (v >>> 8) & 0xff;
-  buf[at + 3] = v & 0xff;
-}
-
-function getNetU32(buf: Bytes, at: number): number {
-  return ((buf[at]! << 24) >>> 0) + (buf[at + 1]! << 16) + (buf[at + 2]! << 8) + buf[at + 3]!;
 }
 
 /** Writes a sockaddr_in (the 4 address bytes in network order) and returns its length. */
 export function writeSockaddrIn(buf: Bytes, addr4: Bytes, port: number): number {
   buf.fill(0, 0, SOCKADDR_IN_BYTES);
   putFamily(buf, AF_INET, SOCKADDR_IN_BYTES);
-  putNetU16(buf, PORT_AT, port);
+  putNet16(buf, PORT_AT, port);
   buf.set(addr4.subarray(0, 4), IN_ADDR_AT);
   return SOCKADDR_IN_BYTES;
 }
@@ -159,10 +125,10 @@ export function writeSockaddrIn(buf: Bytes, addr4: Bytes, port: number): number 
 export function writeSockaddrIn6(buf: Bytes, addr16: Bytes, port: number, flowinfo: number, scopeId: number): number {
   buf.fill(0, 0, SOCKADDR_IN6_BYTES);
   putFamily(buf, AF_INET6, SOCKADDR_IN6_BYTES);
-  putNetU16(buf, PORT_AT, port);
-  putNetU32(buf, IN6_FLOWINFO_AT, flowinfo);
+  putNet16(buf, PORT_AT, port);
+  putNet32(buf, IN6_FLOWINFO_AT, flowinfo);
   buf.set(addr16.subarray(0, 16), IN6_ADDR_AT);
-  putHostU32(buf, IN6_SCOPE_AT, scopeId);
+  putU32(buf, IN6_SCOPE_AT, scopeId);
   return SOCKADDR_IN6_BYTES;
 }
 
@@ -182,12 +148,12 @@ export function writeSockaddrUn(buf: Bytes, path: Bytes): number {
 
 /** The sa_family of a sockaddr. */
 export function sockaddrFamily(buf: Bytes): number {
-  return LENGTH_BYTE ? buf[1]! : getHostU16(buf, 0);
+  return LENGTH_BYTE ? buf[1]! : getU16(buf, 0);
 }
 
 /** The port of a sockaddr_in or sockaddr_in6 (host order). */
 export function sockaddrPort(buf: Bytes): number {
-  return (buf[PORT_AT]! << 8) | buf[PORT_AT + 1]!;
+  return getNet16(buf, PORT_AT);
 }
 
 /** The IPv4 address of a sockaddr_in in dotted-quad text. */
@@ -200,19 +166,14 @@ export function sockaddrInBytes(buf: Bytes): Bytes {
   return buf.subarray(IN_ADDR_AT, IN_ADDR_AT + 4);
 }
 
-/** The IPv4 address of a sockaddr_in as an unsigned 32-bit number (host order). */
-export function sockaddrInAddress(buf: Bytes): number {
-  return getNetU32(buf, IN_ADDR_AT);
-}
-
 /** sin6_flowinfo (host order). */
 export function sockaddrIn6Flowinfo(buf: Bytes): number {
-  return getNetU32(buf, IN6_FLOWINFO_AT);
+  return getNet32(buf, IN6_FLOWINFO_AT);
 }
 
 /** sin6_scope_id. */
 export function sockaddrIn6ScopeId(buf: Bytes): number {
-  return getHostU32(buf, IN6_SCOPE_AT);
+  return getU32(buf, IN6_SCOPE_AT);
 }
 
 /** The 16 address bytes of a sockaddr_in6 (a view into `buf`). */
@@ -224,12 +185,6 @@ export function sockaddrIn6Bytes(buf: Bytes): Bytes {
 export function sockaddrUnPath(buf: Bytes, len: number): Bytes {
   const end = Math.min(Math.max(len, SUN_PATH_OFFSET), SUN_PATH_OFFSET + SUN_PATH_BYTES);
   return buf.subarray(SUN_PATH_OFFSET, end);
-}
-
-/** Sets the sa_family field (for copying addresses resolved for another family). */
-export function setSockaddrFamily(buf: Bytes, family: number): void {
-  if (LENGTH_BYTE) buf[1] = family;
-  else putHostU16(buf, 0, family);
 }
 
 // --- Natives. Pointers to socklen_t are passed as a one-cell Uint32Array the caller owns.
@@ -279,11 +234,11 @@ export function socketpairCloexec(family: number, type: number, proto: number, o
 }
 
 export function bind(fd: number, addr: Bytes, len: number): number {
-  return bindNative(fd, addr, len) < 0 ? -errno() : 0;
+  return orErrno(bindNative(fd, addr, len));
 }
 
 export function listen(fd: number, backlog: number): number {
-  return listenNative(fd, backlog) < 0 ? -errno() : 0;
+  return orErrno(listenNative(fd, backlog));
 }
 
 /**
@@ -296,7 +251,7 @@ export function acceptCloexec(fd: number, addr: Bytes | null, addrlen: Uint32Arr
 }
 
 export function connect(fd: number, addr: Bytes, len: number): number {
-  return connectNative(fd, addr, len) < 0 ? -errno() : 0;
+  return orErrno(connectNative(fd, addr, len));
 }
 
 /** `buf` from `offset` on; the usual offset 0 makes no new view, so the hot path allocates nothing. */
@@ -305,8 +260,7 @@ export function connect(fd: number, addr: Bytes, len: number): number {
  * recv(2) into `buf[offset, offset + length)`.
  */
 export function recv(fd: number, buf: Bytes, offset: number, length: number, flags: number): number {
-  const n = recvNative(fd, nativeSpan(buf, offset, length), length, flags);
-  return n < 0 ? -errno() : n;
+  return orErrno(recvNative(fd, nativeSpan(buf, offset, length), length, flags));
 }
 
 /**
@@ -316,28 +270,25 @@ export function recv(fd: number, buf: Bytes, offset: number, length: number, fla
 export function recvfrom(
   fd: number, buf: Bytes, offset: number, length: number, flags: number, addr: Bytes | null, addrlen: Uint32Array | null,
 ): number {
-  const n = recvfromNative(fd, nativeSpan(buf, offset, length), length, flags, addr, addrlen);
-  return n < 0 ? -errno() : n;
+  return orErrno(recvfromNative(fd, nativeSpan(buf, offset, length), length, flags, addr, addrlen));
 }
 
 /**
  * send(2) from `buf[offset, offset + length)`.
  */
 export function send(fd: number, buf: Bytes, offset: number, length: number, flags: number): number {
-  const n = sendNative(fd, nativeSpan(buf, offset, length), length, flags);
-  return n < 0 ? -errno() : n;
+  return orErrno(sendNative(fd, nativeSpan(buf, offset, length), length, flags));
 }
 
 /** sendto(2) from `buf[offset, offset + length)` to the `addrLen`-byte sockaddr in `addr` (null: none). */
 export function sendto(
   fd: number, buf: Bytes, offset: number, length: number, flags: number, addr: Bytes | null, addrLen: number,
 ): number {
-  const n = sendtoNative(fd, nativeSpan(buf, offset, length), length, flags, addr, addrLen);
-  return n < 0 ? -errno() : n;
+  return orErrno(sendtoNative(fd, nativeSpan(buf, offset, length), length, flags, addr, addrLen));
 }
 
 export function shutdown(fd: number, how: number): number {
-  return shutdownNative(fd, how) < 0 ? -errno() : 0;
+  return orErrno(shutdownNative(fd, how));
 }
 
 const intOption = new Int32Array(1);
@@ -347,34 +298,35 @@ const optionLength = new Uint32Array(1);
 export function getsockoptInt(fd: number, level: number, name: number, out: Int32Array): number {
   out[0] = 0;
   optionLength[0] = 4;
-  return getsockoptNative(fd, level, name, out, optionLength) < 0 ? -errno() : 0;
+  return orErrno(getsockoptNative(fd, level, name, out, optionLength));
 }
 
 /** getsockopt(2) into `buf`; returns the option's length in bytes. */
 export function getsockoptBytes(fd: number, level: number, name: number, buf: Bytes): number {
   optionLength[0] = buf.length;
-  return getsockoptNative(fd, level, name, buf, optionLength) < 0 ? -errno() : optionLength[0]!;
+  const r = orErrno(getsockoptNative(fd, level, name, buf, optionLength));
+  return r < 0 ? r : optionLength[0]!;
 }
 
 /** setsockopt(2) with a C int value. */
 export function setsockoptInt(fd: number, level: number, name: number, value: number): number {
   intOption[0] = value;
-  return setsockoptNative(fd, level, name, intOption, 4) < 0 ? -errno() : 0;
+  return orErrno(setsockoptNative(fd, level, name, intOption, 4));
 }
 
 /** setsockopt(2) with raw bytes (`null` and a length for a NULL option value, as CPython allows). */
 export function setsockoptBytes(fd: number, level: number, name: number, value: Bytes | null, length: number): number {
-  return setsockoptNative(fd, level, name, value === null ? null : nativeSpan(value, 0, length), length) < 0 ? -errno() : 0;
+  return orErrno(setsockoptNative(fd, level, name, value === null ? null : nativeSpan(value, 0, length), length));
 }
 
 /** getsockname(2); `addrlen[0]` in/out as in accept4. */
 export function getsockname(fd: number, addr: Bytes, addrlen: Uint32Array): number {
-  return getsocknameNative(fd, addr, addrlen) < 0 ? -errno() : 0;
+  return orErrno(getsocknameNative(fd, addr, addrlen));
 }
 
 /** getpeername(2); `addrlen[0]` in/out as in accept4. */
 export function getpeername(fd: number, addr: Bytes, addrlen: Uint32Array): number {
-  return getpeernameNative(fd, addr, addrlen) < 0 ? -errno() : 0;
+  return orErrno(getpeernameNative(fd, addr, addrlen));
 }
 
 /**
@@ -382,6 +334,5 @@ export function getpeername(fd: number, addr: Bytes, addrlen: Uint32Array): numb
  * address, 0 when it is not.
  */
 export function inetPton(family: number, text: string, out: Bytes): number {
-  const r = inetPtonNative(family, text, out);
-  return r < 0 ? -errno() : r;
+  return orErrno(inetPtonNative(family, text, out));
 }

@@ -9,9 +9,6 @@ const ENOSYS = abi.errno.ENOSYS!;
 const NS_PER_S = 1_000_000_000n;
 const timerfd = natives.timerfd;
 
-/** Whether this platform has timerfd. */
-export const hasTimerfd = timerfd !== null;
-
 // struct itimerspec { struct timespec it_interval, it_value; } as four int64 cells.
 const spec = new BigInt64Array(4);
 const old = new BigInt64Array(4);

@@ -6,14 +6,14 @@
  * is the kernel's. Elsewhere than Linux every call fails with ENOSYS and `hasUringNative` is false.
  */
 import { abi, koffi, natives } from './lib.js';
-import { LITTLE_ENDIAN } from './constants.js';
+import { putWords64 } from './bytes.js';
 import type { UringAbi } from './linux/uring-abi.js';
 
 const uring = natives.uring;
 const ENOSYS = abi.errno.ENOSYS!;
 
-/** Whether this platform has io_uring's calls at all (Linux, little-endian: every field below is written so). */
-export const hasUringNative = uring !== null && LITTLE_ENDIAN;
+/** Whether this platform has io_uring's calls at all (Linux). */
+export const hasUringNative = uring !== null;
 /** The kernel's io_uring values (opcodes, flags, limits), or null where there is no io_uring. */
 export const URING: UringAbi | null = hasUringNative ? uring!.abi : null;
 
@@ -162,8 +162,8 @@ export function writeSqe(
   const at = index * SQE_WORDS;
   sqes[at] = opcode | (flags << 8) | (ioprio << 16);
   sqes[at + 1] = fd;
-  putU64(sqes, at + 2, sqeWide[0]!);
-  putU64(sqes, at + 4, sqeWide[1]!);
+  putWords64(sqes, at + 2, sqeWide[0]!);
+  putWords64(sqes, at + 4, sqeWide[1]!);
   sqes[at + 6] = len;
   sqes[at + 7] = opFlags;
   sqes[at + 8] = udLow;
@@ -174,18 +174,6 @@ export function writeSqe(
   sqes[at + 13] = 0;
   sqes[at + 14] = 0;
   sqes[at + 15] = 0;
-}
-
-/** A u64 cell at word `at` of little-endian words: a value in [0, 2**53), or -1 for all ones. */
-export function putU64(words: Uint32Array, at: number, value: number): void {
-  if (value === -1) {
-    words[at] = 0xffffffff;
-    words[at + 1] = 0xffffffff;
-    return;
-  }
-  const low = value % 0x100000000;
-  words[at] = low;
-  words[at + 1] = (value - low) / 0x100000000;
 }
 
 // --- completion entries: 4 words each (user_data low, high, res, flags).
@@ -208,7 +196,7 @@ export function bufRingBytes(entries: number): number {
  */
 export function bufRingPut(ring: Uint32Array, ring16: Uint16Array, slot: number, addresses: Float64Array, len: number, bid: number): void {
   const at = slot * 4;
-  putU64(ring, at, addresses[bid]!);
+  putWords64(ring, at, addresses[bid]!);
   ring[at + 2] = len;
   // bid is a u16 of its own: the u16 after it is resv, or in entry 0 the tail the kernel reads.
   ring16[slot * 8 + 6] = bid;
@@ -225,7 +213,7 @@ export function registerBufRing(fd: number, addr: number, entries: number, bgid:
   const t = table();
   const reg = new Uint8Array(t.bufReg.bytes);
   const w = new Uint32Array(reg.buffer);
-  putU64(w, t.bufReg.ringAddr >>> 2, addr);
+  putWords64(w, t.bufReg.ringAddr >>> 2, addr);
   w[t.bufReg.ringEntries >>> 2] = entries;
   w[t.bufReg.bgid >>> 2] = bgid & 0xffff; // bgid u16, flags u16 = 0
   return uring.register(fd, t.register.PBUF_RING, reg, 1);
@@ -248,24 +236,21 @@ export function writeGeteventsArg(words: Uint32Array, at: number, tsAddr: number
   words[at + 1] = 0; // sigmask: none
   words[at + 2] = 8; // sigmask_sz: the kernel's sigset size, checked only with a sigmask
   words[at + 3] = 0; // min_wait_usec
-  putU64(words, at + 4, tsAddr);
+  putWords64(words, at + 4, tsAddr);
 }
 
-/** Bytes of struct io_uring_getevents_arg and of struct __kernel_timespec. */
+/** Bytes of struct io_uring_getevents_arg. */
 export const GETEVENTS_ARG_BYTES = A?.geteventsArg.bytes ?? 24;
-export const KERNEL_TIMESPEC_BYTES = A?.timespec.bytes ?? 16;
 
 /** Writes a struct __kernel_timespec of `sec` seconds and `nsec` (< 1e9) nanoseconds at word `at`. */
 export function writeKernelTimespec(words: Uint32Array, at: number, sec: number, nsec: number): void {
-  putU64(words, at, sec);
-  putU64(words, at + 2, nsec);
+  putWords64(words, at, sec);
+  putWords64(words, at + 2, nsec);
 }
 
 // --- struct msghdr / iovec for sendmsg and recvmsg (the platform's layout, as the socket module uses it).
 
 const MSG = abi.layout.msg;
-export const MSGHDR_BYTES = MSG.msghdrBytes;
-export const IOVEC_BYTES = MSG.iovecBytes;
 
 /** Writes a struct msghdr at byte `at` (8-aligned) of `words` with one iovec at `iovAddr`, name and control areas. */
 export function writeMsghdr(
@@ -273,21 +258,16 @@ export function writeMsghdr(
 ): void {
   const w = at >>> 2;
   for (let i = 0; i < MSG.msghdrBytes >>> 2; i++) words[w + i] = 0;
-  putU64(words, w + (MSG.nameAt >>> 2), nameAddr);
+  putWords64(words, w + (MSG.nameAt >>> 2), nameAddr);
   words[w + (MSG.namelenAt >>> 2)] = nameLen;
-  putU64(words, w + (MSG.iovAt >>> 2), iovAddr);
-  putU64(words, w + (MSG.iovlenAt >>> 2), 1);
-  putU64(words, w + (MSG.controlAt >>> 2), controlAddr);
-  putU64(words, w + (MSG.controllenAt >>> 2), controlLen);
+  putWords64(words, w + (MSG.iovAt >>> 2), iovAddr);
+  putWords64(words, w + (MSG.iovlenAt >>> 2), 1);
+  putWords64(words, w + (MSG.controlAt >>> 2), controlAddr);
+  putWords64(words, w + (MSG.controllenAt >>> 2), controlLen);
 }
 
 /** Writes a struct iovec at byte `at` (8-aligned). */
 export function writeIovec(words: Uint32Array, at: number, base: number, len: number): void {
-  putU64(words, (at + MSG.iovBaseAt) >>> 2, base);
-  putU64(words, (at + MSG.iovLenAt) >>> 2, len);
-}
-
-/** The msg_flags a recvmsg left in the msghdr at byte `at`. */
-export function msghdrFlags(words: Uint32Array, at: number): number {
-  return words[(at + MSG.flagsAt) >>> 2]! | 0;
+  putWords64(words, (at + MSG.iovBaseAt) >>> 2, base);
+  putWords64(words, (at + MSG.iovLenAt) >>> 2, len);
 }

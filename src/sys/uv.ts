@@ -4,14 +4,14 @@
  * that layout. No policy: every function returns a result or a negative errno (libuv's UV_E* on Linux);
  * when to open, start, reference or close a handle, and what to do in worker threads, is src/loop/'s.
  */
-import { koffi, libc } from './lib.js';
+import { abi, koffi, libc } from './lib.js';
 
 const UV_POLL = 8; // uv_handle_type (UV_HANDLE_TYPE_MAP order)
 /** uv_poll_event: what a handle waits for. */
 export const UV_READABLE = 1;
 
-const ENOMEM = koffi.os.errno.ENOMEM ?? 12;
-const EOVERFLOW = koffi.os.errno.EOVERFLOW ?? 75;
+const ENOMEM = abi.errno.ENOMEM!;
+const EOVERFLOW = abi.errno.EOVERFLOW!;
 
 /** The native functions, declared on first use so that merely importing iomux never needs libuv's symbols. */
 interface Natives {
@@ -121,10 +121,6 @@ export function pollClose(handle: number): void {
 export function pollSetRef(handle: number, ref: boolean): void {
   if (ref) natives().uvRef(handle);
   else natives().uvUnref(handle);
-}
-
-export function pollHasRef(handle: number): boolean {
-  return natives().uvHasRef(handle) !== 0;
 }
 
 /**

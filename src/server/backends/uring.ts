@@ -32,7 +32,7 @@
  */
 import { OSError } from '../../errors.js';
 import { POLLIN } from '../../select/index.js';
-import { ERRNO } from '../../sys/index.js';
+import { ERRNO } from '../../uring/errno.js';
 import { IoUring } from '../../uring/index.js';
 import { READ, WRITE, type WaitingBackend } from '../core/backend.js';
 import type { Connection } from '../core/connection.js';

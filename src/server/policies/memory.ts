@@ -9,7 +9,7 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { trimHeap } from '../../sys/memory.js';
+import { trimHeap } from '../../os-heap.js';
 
 /** A flood below this much queued output is not worth a collection. */
 const RELEASE_PEAK_BYTES = 16 * 1024 * 1024;

@@ -20,7 +20,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { OSError } from '../../errors.js';
-import { LISTENER_BALANCING } from '../../sys/socket.js';
+import { LISTENER_BALANCING } from '../../socket/factories.js';
 import type { EventLog } from '../log/event-log.js';
 import type { BalanceName, ServerOptions } from '../options.js';
 import { openListeners } from '../listener.js';

@@ -50,7 +50,7 @@ export function freebsdAbi(arch: ArchName): PlatformAbi {
       EAI_SOCKTYPE: 10, EAI_SYSTEM: 11, EAI_OVERFLOW: 14,
     },
     fcntl: {
-      F_GETFD: 1, F_SETFD: 2, F_GETFL: 3, F_SETFL: 4, F_DUPFD_CLOEXEC: 17, FD_CLOEXEC: 1,
+      F_GETFD: 1, F_SETFD: 2, F_GETFL: 3, F_SETFL: 4, F_DUPFD_CLOEXEC: 17, F_DUP2FD_CLOEXEC: 18, FD_CLOEXEC: 1,
       O_NONBLOCK: 0x4, O_CLOEXEC: 0x100000, RLIMIT_NOFILE: 8,
     },
     poll: {

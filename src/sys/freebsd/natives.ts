@@ -6,19 +6,14 @@
 import type { NativeContext, PlatformNatives } from '../abi.js';
 import { bindAtomicCloexec } from '../atomic-cloexec.js';
 
-/** <sys/fcntl.h>: F_DUP2FD_CLOEXEC. */
-export const F_DUP2FD_CLOEXEC = 18;
-
 export function bindNatives(ctx: NativeContext): PlatformNatives {
-  const { libc, errno } = ctx;
+  const { libc, abi, orErrno } = ctx;
+  const F_DUP2FD_CLOEXEC = abi.fcntl.F_DUP2FD_CLOEXEC!;
   const dup2Native = libc.func('int dup2(int, int)') as (fd: number, fd2: number) => number;
   const fcntlNative = libc.func('int fcntl(int, int, ...)') as (fd: number, cmd: number, ...rest: unknown[]) => number;
   return {
     ...bindAtomicCloexec(ctx),
-    dup2: (fd, fd2, cloexec) => {
-      const r = cloexec ? fcntlNative(fd, F_DUP2FD_CLOEXEC, 'int', fd2) : dup2Native(fd, fd2);
-      return r < 0 ? -errno() : r;
-    },
+    dup2: (fd, fd2, cloexec) => orErrno(cloexec ? fcntlNative(fd, F_DUP2FD_CLOEXEC, 'int', fd2) : dup2Native(fd, fd2)),
     epoll: null,
     // FreeBSD 14 has timerfd too, but iomux follows CPython, which offers it on Linux only.
     timerfd: null,

@@ -6,10 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import type { NativeContext, UringNatives } from '../abi.js';
-import koffi from 'koffi';
 import { URING_ABI } from './uring-abi.js';
 
-export function bindUring({ libc, errno }: NativeContext): UringNatives {
+export function bindUring({ koffi, libc, orErrno, errno }: NativeContext): UringNatives {
   const { syscalls, mman } = URING_ABI;
   const setupCall = libc.func('long syscall(long, unsigned int, void *)') as (nr: number, entries: number, params: Uint8Array) => number;
   const enterCall = libc.func('long syscall(long, int, unsigned int, unsigned int, unsigned int, void *, size_t)') as (
@@ -25,18 +24,9 @@ export function bindUring({ libc, errno }: NativeContext): UringNatives {
 
   return {
     abi: URING_ABI,
-    setup: (entries, params) => {
-      const r = setupCall(syscalls.setup, entries, params);
-      return r < 0 ? -errno() : r;
-    },
-    enter: (fd, toSubmit, minComplete, flags, arg, argBytes) => {
-      const r = enterCall(syscalls.enter, fd, toSubmit, minComplete, flags, arg, argBytes);
-      return r < 0 ? -errno() : r;
-    },
-    register: (fd, op, arg, nrArgs) => {
-      const r = registerCall(syscalls.register, fd, op, arg, nrArgs);
-      return r < 0 ? -errno() : r;
-    },
+    setup: (entries, params) => orErrno(setupCall(syscalls.setup, entries, params)),
+    enter: (fd, toSubmit, minComplete, flags, arg, argBytes) => orErrno(enterCall(syscalls.enter, fd, toSubmit, minComplete, flags, arg, argBytes)),
+    register: (fd, op, arg, nrArgs) => orErrno(registerCall(syscalls.register, fd, op, arg, nrArgs)),
     mapRing: (fd, offset, bytes) => {
       const p = mmap(null, bytes, mman.PROT_READ_WRITE, mman.MAP_SHARED | mman.MAP_POPULATE, fd, offset);
       if (p === null || koffi.address(p) === MAP_FAILED) return -errno();

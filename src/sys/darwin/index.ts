@@ -1,0 +1,6 @@
+/** macOS: its table (abi.ts) and its natives (natives.ts), the one entry src/sys/platform.ts chooses from. */
+import type { Platform } from '../abi.js';
+import { darwinAbi } from './abi.js';
+import { bindNatives } from './natives.js';
+
+export const darwin: Platform = { abi: darwinAbi, natives: bindNatives };

@@ -1,0 +1,6 @@
+/** Linux: its table (abi.ts) and its natives (natives.ts), the one entry src/sys/platform.ts chooses from. */
+import type { Platform } from '../abi.js';
+import { linuxAbi } from './abi.js';
+import { bindNatives } from './natives.js';
+
+export const linux: Platform = { abi: linuxAbi, natives: bindNatives };
