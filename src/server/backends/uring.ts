@@ -361,7 +361,7 @@ export function uringBackend(core: EchoCore): WaitingBackend {
       grow(fd);
       interest[fd] = 0;
       // The kernel holds the socket while an operation on it is armed: cancel them, or the peer never sees
-      // the close. At shutdown the ring's close cancels everything at once (each cancel scans its slots).
+      // the close. At shutdown the ring's close cancels everything at once, without a request per connection.
       if (core.running) {
         if (recvState[fd] === ARMED) ring.cancel(recvUserData(fd));
         if (sending[fd] !== -1) ring.cancel(sending[fd]! * KINDS + SEND);
