@@ -24,6 +24,19 @@ function nonblockingPair(t: { after(fn: () => void): void }, type = SOCK_STREAM)
   return socketPair(t, AF_UNIX, type | SOCK_NONBLOCK);
 }
 
+/** Awaits `sockRecv` until `total` bytes (or the end of input) arrived: what a sender's test checks against. */
+async function receiveAll(sock: Socket, total: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  while (n < total) {
+    const chunk = await sockRecv(sock, 65536);
+    if (chunk.length === 0) break;
+    chunks.push(chunk);
+    n += chunk.length;
+  }
+  return Buffer.concat(chunks);
+}
+
 function isAbortError(e: unknown): boolean {
   return e instanceof DOMException && e.name === 'AbortError';
 }
@@ -92,17 +105,7 @@ test('sockSendall continues partial sends until 4 MiB arrive, while the reader a
   a.setsockopt(SOL_SOCKET, SO_SNDBUF, 8192);
   const data = Buffer.alloc(4 * 1024 * 1024);
   for (let i = 0; i < data.length; i++) data[i] = i % 251;
-  const reading = (async () => {
-    const chunks: Buffer[] = [];
-    let n = 0;
-    while (n < data.length) {
-      const chunk = await sockRecv(b, 65536);
-      if (chunk.length === 0) break;
-      chunks.push(chunk);
-      n += chunk.length;
-    }
-    return Buffer.concat(chunks);
-  })();
+  const reading = receiveAll(b, data.length);
   await sockSendall(a, data);
   assert.ok((await reading).equals(data));
 });
@@ -118,17 +121,7 @@ test('sockSendall and sockSendmsg go by the bytes a view really has, not by a le
   a.setsockopt(SOL_SOCKET, SO_SNDBUF, 8192);
   const data = new Liar(256 * 1024);
   for (let i = 0; i < data.byteLength; i++) data[i] = i % 253;
-  const reading = (async () => {
-    const chunks: Buffer[] = [];
-    let n = 0;
-    while (n < data.byteLength + 3) {
-      const chunk = await sockRecv(b, 65536);
-      if (chunk.length === 0) break;
-      chunks.push(chunk);
-      n += chunk.length;
-    }
-    return Buffer.concat(chunks);
-  })();
+  const reading = receiveAll(b, data.byteLength + 3);
   await sockSendall(a, data);
   const short = new Liar(3);
   short.set([1, 2, 3]);
