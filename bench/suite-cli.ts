@@ -20,7 +20,7 @@ export const suiteSpec: CommandSpec = {
   name: 'all',
   summary: `Builds the shared kit's C programs (echoload, epoll_echo, and anchors/uring_echo where liburing's headers
 exist) into build/shared-bench, runs run-echo.sh for every server and scenario in interleaved rounds (each round:
-scenario by scenario, every server back to back: iomux's servers (epoll, uring, select), the koffi FFI floor, C
+scenario by scenario, every server back to back: iomux's servers (epoll, uring, select), the koffi FFI floor, the io_uring floor, C
 epoll_echo, C io_uring, Node net, Python selectors and select), runs iomux echo-bench against iomux's epoll server
 and Node's net echo (lat, tput64), counts system calls and FFI crossings per message (perf, one short run per
 server and scenario), and the scaling curve; then writes the generated sections of docs/benchmarks.md and

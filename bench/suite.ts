@@ -27,6 +27,7 @@ import { isDisturbed, readLines } from './results.js';
 /** The repository (this file is build/bench/suite.js). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = join(REPO_ROOT, 'dist', 'cli', 'main.js');
+const URING_FLOOR = join(REPO_ROOT, 'build', 'bench', 'uring-floor.js');
 /** The benchmark tools' own entry point (build/bench/main.js, beside this file). */
 const BENCH = fileURLToPath(new URL('./main.js', import.meta.url));
 
@@ -112,6 +113,13 @@ export const SERVERS: readonly ServerSpec[] = [
     name: 'koffi_epoll_echo', label: 'FFI floor (koffi)', kind: 'floor', scenarios: SCENARIOS, cwd: REPO_ROOT,
     command: (t) => [process.execPath, join(t.shared, 'anchors', 'koffi_epoll_echo.mjs')],
     unavailable: floorUnavailable,
+  },
+  {
+    // The io_uring floor: the smallest echo loop over iomux's IoUring (bench/uring-floor.ts), none of the
+    // server's policies — what the uring server costs above it is its own layer.
+    name: 'uring_floor', label: 'io_uring floor (IoUring loop)', kind: 'floor', scenarios: SCENARIOS, cwd: REPO_ROOT,
+    command: () => [process.execPath, URING_FLOOR],
+    unavailable: uringUnavailable,
   },
   {
     name: 'epoll_echo', label: 'C epoll_echo', kind: 'anchor', scenarios: SCENARIOS, cwd: REPO_ROOT,
