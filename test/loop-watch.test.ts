@@ -383,15 +383,21 @@ describe('watch() on the event loop', () => {
     const fds = fdCount();
     const before = loopStats();
     let calls = 0;
+    let fired: (() => void) | null = null;
     for (let i = 0; i < 1000; i++) {
-      const watcher = watch(r, EVENT_READ | EVENT_WRITE, () => calls++);
+      const watcher = watch(r, EVENT_READ | EVENT_WRITE, () => {
+        calls++;
+        fired?.();
+      });
       if (i % 100 === 0) {
         os.write(w, 'x');
-        // Let it fire once, then close it from the loop.
+        // Let it fire once (waiting for the callback itself, not a timer: qemu's arm64 missed a 1 ms one), then
+        // close it from the loop.
+        watcher.modify(EVENT_READ);
         await new Promise<void>((resolve) => {
-          watcher.modify(EVENT_READ);
-          setTimeout(resolve, 1);
+          fired = resolve;
         });
+        fired = null;
         drain(r);
       }
       watcher.close();
