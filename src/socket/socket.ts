@@ -418,11 +418,7 @@ export class Socket implements Disposable {
    * MSG_DONTWAIT), allocates nothing, and throws only for real errors (ConnectionResetError, EBADF, …).
    */
   tryRecvInto(buffer: Uint8Array, offset: number = 0, length?: number): number {
-    if (!isUint8Array(buffer)) throw new TypeError(`buffer must be a Buffer or Uint8Array (got ${describe(buffer)})`);
-    const size = viewLength(buffer);
-    if (length === undefined) length = size - offset;
-    if (size === 0 && isUnusable(buffer)) throw detachedError('buffer');
-    checkRange(size, offset, length);
+    length = hotRange(buffer, 'buffer', offset, length);
     for (;;) {
       const r = sys.recv(this.#fd, buffer, offset, length, sys.MSG_DONTWAIT);
       if (r >= 0) return r;
@@ -521,11 +517,7 @@ export class Socket implements Disposable {
    * nothing, and throws only for real errors (BrokenPipeError, ConnectionResetError, EBADF, …).
    */
   trySend(data: Uint8Array, offset: number = 0, length?: number): number {
-    if (!isUint8Array(data)) throw new TypeError(`data must be a Buffer or Uint8Array (got ${describe(data)})`);
-    const size = viewLength(data);
-    if (length === undefined) length = size - offset;
-    if (size === 0 && isUnusable(data)) throw detachedError('data');
-    checkRange(size, offset, length);
+    length = hotRange(data, 'data', offset, length);
     for (;;) {
       const r = sys.send(this.#fd, data, offset, length, sys.MSG_DONTWAIT | sys.SEND_NOSIGNAL);
       if (r >= 0) return r;
@@ -870,4 +862,17 @@ function socketOption(fd: number, name: number): number {
   const r = sys.getsockoptInt(fd, sys.SOL_SOCKET, name, intCell);
   if (r < 0) raiseErrno(r);
   return intCell[0]!;
+}
+
+/**
+ * The checks of the hot-loop calls (tryRecvInto, trySend): `buf` a Uint8Array (read by its internal slots),
+ * not detached, `[offset, offset + length)` inside it. Returns the length, `length` or the rest from `offset`.
+ */
+function hotRange(buf: Uint8Array, name: string, offset: number, length: number | undefined): number {
+  if (!isUint8Array(buf)) throw new TypeError(`${name} must be a Buffer or Uint8Array (got ${describe(buf)})`);
+  const size = viewLength(buf);
+  if (length === undefined) length = size - offset;
+  if (size === 0 && isUnusable(buf)) throw detachedError(name);
+  checkRange(size, offset, length);
+  return length;
 }
