@@ -94,8 +94,10 @@ describe('iomux echo-bench', () => {
   test('nothing listening: connection errors, exit status 1, no crash', async () => {
     // A port that was just free: bind and release one through a short-lived server.
     const port = await startServer('echo');
-    servers.pop()!.kill('SIGKILL');
-    await new Promise((r) => setTimeout(r, 200));
+    const server = servers.pop()!;
+    const exited = once(server, 'exit');
+    server.kill('SIGKILL');
+    await exited; // its listening socket died with it
     const run = await cli(['echo-bench', '--port', String(port), '--connections', '3', '--duration', '0.2', '--warmup', '0', '--json']);
     assert.equal(run.code, 1, run.stderr + run.stdout);
     const r = json(run);

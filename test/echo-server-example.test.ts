@@ -57,7 +57,7 @@ describe('examples/selectors-echo', () => {
       }),
     );
     assert.match(out, /accepted <Socket fd=\d+, .*> from \('127\.0\.0\.1', \d+\)\n/);
-    for (let i = 0; i < 100 && !/closing <Socket fd=\d+/.test(out); i++) await sleep(20);
-    assert.match(out, /closing <Socket fd=\d+/);
+    const closing = await outputMatching(() => out, /closing <Socket fd=\d+/, () => child.exitCode === null, 10_000);
+    assert.ok(closing, `no 'closing' line:\n${out}`);
   });
 });

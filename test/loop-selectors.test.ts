@@ -21,6 +21,7 @@ import * as os from 'iomux/os';
 import { distUrl, esmWorkerUrl, runModule } from './support/children.js';
 import { drain, expectNoFdLeaks, fdCount, Fds, openFdNumbers, tempDir } from './support/fds.js';
 import './support/kqueue.js';
+import { LoopSentinel } from './support/loop-sentinel.js';
 import { nextTurn, secondsSince, sleep, until } from './support/timing.js';
 
 type SelectorClass = new <T = unknown>() => BaseSelector<T>;
@@ -42,6 +43,18 @@ class Resources extends Fds {
   }
   selector<T>(Cls: SelectorClass): BaseSelector<T> {
     return this.own(new Cls<T>());
+  }
+
+  #sentinel: LoopSentinel | undefined;
+
+  /** The sentinel of `polled()`, made now if not yet (see LoopSentinel: before closing a registered fd). */
+  sentinel(): LoopSentinel {
+    return (this.#sentinel ??= new LoopSentinel(this));
+  }
+
+  /** Resolves once the loop has polled again and dispatched all that was ready ("nothing else happened"). */
+  polled(): Promise<void> {
+    return this.sentinel().polled();
   }
 }
 
@@ -183,7 +196,7 @@ for (const [name, Cls] of CLASSES) {
       sel.detach();
       assert.equal(sel.attached, false);
       os.write(w, 'after detach');
-      await sleep(30);
+      await res.polled();
       assert.equal(got.length, 4);
       sel.attach();
       await until(() => got.length === 5, 'the write made while detached');
@@ -234,7 +247,7 @@ for (const [name, Cls] of CLASSES) {
         }
       });
       await until(() => calls.length >= 1, 'a handler');
-      await sleep(50);
+      await res.polled();
       assert.equal(calls.length, 1, `called for: ${calls.join(', ')}`);
     });
 
@@ -274,7 +287,7 @@ for (const [name, Cls] of CLASSES) {
         sel.register(replacement, EVENT_READ, 'replacement');
       });
       await until(() => calls.length >= 1, 'a handler');
-      await sleep(50);
+      await res.polled();
       assert.ok(reused >= 0);
       assert.equal(calls.length, 1, `called for: ${calls.join(', ')}`);
       // The new registration itself is live: its own readiness reaches it.
@@ -299,7 +312,7 @@ for (const [name, Cls] of CLASSES) {
         if (calls.length === 1) sel.modify(key.fd === r1 ? r2 : r1, EVENT_READ, 'renamed');
       });
       await until(() => calls.length >= 2, 'both handlers');
-      await sleep(30);
+      await res.polled();
       assert.equal(calls.length, 2);
       const [key, events] = calls[1]!;
       assert.equal(key.data, 'renamed');
@@ -322,7 +335,7 @@ for (const [name, Cls] of CLASSES) {
         inside.close();
       });
       await until(() => calls >= 1, 'the handler');
-      await sleep(30);
+      await res.polled();
       assert.equal(calls, 1);
       assert.equal(inside.attached, false);
       assert.equal(inside.getMap(), null);
@@ -332,8 +345,9 @@ for (const [name, Cls] of CLASSES) {
       let outsideCalls = 0;
       outside.attach(() => outsideCalls++);
       outside.close(); // before the loop ever polled
-      await sleep(30);
+      await res.polled();
       assert.equal(outsideCalls, 0);
+      res.sentinel().close();
       assert.equal(loopStats().openHandles, 0);
     });
 

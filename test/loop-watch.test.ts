@@ -15,15 +15,9 @@ import { FileExistsError, OSError, PermissionError } from 'iomux/errors';
 import * as os from 'iomux/os';
 import { distUrl, esmWorkerUrl, runModule } from './support/children.js';
 import { drain, expectNoFdLeaks, fdCount, Fds, tempDir } from './support/fds.js';
+import { LoopSentinel } from './support/loop-sentinel.js';
 import { socketPair } from './support/sockets.js';
-import { nextTurn, sleep, until } from './support/timing.js';
-
-/** A watched pipe, paused until `polled()` makes it readable; `fired` is called from its callback. */
-interface Sentinel {
-  w: number;
-  watcher: Watcher;
-  fired?: () => void;
-}
+import { nextTurn, until } from './support/timing.js';
 
 /**
  * Fds and watchers a test opens, released when it ends whatever happened (watchers first). Its pipes are
@@ -50,41 +44,16 @@ class Resources extends Fds {
     return this.own(watch(...args));
   }
 
-  #sentinel: Sentinel | undefined;
+  #sentinel: LoopSentinel | undefined;
 
-  /**
-   * The sentinel pipe of `polled()`, made now: a test that closes a watched fd makes it first, so that the
-   * sentinel does not take over the closed fd's number.
-   */
-  sentinel(): Sentinel {
-    if (this.#sentinel === undefined) {
-      const [r, w] = this.pipe();
-      const s: Sentinel = {
-        w,
-        watcher: this.watch(r, EVENT_READ, () => {
-          drain(r);
-          s.watcher.modify(0);
-          s.fired?.();
-        }).modify(0),
-      };
-      this.#sentinel = s;
-    }
-    return this.#sentinel;
+  /** The sentinel of `polled()`, made now if not yet (see LoopSentinel: before closing a watched fd). */
+  sentinel(): LoopSentinel {
+    return (this.#sentinel ??= new LoopSentinel(this));
   }
 
-  /**
-   * Resolves once the loop has polled again and dispatched all that was ready: the sentinel pipe is made
-   * readable after everything the test did, so once its callback ran (and the rest of that poll phase, hence
-   * the turn after it), any event still owed to the test's fds would have been delivered. "Nothing else
-   * happened" checks wait on this rather than on a sleep.
-   */
-  async polled(): Promise<void> {
-    const s = this.sentinel();
-    const fired = new Promise<void>((resolve) => (s.fired = resolve));
-    os.write(s.w, 's');
-    s.watcher.modify(EVENT_READ);
-    await fired;
-    await nextTurn();
+  /** Resolves once the loop has polled again and dispatched all that was ready ("nothing else happened"). */
+  polled(): Promise<void> {
+    return this.sentinel().polled();
   }
 }
 
@@ -258,7 +227,8 @@ describe('watch() on the event loop', () => {
     });
     watcher.close();
     assert.equal(watcher.closed, true);
-    await sleep(10);
+    await res.polled();
+    assert.equal(calls, 0);
   });
 
   test('an error condition (POLLERR) stops the watch and reports it once, with every watched event', async (t) => {

@@ -14,7 +14,7 @@ import {
 import { catchSignals } from './support/children.js';
 import { Fds } from './support/fds.js';
 import './support/kqueue.js';
-import { sleep, timed } from './support/timing.js';
+import { timed } from './support/timing.js';
 
 const CLASSES: Array<[string, new () => BaseSelector]> = [
   ['SelectSelector', SelectSelector],
@@ -37,7 +37,7 @@ for (const [name, Cls] of CLASSES) {
     const [result, elapsed] = timed(() => sel.select(1.5));
     // Keep the listener until the signal was surely sent: without it SIGALRM would end the process.
     const [code] = await exited;
-    for (let i = 0; i < 100 && alarms.count === 0; i++) await sleep(10);
+    await alarms.arrived();
 
     assert.equal(code, 0, 'the child sent the signal');
     assert.deepEqual(result, []);

@@ -101,10 +101,15 @@ export function childWritingTo(w: number, script: string): { child: ChildProcess
  * Counts the `signal`s that reach this process instead of letting them end it, until `release()` or, given
  * a test context, the end of that test.
  */
-export function catchSignals(signal: NodeJS.Signals, t?: After): { readonly count: number; release(): void } {
+export function catchSignals(
+  signal: NodeJS.Signals,
+  t?: After,
+): { readonly count: number; arrived(ms?: number): Promise<void>; release(): void } {
   let count = 0;
+  let wake: (() => void) | undefined;
   const onSignal = (): void => {
     count++;
+    wake?.();
   };
   // Node 24/26's test runner starts each test file with --report-signal=SIGUSR2 and reports on that signal:
   // every SIGUSR2 would also write a report.*.json into the working directory.
@@ -115,6 +120,20 @@ export function catchSignals(signal: NodeJS.Signals, t?: After): { readonly coun
   const caught = {
     get count(): number {
       return count;
+    },
+    /** Resolves once a signal has been caught (at once if one was), failing after `ms` (stretched by SLOWDOWN). */
+    async arrived(ms = 5000): Promise<void> {
+      if (count > 0) return;
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await new Promise<void>((resolve, reject) => {
+          wake = resolve;
+          timer = setTimeout(() => reject(new Error(`no ${signal} within ${loose(ms)} ms`)), loose(ms));
+        });
+      } finally {
+        wake = undefined;
+        clearTimeout(timer);
+      }
     },
     release(): void {
       process.off(signal, onSignal);
