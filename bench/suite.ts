@@ -81,7 +81,8 @@ function uringUnavailable(): string | undefined {
 /** The C io_uring anchor needs liburing's headers and library, as the kit's Makefile checks. */
 export function liburingMissing(cc = process.env.CC ?? 'gcc'): string | undefined {
   const r = spawnSync(cc, ['-x', 'c', '-include', 'liburing.h', '-', '-o', '/dev/null', '-luring'], { input: 'int main(void){return 0;}\n', encoding: 'utf8' });
-  if (r.error) return `no C compiler (${cc}) to build anchors/uring_echo.c`;
+  // EPIPE is not a missing compiler: one that failed before reading its source (as `false` does) ran.
+  if (r.error && (r.error as NodeJS.ErrnoException).code !== 'EPIPE') return `no C compiler (${cc}) to build anchors/uring_echo.c`;
   if (r.status !== 0) return 'liburing\'s headers are missing: install liburing-dev (Debian, Ubuntu) or liburing-devel (Fedora), then run again';
   return undefined;
 }

@@ -70,9 +70,10 @@ describe('bench all: the servers', () => {
 
   test('without liburing\'s headers the C io_uring anchor is left out with a line saying what to install', () => {
     assert.equal(liburingMissing(), undefined, 'liburing-dev is installed here');
-    // A compiler that fails to build the probe, as gcc does on a machine without liburing-dev: `false` (a script
-    // written here and run at once could fail with ETXTBSY when a child forks meanwhile, as it once did in CI).
+    // A compiler that fails to build the probe, as gcc does on a machine without liburing-dev: `false`, which
+    // exits before reading the source it is given (EPIPE for the writer: CI once saw "no C compiler" here).
     assert.equal(liburingMissing('false'), 'liburing\'s headers are missing: install liburing-dev (Debian, Ubuntu) or liburing-devel (Fedora), then run again');
+    assert.equal(liburingMissing(join(tmp, 'no-such-cc')), `no C compiler (${join(tmp, 'no-such-cc')}) to build anchors/uring_echo.c`);
     const kit = fakeKit(join(tmp, 'uring-kit'), []);
     const said: string[] = [];
     const chosen = selectServers({ sharedBench: kit, toolsBin: join(tmp, 'bin'), servers: ['uring_echo', 'epoll_echo'] }, (t) => said.push(t));
