@@ -1,8 +1,9 @@
 /**
  * The running platform's values of the constants iomux needs, named as C names them; the values come from the
- * platform table (src/sys/<platform>/abi.ts). epoll's values are the epoll ABI's: defined by Linux, the same
- * wherever an epoll exists, and only usable there (sys.epollCreate1 fails with ENOSYS elsewhere).
+ * platform table (src/sys/<platform>/abi.ts). epoll's and timerfd's are Linux's own (src/sys/linux/epoll-abi.ts),
+ * exported everywhere but only usable there (sys.epollCreate1 and sys.timerfdCreate fail with ENOSYS elsewhere).
  */
+import { EPOLL_ABI, TIMERFD_ABI } from './linux/epoll-abi.js';
 import { abi } from './platform.js';
 
 const { poll, fcntl, limits } = abi;
@@ -33,34 +34,16 @@ export const POLLMSG: number | undefined = poll.POLLMSG;
 /** Linux only. */
 export const POLLRDHUP: number | undefined = poll.POLLRDHUP;
 
-// epoll(7)
-export const EPOLLIN = 0x001;
-export const EPOLLPRI = 0x002;
-export const EPOLLOUT = 0x004;
-export const EPOLLERR = 0x008;
-export const EPOLLHUP = 0x010;
-export const EPOLLRDNORM = 0x040;
-export const EPOLLRDBAND = 0x080;
-export const EPOLLWRNORM = 0x100;
-export const EPOLLWRBAND = 0x200;
-export const EPOLLMSG = 0x400;
-export const EPOLLRDHUP = 0x2000;
-export const EPOLLEXCLUSIVE = 0x10000000;
-export const EPOLLONESHOT = 0x40000000;
-export const EPOLLET = 0x80000000; // positive, as Python exposes it
-export const EPOLL_CLOEXEC = 0o2000000;
-export const EPOLL_CTL_ADD = 1;
-export const EPOLL_CTL_DEL = 2;
-export const EPOLL_CTL_MOD = 3;
+// epoll(7): Linux's values (sys/linux/epoll-abi.ts), the same wherever an epoll exists.
+export const { EPOLLIN, EPOLLPRI, EPOLLOUT, EPOLLERR, EPOLLHUP, EPOLLRDNORM, EPOLLRDBAND, EPOLLWRNORM, EPOLLWRBAND,
+  EPOLLMSG, EPOLLRDHUP, EPOLLEXCLUSIVE, EPOLLONESHOT, EPOLLET } = EPOLL_ABI.events;
+export const EPOLL_CLOEXEC = EPOLL_ABI.CLOEXEC;
+export const { ADD: EPOLL_CTL_ADD, DEL: EPOLL_CTL_DEL, MOD: EPOLL_CTL_MOD } = EPOLL_ABI.ctl;
 
 // timerfd_create(2), Linux only (as CPython offers it), and the clocks it takes (Python's time.CLOCK_*).
-export const TFD_CLOEXEC = 0o2000000;
-export const TFD_NONBLOCK = 0o4000;
-export const TFD_TIMER_ABSTIME = 1;
-export const TFD_TIMER_CANCEL_ON_SET = 2;
-export const CLOCK_REALTIME = 0;
-export const CLOCK_MONOTONIC = 1;
-export const CLOCK_BOOTTIME = 7;
+export const { TFD_CLOEXEC, TFD_NONBLOCK } = TIMERFD_ABI.create;
+export const { TFD_TIMER_ABSTIME, TFD_TIMER_CANCEL_ON_SET } = TIMERFD_ABI.settime;
+export const { CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME } = TIMERFD_ABI.clocks;
 
 // fcntl(2) and open(2)
 export const F_DUPFD_CLOEXEC = fcntl.F_DUPFD_CLOEXEC;

@@ -176,11 +176,21 @@ export function writeSqe(
   sqes[at + 15] = 0;
 }
 
-// --- completion entries: 4 words each (user_data low, high, res, flags).
+// --- completion entries: struct io_uring_cqe as 32-bit words, from its layout in the table.
 
-/** Word index of CQE number `n` (a free-running head value) in the CQ ring. */
+const CQE_WORDS = (A?.cqe.bytes ?? 16) >>> 2;
+/** Where user_data's low half sits in a CQE (little-endian: the low word first); ring.ts puts a slot there. */
+export const CQE_USER_DATA_LOW = (A?.cqe.userData ?? 0) >>> 2;
+/** user_data's high half: ring.ts puts the slot's generation there. */
+export const CQE_USER_DATA_HIGH = CQE_USER_DATA_LOW + 1;
+/** The signed result (read through RingMap.cqSigned). */
+export const CQE_RES = (A?.cqe.res ?? 8) >>> 2;
+/** The IORING_CQE_F_* flags, the buffer id in their high 16 bits. */
+export const CQE_FLAGS = (A?.cqe.flags ?? 12) >>> 2;
+
+/** Word index of CQE number `n` (a free-running head value) in the CQ ring; add a CQE_* offset to read a field. */
 export function cqeWord(map: RingMap, n: number): number {
-  return map.cqes + ((n & map.cqMask) << 2);
+  return map.cqes + (n & map.cqMask) * CQE_WORDS;
 }
 
 // --- provided-buffer rings: struct io_uring_buf entries, the tail in entry 0's last 16 bits.

@@ -25,6 +25,7 @@ const { EINTR, ETIME, EBUSY, EAGAIN } = E as Record<'EINTR' | 'ETIME' | 'EBUSY' 
 const CQE_F_BUFFER = U?.cqeFlags.BUFFER ?? 1;
 const CQE_F_MORE = U?.cqeFlags.MORE ?? 2;
 const BUFFER_SHIFT = U?.cqeFlags.BUFFER_SHIFT ?? 16;
+const { CQE_USER_DATA_LOW, CQE_USER_DATA_HIGH, CQE_RES, CQE_FLAGS } = sys;
 
 /** user_data's high word for the ring's own requests (the cancels of cancel() and close()): never shown. */
 const INTERNAL = 0xffffffff;
@@ -731,11 +732,12 @@ export class IoUring implements Disposable {
     while (head !== tail && n < this.#slots) {
       const w = sys.cqeWord(map, head);
       head = (head + 1) >>> 0;
-      if (cq[w + 1] === INTERNAL) continue;
-      const slot = cq[w]!;
-      const res = map.cqSigned[w + 2]!;
-      const flags = cq[w + 3]!;
-      if (slot >= this.#slots || this.#kind[slot] === FREE || cq[w + 1] !== this.#gen[slot]) continue; // cannot happen: a slot's last CQE frees it
+      const gen = cq[w + CQE_USER_DATA_HIGH]!;
+      if (gen === INTERNAL) continue;
+      const slot = cq[w + CQE_USER_DATA_LOW]!;
+      const res = map.cqSigned[w + CQE_RES]!;
+      const flags = cq[w + CQE_FLAGS]!;
+      if (slot >= this.#slots || this.#kind[slot] === FREE || gen !== this.#gen[slot]) continue; // cannot happen: a slot's last CQE frees it
       const kind = this.#kind[slot]!;
       if ((flags & CQE_F_BUFFER) !== 0) this.#groups.get(this.#slotGroup[slot]!)?.taken(flags >>> BUFFER_SHIFT);
       if (closing) {
