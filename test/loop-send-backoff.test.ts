@@ -11,7 +11,7 @@ import { loopStats, sockSendto } from 'iomux/loop';
 import { AF_UNIX, SOCK_DGRAM, SOCK_NONBLOCK, Socket } from 'iomux/socket';
 import { BlockingIOError, OSError } from 'iomux/errors';
 import { Fds, expectNoFdLeaks, tempDir } from './support/fds.js';
-import { nextTurn, sleep } from './support/timing.js';
+import { nextTurn, sleep, until } from './support/timing.js';
 
 expectNoFdLeaks({ openHandles: () => loopStats().openHandles });
 
@@ -67,13 +67,14 @@ test('sockSendto to a full unix datagram receiver backs off (no busy loop) and s
 });
 
 test('aborting a sockSendto that backs off rejects it at once with the AbortError, and it never sends', async (t) => {
-  const { rx, tx, path, queued } = fullReceiver(t);
+  const { rx, tx, path, queued, attempts } = fullReceiver(t);
   const controller = new AbortController();
   const reason = new Error('give up');
   const sending = sockSendto(tx, 'never', path, { signal: controller.signal });
   let settled = false;
   sending.catch(() => {}).finally(() => (settled = true));
-  await sleep(200); // deep in the back-off by now
+  // From the eighth attempt the back-off sleeps 32-64 ms: a rejection within the abort's loop turn is not a timer's.
+  await until(() => attempts() >= 8, 'an eighth sendto attempt');
   controller.abort(reason);
   await nextTurn();
   assert.equal(settled, true, 'rejected within the loop turn of the abort, not when the back-off timer ends');
@@ -86,9 +87,9 @@ test('aborting a sockSendto that backs off rejects it at once with the AbortErro
 });
 
 test('closing the socket while sockSendto backs off rejects it with OSError EBADF', async (t) => {
-  const { tx, path } = fullReceiver(t);
+  const { tx, path, attempts } = fullReceiver(t);
   const sending = sockSendto(tx, 'never', path);
-  await sleep(100); // backing off by now
+  await until(() => attempts() >= 2, 'a second sendto attempt'); // backing off between attempts
   tx.close();
   await assert.rejects(sending, (e: unknown) => e instanceof OSError && e.errno === 9);
   assert.equal(loopStats().watches, 0);
