@@ -21,7 +21,6 @@ interface Natives {
   uvClose(h: number, cb: bigint): void;
   uvRef(h: number): void;
   uvUnref(h: number): void;
-  uvHasRef(h: number): number;
   uvErrName(err: number): string | null;
   napiGetUvEventLoop(env: unknown, out: unknown[]): number;
   napiAddEnvCleanupHook(env: unknown, fun: bigint, arg: number): number;
@@ -48,7 +47,6 @@ function natives(): Natives {
     uvClose: node.func('void uv_close(uintptr_t handle, void *cb)'),
     uvRef: node.func('void uv_ref(uintptr_t handle)'),
     uvUnref: node.func('void uv_unref(uintptr_t handle)'),
-    uvHasRef: node.func('int uv_has_ref(uintptr_t handle)'),
     uvErrName: node.func('const char *uv_err_name(int err)'),
     napiGetUvEventLoop: node.func('int napi_get_uv_event_loop(void *env, _Out_ void **loop)'),
     napiAddEnvCleanupHook: node.func('int napi_add_env_cleanup_hook(void *env, void *fun, uintptr_t arg)'),
