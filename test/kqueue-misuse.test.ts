@@ -94,3 +94,22 @@ test('control(changes, 10**8, 0) commits no gigabytes of memory (the event list 
     console.log('ok');
   `));
 });
+
+test('libkqueue stays loaded when the thread that loaded it ends: its monitoring thread never runs unmapped code', async () => {
+  // koffi unloads a library with the thread (a worker, or the main thread at exit) that loaded it, while
+  // libkqueue's monitoring thread may still be running: about one echo-server exit in 50 died of SIGSEGV so.
+  assertSurvived(await run(`
+    import { Worker } from 'node:worker_threads';
+    import { readFileSync } from 'node:fs';
+    import { once } from 'node:events';
+    const mapped = () => readFileSync('/proc/self/maps', 'utf8').includes('libkqueue');
+    if (mapped()) throw new Error('libkqueue is loaded before any kqueue was made');
+    const worker = new Worker("import('iomux/select').then(({ kqueue }) => { const kq = kqueue(); kq.close(); })", { eval: true });
+    const [code] = await once(worker, 'exit');
+    if (code !== 0) throw new Error('the worker ended with ' + code);
+    if (!mapped()) throw new Error('libkqueue was unmapped when the worker that loaded it ended');
+    const kq = kqueue(); // still usable here
+    kq.close();
+    console.log('ok');
+  `));
+});

@@ -204,6 +204,8 @@ for (const [platform, arch] of PLATFORMS) {
       assert.deepEqual(abi.libc, want.libc);
       assert.equal(abi.nodeSymbols, 'self');
       assert.equal(abi.kqueueSource, platform === 'linux' ? 'libkqueue' : 'libc');
+      // glibc's <bits/dlfcn.h>: RTLD_NOW 0x00002, RTLD_NOLOAD 0x00004, RTLD_NODELETE 0x01000.
+      assert.equal(abi.libkqueuePin, platform === 'linux' ? 0x1006 : null);
       assert.deepEqual(abi.limits, { FD_SETSIZE: 1024, PIPE_BUF: want.pipeBuf });
     });
 

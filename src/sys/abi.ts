@@ -140,6 +140,13 @@ export interface PlatformAbi {
    * $IOMUX_LIBKQUEUE, then libkqueue.so.0, only when a kqueue is first created).
    */
   kqueueSource: 'libc' | 'libkqueue';
+  /**
+   * With libkqueue: the dlopen(3) flags that make it, once loaded, resident for the life of the process
+   * (RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE). Its monitoring thread outlives the koffi handle that loaded it
+   * (koffi unloads a library when the thread that loaded it ends, a worker or the main thread at exit), and
+   * ran unmapped code then: SIGSEGV. null where kqueue is the C library's.
+   */
+  libkqueuePin: number | null;
   /** errno values by name (aliases included: EWOULDBLOCK, ENOTSUP). */
   errno: Readonly<Record<string, number>>;
   limits: { FD_SETSIZE: number; PIPE_BUF: number };

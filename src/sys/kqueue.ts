@@ -70,6 +70,7 @@ function load(): KqueueNatives | string {
   const path = process.env.IOMUX_LIBKQUEUE || 'libkqueue.so.0';
   try {
     natives = bind(koffi.load(path));
+    pinLibrary(path);
   } catch (err) {
     natives =
       `kqueue is not available on ${abi.platform}: libkqueue could not be loaded from ${path} ` +
@@ -77,6 +78,26 @@ function load(): KqueueNatives | string {
       'or build it from its source (github.com/mheily/libkqueue) and set IOMUX_LIBKQUEUE to the path of libkqueue.so.0';
   }
   return natives;
+}
+
+/**
+ * Keeps the loaded libkqueue mapped for the life of the process (abi.libkqueuePin: dlopen with RTLD_NOLOAD |
+ * RTLD_NODELETE on the library koffi just loaded). koffi unloads a library when the thread that loaded it ends —
+ * a worker, or the main thread at exit — but libkqueue's monitoring thread may still be running its code then
+ * (after the last kqueue's close it frees it and exits on its own): unmapped under it, it died of SIGSEGV, about
+ * one echo-server exit in 50 after 1,150 connections. The handle is never closed: that is the point.
+ */
+function pinLibrary(path: string): void {
+  const flags = abi.libkqueuePin;
+  if (flags === null) return;
+  let dlopen: (path: string, flags: number) => unknown;
+  try {
+    dlopen = libc.func('void *dlopen(const char *, int)') as typeof dlopen;
+  } catch {
+    // glibc before 2.34 keeps dlopen in libdl.
+    dlopen = koffi.load('libdl.so.2').func('void *dlopen(const char *, int)') as typeof dlopen;
+  }
+  if (dlopen(path, flags) === null) throw new Error(`libkqueue was loaded from ${path} but could not be kept loaded (dlopen)`);
 }
 
 /** null when kqueue() can be used here, else the reason it cannot (what to install). */

@@ -22,6 +22,7 @@ export function darwinAbi(arch: ArchName): PlatformAbi {
     libc: ['/usr/lib/libSystem.B.dylib'],
     nodeSymbols: 'self',
     kqueueSource: 'libc',
+    libkqueuePin: null,
     errno: DARWIN_ERRNO,
     limits: { FD_SETSIZE: 1024, PIPE_BUF: 512 },
     socket: {

@@ -22,6 +22,7 @@ export function freebsdAbi(arch: ArchName): PlatformAbi {
     libc: ['libc.so.7'],
     nodeSymbols: 'self',
     kqueueSource: 'libc',
+    libkqueuePin: null,
     errno: FREEBSD_ERRNO,
     limits: { FD_SETSIZE: 1024, PIPE_BUF: 512 },
     socket: {

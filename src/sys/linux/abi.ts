@@ -31,6 +31,8 @@ export function linuxAbi(arch: ArchName): PlatformAbi {
     libc: ['libc.so.6', null],
     nodeSymbols: 'self',
     kqueueSource: 'libkqueue',
+    // <bits/dlfcn.h>: RTLD_NOW 0x00002, RTLD_NOLOAD 0x00004, RTLD_NODELETE 0x01000 (the same on aarch64).
+    libkqueuePin: 0x00002 | 0x00004 | 0x01000,
     errno: LINUX_ERRNO,
     limits: { FD_SETSIZE: 1024, PIPE_BUF: 4096 },
     socket: {
